@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages this project needs to build and test.
+#
+# Idempotent: checks with dpkg first, so when everything is there it is fast
+# and never calls apt. As root it installs what is missing with apt-get; as
+# another user it prints the exact install command and exits non-zero.
+#
+# Usage: tools/bootstrap.sh [--check]   (--check: report only, never install)
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap       # Bazel 4.2.3 (/usr/bin/bazel), builds offline
+  default-jdk-headless  # JVM for the Bazel server and @local_jdk
+  g++                   # default C++ toolchain (Bazel's local_config_cc)
+  libgtest-dev          # GoogleTest/GoogleMock sources in /usr/src/googletest
+  librapidcheck-dev     # rapidcheck headers + static library
+  python3               # tools/test_totals.py
+  clang-14              # clang toolchain (sanitizers, fuzzing, wasm)
+  lld-14                # LLVM linker for clang-14
+)
+
+check_only=0
+case "${1:-}" in
+  --check) check_only=1 ;;
+  "") ;;
+  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+  *) echo "bootstrap: unknown argument: $1" >&2; exit 2 ;;
+esac
+
+if ! command -v dpkg >/dev/null 2>&1; then
+  echo "bootstrap: dpkg not found; this project expects Debian 12. Install the" \
+       "equivalents of: ${PACKAGES[*]}" >&2
+  exit 1
+fi
+
+is_installed() {
+  dpkg -s "$1" 2>/dev/null | grep -qx 'Status: install ok installed'
+}
+
+missing_packages() {
+  local p
+  for p in "${PACKAGES[@]}"; do
+    is_installed "$p" || echo "$p"
+  done
+}
+
+mapfile -t missing < <(missing_packages)
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+install_cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if ((check_only)) || [[ "$(id -u)" -ne 0 ]]; then
+  echo "bootstrap: missing Debian packages: ${missing[*]}" >&2
+  echo "bootstrap: install them with:" >&2
+  echo "sudo apt-get update"
+  echo "sudo ${install_cmd}"
+  exit 1
+fi
+
+echo "bootstrap: installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-o DPkg::Lock::Timeout=600 -q)
+apt-get "${apt_opts[@]}" update
+apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}"
+
+mapfile -t still_missing < <(missing_packages)
+if ((${#still_missing[@]} > 0)); then
+  echo "bootstrap: still missing after apt-get: ${still_missing[*]}" >&2
+  exit 1
+fi
+echo "bootstrap: all packages installed" >&2
