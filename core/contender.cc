@@ -1,0 +1,820 @@
+// The onlyone lock protocol.
+//
+// One lock is one directory. Every contender owns exactly one entry in it,
+// "o.<nonce>", a symlink whose target is the contender's owner record
+// (core/record.h). The entry exists from the contender's first step until it
+// leaves, and only its owner ever writes it. The only thing anyone else does
+// to it is remove it, and only after proving its owner dead; a dead owner
+// never acts again, so that removal can never hit a fresh lock. This is
+// Lamport's bakery algorithm with the directory as the set of registers.
+//
+// Acquire:
+//   1. Doorway: create o.<nonce> as "choosing" with one exclusive symlink.
+//      Exclusive create of a name nobody else uses: there is no window in
+//      which the entry exists without its record (H2), and nothing here can be
+//      raced by a check-then-create (H1).
+//   2. List the directory and read every other entry; our ticket is 1 + the
+//      largest ticket seen. Entries missed because the listing is not atomic
+//      (H8) either were created after our doorway began, so they will see us
+//      and draw a larger ticket, or are caught by step 4.
+//   3. Publish our entry as "waiting, ticket N": symlink t.<nonce>, then rename
+//      it onto o.<nonce>. The same name for choosing and ticket is essential:
+//      with two names a reader that listed one and then finds it gone cannot
+//      tell whether its owner left or moved to the other name, which its
+//      non-atomic listing may have missed (H8).
+//   4. Scan: list again and read each other entry. Whose owner is proven dead
+//      (Liveness::kDead, never a guess: H4, H5, H6) is removed, temporary
+//      first: it is the owner's own entry, the owner never comes back, so no
+//      ABA (H3, H7). A live "choosing" entry means someone is in the doorway
+//      and may still pick a ticket below ours: wait for it. Count the live
+//      entries whose (ticket, nonce) is smaller than ours; if fewer than
+//      `slots`, we hold. Otherwise fail now (try mode) or wait for a change
+//      and scan again.
+//   5. Fence: the holder reads the counter "fence", adds one, and replaces it
+//      (symlink t.<nonce> + rename). With slots = 1 holders are mutually
+//      exclusive, so this read-modify-write has no competitor and the tokens
+//      strictly increase (P6). With slots > 1 several holders may fence at
+//      once, so they first pass a second bakery with one slot over entries
+//      "f.<nonce>" (the fence ring) and leave it right after.
+//   The holder does not rewrite its entry to say so: who holds follows from
+//   the ranks of the live tickets, and the token is in "fence" (slots = 1).
+// Release: remove o.<nonce>. If it is already gone, someone removed a live
+// entry: report kLost, never pretend.
+//
+// Waiting (kWait) is the driver's business: block on the kernel lock of the
+// entry we wait behind, or on inotify, or poll as a fallback. Its contract is
+// to return when the directory may have changed since the last kListStart or
+// an owner may have died. Liveness (kProbe) is also the driver's: only a proof
+// of death may be answered kDead.
+//
+// Every step above is one Op, and every Op is one atomic primitive of the
+// platform; the model checker (sim/modelcheck.cc) explores all interleavings of
+// these Ops with crashes between any two of them, PID reuse and non-atomic
+// listings, and checks k-exclusion (P1), no false theft (P2) and deadlock
+// freedom (P3). Trace of the bug it exists to catch: an unlink-then-create
+// steal, see sim/README.md.
+#include "core/contender.h"
+
+#include "core/fingerprint.h"
+
+namespace onlyone {
+
+enum class Contender::Phase : uint8_t {
+  kIdle = 0,
+  kCreateEntry,        // Create(o. or f.) as choosing
+  kDoorwayListStart,
+  kDoorwayListNext,
+  kDoorwayRead,
+  kPublishTemp,        // Create(t.<nonce>) with the record to publish
+  kPublishRemoveStaleTemp,
+  kPublishRename,      // Rename(t.<nonce> -> target)
+  kScanListStart,
+  kScanListNext,
+  kScanRead,
+  kScanProbe,
+  kRemoveDeadTemp,
+  kRemoveDeadEntry,
+  kWait,
+  kFenceRead,
+  kLeaveFenceRing,
+  kLeaveTemp,          // giving up or failing: remove what we created
+  kLeaveRing,
+  kLeaveMain,
+  kReleaseRemove,
+  kValidateRead,
+  kDone,
+};
+
+enum class Contender::Ring : uint8_t {
+  kMain = 0,   // entries "o.<nonce>": the lock itself
+  kFence = 1,  // entries "f.<nonce>": one slot, only to serialize fencing
+};
+
+enum class Contender::ScanPurpose : uint8_t {
+  kDecide = 0,  // step 4: may we hold?
+  kCleanup = 1, // remove dead owners' entries, decide nothing
+};
+
+namespace {
+
+constexpr char kMainPrefix[] = "o.";
+constexpr char kFencePrefix[] = "f.";
+constexpr char kTempPrefix[] = "t.";
+constexpr char kFenceName[] = "fence";
+constexpr uint32_t kPrefixBytes = 2;
+constexpr uint32_t kNonceHexDigits = 32;
+constexpr uint32_t kEntryNameBytes = kPrefixBytes + kNonceHexDigits;
+static_assert(kEntryNameBytes <= kNameBytesMax, "entry names must fit their buffers");
+
+bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// "o.<32 lowercase hex>" style names; anything else is not an entry.
+bool IsEntryName(Bytes name, const char* prefix) {
+  if (name.size != kEntryNameBytes || !StartsWith(name, View(prefix))) return false;
+  for (uint32_t i = kPrefixBytes; i < name.size; ++i) {
+    if (!IsLowerHex(name.data[i])) return false;
+  }
+  return true;
+}
+
+void MakeName(const char* prefix, Id128 nonce, FixedBytes<kNameBytesMax>* out) {
+  constexpr char kHex[] = "0123456789abcdef";
+  out->Assign(View(prefix));
+  for (int shift = 60; shift >= 0; shift -= 4) out->AppendChar(kHex[(nonce.hi >> shift) & 0xF]);
+  for (int shift = 60; shift >= 0; shift -= 4) out->AppendChar(kHex[(nonce.lo >> shift) & 0xF]);
+}
+
+// The nonce spelled by an entry name; the record inside must agree, or the
+// entry is a planted copy of someone else's record (H10).
+bool NameMatchesNonce(Bytes name, Id128 nonce) {
+  FixedBytes<kNameBytesMax> expected;
+  MakeName("x.", nonce, &expected);
+  return Equal(Bytes{name.data + kPrefixBytes, name.size - kPrefixBytes},
+               Bytes{expected.data + kPrefixBytes, expected.size - kPrefixBytes});
+}
+
+bool TicketLess(uint64_t ticket_a, Id128 nonce_a, uint64_t ticket_b, Id128 nonce_b) {
+  return ticket_a < ticket_b || (ticket_a == ticket_b && nonce_a < nonce_b);
+}
+
+}  // namespace
+
+const char* IoStatusName(IoStatus status) {
+  switch (status) {
+    case IoStatus::kOk: return "ok";
+    case IoStatus::kExists: return "exists";
+    case IoStatus::kNotFound: return "not found";
+    case IoStatus::kNotSymlink: return "not a symlink";
+    case IoStatus::kEnd: return "end of listing";
+    case IoStatus::kTimedOut: return "timed out";
+    case IoStatus::kNoSpace: return "no space left on device";
+    case IoStatus::kReadOnly: return "read-only file system";
+    case IoStatus::kPermission: return "permission denied";
+    case IoStatus::kTooLong: return "name or record too long";
+    case IoStatus::kIo: return "I/O error";
+  }
+  return "unknown status";
+}
+
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kRunning: return "running";
+    case Outcome::kAcquired: return "acquired";
+    case Outcome::kBusy: return "busy";
+    case Outcome::kReleased: return "released";
+    case Outcome::kHeld: return "held";
+    case Outcome::kLost: return "lost";
+    case Outcome::kCleaned: return "cleaned";
+    case Outcome::kFailed: return "failed";
+  }
+  return "unknown outcome";
+}
+
+const char* FailureKindName(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kNone: return "none";
+    case FailureKind::kIo: return "I/O failure";
+    case FailureKind::kNonceCollision: return "entry name already taken";
+    case FailureKind::kIncompatibleEntry: return "entry written by an unknown newer version";
+    case FailureKind::kFenceCorrupt: return "fence counter unreadable";
+    case FailureKind::kTicketOverflow: return "ticket overflow";
+  }
+  return "unknown failure";
+}
+
+void Contender::Init(const Config& config, const Identity& identity) {
+  *this = Contender();
+  config_ = config;
+  mine_.owner = identity;
+  mine_.slots = config.slots;
+  MakeName(kMainPrefix, identity.nonce, &entry_name_);
+  MakeName(kFencePrefix, identity.nonce, &ring_name_);
+  MakeName(kTempPrefix, identity.nonce, &temp_name_);
+}
+
+// ---------------------------------------------------------------------------
+// Op constructors. Views point into this object and stay valid until the next
+// call.
+
+Op Contender::SimpleOp(OpKind kind) {
+  Op op;
+  op.kind = kind;
+  return op;
+}
+
+Op Contender::CreateOp(Bytes name, Bytes record) {
+  Op op = SimpleOp(OpKind::kCreate);
+  op.name = name;
+  op.record = record;
+  return op;
+}
+
+Op Contender::RenameOp(Bytes from, Bytes to) {
+  Op op = SimpleOp(OpKind::kRename);
+  op.from = from;
+  op.name = to;
+  return op;
+}
+
+Op Contender::ReadOp(Bytes name) {
+  Op op = SimpleOp(OpKind::kRead);
+  op.name = name;
+  return op;
+}
+
+Op Contender::RemoveOp(Bytes name) {
+  Op op = SimpleOp(OpKind::kRemove);
+  op.name = name;
+  return op;
+}
+
+Op Contender::Finish(Outcome outcome) {
+  outcome_ = outcome;
+  phase_ = Phase::kDone;
+  return SimpleOp(OpKind::kDone);
+}
+
+Op Contender::Fail(FailureKind kind, const Result* result, Bytes name) {
+  failure_.kind = kind;
+  failure_.op = OpKind::kNone;
+  if (result != nullptr) {
+    failure_.status = result->status;
+    failure_.os_error = result->os_error;
+  }
+  failure_.name.Assign(Bytes{name.data, name.size <= kNameBytesMax ? name.size : 0});
+  // A contender that failed mid-acquisition must not leave its entry behind:
+  // it is alive, so nobody else may remove it, and it would block them.
+  if (!holding_ && (in_main_ring_ || in_fence_ring_)) return LeaveAfter(Outcome::kFailed);
+  return Finish(Outcome::kFailed);
+}
+
+bool Contender::IsMine(Bytes name) const {
+  return Equal(name, entry_name_.view()) || Equal(name, ring_name_.view()) ||
+         Equal(name, temp_name_.view());
+}
+
+Bytes Contender::RingEntryName() const {
+  return ring_ == Ring::kMain ? entry_name_.view() : ring_name_.view();
+}
+
+// ---------------------------------------------------------------------------
+// Public entry points.
+
+Op Contender::Acquire(uint64_t now_mono_ms, uint64_t now_wall_ms, uint64_t deadline_mono_ms) {
+  outcome_ = Outcome::kRunning;
+  failure_ = Failure();
+  counters_ = Counters();
+  has_blocker_ = false;
+  now_mono_ms_ = now_mono_ms;
+  now_wall_ms_ = now_wall_ms;
+  try_mode_ = deadline_mono_ms <= now_mono_ms;
+  deadline_mono_ms_ = deadline_mono_ms;
+  choosing_deadline_mono_ms_ =
+      try_mode_ ? now_mono_ms + kChoosingPatienceMs : deadline_mono_ms;
+  mine_.since_ms = now_wall_ms;
+  mine_.refreshed_ms = now_wall_ms;
+  return BeginRing(Ring::kMain);
+}
+
+Op Contender::Release() {
+  outcome_ = Outcome::kRunning;
+  failure_ = Failure();
+  phase_ = Phase::kReleaseRemove;
+  return RemoveOp(entry_name_.view());
+}
+
+Op Contender::Validate() {
+  outcome_ = Outcome::kRunning;
+  failure_ = Failure();
+  pending_outcome_ = Outcome::kHeld;
+  phase_ = Phase::kValidateRead;
+  return ReadOp(entry_name_.view());
+}
+
+Op Contender::Refresh(uint64_t now_wall_ms) {
+  now_wall_ms_ = now_wall_ms;
+  Op op = Validate();
+  // Refresh reads first: renaming onto a name that is gone would resurrect an
+  // entry someone already judged expired and removed.
+  pending_outcome_ = Outcome::kRunning;
+  return op;
+}
+
+Op Contender::Cleanup(uint64_t now_wall_ms) {
+  outcome_ = Outcome::kRunning;
+  failure_ = Failure();
+  counters_ = Counters();
+  now_wall_ms_ = now_wall_ms;
+  return BeginScan(ScanPurpose::kCleanup);
+}
+
+// ---------------------------------------------------------------------------
+// Acquisition.
+
+Op Contender::BeginRing(Ring ring) {
+  ring_ = ring;
+  ring_ticket_ = 0;
+  OwnerRecord choosing = mine_;
+  choosing.state = EntryState::kChoosing;
+  choosing.ticket = 0;
+  if (ring == Ring::kFence) choosing.slots = 1;
+  if (!EncodeRecord(choosing, &text_)) {
+    // Only an identity out of range gets here (host or command too long).
+    return Fail(FailureKind::kIo, nullptr, RingEntryName());
+  }
+  phase_ = Phase::kCreateEntry;
+  if (ring == Ring::kMain) {
+    in_main_ring_ = true;
+  } else {
+    in_fence_ring_ = true;
+  }
+  return CreateOp(RingEntryName(), text_.view());
+}
+
+Op Contender::BeginDoorwayList() {
+  max_ticket_seen_ = 0;
+  phase_ = Phase::kDoorwayListStart;
+  return SimpleOp(OpKind::kListStart);
+}
+
+Op Contender::BeginScan(ScanPurpose purpose) {
+  purpose_ = purpose;
+  smaller_live_ = 0;
+  saw_choosing_ = false;
+  has_blocker_ = false;
+  wait_target_.Clear();
+  phase_ = Phase::kScanListStart;
+  return SimpleOp(OpKind::kListStart);
+}
+
+Op Contender::PublishTicket() {
+  OwnerRecord record = mine_;
+  record.state = EntryState::kWaiting;
+  record.ticket = ring_ticket_;
+  if (ring_ == Ring::kFence) {
+    record.slots = 1;
+  }
+  if (!EncodeRecord(record, &text_)) return Fail(FailureKind::kIo, nullptr, RingEntryName());
+  if (ring_ == Ring::kMain) mine_ = record;
+  return Publish(PublishKind::kTicket);
+}
+
+Op Contender::OnListName(Bytes name) {
+  const bool cleanup = purpose_ == ScanPurpose::kCleanup && phase_ == Phase::kScanListNext;
+  if (IsMine(name)) return SimpleOp(OpKind::kListNext);
+  const bool is_main = IsEntryName(name, kMainPrefix);
+  const bool is_ring = IsEntryName(name, kFencePrefix);
+  const bool wanted = cleanup ? (is_main || is_ring)
+                              : (ring_ == Ring::kMain ? is_main : is_ring);
+  if (!wanted) {
+    // Temporaries, the fence counter and the other ring's entries are part
+    // of the protocol; anything else is foreign and never touched (H10).
+    if (!is_main && !is_ring && !IsEntryName(name, kTempPrefix) &&
+        !Equal(name, View(kFenceName))) {
+      ++counters_.foreign_names;
+    }
+    return SimpleOp(OpKind::kListNext);
+  }
+  other_name_.Assign(name);
+  phase_ = phase_ == Phase::kDoorwayListNext ? Phase::kDoorwayRead : Phase::kScanRead;
+  ++counters_.entries_read;
+  return ReadOp(other_name_.view());
+}
+
+Op Contender::OnEntryRead(const Result& result) {
+  const bool doorway = phase_ == Phase::kDoorwayRead;
+  const Phase list_phase = doorway ? Phase::kDoorwayListNext : Phase::kScanListNext;
+  if (result.status == IoStatus::kNotFound) {
+    // Listed, then removed before we read it: its owner left (H8).
+    ++counters_.vanished_while_reading;
+    phase_ = list_phase;
+    return SimpleOp(OpKind::kListNext);
+  }
+  if (result.status == IoStatus::kNotSymlink) {
+    ++counters_.garbage_entries;
+    phase_ = list_phase;
+    return SimpleOp(OpKind::kListNext);
+  }
+  if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, other_name_.view());
+
+  const ParseResult parsed = ParseRecord(result.data, &other_);
+  if (parsed.error == ParseError::kUnknownVersion) {
+    // A newer onlyone is contending. We cannot judge its entry, and ignoring
+    // a real contender would break exclusion: refuse.
+    return Fail(FailureKind::kIncompatibleEntry, &result, other_name_.view());
+  }
+  if (parsed.error != ParseError::kNone || !NameMatchesNonce(other_name_.view(), other_.owner.nonce)) {
+    // Garbage cannot have been written by a contender (records are written
+    // whole, atomically), so it is not one: skip it, never delete it.
+    ++counters_.garbage_entries;
+    phase_ = list_phase;
+    return SimpleOp(OpKind::kListNext);
+  }
+
+  if (doorway) {
+    if (other_.ticket > max_ticket_seen_) max_ticket_seen_ = other_.ticket;
+    phase_ = list_phase;
+    return SimpleOp(OpKind::kListNext);
+  }
+
+  if (purpose_ == ScanPurpose::kDecide && other_.state != EntryState::kChoosing &&
+      !TicketLess(other_.ticket, other_.owner.nonce, ring_ticket_, mine_.owner.nonce)) {
+    // Behind us in line: not our concern (they will judge us, and it).
+    phase_ = list_phase;
+    return SimpleOp(OpKind::kListNext);
+  }
+  phase_ = Phase::kScanProbe;
+  Op op = SimpleOp(OpKind::kProbe);
+  op.owner = &other_;
+  return op;
+}
+
+Op Contender::OnProbe(Liveness liveness) {
+  bool dead = liveness == Liveness::kDead;
+  if (liveness == Liveness::kUnknown && config_.lease_ms != 0 &&
+      now_wall_ms_ > other_.refreshed_ms && now_wall_ms_ - other_.refreshed_ms > config_.lease_ms) {
+    dead = true;
+    ++counters_.leases_expired;
+  }
+  if (dead) return RemoveDeadOwner();
+
+  phase_ = Phase::kScanListNext;
+  if (purpose_ == ScanPurpose::kCleanup) return SimpleOp(OpKind::kListNext);
+
+  if (other_.state == EntryState::kChoosing) {
+    saw_choosing_ = true;
+    if (smaller_live_ == 0) wait_target_.Assign(other_name_.view());
+  } else {
+    ++smaller_live_;
+    // The nearest smaller ticket is the one we are queued behind.
+    wait_target_.Assign(other_name_.view());
+    if (!has_blocker_ || TicketLess(other_.ticket, other_.owner.nonce, blocker_.ticket,
+                                    blocker_.owner.nonce)) {
+      blocker_ = other_;
+      has_blocker_ = true;
+    }
+  }
+  return SimpleOp(OpKind::kListNext);
+}
+
+Op Contender::RemoveDeadOwner() {
+  // The owner is dead and will never act again: removing its entry cannot
+  // hit a fresh lock (no ABA, H3). Its temporary goes first so that a crash
+  // between the two removals leaves the entry, which the next scan finds and
+  // finishes; the other order could orphan the temporary forever.
+  other_temp_name_.Assign(View(kTempPrefix));
+  other_temp_name_.Append(Bytes{other_name_.data + kPrefixBytes, other_name_.size - kPrefixBytes});
+  phase_ = Phase::kRemoveDeadTemp;
+  return RemoveOp(other_temp_name_.view());
+}
+
+Op Contender::FinishScan() {
+  if (purpose_ == ScanPurpose::kCleanup) return Finish(Outcome::kCleaned);
+  const uint32_t slots = ring_ == Ring::kMain ? config_.slots : 1;
+  if (smaller_live_ >= slots) {
+    if (try_mode_) return LeaveAfter(Outcome::kBusy);
+    ++counters_.waits_for_holders;
+    return WaitOrGiveUp(false);
+  }
+  if (saw_choosing_) {
+    ++counters_.waits_for_choosing;
+    return WaitOrGiveUp(true);
+  }
+  return AfterWin();
+}
+
+Op Contender::WaitOrGiveUp(bool only_choosing) {
+  const uint64_t deadline = only_choosing ? choosing_deadline_mono_ms_ : deadline_mono_ms_;
+  if (deadline != kNoDeadline && now_mono_ms_ >= deadline) return LeaveAfter(Outcome::kBusy);
+  phase_ = Phase::kWait;
+  Op op = SimpleOp(OpKind::kWait);
+  op.name = wait_target_.view();
+  op.deadline_mono_ms = deadline;
+  return op;
+}
+
+Op Contender::AfterWin() {
+  if (ring_ == Ring::kMain && config_.slots > 1) return BeginRing(Ring::kFence);
+  phase_ = Phase::kFenceRead;
+  return ReadOp(View(kFenceName));
+}
+
+Op Contender::LeaveAfter(Outcome outcome) {
+  pending_outcome_ = outcome;
+  phase_ = Phase::kLeaveTemp;
+  return RemoveOp(temp_name_.view());
+}
+
+// ---------------------------------------------------------------------------
+// The engine: one result in, one operation out.
+
+Op Contender::Step(const Result& result) {
+  if (result.mono_ms != 0) now_mono_ms_ = result.mono_ms;
+  if (result.wall_ms != 0) now_wall_ms_ = result.wall_ms;
+
+  switch (phase_) {
+    case Phase::kIdle:
+    case Phase::kDone:
+      return SimpleOp(OpKind::kDone);
+
+    case Phase::kCreateEntry:
+      if (result.status == IoStatus::kExists) {
+        // Our nonce names our entry; someone already has it. Never reuse it:
+        // not ours to replace. (Leave nothing: we created nothing.)
+        if (ring_ == Ring::kMain) {
+          in_main_ring_ = false;
+        } else {
+          in_fence_ring_ = false;
+        }
+        return Fail(FailureKind::kNonceCollision, &result, RingEntryName());
+      }
+      if (result.status != IoStatus::kOk) {
+        if (ring_ == Ring::kMain) {
+          in_main_ring_ = false;
+        } else {
+          in_fence_ring_ = false;
+        }
+        return Fail(FailureKind::kIo, &result, RingEntryName());
+      }
+      return BeginDoorwayList();
+
+    case Phase::kDoorwayListStart:
+    case Phase::kScanListStart:
+      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
+      phase_ = phase_ == Phase::kDoorwayListStart ? Phase::kDoorwayListNext : Phase::kScanListNext;
+      return SimpleOp(OpKind::kListNext);
+
+    case Phase::kDoorwayListNext:
+      if (result.status == IoStatus::kEnd) {
+        if (max_ticket_seen_ >= kTicketMax) {
+          return Fail(FailureKind::kTicketOverflow, nullptr, RingEntryName());
+        }
+        ring_ticket_ = max_ticket_seen_ + 1;
+        return PublishTicket();
+      }
+      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
+      return OnListName(result.data);
+
+    case Phase::kScanListNext:
+      if (result.status == IoStatus::kEnd) return FinishScan();
+      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
+      return OnListName(result.data);
+
+    case Phase::kDoorwayRead:
+    case Phase::kScanRead:
+      return OnEntryRead(result);
+
+    case Phase::kScanProbe:
+      return OnProbe(result.liveness);
+
+    case Phase::kRemoveDeadTemp:
+      if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
+        return Fail(FailureKind::kIo, &result, other_temp_name_.view());
+      }
+      phase_ = Phase::kRemoveDeadEntry;
+      return RemoveOp(other_name_.view());
+
+    case Phase::kRemoveDeadEntry:
+      if (result.status == IoStatus::kOk) {
+        ++counters_.dead_entries_removed;
+      } else if (result.status != IoStatus::kNotFound) {
+        // kNotFound: another contender removed it first; equally fine.
+        return Fail(FailureKind::kIo, &result, other_name_.view());
+      }
+      phase_ = Phase::kScanListNext;
+      return SimpleOp(OpKind::kListNext);
+
+    case Phase::kWait:
+      if (result.status == IoStatus::kTimedOut) return LeaveAfter(Outcome::kBusy);
+      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
+      return BeginScan(ScanPurpose::kDecide);
+
+    case Phase::kPublishTemp:
+      if (result.status == IoStatus::kExists && !removed_stale_temp_) {
+        // A temporary of ours survived a failed rename; only we write it.
+        removed_stale_temp_ = true;
+        phase_ = Phase::kPublishRemoveStaleTemp;
+        return RemoveOp(temp_name_.view());
+      }
+      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, temp_name_.view());
+      phase_ = Phase::kPublishRename;
+      return RenameOp(temp_name_.view(), PublishTarget());
+
+    case Phase::kPublishRemoveStaleTemp:
+      if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
+        return Fail(FailureKind::kIo, &result, temp_name_.view());
+      }
+      phase_ = Phase::kPublishTemp;
+      return CreateOp(temp_name_.view(), text_.view());
+
+    case Phase::kPublishRename:
+      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, PublishTarget());
+      return AfterPublish();
+
+    case Phase::kFenceRead: {
+      uint64_t last_fence = 0;
+      if (result.status == IoStatus::kOk) {
+        if (ParseFence(result.data, &last_fence).error != ParseError::kNone) {
+          return Fail(FailureKind::kFenceCorrupt, &result, View(kFenceName));
+        }
+      } else if (result.status == IoStatus::kNotSymlink) {
+        return Fail(FailureKind::kFenceCorrupt, &result, View(kFenceName));
+      } else if (result.status != IoStatus::kNotFound) {
+        return Fail(FailureKind::kIo, &result, View(kFenceName));
+      }
+      if (last_fence >= kTicketMax) return Fail(FailureKind::kTicketOverflow, nullptr, View(kFenceName));
+      fence_ = last_fence + 1;
+      EncodeFence(fence_, &text_);
+      return Publish(PublishKind::kFenceCounter);
+    }
+
+    case Phase::kLeaveFenceRing:
+      if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
+        return Fail(FailureKind::kIo, &result, ring_name_.view());
+      }
+      in_fence_ring_ = false;
+      ring_ = Ring::kMain;
+      return Won();
+
+    case Phase::kLeaveTemp:
+      // Best effort from here on: we are already giving up or failing, and
+      // the first failure is the one worth reporting.
+      phase_ = Phase::kLeaveRing;
+      if (in_fence_ring_) return RemoveOp(ring_name_.view());
+      return Step(Result{});
+
+    case Phase::kLeaveRing:
+      in_fence_ring_ = false;
+      phase_ = Phase::kLeaveMain;
+      if (in_main_ring_) return RemoveOp(entry_name_.view());
+      return Step(Result{});
+
+    case Phase::kLeaveMain:
+      if (in_main_ring_ && result.status != IoStatus::kOk &&
+          result.status != IoStatus::kNotFound) {
+        if (failure_.kind == FailureKind::kNone) {
+          failure_.kind = FailureKind::kIo;
+          failure_.status = result.status;
+          failure_.os_error = result.os_error;
+          failure_.name.Assign(entry_name_.view());
+        }
+        failure_.entry_left_behind = true;
+        pending_outcome_ = Outcome::kFailed;
+      }
+      in_main_ring_ = false;
+      ring_ = Ring::kMain;
+      return Finish(pending_outcome_);
+
+    case Phase::kReleaseRemove:
+      if (result.status == IoStatus::kOk) {
+        holding_ = false;
+        in_main_ring_ = false;
+        return Finish(Outcome::kReleased);
+      }
+      if (result.status == IoStatus::kNotFound) {
+        // Someone removed a live holder's entry: exclusion was already lost.
+        holding_ = false;
+        in_main_ring_ = false;
+        return Finish(Outcome::kLost);
+      }
+      failure_.entry_left_behind = true;
+      return Fail(FailureKind::kIo, &result, entry_name_.view());
+
+    case Phase::kValidateRead: {
+      if (result.status == IoStatus::kNotFound || result.status == IoStatus::kNotSymlink) {
+        holding_ = false;
+        in_main_ring_ = false;
+        return Finish(Outcome::kLost);
+      }
+      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, entry_name_.view());
+      const ParseResult parsed = ParseRecord(result.data, &other_);
+      if (parsed.error != ParseError::kNone || other_.owner.nonce != mine_.owner.nonce ||
+          other_.state != EntryState::kWaiting || other_.ticket != mine_.ticket) {
+        // Not what we wrote. We never remove or overwrite what is not ours.
+        holding_ = false;
+        in_main_ring_ = false;
+        return Finish(Outcome::kLost);
+      }
+      if (pending_outcome_ == Outcome::kHeld) return Finish(Outcome::kHeld);
+      mine_.refreshed_ms = now_wall_ms_;
+      if (!EncodeRecord(mine_, &text_)) return Fail(FailureKind::kIo, nullptr, entry_name_.view());
+      return Publish(PublishKind::kRefresh);
+    }
+
+    default:
+      break;
+  }
+  return Fail(FailureKind::kIo, nullptr, Bytes{});
+}
+
+// ---------------------------------------------------------------------------
+// Model checking support.
+
+
+uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
+  Hasher hash(seed);
+  hash.Word(static_cast<uint64_t>(phase_));
+  hash.Word(static_cast<uint64_t>(ring_));
+  hash.Word(static_cast<uint64_t>(outcome_));
+  hash.Word(static_cast<uint64_t>(pending_outcome_));
+  hash.Word((holding_ ? 1u : 0u) | (in_main_ring_ ? 2u : 0u) | (in_fence_ring_ ? 4u : 0u) |
+            (try_mode_ ? 8u : 0u));
+  hash.Word(static_cast<uint64_t>(mine_.state));
+  hash.Word(mine_.ticket);
+  hash.Id(mine_.owner.nonce);
+  hash.Word(ring_ticket_);
+  hash.Word(fence_);
+  switch (phase_) {
+    case Phase::kCreateEntry:
+    case Phase::kPublishTemp:
+    case Phase::kPublishRemoveStaleTemp:
+    case Phase::kPublishRename:
+      // text_ is not hashed: it is derived from the fields above and the
+      // identity, which never changes between Init calls.
+      hash.Word(static_cast<uint64_t>(publish_kind_));
+      hash.Word(removed_stale_temp_ ? 1 : 0);
+      break;
+    case Phase::kDoorwayListStart:
+    case Phase::kDoorwayListNext:
+    case Phase::kDoorwayRead:
+      hash.Word(max_ticket_seen_);
+      hash.Text(other_name_.view());
+      break;
+    case Phase::kScanListStart:
+    case Phase::kScanListNext:
+    case Phase::kScanRead:
+    case Phase::kScanProbe:
+    case Phase::kRemoveDeadTemp:
+    case Phase::kRemoveDeadEntry:
+      hash.Word(static_cast<uint64_t>(purpose_));
+      hash.Word(smaller_live_);
+      hash.Word(saw_choosing_ ? 1 : 0);
+      hash.Text(other_name_.view());
+      hash.Word(static_cast<uint64_t>(other_.state));
+      hash.Word(other_.ticket);
+      hash.Id(other_.owner.nonce);
+      hash.Word(other_.owner.pid);
+      hash.Word(other_.owner.start_time);
+      hash.Word(other_.refreshed_ms);
+      break;
+    case Phase::kFenceRead:
+    case Phase::kLeaveFenceRing:
+    case Phase::kLeaveTemp:
+    case Phase::kLeaveRing:
+    case Phase::kLeaveMain:
+    case Phase::kWait:
+    case Phase::kReleaseRemove:
+    case Phase::kValidateRead:
+    case Phase::kIdle:
+    case Phase::kDone:
+      break;
+  }
+  return hash.value();
+}
+
+// ---------------------------------------------------------------------------
+// Publishing: symlink our temporary, then rename it over the target. A
+// reader sees the old record or the new one; a crash in between leaves our
+// temporary, removed with our entry once we are proven dead.
+
+Op Contender::Publish(PublishKind kind) {
+  publish_kind_ = kind;
+  removed_stale_temp_ = false;
+  phase_ = Phase::kPublishTemp;
+  return CreateOp(temp_name_.view(), text_.view());
+}
+
+Bytes Contender::PublishTarget() const {
+  switch (publish_kind_) {
+    case PublishKind::kTicket:
+      return RingEntryName();
+    case PublishKind::kFenceCounter:
+      return View(kFenceName);
+    case PublishKind::kRefresh:
+      return entry_name_.view();
+  }
+  return entry_name_.view();
+}
+
+Op Contender::Won() {
+  holding_ = true;
+  return Finish(Outcome::kAcquired);
+}
+
+Op Contender::AfterPublish() {
+  switch (publish_kind_) {
+    case PublishKind::kTicket:
+      return BeginScan(ScanPurpose::kDecide);
+    case PublishKind::kFenceCounter:
+      if (ring_ == Ring::kFence) {
+        phase_ = Phase::kLeaveFenceRing;
+        return RemoveOp(ring_name_.view());
+      }
+      return Won();
+    case PublishKind::kRefresh:
+      return Finish(Outcome::kHeld);
+  }
+  return Finish(Outcome::kFailed);
+}
+
+}  // namespace onlyone

@@ -1,0 +1,657 @@
+#include "sim/world.h"
+
+#include "core/fingerprint.h"
+
+namespace onlyone {
+namespace sim {
+namespace {
+
+constexpr uint32_t kFirstPid = 100;
+
+Bytes ViewOf(const std::string& text) {
+  return Bytes{text.data(), static_cast<uint32_t>(text.size())};
+}
+
+std::string StringOf(Bytes bytes) { return std::string(bytes.data, bytes.size); }
+
+uint64_t NodeHash(const std::string& name, const Node& node) {
+  Hasher hash(0x40DE);
+  hash.Text(ViewOf(name));
+  hash.Word(node.symlink ? 1 : 0);
+  hash.Text(ViewOf(node.content));
+  return hash.value();
+}
+
+// Operations that allocate directory space, and so can fail with ENOSPC.
+bool CanRunOutOfSpace(OpKind kind) { return kind == OpKind::kCreate || kind == OpKind::kRename; }
+
+// "o.<32 hex>" -> "o.P1r2" for traces: the simulator's nonces are
+// (process index + 1, round + 1).
+std::string ShortName(const std::string& name) {
+  if (name.size() != 34 || name[1] != '.') return name;
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  for (size_t i = 2; i < 34; ++i) {
+    const char c = name[i];
+    const uint64_t nibble = (c >= 'a') ? static_cast<uint64_t>(c - 'a' + 10) : static_cast<uint64_t>(c - '0');
+    uint64_t& half = i < 18 ? hi : lo;
+    half = (half << 4) | nibble;
+  }
+  std::string text = name.substr(0, 2) + "P" + std::to_string(hi - 1);
+  if ((lo >> 32) != 0) text += "i" + std::to_string(lo >> 32);
+  return text + "r" + std::to_string(lo & 0xFFFFFFFFull);
+}
+
+std::string ShortRecord(const std::string& content) {
+  OwnerRecord record;
+  if (ParseRecord(ViewOf(content), &record).error == ParseError::kNone) {
+    std::string text = record.state == EntryState::kChoosing ? "choosing" : "ticket=";
+    if (record.ticket != 0) text += std::to_string(record.ticket);
+    text += " owner=P" + std::to_string(record.owner.nonce.hi - 1);
+    return text;
+  }
+  uint64_t fence = 0;
+  if (ParseFence(ViewOf(content), &fence).error == ParseError::kNone) {
+    return "fence=" + std::to_string(fence);
+  }
+  return "garbage";
+}
+
+}  // namespace
+
+World::World(const WorldConfig& config) : config_(config) {
+  procs_.resize(config.procs);
+  for (uint32_t i = 0; i < config.procs; ++i) {
+    Process& p = procs_[i];
+    p.index = i;
+    p.pid = kFirstPid + i;
+    p.start_time = next_start_time_++;
+    pid_table_[p.pid] = p.start_time;
+  }
+}
+
+Identity World::MakeIdentity(const Process& p) const {
+  Identity id;
+  id.nonce = Id128{p.index + 1ull, (uint64_t{p.incarnation} << 32) | (p.round + 1ull)};
+  id.pid = p.pid;
+  id.start_time = p.start_time;
+  id.boot_id = kSimBootId;
+  id.pid_namespace = 1;
+  id.host.Assign(View("sim"));
+  id.command.Assign(View("job"));
+  return id;
+}
+
+const Process* World::OwnerOf(const std::string& content) const {
+  OwnerRecord record;
+  if (ParseRecord(ViewOf(content), &record).error != ParseError::kNone) return nullptr;
+  const uint64_t index = record.owner.nonce.hi - 1;
+  if (index >= procs_.size()) return nullptr;
+  // A respawned slot is a different process: the entry belongs to the
+  // incarnation spelled in the nonce.
+  if ((record.owner.nonce.lo >> 32) != procs_[index].incarnation) return nullptr;
+  return &procs_[index];
+}
+
+void World::Violate(const std::string& what) {
+  if (violation_.empty()) violation_ = what;
+}
+
+// P2: nobody removes or overwrites an entry whose owner is alive, except the
+// owner itself.
+void World::CheckWrite(const Process& p, const std::string& name) {
+  auto it = fs_.find(name);
+  if (it == fs_.end()) return;
+  const Process* owner = OwnerOf(it->second.content);
+  if (owner == nullptr || owner->index == p.index || !owner->alive) return;
+  Violate("P2 violated: P" + std::to_string(p.index) + " removed or replaced " + ShortName(name) +
+          " of live process P" + std::to_string(owner->index));
+}
+
+void World::Wake(uint32_t except_proc) {
+  for (Process& other : procs_) {
+    if (other.index != except_proc) other.woken = true;
+  }
+}
+
+bool World::AllDone() const {
+  for (const Process& p : procs_) {
+    if (p.alive && p.pc != ProgramCounter::kDone) return false;
+  }
+  return true;
+}
+
+uint32_t World::LiveHolders() const {
+  uint32_t holders = 0;
+  for (const Process& p : procs_) {
+    if (p.alive && (p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing)) {
+      ++holders;
+    }
+  }
+  return holders;
+}
+
+bool World::IsEnabled(const Transition& t) const {
+  if (t.proc >= procs_.size()) return false;
+  const Process& p = procs_[t.proc];
+  switch (t.kind) {
+    case TransitionKind::kStep:
+      if (!p.alive || p.pc == ProgramCounter::kDone) return false;
+      // A waiter runs only when something changed since its last listing
+      // began: the driver's contract for kWait.
+      if ((p.pc == ProgramCounter::kAcquiring || p.pc == ProgramCounter::kReleasing) &&
+          p.op.kind == OpKind::kWait && !p.woken) {
+        return false;
+      }
+      return true;
+    case TransitionKind::kCrash:
+      return p.alive && p.pc != ProgramCounter::kDone;
+    case TransitionKind::kReusePid:
+      return !p.alive && pid_table_.count(p.pid) == 0;
+    case TransitionKind::kTimeout:
+      return p.alive && p.pc == ProgramCounter::kAcquiring && p.op.kind == OpKind::kWait &&
+             p.op.deadline_mono_ms != kNoDeadline;
+    case TransitionKind::kSkipName: {
+      if (!p.alive || p.op.kind != OpKind::kListNext) return false;
+      if (p.pc != ProgramCounter::kAcquiring && p.pc != ProgramCounter::kReleasing) return false;
+      auto it = p.at_start ? fs_.begin() : fs_.upper_bound(p.cursor);
+      return it != fs_.end() && (it->second.listed_since_start & (1u << p.index)) == 0;
+    }
+  }
+  return false;
+}
+
+bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* out) const {
+  const Process& p = procs_[proc];
+  if (!p.alive) return false;
+  *out = Transition{TransitionKind::kStep, proc};
+  switch (p.pc) {
+    case ProgramCounter::kIdle:
+    case ProgramCounter::kHolding:
+      return true;
+    case ProgramCounter::kDone:
+      return false;
+    case ProgramCounter::kAcquiring:
+    case ProgramCounter::kReleasing:
+      break;
+  }
+  if (p.op.kind == OpKind::kWait) return p.woken && p.op.deadline_mono_ms == kNoDeadline;
+  if (p.op.kind != OpKind::kProbe) return false;
+  if (!crashes_possible) return true;
+  for (const Process& other : procs_) {
+    if (other.alive && other.pid == p.op.probe_pid) return false;  // it may still die
+  }
+  return true;
+}
+
+void World::EnabledTransitions(bool allow_crash, bool allow_reuse,
+                               std::vector<Transition>* out) const {
+  out->clear();
+  for (uint32_t i = 0; i < procs_.size(); ++i) {
+    const Transition step{TransitionKind::kStep, i};
+    if (IsEnabled(step)) out->push_back(step);
+    const Transition timeout{TransitionKind::kTimeout, i};
+    if (IsEnabled(timeout)) out->push_back(timeout);
+    const Transition crash{TransitionKind::kCrash, i};
+    if (allow_crash && IsEnabled(crash)) out->push_back(crash);
+    const Transition reuse{TransitionKind::kReusePid, i};
+    if (allow_reuse && IsEnabled(reuse)) out->push_back(reuse);
+    const Transition skip{TransitionKind::kSkipName, i};
+    if (IsEnabled(skip)) out->push_back(skip);
+  }
+}
+
+void World::Start(Process* p) {
+  // Leak check: a process that finished its previous acquisition or release
+  // owns nothing in the directory.
+  for (const auto& entry : fs_) {
+    if (OwnerOf(entry.second.content) == p) {
+      Violate("P" + std::to_string(p->index) + " starts round " + std::to_string(p->round + 1) +
+              " but still owns " + ShortName(entry.first));
+    }
+  }
+  p->pc = ProgramCounter::kAcquiring;
+  const Identity id = MakeIdentity(*p);
+  if (config_.broken_steal) {
+    p->broken.Init(id);
+    Advance(p, p->broken.Acquire(config_.try_mode));
+    return;
+  }
+  Config lock_config;
+  lock_config.slots = config_.slots;
+  p->contender.Init(lock_config, id);
+  Advance(p, p->contender.Acquire(now_ms_, now_ms_, config_.try_mode ? now_ms_ : kNoDeadline));
+}
+
+void World::Advance(Process* p, const Op& op) {
+  if (op.kind == OpKind::kDone) {
+    p->op = PendingOp();
+    OnDone(p);
+    return;
+  }
+  PendingOp& pending = p->op;
+  pending.kind = op.kind;
+  pending.name = StringOf(op.name);
+  pending.from = StringOf(op.from);
+  pending.record = StringOf(op.record);
+  pending.deadline_mono_ms = op.deadline_mono_ms;
+  if (op.owner != nullptr) {
+    pending.probe_pid = op.owner->owner.pid;
+    pending.probe_start_time = op.owner->owner.start_time;
+    pending.probe_boot_id = op.owner->owner.boot_id;
+  } else {
+    pending.probe_pid = 0;
+    pending.probe_start_time = 0;
+    pending.probe_boot_id = Id128{};
+  }
+}
+
+// A finished process exits: its pid is free and its entries, if a failed
+// removal left any, belong to a dead owner that others may clean up.
+void World::Exit(Process* p) {
+  p->alive = false;
+  p->listing = false;
+  pid_table_.erase(p->pid);
+  ++counters_.exits;
+}
+
+void World::Respawn(uint32_t proc) {
+  Process& p = procs_[proc];
+  if (p.alive) return;
+  ++p.incarnation;
+  p.alive = true;
+  p.pc = ProgramCounter::kIdle;
+  p.round = 0;
+  p.op = PendingOp();
+  p.listing = false;
+  p.cursor.clear();
+  p.woken = false;
+  p.fence = 0;
+  // A new process gets a pid nobody alive has; reusing dead ones' pids is
+  // what kReusePid is for.
+  uint32_t pid = p.pid;
+  while (pid_table_.count(pid) != 0) ++pid;
+  p.pid = pid;
+  p.start_time = next_start_time_++;
+  pid_table_[p.pid] = p.start_time;
+}
+
+void World::Plant(const std::string& name, bool symlink, const std::string& content) {
+  Node node{symlink, content, 0, 0};
+  node.hash = NodeHash(name, node);
+  fs_[name] = node;
+}
+
+bool World::RunCleanup() {
+  Process cleaner;
+  cleaner.index = static_cast<uint32_t>(procs_.size());
+  cleaner.pid = 1;
+  cleaner.start_time = next_start_time_++;
+  cleaner.pc = ProgramCounter::kAcquiring;
+  Config lock_config;
+  lock_config.slots = config_.slots;
+  Identity id = MakeIdentity(cleaner);
+  id.nonce = Id128{0xC1EA4E4ull, 1};
+  cleaner.contender.Init(lock_config, id);
+  pid_table_[cleaner.pid] = cleaner.start_time;
+  Op op = cleaner.contender.Cleanup(now_ms_);
+  constexpr int kCleanupStepsMax = 1'000'000;
+  for (int i = 0; i < kCleanupStepsMax && op.kind != OpKind::kDone; ++i) {
+    Advance(&cleaner, op);
+    const Result result = Perform(&cleaner);
+    op = cleaner.contender.Step(result);
+  }
+  pid_table_.erase(cleaner.pid);
+  return op.kind == OpKind::kDone && cleaner.contender.outcome() == Outcome::kCleaned;
+}
+
+void World::OnDone(Process* p) {
+  const Outcome outcome =
+      config_.broken_steal ? p->broken.outcome() : p->contender.outcome();
+  auto next_round = [&] {
+    ++p->round;
+    p->pc = p->round < config_.rounds && !stopping_ ? ProgramCounter::kIdle
+                                                   : ProgramCounter::kDone;
+    if (p->pc == ProgramCounter::kDone) Exit(p);
+  };
+  if (!config_.broken_steal) {
+    const Counters& seen = p->contender.counters();
+    counters_.waits_for_choosing += seen.waits_for_choosing;
+    counters_.vanished_while_reading += seen.vanished_while_reading;
+  }
+  if (p->pc == ProgramCounter::kAcquiring) {
+    if (outcome == Outcome::kAcquired) {
+      p->pc = ProgramCounter::kHolding;
+      ++counters_.acquisitions;
+      if (LiveHolders() > config_.slots) {
+        Violate("P1 violated: " + std::to_string(LiveHolders()) + " live holders with slots=" +
+                std::to_string(config_.slots) + " after P" + std::to_string(p->index) +
+                " acquired");
+      }
+      if (!config_.broken_steal) {
+        p->fence = p->contender.fence();
+        if (p->fence <= last_fence_) {
+          Violate("P6 violated: P" + std::to_string(p->index) + " got fence " +
+                  std::to_string(p->fence) + " after fence " + std::to_string(last_fence_));
+        }
+        last_fence_ = p->fence;
+      }
+      return;
+    }
+    if (outcome == Outcome::kBusy) {
+      ++counters_.busy;
+      next_round();
+      return;
+    }
+    if (outcome == Outcome::kFailed && counters_.io_faults == 0) {
+      Violate("P" + std::to_string(p->index) + " failed without any injected fault: " +
+              FailureKindName(p->contender.failure().kind));
+    }
+    if (outcome == Outcome::kFailed && !config_.broken_steal &&
+        p->contender.failure().entry_left_behind) {
+      // What the contract asks of a caller whose entry could not be removed.
+      p->pc = ProgramCounter::kDone;
+      Exit(p);
+      return;
+    }
+    next_round();
+    return;
+  }
+  if (p->pc == ProgramCounter::kReleasing) {
+    if (outcome == Outcome::kLost) {
+      Violate("P2 violated: P" + std::to_string(p->index) +
+              " found its entry gone when releasing");
+    }
+    next_round();
+  }
+}
+
+Result World::Perform(Process* p) {
+  Result result;
+  result.mono_ms = now_ms_;
+  result.wall_ms = now_ms_;
+  PendingOp& op = p->op;
+  if (next_fault_ != IoStatus::kOk && CanRunOutOfSpace(op.kind)) {
+    result.status = next_fault_;
+    result.os_error = 28;  // ENOSPC on Linux; only for messages
+    next_fault_ = IoStatus::kOk;
+    ++counters_.io_faults;
+    return result;
+  }
+  switch (op.kind) {
+    case OpKind::kCreate: {
+      if (fs_.count(op.name) != 0) {
+        result.status = IoStatus::kExists;
+        break;
+      }
+      Node node{true, op.record, 0, 0};
+      node.hash = NodeHash(op.name, node);
+      fs_[op.name] = node;
+      Wake(p->index);
+      break;
+    }
+    case OpKind::kRename: {
+      auto from = fs_.find(op.from);
+      if (from == fs_.end()) {
+        result.status = IoStatus::kNotFound;
+        break;
+      }
+      CheckWrite(*p, op.name);
+      Node moved = from->second;
+      fs_.erase(from);
+      // The destination name stays in the directory throughout a replacing
+      // rename, so listings that began before it must still return it.
+      auto to = fs_.find(op.name);
+      moved.listed_since_start = to == fs_.end() ? 0 : to->second.listed_since_start;
+      moved.hash = NodeHash(op.name, moved);
+      fs_[op.name] = moved;
+      Wake(p->index);
+      break;
+    }
+    case OpKind::kRead: {
+      auto it = fs_.find(op.name);
+      if (it == fs_.end()) {
+        result.status = IoStatus::kNotFound;
+      } else if (!it->second.symlink) {
+        result.status = IoStatus::kNotSymlink;
+      } else {
+        result.data = ViewOf(it->second.content);
+      }
+      break;
+    }
+    case OpKind::kListStart:
+      for (auto& entry : fs_) entry.second.listed_since_start |= 1u << p->index;
+      p->listing = true;
+      p->at_start = true;
+      p->cursor.clear();
+      p->woken = false;
+      break;
+    case OpKind::kListNext: {
+      auto it = p->at_start ? fs_.begin() : fs_.upper_bound(p->cursor);
+      p->at_start = false;
+      if (it == fs_.end()) {
+        result.status = IoStatus::kEnd;
+        p->listing = false;
+        p->cursor.clear();
+      } else {
+        p->cursor = it->first;
+        result.data = ViewOf(it->first);
+      }
+      break;
+    }
+    case OpKind::kRemove: {
+      auto it = fs_.find(op.name);
+      if (it == fs_.end()) {
+        result.status = IoStatus::kNotFound;
+        break;
+      }
+      CheckWrite(*p, op.name);
+      const Process* owner = OwnerOf(it->second.content);
+      if (owner != nullptr && owner->index != p->index && !owner->alive &&
+          op.name.size() > 2 && op.name[0] == 'o') {
+        ++counters_.dead_entries_removed;
+      }
+      fs_.erase(it);
+      Wake(p->index);
+      break;
+    }
+    case OpKind::kProbe: {
+      auto it = pid_table_.find(op.probe_pid);
+      const bool alive = it != pid_table_.end() && it->second == op.probe_start_time &&
+                         op.probe_boot_id == kSimBootId;
+      result.liveness = alive ? Liveness::kAlive : Liveness::kDead;
+      if (!alive && it != pid_table_.end()) ++counters_.dead_verdicts_on_reused_pid;
+      break;
+    }
+    case OpKind::kWait:
+      // `woken` stays set: the kListStart that follows every wait clears it.
+      // Leaving it alone makes waking touch nothing shared.
+      break;
+    case OpKind::kNone:
+    case OpKind::kDone:
+      break;
+  }
+  return result;
+}
+
+void World::Apply(const Transition& t) {
+  Process* p = &procs_[t.proc];
+  ++counters_.steps;
+  switch (t.kind) {
+    case TransitionKind::kStep: {
+      if (p->pc == ProgramCounter::kIdle) {
+        if (stopping_) {
+          p->pc = ProgramCounter::kDone;
+          Exit(p);
+          break;
+        }
+        Start(p);
+        break;
+      }
+      if (p->pc == ProgramCounter::kHolding) {
+        p->pc = ProgramCounter::kReleasing;
+        Advance(p, config_.broken_steal ? p->broken.Release() : p->contender.Release());
+        break;
+      }
+      const Result result = Perform(p);
+      Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
+      break;
+    }
+    case TransitionKind::kTimeout: {
+      Result result;
+      result.status = IoStatus::kTimedOut;
+      result.mono_ms = now_ms_;
+      result.wall_ms = now_ms_;
+      ++counters_.timeouts;
+      Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
+      break;
+    }
+    case TransitionKind::kCrash: {
+      ++counters_.crashes;
+      if (p->pc == ProgramCounter::kHolding) ++counters_.crashes_while_holding;
+      for (const auto& entry : fs_) {
+        const Process* owner = OwnerOf(entry.second.content);
+        if (owner == p && entry.first[0] == 'o' &&
+            entry.second.content.find(";state=choosing;") != std::string::npos) {
+          ++counters_.crashes_while_choosing;
+        }
+      }
+      p->alive = false;
+      p->listing = false;
+      pid_table_.erase(p->pid);
+      // A death is an event a waiter must notice (its driver blocks on the
+      // dead owner's kernel lock, or rechecks liveness on a timer).
+      Wake(p->index);
+      break;
+    }
+    case TransitionKind::kReusePid:
+      pid_table_[p->pid] = next_start_time_++;
+      ++counters_.pids_reused;
+      break;
+    case TransitionKind::kSkipName: {
+      auto it = p->at_start ? fs_.begin() : fs_.upper_bound(p->cursor);
+      p->at_start = false;
+      p->cursor = it->first;
+      ++counters_.names_skipped;
+      break;
+    }
+  }
+  if (LiveHolders() > config_.slots) {
+    Violate("P1 violated: " + std::to_string(LiveHolders()) + " live holders with slots=" +
+            std::to_string(config_.slots));
+  }
+}
+
+void World::Fingerprint(uint64_t* hi, uint64_t* lo) const {
+  Hasher a(0x0A11CE);
+  Hasher b(0x0B0B);
+  auto word = [&](uint64_t value) {
+    a.Word(value);
+    b.Word(value);
+  };
+  auto text = [&](const std::string& value) {
+    a.Text(ViewOf(value));
+    b.Text(ViewOf(value));
+  };
+  for (const Process& p : procs_) {
+    word(p.alive);
+    word(p.pid);
+    word(p.start_time);
+    // A dead process is only its pid and its entries: where it was in its
+    // program no longer matters, and forgetting it merges the states reached
+    // by crashing just before or just after a local step.
+    if (!p.alive) continue;
+    word(static_cast<uint64_t>(p.pc));
+    word(p.round);
+    if (p.pc != ProgramCounter::kDone) {
+      // One 64-bit hash per machine is plenty: a machine has only thousands
+      // of distinct states; the 128 bits matter for the product space.
+      word(config_.broken_steal ? p.broken.ProtocolFingerprint(1)
+                                : p.contender.ProtocolFingerprint(1));
+      // The pending Op is a function of the machine's state, which is hashed
+      // above; its kind and deadline suffice.
+      word(static_cast<uint64_t>(p.op.kind));
+      word(p.op.deadline_mono_ms);
+      word(p.listing);
+      word(p.at_start);
+      text(p.cursor);
+      word(p.woken);
+    }
+  }
+  uint32_t listing_mask = 0;
+  for (const Process& p : procs_) {
+    if (p.alive && p.listing) listing_mask |= 1u << p.index;
+  }
+  word(fs_.size());
+  for (const auto& entry : fs_) {
+    word(entry.second.hash);
+    word(entry.second.listed_since_start & listing_mask);
+  }
+  word(pid_table_.size());
+  for (const auto& entry : pid_table_) {
+    word(entry.first);
+    word(entry.second);
+  }
+  word(last_fence_);
+  *hi = a.value();
+  *lo = b.value();
+}
+
+std::string World::Describe(const Transition& t) const {
+  const Process& p = procs_[t.proc];
+  const std::string who = "P" + std::to_string(t.proc);
+  switch (t.kind) {
+    case TransitionKind::kCrash: return who + " is killed (SIGKILL)";
+    case TransitionKind::kReusePid:
+      return "an unrelated process gets P" + std::to_string(t.proc) + "'s pid " +
+             std::to_string(p.pid);
+    case TransitionKind::kTimeout: return who + " wait times out";
+    case TransitionKind::kSkipName: {
+      auto it = p.at_start ? fs_.begin() : fs_.upper_bound(p.cursor);
+      return who + " list: next -> (skips " + ShortName(it->first) + ", created during the listing)";
+    }
+    case TransitionKind::kStep: break;
+  }
+  if (p.pc == ProgramCounter::kIdle) return who + " starts acquiring (round " + std::to_string(p.round + 1) + ")";
+  if (p.pc == ProgramCounter::kHolding) return who + " leaves its critical section, starts releasing";
+  const PendingOp& op = p.op;
+  switch (op.kind) {
+    case OpKind::kCreate:
+      return who + " create " + ShortName(op.name) + " [" + ShortRecord(op.record) + "]" +
+             (fs_.count(op.name) != 0 ? " -> exists" : "");
+    case OpKind::kRename: return who + " rename " + ShortName(op.from) + " -> " + ShortName(op.name);
+    case OpKind::kRead: {
+      auto it = fs_.find(op.name);
+      return who + " read " + ShortName(op.name) + " -> " +
+             (it == fs_.end() ? std::string("not found") : "[" + ShortRecord(it->second.content) + "]");
+    }
+    case OpKind::kListStart: return who + " list: start";
+    case OpKind::kListNext: {
+      auto it = p.at_start ? fs_.begin() : fs_.upper_bound(p.cursor);
+      return who + " list: next -> " + (it == fs_.end() ? std::string("end") : ShortName(it->first));
+    }
+    case OpKind::kRemove:
+      return who + " remove " + ShortName(op.name) + (fs_.count(op.name) == 0 ? " -> not found" : "");
+    case OpKind::kProbe: {
+      auto it = pid_table_.find(op.probe_pid);
+      const bool alive = it != pid_table_.end() && it->second == op.probe_start_time;
+      return who + " probe pid " + std::to_string(op.probe_pid) + " -> " + (alive ? "alive" : "dead");
+    }
+    case OpKind::kWait: return who + " wakes up from wait";
+    case OpKind::kNone:
+    case OpKind::kDone: break;
+  }
+  return who + " ?";
+}
+
+std::string World::DescribeFs() const {
+  std::string text;
+  for (const auto& entry : fs_) {
+    text += "  " + ShortName(entry.first) + ": " +
+            (entry.second.symlink ? ShortRecord(entry.second.content) : std::string("regular file")) + "\n";
+  }
+  return text.empty() ? "  (empty)\n" : text;
+}
+
+}  // namespace sim
+}  // namespace onlyone

@@ -1,0 +1,215 @@
+// A simulated machine for the lock protocol: an in-memory lock directory, a
+// process table, and contenders driven one Op at a time.
+//
+// The file system gives exactly the atomicity the POSIX and WASI drivers rely
+// on and nothing more:
+//   - kCreate is an exclusive symlink: it fails if the name exists;
+//   - kRename atomically replaces its destination;
+//   - kRead returns a whole symlink target;
+//   - kRemove unlinks one name;
+//   - listings are NOT atomic: a listing is a cursor over names in sorted
+//     order, advanced one kListNext at a time while other processes act. A
+//     name created behind the cursor is missed, one removed ahead of it is not
+//     seen; only names present for the whole listing are guaranteed (H8).
+// Processes can crash (kill -9) between any two Ops, and a dead process's
+// PID can be handed to an unrelated process (H4). Liveness is judged by
+// (pid, start time, boot id), as the POSIX driver does.
+//
+// After every transition the world checks P1 (at most `slots` live holders),
+// P2 (nobody removes or overwrites an entry of another live process) and P6
+// (each acquisition's fencing token is larger than every earlier one).
+//
+// The world is a value: copying it copies the whole simulation, which is what
+// the model checker does at every branch.
+#ifndef ONLYONE_SIM_WORLD_H_
+#define ONLYONE_SIM_WORLD_H_
+
+#include <stdint.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/contender.h"
+#include "sim/broken_steal.h"
+
+namespace onlyone {
+namespace sim {
+
+struct WorldConfig {
+  uint32_t procs = 3;
+  uint32_t slots = 1;
+  uint32_t rounds = 2;        // acquisitions (each followed by a release) per process
+  bool broken_steal = false;  // run the broken unlink-then-create protocol instead
+  bool try_mode = false;      // acquire once instead of waiting
+};
+
+enum class TransitionKind : uint8_t {
+  kStep = 0,   // process performs its pending Op (or starts its next action)
+  kCrash,      // process is killed with SIGKILL
+  kReusePid,   // a dead process's pid is given to an unrelated new process
+  kTimeout,    // a waiting process's deadline passes
+  kSkipName,   // a listing skips a name created after it started (H8)
+};
+
+struct Transition {
+  TransitionKind kind = TransitionKind::kStep;
+  uint32_t proc = 0;
+};
+
+// Where a process is in its program: rounds of acquire, hold, release.
+enum class ProgramCounter : uint8_t {
+  kIdle = 0,    // about to start an acquisition
+  kAcquiring,
+  kHolding,     // in its critical section; next step starts the release
+  kReleasing,
+  kDone,
+};
+
+// The Op a process will perform next, copied out of its machine so that a
+// copied World does not point into another World's memory.
+struct PendingOp {
+  OpKind kind = OpKind::kNone;
+  std::string name;
+  std::string from;
+  std::string record;
+  uint32_t probe_pid = 0;
+  uint64_t probe_start_time = 0;
+  Id128 probe_boot_id;
+  uint64_t deadline_mono_ms = kNoDeadline;
+};
+
+struct Process {
+  uint32_t index = 0;
+  uint32_t incarnation = 0;  // bumped by Respawn: a new process in a dead slot
+  uint32_t pid = 0;
+  uint64_t start_time = 0;
+  bool alive = true;
+  ProgramCounter pc = ProgramCounter::kIdle;
+  uint32_t round = 0;
+  Contender contender;
+  BrokenSteal broken;
+  PendingOp op;
+  bool listing = false;
+  std::string cursor;      // last name returned by the listing
+  bool at_start = false;   // listing started, nothing returned yet
+  bool woken = false;      // the directory changed since our last kListStart
+  uint64_t fence = 0;      // token of the current holding
+};
+
+struct Node {
+  bool symlink = true;     // false: a regular file (foreign, or planted)
+  std::string content;
+  // Bit i: present since process i's current listing started. A listing must
+  // return such names; names created after it started may or may not appear.
+  uint32_t listed_since_start = 0;
+  // Fingerprint of name and content, computed once when the node is written:
+  // the model checker fingerprints every state, and rehashing whole records
+  // each time dominated its run time.
+  uint64_t hash = 0;
+};
+
+// Rare branches, counted so tests can prove they were reached.
+struct WorldCounters {
+  uint64_t steps = 0;
+  uint64_t acquisitions = 0;
+  uint64_t busy = 0;
+  uint64_t crashes = 0;
+  uint64_t crashes_while_choosing = 0;  // crashed with its entry in the doorway
+  uint64_t crashes_while_holding = 0;
+  uint64_t pids_reused = 0;
+  uint64_t dead_verdicts_on_reused_pid = 0;  // probe said dead; pid was alive
+  uint64_t dead_entries_removed = 0;
+  uint64_t waits_for_choosing = 0;
+  uint64_t vanished_while_reading = 0;
+  uint64_t io_faults = 0;
+  uint64_t timeouts = 0;
+  uint64_t names_skipped = 0;  // listings that missed a name created meanwhile
+  uint64_t exits = 0;          // processes that finished and exited
+};
+
+class World {
+ public:
+  explicit World(const WorldConfig& config);
+
+  const WorldConfig& config() const { return config_; }
+  const std::vector<Process>& procs() const { return procs_; }
+  const std::map<std::string, Node>& fs() const { return fs_; }
+  std::map<std::string, Node>& mutable_fs() { return fs_; }
+  const WorldCounters& counters() const { return counters_; }
+
+  // Transitions possible now. `allow_crash` and `allow_reuse` let the caller
+  // bound how many faults a run may contain.
+  void EnabledTransitions(bool allow_crash, bool allow_reuse, std::vector<Transition>* out) const;
+  bool IsEnabled(const Transition& t) const;
+  void Apply(const Transition& t);
+
+  // A transition of `proc` that touches nothing shared and cannot be
+  // disabled by others: starting an acquisition or a release, waking from a
+  // wait, and probing an owner that can no longer change (dead, or no crash
+  // budget left). Exploring it alone loses no behaviour (partial-order
+  // reduction); returns false when `proc` has none.
+  bool LocalTransition(uint32_t proc, bool crashes_possible, Transition* out) const;
+
+  // Fault injection for the random simulator: the next Op that writes the
+  // directory fails with this status instead (kOk: none).
+  void InjectFault(IoStatus status) { next_fault_ = status; }
+  // Random simulator only: a new process (new pid, new start time) takes the
+  // slot of a dead one and starts from round 0.
+  void Respawn(uint32_t proc);
+  // Processes finish their current acquisition or release, then stop.
+  void StopNewRounds() { stopping_ = true; }
+  // A fresh process runs Contender::Cleanup to completion against the
+  // directory; returns false if it did not finish (a driver bug).
+  bool RunCleanup();
+  // Plants a node (foreign file, garbage record) as a hostile user would.
+  void Plant(const std::string& name, bool symlink, const std::string& content);
+  // Virtual clock, advanced by the random simulator.
+  void AdvanceClock(uint64_t ms) { now_ms_ += ms; }
+  uint64_t now_ms() const { return now_ms_; }
+
+  // Every live process has finished its rounds (or given up).
+  bool AllDone() const;
+  uint32_t LiveHolders() const;
+
+  // The first safety violation seen, empty if none.
+  const std::string& violation() const { return violation_; }
+
+  // 128-bit fingerprint of everything that decides the future.
+  void Fingerprint(uint64_t* hi, uint64_t* lo) const;
+
+  std::string Describe(const Transition& t) const;
+  std::string DescribeFs() const;
+
+ private:
+  Result Perform(Process* p);
+  void Advance(Process* p, const Op& op);
+  void Start(Process* p);
+  void OnDone(Process* p);
+  void Exit(Process* p);
+  void Wake(uint32_t except_proc);
+  Identity MakeIdentity(const Process& p) const;
+  const Process* OwnerOf(const std::string& content) const;
+  void CheckWrite(const Process& p, const std::string& name);
+  void Violate(const std::string& what);
+
+  WorldConfig config_;
+  std::vector<Process> procs_;
+  std::map<std::string, Node> fs_;
+  std::map<uint32_t, uint64_t> pid_table_;  // live pid -> start time
+  uint64_t next_start_time_ = 1000;
+  uint64_t last_fence_ = 0;
+  uint64_t now_ms_ = 1;
+  IoStatus next_fault_ = IoStatus::kOk;
+  bool stopping_ = false;
+  std::string violation_;
+  WorldCounters counters_;
+};
+
+// The boot id every simulated process shares (one simulated machine).
+constexpr Id128 kSimBootId = {0x5eed5eed5eed5eedull, 0x0b007b007b007b00ull};
+
+}  // namespace sim
+}  // namespace onlyone
+
+#endif  // ONLYONE_SIM_WORLD_H_
