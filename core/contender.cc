@@ -248,6 +248,21 @@ Op Contender::Fail(FailureKind kind, const Result* result, Bytes name) {
   return Finish(Outcome::kFailed);
 }
 
+// While leaving: a removal of one of our own names failed (EIO, EROFS). The
+// name stays, owned by a live process that nobody may clean up after.
+void Contender::NoteLeftBehind(const Result& result, Bytes name) {
+  if (result.status == IoStatus::kOk || result.status == IoStatus::kNotFound) return;
+  if (failure_.kind == FailureKind::kNone) {
+    failure_.kind = FailureKind::kIo;
+    failure_.op = OpKind::kRemove;
+    failure_.status = result.status;
+    failure_.os_error = result.os_error;
+    failure_.name.Assign(name);
+  }
+  failure_.entry_left_behind = true;
+  pending_outcome_ = Outcome::kFailed;
+}
+
 bool Contender::IsMine(Bytes name) const {
   return Equal(name, entry_name_.view()) || Equal(name, ring_name_.view()) ||
          Equal(name, temp_name_.view());
@@ -364,13 +379,15 @@ Op Contender::OnListName(Bytes name) {
   if (IsMine(name)) return SimpleOp(OpKind::kListNext);
   const bool is_main = IsEntryName(name, kMainPrefix);
   const bool is_ring = IsEntryName(name, kFencePrefix);
-  const bool wanted = cleanup ? (is_main || is_ring)
+  const bool is_temp = IsEntryName(name, kTempPrefix);
+  // Cleanup also judges temporaries: one whose owner died between its
+  // symlink and its rename would otherwise stay forever.
+  const bool wanted = cleanup ? (is_main || is_ring || is_temp)
                               : (ring_ == Ring::kMain ? is_main : is_ring);
   if (!wanted) {
     // Temporaries, the fence counter and the other ring's entries are part
     // of the protocol; anything else is foreign and never touched (H10).
-    if (!is_main && !is_ring && !IsEntryName(name, kTempPrefix) &&
-        !Equal(name, View(kFenceName))) {
+    if (!is_main && !is_ring && !is_temp && !Equal(name, View(kFenceName))) {
       ++counters_.foreign_names;
     }
     return SimpleOp(OpKind::kListNext);
@@ -397,7 +414,16 @@ Op Contender::OnEntryRead(const Result& result) {
   }
   if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, other_name_.view());
 
-  const ParseResult parsed = ParseRecord(result.data, &other_);
+  ParseResult parsed = ParseRecord(result.data, &other_);
+  if (parsed.error != ParseError::kNone && IsEntryName(other_name_.view(), kTempPrefix)) {
+    // A temporary of a fence publish holds a fence record; its identity is
+    // all a cleaner needs.
+    FenceRecord fence;
+    parsed = ParseFence(result.data, &fence);
+    other_ = OwnerRecord();
+    other_.owner = fence.owner;
+    other_.state = EntryState::kWaiting;
+  }
   if (parsed.error == ParseError::kUnknownVersion) {
     // A newer onlyone is contending. We cannot judge its entry, and ignoring
     // a real contender would break exclusion: refuse.
@@ -612,9 +638,9 @@ Op Contender::Step(const Result& result) {
       return AfterPublish();
 
     case Phase::kFenceRead: {
-      uint64_t last_fence = 0;
+      FenceRecord last;
       if (result.status == IoStatus::kOk) {
-        if (ParseFence(result.data, &last_fence).error != ParseError::kNone) {
+        if (ParseFence(result.data, &last).error != ParseError::kNone) {
           return Fail(FailureKind::kFenceCorrupt, &result, View(kFenceName));
         }
       } else if (result.status == IoStatus::kNotSymlink) {
@@ -622,9 +648,11 @@ Op Contender::Step(const Result& result) {
       } else if (result.status != IoStatus::kNotFound) {
         return Fail(FailureKind::kIo, &result, View(kFenceName));
       }
-      if (last_fence >= kTicketMax) return Fail(FailureKind::kTicketOverflow, nullptr, View(kFenceName));
-      fence_ = last_fence + 1;
-      EncodeFence(fence_, &text_);
+      if (last.fence >= kTicketMax) return Fail(FailureKind::kTicketOverflow, nullptr, View(kFenceName));
+      fence_ = last.fence + 1;
+      last.fence = fence_;
+      last.owner = mine_.owner;
+      if (!EncodeFence(last, &text_)) return Fail(FailureKind::kIo, nullptr, View(kFenceName));
       return Publish(PublishKind::kFenceCounter);
     }
 
@@ -638,29 +666,22 @@ Op Contender::Step(const Result& result) {
 
     case Phase::kLeaveTemp:
       // Best effort from here on: we are already giving up or failing, and
-      // the first failure is the one worth reporting.
+      // the first failure is the one worth reporting. But a name of ours that
+      // could not be removed must be reported: see entry_left_behind.
+      NoteLeftBehind(result, temp_name_.view());
       phase_ = Phase::kLeaveRing;
       if (in_fence_ring_) return RemoveOp(ring_name_.view());
       return Step(Result{});
 
     case Phase::kLeaveRing:
+      if (in_fence_ring_) NoteLeftBehind(result, ring_name_.view());
       in_fence_ring_ = false;
       phase_ = Phase::kLeaveMain;
       if (in_main_ring_) return RemoveOp(entry_name_.view());
       return Step(Result{});
 
     case Phase::kLeaveMain:
-      if (in_main_ring_ && result.status != IoStatus::kOk &&
-          result.status != IoStatus::kNotFound) {
-        if (failure_.kind == FailureKind::kNone) {
-          failure_.kind = FailureKind::kIo;
-          failure_.status = result.status;
-          failure_.os_error = result.os_error;
-          failure_.name.Assign(entry_name_.view());
-        }
-        failure_.entry_left_behind = true;
-        pending_outcome_ = Outcome::kFailed;
-      }
+      if (in_main_ring_) NoteLeftBehind(result, entry_name_.view());
       in_main_ring_ = false;
       ring_ = Ring::kMain;
       return Finish(pending_outcome_);

@@ -222,6 +222,7 @@ class Contender {
   Op AfterPublish();
   Op LeaveAfter(Outcome outcome);
   Op Fail(FailureKind kind, const Result* result, Bytes name);
+  void NoteLeftBehind(const Result& result, Bytes name);
   Op Finish(Outcome outcome);
 
   Op CreateOp(Bytes name, Bytes record);

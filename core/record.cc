@@ -192,6 +192,31 @@ ParseResult ParseHeader(Reader* reader, Bytes text) {
 
 ParseResult Malformed(const Reader& reader) { return {ParseError::kMalformed, reader.offset()}; }
 
+// The identity fields shared by owner and fence records, in their order.
+void WriteIdentity(const Identity& owner, Writer* writer) {
+  writer->Text(";nonce=");
+  writer->Hex128(owner.nonce);
+  writer->Text(";pid=");
+  writer->Decimal(owner.pid);
+  writer->Text(";start=");
+  writer->Decimal(owner.start_time);
+  writer->Text(";boot=");
+  writer->Hex128(owner.boot_id);
+  writer->Text(";pidns=");
+  writer->Decimal(owner.pid_namespace);
+  writer->Text(";host=");
+  writer->Escaped(owner.host.view());
+}
+
+bool ReadIdentity(Reader* reader, Identity* owner) {
+  return reader->Expect(";nonce=") && reader->Hex128(&owner->nonce) &&
+         reader->Expect(";pid=") && reader->Decimal32(&owner->pid) &&
+         reader->Expect(";start=") && reader->Decimal(&owner->start_time) &&
+         reader->Expect(";boot=") && reader->Hex128(&owner->boot_id) &&
+         reader->Expect(";pidns=") && reader->Decimal(&owner->pid_namespace) &&
+         reader->Expect(";host=") && reader->Escaped(&owner->host);
+}
+
 }  // namespace
 
 const char* ParseErrorName(ParseError error) {
@@ -215,18 +240,7 @@ bool EncodeRecord(const OwnerRecord& record, RecordText* out) {
   writer.Decimal(record.ticket);
   writer.Text(";slots=");
   writer.Decimal(record.slots);
-  writer.Text(";nonce=");
-  writer.Hex128(record.owner.nonce);
-  writer.Text(";pid=");
-  writer.Decimal(record.owner.pid);
-  writer.Text(";start=");
-  writer.Decimal(record.owner.start_time);
-  writer.Text(";boot=");
-  writer.Hex128(record.owner.boot_id);
-  writer.Text(";pidns=");
-  writer.Decimal(record.owner.pid_namespace);
-  writer.Text(";host=");
-  writer.Escaped(record.owner.host.view());
+  WriteIdentity(record.owner, &writer);
   writer.Text(";since=");
   writer.Decimal(record.since_ms);
   writer.Text(";seen=");
@@ -252,16 +266,7 @@ ParseResult ParseRecord(Bytes text, OwnerRecord* record) {
   if (!reader.Expect(";ticket=") || !reader.Decimal(&record->ticket)) return Malformed(reader);
   if (!reader.Expect(";slots=") || !reader.Decimal32(&record->slots)) return Malformed(reader);
   if (record->slots == 0 || record->slots > kSlotsMax) return Malformed(reader);
-  if (!reader.Expect(";nonce=") || !reader.Hex128(&record->owner.nonce)) return Malformed(reader);
-  if (!reader.Expect(";pid=") || !reader.Decimal32(&record->owner.pid)) return Malformed(reader);
-  if (!reader.Expect(";start=") || !reader.Decimal(&record->owner.start_time)) {
-    return Malformed(reader);
-  }
-  if (!reader.Expect(";boot=") || !reader.Hex128(&record->owner.boot_id)) return Malformed(reader);
-  if (!reader.Expect(";pidns=") || !reader.Decimal(&record->owner.pid_namespace)) {
-    return Malformed(reader);
-  }
-  if (!reader.Expect(";host=") || !reader.Escaped(&record->owner.host)) return Malformed(reader);
+  if (!ReadIdentity(&reader, &record->owner)) return Malformed(reader);
   if (!reader.Expect(";since=") || !reader.Decimal(&record->since_ms)) return Malformed(reader);
   if (!reader.Expect(";seen=") || !reader.Decimal(&record->refreshed_ms)) return Malformed(reader);
   if (!reader.Expect(";cmd=") || !reader.Escaped(&record->owner.command)) return Malformed(reader);
@@ -273,19 +278,24 @@ ParseResult ParseRecord(Bytes text, OwnerRecord* record) {
   return {};
 }
 
-bool EncodeFence(uint64_t fence, RecordText* out) {
+bool EncodeFence(const FenceRecord& record, RecordText* out) {
   Writer writer(out);
   writer.Text(kVersion1);
   writer.Text(";fence=");
-  writer.Decimal(fence);
+  writer.Decimal(record.fence);
+  WriteIdentity(record.owner, &writer);
+  writer.Text(";cmd=");
+  writer.Escaped(record.owner.command.view());
   return writer.ok();
 }
 
-ParseResult ParseFence(Bytes text, uint64_t* fence) {
+ParseResult ParseFence(Bytes text, FenceRecord* record) {
   Reader reader(text);
   const ParseResult header = ParseHeader(&reader, text);
   if (header.error != ParseError::kNone) return header;
-  if (!reader.Expect("fence=") || !reader.Decimal(fence) || !reader.AtEnd()) {
+  if (!reader.Expect("fence=") || !reader.Decimal(&record->fence) ||
+      !ReadIdentity(&reader, &record->owner) || !reader.Expect(";cmd=") ||
+      !reader.Escaped(&record->owner.command) || !reader.AtEnd()) {
     return Malformed(reader);
   }
   return {};

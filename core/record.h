@@ -101,10 +101,19 @@ bool EncodeRecord(const OwnerRecord& record, RecordText* out);
 // Parses `text` strictly. On error `*record` is unspecified.
 ParseResult ParseRecord(Bytes text, OwnerRecord* record);
 
-// The fence counter: the last fencing token handed out, stored in its own
-// symlink ("fence") and replaced atomically. Format: "onlyone1;fence=<N>".
-bool EncodeFence(uint64_t fence, RecordText* out);
-ParseResult ParseFence(Bytes text, uint64_t* fence);
+// The fence counter: the last fencing token handed out and who took it,
+// stored in its own symlink ("fence") and replaced atomically. Format:
+//   onlyone1;fence=<N>;nonce=..;pid=..;start=..;boot=..;pidns=..;host=..;cmd=..
+// The identity makes `status` able to say who fenced last, and lets a
+// cleaner judge a temporary left by a crash mid-publish: every temporary
+// holds either an owner record or a fence record, so it names its owner.
+struct FenceRecord {
+  uint64_t fence = 0;
+  Identity owner;
+};
+
+bool EncodeFence(const FenceRecord& record, RecordText* out);
+ParseResult ParseFence(Bytes text, FenceRecord* record);
 
 }  // namespace onlyone
 

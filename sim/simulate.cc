@@ -116,7 +116,9 @@ SimulateReport Simulate(const SimulateConfig& config) {
     }
     if (random.Chance(rates.clock_jump)) world.AdvanceClock(kChoosingPatienceMs);
     world.AdvanceClock(1);
-    if (random.Chance(rates.io_fault)) world.InjectFault(IoStatus::kNoSpace);
+    if (random.Chance(rates.io_fault)) {
+      world.InjectFault(random.Chance(800'000) ? IoStatus::kNoSpace : IoStatus::kIo);
+    }
 
     world.EnabledTransitions(true, false, &enabled);
     steps.clear();
@@ -125,16 +127,16 @@ SimulateReport Simulate(const SimulateConfig& config) {
     }
     const uint32_t victim = static_cast<uint32_t>(random.Below(world_config.procs));
     const Transition crash{TransitionKind::kCrash, victim};
+    const Transition skip{TransitionKind::kSkipName, victim};
     if (random.Chance(rates.crash) && world.IsEnabled(crash)) {
       apply(crash);
+    } else if (world.IsEnabled(skip) && random.Chance(rates.skip_name)) {
+      apply(skip);
     } else if (!steps.empty()) {
       const Transition pick = steps[random.Below(steps.size())];
-      const Transition skip{TransitionKind::kSkipName, pick.proc};
       const Transition timeout{TransitionKind::kTimeout, pick.proc};
       const Process& p = world.procs()[pick.proc];
-      if (world.IsEnabled(skip) && random.Chance(rates.skip_name)) {
-        apply(skip);
-      } else if (world.IsEnabled(timeout) && world.now_ms() >= p.op.deadline_mono_ms) {
+      if (world.IsEnabled(timeout) && world.now_ms() >= p.op.deadline_mono_ms) {
         apply(timeout);
       } else {
         apply(pick);

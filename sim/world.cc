@@ -22,8 +22,13 @@ uint64_t NodeHash(const std::string& name, const Node& node) {
   return hash.value();
 }
 
-// Operations that allocate directory space, and so can fail with ENOSPC.
-bool CanRunOutOfSpace(OpKind kind) { return kind == OpKind::kCreate || kind == OpKind::kRename; }
+// Which operations an injected fault can hit: ENOSPC only those that
+// allocate directory space; EIO (or EROFS) any write, including unlink.
+bool FaultApplies(IoStatus fault, OpKind kind) {
+  if (fault == IoStatus::kOk) return false;
+  if (fault == IoStatus::kNoSpace) return kind == OpKind::kCreate || kind == OpKind::kRename;
+  return kind == OpKind::kCreate || kind == OpKind::kRename || kind == OpKind::kRemove;
+}
 
 // "o.<32 hex>" -> "o.P1r2" for traces: the simulator's nonces are
 // (process index + 1, round + 1).
@@ -50,14 +55,33 @@ std::string ShortRecord(const std::string& content) {
     text += " owner=P" + std::to_string(record.owner.nonce.hi - 1);
     return text;
   }
-  uint64_t fence = 0;
+  FenceRecord fence;
   if (ParseFence(ViewOf(content), &fence).error == ParseError::kNone) {
-    return "fence=" + std::to_string(fence);
+    return "fence=" + std::to_string(fence.fence) + " by P" + std::to_string(fence.owner.nonce.hi - 1);
   }
   return "garbage";
 }
 
+// Names a contender reacts to in a listing: entries of either ring. The
+// fence counter, temporaries and foreign names are skipped by the core without
+// any effect, so the simulated listing steps over them (and over the lister's
+// own names) within the same kListNext: fewer states, same behaviours.
+bool IsEntryLike(const std::string& name) {
+  return name.size() == 34 && (name[0] == 'o' || name[0] == 'f') && name[1] == '.';
+}
+
+bool IsTemporary(const std::string& name) { return name.size() == 34 && name[0] == 't' && name[1] == '.'; }
+
 }  // namespace
+
+std::map<std::string, Node>::const_iterator World::NextListed(const Process& p) const {
+  auto it = p.at_start ? fs_.begin() : fs_.upper_bound(p.cursor);
+  auto listed = [&](const std::string& name) {
+    return IsEntryLike(name) || (p.lists_temporaries && IsTemporary(name));
+  };
+  while (it != fs_.end() && (!listed(it->first) || OwnerOf(it->second.content) == &p)) ++it;
+  return it;
+}
 
 World::World(const WorldConfig& config) : config_(config) {
   procs_.resize(config.procs);
@@ -84,7 +108,11 @@ Identity World::MakeIdentity(const Process& p) const {
 
 const Process* World::OwnerOf(const std::string& content) const {
   OwnerRecord record;
-  if (ParseRecord(ViewOf(content), &record).error != ParseError::kNone) return nullptr;
+  FenceRecord fence;
+  if (ParseRecord(ViewOf(content), &record).error != ParseError::kNone) {
+    if (ParseFence(ViewOf(content), &fence).error != ParseError::kNone) return nullptr;
+    record.owner = fence.owner;
+  }
   const uint64_t index = record.owner.nonce.hi - 1;
   if (index >= procs_.size()) return nullptr;
   // A respawned slot is a different process: the entry belongs to the
@@ -101,7 +129,8 @@ void World::Violate(const std::string& what) {
 // owner itself.
 void World::CheckWrite(const Process& p, const std::string& name) {
   auto it = fs_.find(name);
-  if (it == fs_.end()) return;
+  // The fence counter names who fenced last, but it is everyone's to replace.
+  if (it == fs_.end() || name == "fence") return;
   const Process* owner = OwnerOf(it->second.content);
   if (owner == nullptr || owner->index == p.index || !owner->alive) return;
   Violate("P2 violated: P" + std::to_string(p.index) + " removed or replaced " + ShortName(name) +
@@ -154,7 +183,7 @@ bool World::IsEnabled(const Transition& t) const {
     case TransitionKind::kSkipName: {
       if (!p.alive || p.op.kind != OpKind::kListNext) return false;
       if (p.pc != ProgramCounter::kAcquiring && p.pc != ProgramCounter::kReleasing) return false;
-      auto it = p.at_start ? fs_.begin() : fs_.upper_bound(p.cursor);
+      auto it = NextListed(p);
       return it != fs_.end() && (it->second.listed_since_start & (1u << p.index)) == 0;
     }
   }
@@ -176,6 +205,12 @@ bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* ou
       break;
   }
   if (p.op.kind == OpKind::kWait) return p.woken && p.op.deadline_mono_ms == kNoDeadline;
+  // Only its owner creates a temporary, and others remove one only after its
+  // owner died; its name is never listed (see IsEntryLike). Creating or
+  // removing one commutes with everything anyone else does.
+  if ((p.op.kind == OpKind::kCreate || p.op.kind == OpKind::kRemove) && IsTemporary(p.op.name)) {
+    return true;
+  }
   if (p.op.kind != OpKind::kProbe) return false;
   if (!crashes_possible) return true;
   for (const Process& other : procs_) {
@@ -205,7 +240,7 @@ void World::Start(Process* p) {
   // Leak check: a process that finished its previous acquisition or release
   // owns nothing in the directory.
   for (const auto& entry : fs_) {
-    if (OwnerOf(entry.second.content) == p) {
+    if (entry.first != "fence" && OwnerOf(entry.second.content) == p) {
       Violate("P" + std::to_string(p->index) + " starts round " + std::to_string(p->round + 1) +
               " but still owns " + ShortName(entry.first));
     }
@@ -253,6 +288,8 @@ void World::Exit(Process* p) {
   p->listing = false;
   pid_table_.erase(p->pid);
   ++counters_.exits;
+  // Exiting is dying: a waiter blocked behind one of its entries must wake.
+  Wake(p->index);
 }
 
 void World::Respawn(uint32_t proc) {
@@ -288,6 +325,7 @@ bool World::RunCleanup() {
   cleaner.pid = 1;
   cleaner.start_time = next_start_time_++;
   cleaner.pc = ProgramCounter::kAcquiring;
+  cleaner.lists_temporaries = true;
   Config lock_config;
   lock_config.slots = config_.slots;
   Identity id = MakeIdentity(cleaner);
@@ -319,6 +357,14 @@ void World::OnDone(Process* p) {
     counters_.waits_for_choosing += seen.waits_for_choosing;
     counters_.vanished_while_reading += seen.vanished_while_reading;
   }
+  if (outcome == Outcome::kFailed && !config_.broken_steal &&
+      p->contender.failure().entry_left_behind) {
+    // What the contract asks of a caller whose entry could not be removed:
+    // exit, so that others can prove it dead and clean up.
+    p->pc = ProgramCounter::kDone;
+    Exit(p);
+    return;
+  }
   if (p->pc == ProgramCounter::kAcquiring) {
     if (outcome == Outcome::kAcquired) {
       p->pc = ProgramCounter::kHolding;
@@ -347,13 +393,6 @@ void World::OnDone(Process* p) {
       Violate("P" + std::to_string(p->index) + " failed without any injected fault: " +
               FailureKindName(p->contender.failure().kind));
     }
-    if (outcome == Outcome::kFailed && !config_.broken_steal &&
-        p->contender.failure().entry_left_behind) {
-      // What the contract asks of a caller whose entry could not be removed.
-      p->pc = ProgramCounter::kDone;
-      Exit(p);
-      return;
-    }
     next_round();
     return;
   }
@@ -371,9 +410,9 @@ Result World::Perform(Process* p) {
   result.mono_ms = now_ms_;
   result.wall_ms = now_ms_;
   PendingOp& op = p->op;
-  if (next_fault_ != IoStatus::kOk && CanRunOutOfSpace(op.kind)) {
+  if (FaultApplies(next_fault_, op.kind)) {
     result.status = next_fault_;
-    result.os_error = 28;  // ENOSPC on Linux; only for messages
+    result.os_error = next_fault_ == IoStatus::kNoSpace ? 28 : 5;  // ENOSPC, EIO on Linux
     next_fault_ = IoStatus::kOk;
     ++counters_.io_faults;
     return result;
@@ -427,7 +466,7 @@ Result World::Perform(Process* p) {
       p->woken = false;
       break;
     case OpKind::kListNext: {
-      auto it = p->at_start ? fs_.begin() : fs_.upper_bound(p->cursor);
+      auto it = NextListed(*p);
       p->at_start = false;
       if (it == fs_.end()) {
         result.status = IoStatus::kEnd;
@@ -529,7 +568,7 @@ void World::Apply(const Transition& t) {
       ++counters_.pids_reused;
       break;
     case TransitionKind::kSkipName: {
-      auto it = p->at_start ? fs_.begin() : fs_.upper_bound(p->cursor);
+      auto it = NextListed(*p);
       p->at_start = false;
       p->cursor = it->first;
       ++counters_.names_skipped;
@@ -607,7 +646,7 @@ std::string World::Describe(const Transition& t) const {
              std::to_string(p.pid);
     case TransitionKind::kTimeout: return who + " wait times out";
     case TransitionKind::kSkipName: {
-      auto it = p.at_start ? fs_.begin() : fs_.upper_bound(p.cursor);
+      auto it = NextListed(p);
       return who + " list: next -> (skips " + ShortName(it->first) + ", created during the listing)";
     }
     case TransitionKind::kStep: break;
@@ -627,7 +666,7 @@ std::string World::Describe(const Transition& t) const {
     }
     case OpKind::kListStart: return who + " list: start";
     case OpKind::kListNext: {
-      auto it = p.at_start ? fs_.begin() : fs_.upper_bound(p.cursor);
+      auto it = NextListed(p);
       return who + " list: next -> " + (it == fs_.end() ? std::string("end") : ShortName(it->first));
     }
     case OpKind::kRemove:

@@ -94,6 +94,7 @@ struct Process {
   std::string cursor;      // last name returned by the listing
   bool at_start = false;   // listing started, nothing returned yet
   bool woken = false;      // the directory changed since our last kListStart
+  bool lists_temporaries = false;  // a cleaner: its listings include t.* names
   uint64_t fence = 0;      // token of the current holding
 };
 
@@ -187,6 +188,7 @@ class World {
   void Start(Process* p);
   void OnDone(Process* p);
   void Exit(Process* p);
+  std::map<std::string, Node>::const_iterator NextListed(const Process& p) const;
   void Wake(uint32_t except_proc);
   Identity MakeIdentity(const Process& p) const;
   const Process* OwnerOf(const std::string& content) const;
