@@ -23,8 +23,9 @@
 //      tell whether its owner left or moved to the other name, which its
 //      non-atomic listing may have missed (H8).
 //   4. Scan: list again and read each other entry. Whose owner is proven dead
-//      (Liveness::kDead, never a guess: H4, H5, H6) is removed, temporary
-//      first: it is the owner's own entry, the owner never comes back, so no
+//      (Liveness::kDead, never a guess: H4, H5, H6) is removed: its temporary,
+//      its entry, then its liveness anchor "k.<nonce>" if the driver keeps
+//      one. It is the owner's own entry, the owner never comes back, so no
 //      ABA (H3, H7). A live "choosing" entry means someone is in the doorway
 //      and may still pick a ticket below ours: wait for it. Count the live
 //      entries whose (ticket, nonce) is smaller than ours; if fewer than
@@ -74,6 +75,7 @@ enum class Contender::Phase : uint8_t {
   kScanProbe,
   kRemoveDeadTemp,
   kRemoveDeadEntry,
+  kRemoveDeadAnchor,
   kWait,
   kFenceRead,
   kLeaveFenceRing,
@@ -101,6 +103,10 @@ constexpr char kMainPrefix[] = "o.";
 constexpr char kFencePrefix[] = "f.";
 constexpr char kTempPrefix[] = "t.";
 constexpr char kFenceName[] = "fence";
+// "k.<nonce>": a platform's liveness anchor for an owner, e.g. a file the
+// POSIX driver keeps flock()ed for the owner's whole life. The core never
+// creates or reads it (drivers do); it only removes a dead owner's anchor.
+constexpr char kAnchorPrefix[] = "k.";
 constexpr uint32_t kPrefixBytes = 2;
 constexpr uint32_t kNonceHexDigits = 32;
 constexpr uint32_t kEntryNameBytes = kPrefixBytes + kNonceHexDigits;
@@ -387,7 +393,8 @@ Op Contender::OnListName(Bytes name) {
   if (!wanted) {
     // Temporaries, the fence counter and the other ring's entries are part
     // of the protocol; anything else is foreign and never touched (H10).
-    if (!is_main && !is_ring && !is_temp && !Equal(name, View(kFenceName))) {
+    if (!is_main && !is_ring && !is_temp && !IsEntryName(name, kAnchorPrefix) &&
+        !Equal(name, View(kFenceName))) {
       ++counters_.foreign_names;
     }
     return SimpleOp(OpKind::kListNext);
@@ -607,6 +614,19 @@ Op Contender::Step(const Result& result) {
         // kNotFound: another contender removed it first; equally fine.
         return Fail(FailureKind::kIo, &result, other_name_.view());
       }
+      // Last, the owner's liveness anchor, if its platform has one (see
+      // kAnchorPrefix). After the entry, so that a crash in between leaves an
+      // orphan anchor (a few bytes, harmless) rather than an entry whose
+      // owner can no longer be proven dead.
+      other_temp_name_.Assign(View(kAnchorPrefix));
+      other_temp_name_.Append(Bytes{other_name_.data + kPrefixBytes, other_name_.size - kPrefixBytes});
+      phase_ = Phase::kRemoveDeadAnchor;
+      return RemoveOp(other_temp_name_.view());
+
+    case Phase::kRemoveDeadAnchor:
+      if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
+        return Fail(FailureKind::kIo, &result, other_temp_name_.view());
+      }
       phase_ = Phase::kScanListNext;
       return SimpleOp(OpKind::kListNext);
 
@@ -767,6 +787,7 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
     case Phase::kScanProbe:
     case Phase::kRemoveDeadTemp:
     case Phase::kRemoveDeadEntry:
+    case Phase::kRemoveDeadAnchor:
       hash.Word(static_cast<uint64_t>(purpose_));
       hash.Word(smaller_live_);
       hash.Word(saw_choosing_ ? 1 : 0);

@@ -100,10 +100,12 @@ std::string TraceTo(const ModelCheckConfig& config, const std::vector<StateInfo>
   }
   std::reverse(path.begin(), path.end());
   World world(config.world);
+  world.set_narrate(true);
   std::string trace;
   for (size_t i = 0; i < path.size(); ++i) {
-    trace += "  " + std::to_string(i + 1) + ". " + world.Describe(path[i]) + "\n";
+    const std::string step = world.Describe(path[i]);
     world.Apply(path[i]);
+    trace += "  " + std::to_string(i + 1) + ". " + step + world.narration() + "\n";
   }
   trace += "  lock directory at the end:\n" + world.DescribeFs();
   return trace;

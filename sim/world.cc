@@ -83,6 +83,11 @@ std::map<std::string, Node>::const_iterator World::NextListed(const Process& p) 
   return it;
 }
 
+std::string World::NextListedName(const Process& p) const {
+  auto it = NextListed(p);
+  return it == fs_.end() ? std::string() : it->first;
+}
+
 World::World(const WorldConfig& config) : config_(config) {
   procs_.resize(config.procs);
   for (uint32_t i = 0; i < config.procs; ++i) {
@@ -209,6 +214,11 @@ bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* ou
   // owner died; its name is never listed (see IsEntryLike). Creating or
   // removing one commutes with everything anyone else does.
   if ((p.op.kind == OpKind::kCreate || p.op.kind == OpKind::kRemove) && IsTemporary(p.op.name)) {
+    return true;
+  }
+  // Liveness anchors ("k.") belong to drivers with kernel locks; the
+  // simulated platform has none, so removing one is a no-op.
+  if (p.op.kind == OpKind::kRemove && p.op.name.size() == 34 && p.op.name.compare(0, 2, "k.") == 0) {
     return true;
   }
   if (p.op.kind != OpKind::kProbe) return false;
@@ -515,6 +525,7 @@ Result World::Perform(Process* p) {
 
 void World::Apply(const Transition& t) {
   Process* p = &procs_[t.proc];
+  narration_.clear();
   ++counters_.steps;
   switch (t.kind) {
     case TransitionKind::kStep: {
@@ -532,8 +543,23 @@ void World::Apply(const Transition& t) {
         Advance(p, config_.broken_steal ? p->broken.Release() : p->contender.Release());
         break;
       }
-      const Result result = Perform(p);
+      OpKind performed = p->op.kind;
+      std::string listed = performed == OpKind::kListNext ? NextListedName(*p) : std::string();
+      Result result = Perform(p);
       Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
+      // Chain the reads that follow a listing step (see WorldConfig).
+      while (config_.merge_reads && p->alive &&
+             ((performed == OpKind::kListNext && p->op.kind == OpKind::kRead &&
+               p->op.name == listed) ||
+              (performed == OpKind::kRead && p->op.kind == OpKind::kProbe))) {
+        performed = p->op.kind;
+        if (narrate_) {
+          narration_ += ", then " + Describe(Transition{TransitionKind::kStep, p->index}).substr(
+                                        ("P" + std::to_string(p->index) + " ").size());
+        }
+        result = Perform(p);
+        Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
+      }
       break;
     }
     case TransitionKind::kTimeout: {
@@ -547,7 +573,10 @@ void World::Apply(const Transition& t) {
     }
     case TransitionKind::kCrash: {
       ++counters_.crashes;
-      if (p->pc == ProgramCounter::kHolding) ++counters_.crashes_while_holding;
+      // A releasing process holds until its removal lands.
+      if (p->pc == ProgramCounter::kHolding || p->pc == ProgramCounter::kReleasing) {
+        ++counters_.crashes_while_holding;
+      }
       for (const auto& entry : fs_) {
         const Process* owner = OwnerOf(entry.second.content);
         if (owner == p && entry.first[0] == 'o' &&

@@ -42,6 +42,12 @@ struct WorldConfig {
   uint32_t rounds = 2;        // acquisitions (each followed by a release) per process
   bool broken_steal = false;  // run the broken unlink-then-create protocol instead
   bool try_mode = false;      // acquire once instead of waiting
+  // Perform "list next -> read that entry -> probe its owner" as one step.
+  // Sound for this protocol: the read commutes with everything but writes to
+  // that entry, which a later read sees all the same, and the probe commutes
+  // with everything but the owner's crash, after which the owner is removed
+  // whatever its entry said (see docs/verification.md). Off: every Op alone.
+  bool merge_reads = true;
 };
 
 enum class TransitionKind : uint8_t {
@@ -180,6 +186,10 @@ class World {
   void Fingerprint(uint64_t* hi, uint64_t* lo) const;
 
   std::string Describe(const Transition& t) const;
+  // With narration on, Apply records what a merged step did besides its
+  // first Op (the read and probe that follow a listing step), for traces.
+  void set_narrate(bool narrate) { narrate_ = narrate; }
+  const std::string& narration() const { return narration_; }
   std::string DescribeFs() const;
 
  private:
@@ -189,6 +199,7 @@ class World {
   void OnDone(Process* p);
   void Exit(Process* p);
   std::map<std::string, Node>::const_iterator NextListed(const Process& p) const;
+  std::string NextListedName(const Process& p) const;
   void Wake(uint32_t except_proc);
   Identity MakeIdentity(const Process& p) const;
   const Process* OwnerOf(const std::string& content) const;
@@ -204,6 +215,8 @@ class World {
   uint64_t now_ms_ = 1;
   IoStatus next_fault_ = IoStatus::kOk;
   bool stopping_ = false;
+  bool narrate_ = false;
+  std::string narration_;
   std::string violation_;
   WorldCounters counters_;
 };
