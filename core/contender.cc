@@ -80,6 +80,7 @@ enum class Contender::Phase : uint8_t {
   kFenceRead,
   kLeaveFenceRing,
   kLeaveTemp,          // giving up or failing: remove what we created
+  kDropTemp,           // a holder's publish failed: remove its temporary
   kLeaveRing,
   kLeaveMain,
   kReleaseRemove,
@@ -203,6 +204,7 @@ void Contender::Init(const Config& config, const Identity& identity) {
 // call.
 
 Op Contender::SimpleOp(OpKind kind) {
+  issued_ = kind;
   Op op;
   op.kind = kind;
   return op;
@@ -242,7 +244,7 @@ Op Contender::Finish(Outcome outcome) {
 
 Op Contender::Fail(FailureKind kind, const Result* result, Bytes name) {
   failure_.kind = kind;
-  failure_.op = OpKind::kNone;
+  failure_.op = result != nullptr ? issued_ : OpKind::kNone;
   if (result != nullptr) {
     failure_.status = result->status;
     failure_.os_error = result->os_error;
@@ -251,6 +253,13 @@ Op Contender::Fail(FailureKind kind, const Result* result, Bytes name) {
   // A contender that failed mid-acquisition must not leave its entry behind:
   // it is alive, so nobody else may remove it, and it would block them.
   if (!holding_ && (in_main_ring_ || in_fence_ring_)) return LeaveAfter(Outcome::kFailed);
+  // A holder whose refresh failed keeps its entry, but not a temporary that
+  // the failed publish may have left: Release removes only the entry.
+  if (holding_ && phase_ >= Phase::kPublishTemp && phase_ <= Phase::kPublishRename) {
+    pending_outcome_ = Outcome::kFailed;
+    phase_ = Phase::kDropTemp;
+    return RemoveOp(temp_name_.view());
+  }
   return Finish(Outcome::kFailed);
 }
 
@@ -363,6 +372,7 @@ Op Contender::BeginScan(ScanPurpose purpose) {
   smaller_live_ = 0;
   saw_choosing_ = false;
   has_blocker_ = false;
+  has_predecessor_ = false;
   wait_target_.Clear();
   phase_ = Phase::kScanListStart;
   return SimpleOp(OpKind::kListStart);
@@ -476,11 +486,19 @@ Op Contender::OnProbe(Liveness liveness) {
 
   if (other_.state == EntryState::kChoosing) {
     saw_choosing_ = true;
-    if (smaller_live_ == 0) wait_target_.Assign(other_name_.view());
+    if (!has_predecessor_) wait_target_.Assign(other_name_.view());
   } else {
     ++smaller_live_;
-    // The nearest smaller ticket is the one we are queued behind.
-    wait_target_.Assign(other_name_.view());
+    // The nearest smaller ticket is the one we are queued behind: waiting on
+    // it (not on the holder) is what spares the others a thundering herd.
+    // Listings come in name order, not ticket order, so compare.
+    if (!has_predecessor_ || TicketLess(predecessor_ticket_, predecessor_nonce_, other_.ticket,
+                                        other_.owner.nonce)) {
+      has_predecessor_ = true;
+      predecessor_ticket_ = other_.ticket;
+      predecessor_nonce_ = other_.owner.nonce;
+      wait_target_.Assign(other_name_.view());
+    }
     if (!has_blocker_ || TicketLess(other_.ticket, other_.owner.nonce, blocker_.ticket,
                                     blocker_.owner.nonce)) {
       blocker_ = other_;
@@ -505,6 +523,14 @@ Op Contender::FinishScan() {
   if (purpose_ == ScanPurpose::kCleanup) return Finish(Outcome::kCleaned);
   const uint32_t slots = ring_ == Ring::kMain ? config_.slots : 1;
   if (smaller_live_ >= slots) {
+    if (ring_ == Ring::kFence) {
+      // We already hold a slot; the fence ring is only busy for the few
+      // operations another holder needs to take its token. Answering "busy"
+      // here would refuse a free slot, so even try mode waits, as it does
+      // for a doorway.
+      ++counters_.waits_for_holders;
+      return WaitOrGiveUp(true);
+    }
     if (try_mode_) return LeaveAfter(Outcome::kBusy);
     ++counters_.waits_for_holders;
     return WaitOrGiveUp(false);
@@ -693,6 +719,10 @@ Op Contender::Step(const Result& result) {
       if (in_fence_ring_) return RemoveOp(ring_name_.view());
       return Step(Result{});
 
+    case Phase::kDropTemp:
+      NoteLeftBehind(result, temp_name_.view());
+      return Finish(Outcome::kFailed);
+
     case Phase::kLeaveRing:
       if (in_fence_ring_) NoteLeftBehind(result, ring_name_.view());
       in_fence_ring_ = false;
@@ -802,6 +832,7 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
     case Phase::kFenceRead:
     case Phase::kLeaveFenceRing:
     case Phase::kLeaveTemp:
+    case Phase::kDropTemp:
     case Phase::kLeaveRing:
     case Phase::kLeaveMain:
     case Phase::kWait:

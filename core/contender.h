@@ -242,6 +242,7 @@ class Contender {
   RecordText text_;                       // what we are writing
 
   Phase phase_{};
+  OpKind issued_ = OpKind::kNone;  // the Op whose result Step() consumes next
   Ring ring_{};
   ScanPurpose purpose_{};
   PublishKind publish_kind_{};
@@ -270,6 +271,9 @@ class Contender {
   uint32_t smaller_live_ = 0;
   bool saw_choosing_ = false;
   FixedBytes<kNameBytesMax> wait_target_;
+  bool has_predecessor_ = false;
+  uint64_t predecessor_ticket_ = 0;
+  Id128 predecessor_nonce_;
   bool has_blocker_ = false;
   OwnerRecord blocker_;
 

@@ -5,6 +5,10 @@ namespace {
 
 constexpr char kMagic[] = "onlyone";
 constexpr char kVersion1[] = "onlyone1";
+// Every record ends with this field. The last free-text field could
+// otherwise be cut anywhere and still parse: a truncated record must be
+// reported as malformed, never read as a shorter command.
+constexpr char kTerminator[] = ";end";
 // Decimal digits of the largest uint64_t (18446744073709551615).
 constexpr uint32_t kDecimalDigitsMax = 20;
 constexpr uint32_t kId128HexDigits = 32;
@@ -232,6 +236,8 @@ const char* ParseErrorName(ParseError error) {
 
 bool EncodeRecord(const OwnerRecord& record, RecordText* out) {
   if (record.slots == 0 || record.slots > kSlotsMax) return false;
+  // The parser's cross-field rule, enforced here too: what we write we read.
+  if ((record.state == EntryState::kChoosing) != (record.ticket == 0)) return false;
   Writer writer(out);
   writer.Text(kVersion1);
   writer.Text(";state=");
@@ -247,6 +253,7 @@ bool EncodeRecord(const OwnerRecord& record, RecordText* out) {
   writer.Decimal(record.refreshed_ms);
   writer.Text(";cmd=");
   writer.Escaped(record.owner.command.view());
+  writer.Text(kTerminator);
   return writer.ok();
 }
 
@@ -270,7 +277,7 @@ ParseResult ParseRecord(Bytes text, OwnerRecord* record) {
   if (!reader.Expect(";since=") || !reader.Decimal(&record->since_ms)) return Malformed(reader);
   if (!reader.Expect(";seen=") || !reader.Decimal(&record->refreshed_ms)) return Malformed(reader);
   if (!reader.Expect(";cmd=") || !reader.Escaped(&record->owner.command)) return Malformed(reader);
-  if (!reader.AtEnd()) return Malformed(reader);
+  if (!reader.Expect(kTerminator) || !reader.AtEnd()) return Malformed(reader);
 
   // A choosing entry has no ticket yet; every other has a ticket of at least 1.
   const bool choosing = record->state == EntryState::kChoosing;
@@ -286,6 +293,7 @@ bool EncodeFence(const FenceRecord& record, RecordText* out) {
   WriteIdentity(record.owner, &writer);
   writer.Text(";cmd=");
   writer.Escaped(record.owner.command.view());
+  writer.Text(kTerminator);
   return writer.ok();
 }
 
@@ -295,7 +303,7 @@ ParseResult ParseFence(Bytes text, FenceRecord* record) {
   if (header.error != ParseError::kNone) return header;
   if (!reader.Expect("fence=") || !reader.Decimal(&record->fence) ||
       !ReadIdentity(&reader, &record->owner) || !reader.Expect(";cmd=") ||
-      !reader.Escaped(&record->owner.command) || !reader.AtEnd()) {
+      !reader.Escaped(&record->owner.command) || !reader.Expect(kTerminator) || !reader.AtEnd()) {
     return Malformed(reader);
   }
   return {};

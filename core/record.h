@@ -9,7 +9,7 @@
 //
 //   onlyone1;state=waiting;ticket=7;slots=1;nonce=<32 hex>;pid=4242;
 //   start=123456;boot=<32 hex>;pidns=4026531836;host=build-3;since=1700000000000;
-//   seen=1700000000000;cmd=make%20all
+//   seen=1700000000000;cmd=make%20all;end
 //
 // (written without the line breaks). `state` is choosing or waiting: whether
 // a waiting entry holds follows from its rank among the live tickets, so the
@@ -94,8 +94,9 @@ struct ParseResult {
 using RecordText = FixedBytes<kRecordBytesMax>;
 
 // Encodes `record` into `out`. Returns false only when a field is out of its
-// documented range (host or command too long, slots 0 or above kSlotsMax);
-// every record within range fits.
+// documented range (host or command too long, slots 0 or above kSlotsMax, a
+// choosing record with a ticket or a ticketed one without); every record
+// within range fits.
 bool EncodeRecord(const OwnerRecord& record, RecordText* out);
 
 // Parses `text` strictly. On error `*record` is unspecified.
@@ -103,7 +104,7 @@ ParseResult ParseRecord(Bytes text, OwnerRecord* record);
 
 // The fence counter: the last fencing token handed out and who took it,
 // stored in its own symlink ("fence") and replaced atomically. Format:
-//   onlyone1;fence=<N>;nonce=..;pid=..;start=..;boot=..;pidns=..;host=..;cmd=..
+//   onlyone1;fence=<N>;nonce=..;pid=..;start=..;boot=..;pidns=..;host=..;cmd=..;end
 // The identity makes `status` able to say who fenced last, and lets a
 // cleaner judge a temporary left by a crash mid-publish: every temporary
 // holds either an owner record or a fence record, so it names its owner.
