@@ -39,7 +39,7 @@ namespace sim {
 struct WorldConfig {
   uint32_t procs = 3;
   uint32_t slots = 1;
-  uint32_t rounds = 2;        // acquisitions (each followed by a release) per process
+  uint32_t rounds = 1;        // acquisitions (each followed by a release) per process
   bool broken_steal = false;  // run the broken unlink-then-create protocol instead
   bool try_mode = false;      // acquire once instead of waiting
   // Perform "list next -> read that entry -> probe its owner" as one step.
