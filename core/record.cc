@@ -212,6 +212,13 @@ void WriteIdentity(const Identity& owner, Writer* writer) {
   writer->Escaped(owner.host.view());
 }
 
+// The last field of every record, then the terminator.
+void WriteCommandAndEnd(const Identity& owner, Writer* writer) {
+  writer->Text(";cmd=");
+  writer->Escaped(owner.command.view());
+  writer->Text(kTerminator);
+}
+
 bool ReadIdentity(Reader* reader, Identity* owner) {
   return reader->Expect(";nonce=") && reader->Hex128(&owner->nonce) &&
          reader->Expect(";pid=") && reader->Decimal32(&owner->pid) &&
@@ -251,9 +258,7 @@ bool EncodeRecord(const OwnerRecord& record, RecordText* out) {
   writer.Decimal(record.since_ms);
   writer.Text(";seen=");
   writer.Decimal(record.refreshed_ms);
-  writer.Text(";cmd=");
-  writer.Escaped(record.owner.command.view());
-  writer.Text(kTerminator);
+  WriteCommandAndEnd(record.owner, &writer);
   return writer.ok();
 }
 
@@ -291,9 +296,7 @@ bool EncodeFence(const FenceRecord& record, RecordText* out) {
   writer.Text(";fence=");
   writer.Decimal(record.fence);
   WriteIdentity(record.owner, &writer);
-  writer.Text(";cmd=");
-  writer.Escaped(record.owner.command.view());
-  writer.Text(kTerminator);
+  WriteCommandAndEnd(record.owner, &writer);
   return writer.ok();
 }
 

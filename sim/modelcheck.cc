@@ -163,24 +163,6 @@ void StronglyConnected(uint32_t node_count, const std::vector<uint32_t>& offsets
   }
 }
 
-void MaxCounters(const WorldCounters& from, WorldCounters* into) {
-  auto max = [](uint64_t a, uint64_t* b) { *b = std::max(a, *b); };
-  max(from.steps, &into->steps);
-  max(from.acquisitions, &into->acquisitions);
-  max(from.busy, &into->busy);
-  max(from.crashes, &into->crashes);
-  max(from.crashes_while_choosing, &into->crashes_while_choosing);
-  max(from.crashes_while_holding, &into->crashes_while_holding);
-  max(from.pids_reused, &into->pids_reused);
-  max(from.dead_verdicts_on_reused_pid, &into->dead_verdicts_on_reused_pid);
-  max(from.dead_entries_removed, &into->dead_entries_removed);
-  max(from.waits_for_choosing, &into->waits_for_choosing);
-  max(from.vanished_while_reading, &into->vanished_while_reading);
-  max(from.io_faults, &into->io_faults);
-  max(from.timeouts, &into->timeouts);
-  max(from.names_skipped, &into->names_skipped);
-}
-
 }  // namespace
 
 ModelCheckReport ModelCheck(const ModelCheckConfig& config) {

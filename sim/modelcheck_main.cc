@@ -84,16 +84,8 @@ int main(int argc, char** argv) {
            config.world.broken_steal ? "broken unlink-then-create steal" : "onlyone protocol",
            report.trace.c_str());
   }
-  const onlyone::sim::WorldCounters& reached = report.reached;
-  printf("reached: crashes=%llu crashes_while_choosing=%llu crashes_while_holding=%llu "
-         "pids_reused=%llu dead_verdicts_on_reused_pid=%llu dead_entries_removed=%llu "
-         "acquisitions=%llu busy=%llu timeouts=%llu names_skipped=%llu\n",
-         (unsigned long long)reached.crashes, (unsigned long long)reached.crashes_while_choosing,
-         (unsigned long long)reached.crashes_while_holding, (unsigned long long)reached.pids_reused,
-         (unsigned long long)reached.dead_verdicts_on_reused_pid,
-         (unsigned long long)reached.dead_entries_removed, (unsigned long long)reached.acquisitions,
-         (unsigned long long)reached.busy, (unsigned long long)reached.timeouts,
-         (unsigned long long)reached.names_skipped);
+  printf("reached (largest in any state): %s\n",
+         onlyone::sim::FormatCounters(report.reached).c_str());
   printf("transitions=%llu complete=%s\n", (unsigned long long)report.transitions,
          report.complete ? "yes" : "no (--max-states reached)");
   printf("modelcheck: procs=%u slots=%u states=%llu violations=%llu\n", config.world.procs,

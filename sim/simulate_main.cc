@@ -70,35 +70,9 @@ int main(int argc, char** argv) {
     } else if (seed_count == 1) {
       printf("seed %llu: %s\n", (unsigned long long)seed, report.setup.c_str());
     }
-    const onlyone::sim::WorldCounters& c = report.counters;
-    total.steps += c.steps;
-    total.acquisitions += c.acquisitions;
-    total.busy += c.busy;
-    total.crashes += c.crashes;
-    total.crashes_while_choosing += c.crashes_while_choosing;
-    total.crashes_while_holding += c.crashes_while_holding;
-    total.pids_reused += c.pids_reused;
-    total.dead_verdicts_on_reused_pid += c.dead_verdicts_on_reused_pid;
-    total.dead_entries_removed += c.dead_entries_removed;
-    total.waits_for_choosing += c.waits_for_choosing;
-    total.vanished_while_reading += c.vanished_while_reading;
-    total.io_faults += c.io_faults;
-    total.timeouts += c.timeouts;
-    total.names_skipped += c.names_skipped;
+    onlyone::sim::AddCounters(report.counters, &total);
   }
-  printf("reached: steps=%llu acquisitions=%llu busy=%llu crashes=%llu crashes_while_choosing=%llu "
-         "crashes_while_holding=%llu pids_reused=%llu dead_verdicts_on_reused_pid=%llu "
-         "dead_entries_removed=%llu waits_for_choosing=%llu vanished_while_reading=%llu "
-         "io_faults=%llu timeouts=%llu names_skipped=%llu\n",
-         (unsigned long long)total.steps, (unsigned long long)total.acquisitions,
-         (unsigned long long)total.busy, (unsigned long long)total.crashes,
-         (unsigned long long)total.crashes_while_choosing,
-         (unsigned long long)total.crashes_while_holding, (unsigned long long)total.pids_reused,
-         (unsigned long long)total.dead_verdicts_on_reused_pid,
-         (unsigned long long)total.dead_entries_removed,
-         (unsigned long long)total.waits_for_choosing,
-         (unsigned long long)total.vanished_while_reading, (unsigned long long)total.io_faults,
-         (unsigned long long)total.timeouts, (unsigned long long)total.names_skipped);
+  printf("reached (summed over seeds): %s\n", onlyone::sim::FormatCounters(total).c_str());
   printf("simulate: seeds=%llu failures=%llu\n", (unsigned long long)seed_count,
          (unsigned long long)failures);
   return failures == 0 ? 0 : kExitFailure;

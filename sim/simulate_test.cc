@@ -18,17 +18,7 @@ TEST(Simulate, SeedSweepKeepsEverySafetyPropertyAndConverges) {
     config.trace_steps = 30;
     const SimulateReport report = Simulate(config);
     ASSERT_TRUE(report.ok) << report.trace << report.failure;
-    total.acquisitions += report.counters.acquisitions;
-    total.crashes_while_choosing += report.counters.crashes_while_choosing;
-    total.crashes_while_holding += report.counters.crashes_while_holding;
-    total.dead_entries_removed += report.counters.dead_entries_removed;
-    total.dead_verdicts_on_reused_pid += report.counters.dead_verdicts_on_reused_pid;
-    total.vanished_while_reading += report.counters.vanished_while_reading;
-    total.waits_for_choosing += report.counters.waits_for_choosing;
-    total.io_faults += report.counters.io_faults;
-    total.names_skipped += report.counters.names_skipped;
-    total.timeouts += report.counters.timeouts;
-    total.busy += report.counters.busy;
+    AddCounters(report.counters, &total);
   }
   // A sweep that never reached the rare branches would prove nothing.
   EXPECT_GT(total.acquisitions, 10'000u);

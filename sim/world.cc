@@ -712,6 +712,25 @@ std::string World::Describe(const Transition& t) const {
   return who + " ?";
 }
 
+std::string FormatCounters(const WorldCounters& counters) {
+  std::string text;
+  for (const CounterField& field : kCounterFields) {
+    if (!text.empty()) text += ' ';
+    text += std::string(field.name) + "=" + std::to_string(counters.*field.member);
+  }
+  return text;
+}
+
+void AddCounters(const WorldCounters& from, WorldCounters* into) {
+  for (const CounterField& field : kCounterFields) into->*field.member += from.*field.member;
+}
+
+void MaxCounters(const WorldCounters& from, WorldCounters* into) {
+  for (const CounterField& field : kCounterFields) {
+    if (from.*field.member > into->*field.member) into->*field.member = from.*field.member;
+  }
+}
+
 std::string World::DescribeFs() const {
   std::string text;
   for (const auto& entry : fs_) {

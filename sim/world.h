@@ -135,6 +135,34 @@ struct WorldCounters {
   uint64_t exits = 0;          // processes that finished and exited
 };
 
+// Every counter by name: one list for printing, summing and taking maxima.
+struct CounterField {
+  const char* name;
+  uint64_t WorldCounters::*member;
+};
+inline constexpr CounterField kCounterFields[] = {
+    {"steps", &WorldCounters::steps},
+    {"acquisitions", &WorldCounters::acquisitions},
+    {"busy", &WorldCounters::busy},
+    {"crashes", &WorldCounters::crashes},
+    {"crashes_while_choosing", &WorldCounters::crashes_while_choosing},
+    {"crashes_while_holding", &WorldCounters::crashes_while_holding},
+    {"pids_reused", &WorldCounters::pids_reused},
+    {"dead_verdicts_on_reused_pid", &WorldCounters::dead_verdicts_on_reused_pid},
+    {"dead_entries_removed", &WorldCounters::dead_entries_removed},
+    {"waits_for_choosing", &WorldCounters::waits_for_choosing},
+    {"vanished_while_reading", &WorldCounters::vanished_while_reading},
+    {"io_faults", &WorldCounters::io_faults},
+    {"timeouts", &WorldCounters::timeouts},
+    {"names_skipped", &WorldCounters::names_skipped},
+    {"exits", &WorldCounters::exits},
+};
+
+// "name=value name=value ...", for reports.
+std::string FormatCounters(const WorldCounters& counters);
+void AddCounters(const WorldCounters& from, WorldCounters* into);
+void MaxCounters(const WorldCounters& from, WorldCounters* into);
+
 class World {
  public:
   explicit World(const WorldConfig& config);
