@@ -46,6 +46,36 @@ struct Frame {
   std::vector<Transition> enabled;
   size_t next = 0;
   bool reduced = false;  // `enabled` holds one local transition only
+  Key key;               // fingerprint of `world` with the fault budgets
+  Transition via;        // how the parent frame got here
+};
+
+// Visited states for --compact runs: 128-bit fingerprints in one flat
+// open-addressing table, 16 bytes a state instead of the ~100 the graph of a
+// full run keeps (parents for traces, edges for the livelock check).
+class FingerprintSet {
+ public:
+  explicit FingerprintSet(uint64_t capacity_states) {
+    uint64_t slots = 1;
+    while (slots < capacity_states + capacity_states / 10) slots <<= 1;
+    slots_.assign(slots, Key{});
+    mask_ = slots - 1;
+  }
+  // Returns true when `key` was not yet in the set.
+  bool Insert(Key key) {
+    if (key.hi == 0 && key.lo == 0) key.lo = 1;  // (0, 0) marks an empty slot
+    for (uint64_t at = key.lo & mask_;; at = (at + 1) & mask_) {
+      if (slots_[at].hi == 0 && slots_[at].lo == 0) {
+        slots_[at] = key;
+        return true;
+      }
+      if (slots_[at] == key) return false;
+    }
+  }
+
+ private:
+  std::vector<Key> slots_;
+  uint64_t mask_ = 0;
 };
 
 // Fills frame->enabled: one local transition when some process has one
@@ -92,13 +122,7 @@ void Masks(const World& world, uint32_t* live, uint32_t* disabled) {
   }
 }
 
-std::string TraceTo(const ModelCheckConfig& config, const std::vector<StateInfo>& states,
-                    uint32_t index) {
-  std::vector<Transition> path;
-  for (uint32_t at = index; states[at].parent != kNoParent; at = states[at].parent) {
-    path.push_back(states[at].via);
-  }
-  std::reverse(path.begin(), path.end());
+std::string Replay(const ModelCheckConfig& config, const std::vector<Transition>& path) {
   World world(config.world);
   world.set_narrate(true);
   std::string trace;
@@ -109,6 +133,25 @@ std::string TraceTo(const ModelCheckConfig& config, const std::vector<StateInfo>
   }
   trace += "  lock directory at the end:\n" + world.DescribeFs();
   return trace;
+}
+
+std::string TraceTo(const ModelCheckConfig& config, const std::vector<StateInfo>& states,
+                    uint32_t index) {
+  std::vector<Transition> path;
+  for (uint32_t at = index; states[at].parent != kNoParent; at = states[at].parent) {
+    path.push_back(states[at].via);
+  }
+  std::reverse(path.begin(), path.end());
+  return Replay(config, path);
+}
+
+// In --compact runs the path to a state is the DFS stack itself.
+std::string TraceOfStack(const ModelCheckConfig& config, const std::vector<Frame>& stack,
+                         Transition last) {
+  std::vector<Transition> path;
+  for (size_t i = 1; i < stack.size(); ++i) path.push_back(stack[i].via);
+  path.push_back(last);
+  return Replay(config, path);
 }
 
 // Tarjan's strongly connected components, iteratively (the graph may have
@@ -167,28 +210,40 @@ void StronglyConnected(uint32_t node_count, const std::vector<uint32_t>& offsets
 
 ModelCheckReport ModelCheck(const ModelCheckConfig& config) {
   ModelCheckReport report;
-  std::unordered_map<Key, uint32_t, KeyHash> seen;
-  std::vector<StateInfo> states;
+  const bool compact = config.compact;
+  std::unordered_map<Key, uint32_t, KeyHash> seen;  // full runs: state -> index
+  std::vector<StateInfo> states;                    // full runs: by index
   std::vector<Edge> edges;  // non-progress, non-fault edges, for the livelock check
+  std::vector<bool> on_stack;  // full runs, by state index: the cycle proviso (C3)
+  FingerprintSet compact_seen(compact ? config.max_states : 0);
+  std::unordered_map<Key, uint32_t, KeyHash> compact_on_stack;  // compact runs
+  uint64_t state_count = 0;
   bool first_recorded = false;
+  std::vector<Frame> stack;
 
-  auto record_violation = [&](uint32_t index, const std::string& what) {
+  // `index` is meaningful in full runs; compact runs trace the stack.
+  auto record_violation = [&](uint32_t index, Transition last, const std::string& what) {
     ++report.violations;
     if (first_recorded) return;
     first_recorded = true;
     report.first_violation = what;
-    report.trace = TraceTo(config, states, index);
+    report.trace = compact ? TraceOfStack(config, stack, last) : TraceTo(config, states, index);
   };
 
-  std::vector<Frame> stack;
-  std::vector<bool> on_stack;  // by state index: the DFS cycle proviso (C3)
   {
-    Frame root{World(config.world), 0, 0, 0, {}, 0, false};
-    StateInfo info;
-    Masks(root.world, &info.live_mask, &info.disabled_mask);
-    states.push_back(info);
-    on_stack.push_back(true);
-    seen.emplace(KeyOf(root.world, 0, 0), 0);
+    Frame root{World(config.world), 0, 0, 0, {}, 0, false, {}, {}};
+    root.key = KeyOf(root.world, 0, 0);
+    if (compact) {
+      compact_seen.Insert(root.key);
+      compact_on_stack[root.key] = 1;
+    } else {
+      StateInfo info;
+      Masks(root.world, &info.live_mask, &info.disabled_mask);
+      states.push_back(info);
+      on_stack.push_back(true);
+      seen.emplace(root.key, 0);
+    }
+    state_count = 1;
     Expand(config, &root, true);
     stack.push_back(std::move(root));
   }
@@ -196,35 +251,50 @@ ModelCheckReport ModelCheck(const ModelCheckConfig& config) {
   while (!stack.empty()) {
     Frame& top = stack.back();
     if (top.next == top.enabled.size()) {
-      on_stack[top.index] = false;
+      if (compact) {
+        compact_on_stack.erase(top.key);
+      } else {
+        on_stack[top.index] = false;
+      }
       stack.pop_back();
       continue;
     }
     const Transition t = top.enabled[top.next++];
-    Frame child{top.world, 0, top.crashes_used, top.reuses_used, {}, 0, false};
+    Frame child{top.world, 0, top.crashes_used, top.reuses_used, {}, 0, false, {}, t};
     child.world.Apply(t);
     if (t.kind == TransitionKind::kCrash) ++child.crashes_used;
     if (t.kind == TransitionKind::kReusePid) ++child.reuses_used;
     ++report.transitions;
 
-    const Key key = KeyOf(child.world, child.crashes_used, child.reuses_used);
-    auto [it, inserted] = seen.emplace(key, static_cast<uint32_t>(states.size()));
-    const uint32_t child_index = it->second;
-    const bool progress =
-        child.world.counters().acquisitions > top.world.counters().acquisitions;
-    const bool fault = t.kind == TransitionKind::kCrash || t.kind == TransitionKind::kReusePid;
-    if (config.check_livelock && !progress && !fault) {
-      edges.push_back(Edge{top.index, child_index, t.proc});
+    child.key = KeyOf(child.world, child.crashes_used, child.reuses_used);
+    bool inserted = false;
+    uint32_t child_index = 0;
+    if (compact) {
+      inserted = compact_seen.Insert(child.key);
+    } else {
+      auto [it, is_new] = seen.emplace(child.key, static_cast<uint32_t>(states.size()));
+      inserted = is_new;
+      child_index = it->second;
+      const bool progress =
+          child.world.counters().acquisitions > top.world.counters().acquisitions;
+      const bool fault = t.kind == TransitionKind::kCrash || t.kind == TransitionKind::kReusePid;
+      if (config.check_livelock && !progress && !fault) {
+        edges.push_back(Edge{top.index, child_index, t.proc});
+      }
     }
     if (!inserted) {
       // Cycle proviso: a reduced state whose only successor closes a cycle
       // on the stack would postpone everyone else forever; expand it fully.
-      if (top.reduced && on_stack[child_index]) Expand(config, &top, false);
+      const bool closes_cycle =
+          compact ? compact_on_stack.count(child.key) != 0 : on_stack[child_index];
+      if (top.reduced && closes_cycle) Expand(config, &top, false);
       continue;
     }
-    if (config.progress && states.size() % 5'000'000 == 0) {
-      fprintf(stderr, "modelcheck: %zu states, %zu on the stack, %llu transitions\n",
-              states.size(), stack.size(), static_cast<unsigned long long>(report.transitions));
+    ++state_count;
+    if (config.progress && state_count % 5'000'000 == 0) {
+      fprintf(stderr, "modelcheck: %llu states, %zu on the stack, %llu transitions\n",
+              static_cast<unsigned long long>(state_count), stack.size(),
+              static_cast<unsigned long long>(report.transitions));
     }
     MaxCounters(child.world.counters(), &report.reached);
 
@@ -232,31 +302,37 @@ ModelCheckReport ModelCheck(const ModelCheckConfig& config) {
     info.parent = top.index;
     info.via = t;
     Masks(child.world, &info.live_mask, &info.disabled_mask);
-    states.push_back(info);
-    on_stack.push_back(false);
-    if (states.size() >= config.max_states) {
+    if (!compact) {
+      states.push_back(info);
+      on_stack.push_back(false);
+    }
+    if (state_count >= config.max_states) {
       report.complete = false;
       break;
     }
 
     if (!child.world.violation().empty()) {
-      record_violation(child_index, child.world.violation());
+      record_violation(child_index, t, child.world.violation());
       continue;
     }
     if (info.live_mask != 0 && info.disabled_mask == info.live_mask) {
-      record_violation(child_index,
+      record_violation(child_index, t,
                        "P3 violated: deadlock, every live contender waits and nothing will "
                        "wake them");
       continue;
     }
     child.index = child_index;
     Expand(config, &child, true);
-    on_stack[child_index] = true;
+    if (compact) {
+      compact_on_stack[child.key] = 1;
+    } else {
+      on_stack[child_index] = true;
+    }
     stack.push_back(std::move(child));
   }
-  report.states = states.size();
+  report.states = state_count;
 
-  if (config.check_livelock && report.complete) {
+  if (config.check_livelock && !compact && report.complete) {
     // P3, second half: a cycle with no acquisition along which every live
     // contender either moves or is blocked at some point (weak fairness)
     // means the contenders can run forever without anyone acquiring.
@@ -292,7 +368,7 @@ ModelCheckReport ModelCheck(const ModelCheckConfig& config) {
       if (!has_cycle) return;
       const uint32_t live = states[members[0]].live_mask;
       if ((live & ~(moved | blocked_somewhere)) != 0) return;  // someone starved: unfair
-      record_violation(members[0], "P3 violated: a fair cycle of " +
+      record_violation(members[0], Transition{}, "P3 violated: a fair cycle of " +
                                        std::to_string(members.size()) +
                                        " states in which nobody ever acquires");
     });

@@ -27,6 +27,10 @@ struct ModelCheckConfig {
   bool check_livelock = true;  // the fair-cycle part of P3 (needs the graph)
   bool reduce = true;          // partial-order reduction of local transitions
   bool progress = false;       // report progress on stderr
+  // Keep only 16-byte fingerprints (no graph): for configurations too large
+  // for a full run. Checks P1, P2, P6 and deadlocks, not the fair-cycle half
+  // of P3. The table is sized for max_states up front.
+  bool compact = false;
 };
 
 struct ModelCheckReport {

@@ -83,10 +83,10 @@ SimulateReport Simulate(const SimulateConfig& config) {
   // What a hostile or careless user leaves in the directory: none of it may
   // be followed, removed, or mistaken for a contender.
   std::map<std::string, Node> planted = {
-      {"README", Node{false, "not a lock entry", 0, 0}},
-      {"o.0123456789abcdef0123456789abcdef", Node{true, "garbage, not a record", 0, 0}},
-      {"o.ffffffffffffffffffffffffffffffff", Node{false, "regular file named like an entry", 0, 0}},
-      {"o.short", Node{true, "onlyone1;state=choosing", 0, 0}},
+      {"README", Node{false, "not a lock entry", 0, 0, {}}},
+      {"o.0123456789abcdef0123456789abcdef", Node{true, "garbage, not a record", 0, 0, {}}},
+      {"o.ffffffffffffffffffffffffffffffff", Node{false, "regular file named like an entry", 0, 0, {}}},
+      {"o.short", Node{true, "onlyone1;state=choosing", 0, 0, {}}},
   };
   for (const auto& entry : planted) {
     world.Plant(entry.first, entry.second.symlink, entry.second.content);

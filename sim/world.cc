@@ -14,6 +14,15 @@ Bytes ViewOf(const std::string& text) {
 
 std::string StringOf(Bytes bytes) { return std::string(bytes.data, bytes.size); }
 
+// Whose record or fence record `content` is; (0, 0) for anything else.
+Id128 OwnerNonce(const std::string& content) {
+  OwnerRecord record;
+  if (ParseRecord(ViewOf(content), &record).error == ParseError::kNone) return record.owner.nonce;
+  FenceRecord fence;
+  if (ParseFence(ViewOf(content), &fence).error == ParseError::kNone) return fence.owner.nonce;
+  return Id128{};
+}
+
 uint64_t NodeHash(const std::string& name, const Node& node) {
   Hasher hash(0x40DE);
   hash.Text(ViewOf(name));
@@ -79,7 +88,7 @@ std::map<std::string, Node>::const_iterator World::NextListed(const Process& p) 
   auto listed = [&](const std::string& name) {
     return IsEntryLike(name) || (p.lists_temporaries && IsTemporary(name));
   };
-  while (it != fs_.end() && (!listed(it->first) || OwnerOf(it->second.content) == &p)) ++it;
+  while (it != fs_.end() && (!listed(it->first) || OwnerOf(it->second) == &p)) ++it;
   return it;
 }
 
@@ -111,21 +120,14 @@ Identity World::MakeIdentity(const Process& p) const {
   return id;
 }
 
-const Process* World::OwnerOf(const std::string& content) const {
-  OwnerRecord record;
-  FenceRecord fence;
-  if (ParseRecord(ViewOf(content), &record).error != ParseError::kNone) {
-    if (ParseFence(ViewOf(content), &fence).error != ParseError::kNone) return nullptr;
-    record.owner = fence.owner;
-  }
-  const uint64_t index = record.owner.nonce.hi - 1;
-  if (index >= procs_.size()) return nullptr;
+const Process* World::OwnerOf(const Node& node) const {
+  const uint64_t index = node.owner.hi - 1;
+  if (node.owner.hi == 0 || index >= procs_.size()) return nullptr;
   // A respawned slot is a different process: the entry belongs to the
   // incarnation spelled in the nonce.
-  if ((record.owner.nonce.lo >> 32) != procs_[index].incarnation) return nullptr;
+  if ((node.owner.lo >> 32) != procs_[index].incarnation) return nullptr;
   return &procs_[index];
 }
-
 void World::Violate(const std::string& what) {
   if (violation_.empty()) violation_ = what;
 }
@@ -136,7 +138,7 @@ void World::CheckWrite(const Process& p, const std::string& name) {
   auto it = fs_.find(name);
   // The fence counter names who fenced last, but it is everyone's to replace.
   if (it == fs_.end() || name == "fence") return;
-  const Process* owner = OwnerOf(it->second.content);
+  const Process* owner = OwnerOf(it->second);
   if (owner == nullptr || owner->index == p.index || !owner->alive) return;
   Violate("P2 violated: P" + std::to_string(p.index) + " removed or replaced " + ShortName(name) +
           " of live process P" + std::to_string(owner->index));
@@ -250,7 +252,7 @@ void World::Start(Process* p) {
   // Leak check: a process that finished its previous acquisition or release
   // owns nothing in the directory.
   for (const auto& entry : fs_) {
-    if (entry.first != "fence" && OwnerOf(entry.second.content) == p) {
+    if (entry.first != "fence" && OwnerOf(entry.second) == p) {
       Violate("P" + std::to_string(p->index) + " starts round " + std::to_string(p->round + 1) +
               " but still owns " + ShortName(entry.first));
     }
@@ -324,7 +326,7 @@ void World::Respawn(uint32_t proc) {
 }
 
 void World::Plant(const std::string& name, bool symlink, const std::string& content) {
-  Node node{symlink, content, 0, 0};
+  Node node{symlink, content, 0, 0, symlink ? OwnerNonce(content) : Id128{}};
   node.hash = NodeHash(name, node);
   fs_[name] = node;
 }
@@ -433,7 +435,7 @@ Result World::Perform(Process* p) {
         result.status = IoStatus::kExists;
         break;
       }
-      Node node{true, op.record, 0, 0};
+      Node node{true, op.record, 0, 0, OwnerNonce(op.record)};
       node.hash = NodeHash(op.name, node);
       fs_[op.name] = node;
       Wake(p->index);
@@ -495,7 +497,7 @@ Result World::Perform(Process* p) {
         break;
       }
       CheckWrite(*p, op.name);
-      const Process* owner = OwnerOf(it->second.content);
+      const Process* owner = OwnerOf(it->second);
       if (owner != nullptr && owner->index != p->index && !owner->alive &&
           op.name.size() > 2 && op.name[0] == 'o') {
         ++counters_.dead_entries_removed;
@@ -578,7 +580,7 @@ void World::Apply(const Transition& t) {
         ++counters_.crashes_while_holding;
       }
       for (const auto& entry : fs_) {
-        const Process* owner = OwnerOf(entry.second.content);
+        const Process* owner = OwnerOf(entry.second);
         if (owner == p && entry.first[0] == 'o' &&
             entry.second.content.find(";state=choosing;") != std::string::npos) {
           ++counters_.crashes_while_choosing;
