@@ -17,6 +17,7 @@ PACKAGES=(
   python3               # tools/test_totals.py
   clang-14              # clang toolchain (sanitizers, fuzzing, wasm)
   lld-14                # LLVM linker for clang-14
+  llvm-14               # llvm-nm: //core:freestanding_build_test checks linked symbols
 )
 
 check_only=0
