@@ -37,10 +37,20 @@
 //      strictly increase (P6). With slots > 1 several holders may fence at
 //      once, so they first pass a second bakery with one slot over entries
 //      "f.<nonce>" (the fence ring) and leave it right after.
+//      Even in try mode a holder waits in the fence ring: it already holds a
+//      slot, and the ring is busy only for another holder's few operations.
 //   The holder does not rewrite its entry to say so: who holds follows from
-//   the ranks of the live tickets, and the token is in "fence" (slots = 1).
+//   the ranks of the live tickets, and the last token is in "fence".
 // Release: remove o.<nonce>. If it is already gone, someone removed a live
 // entry: report kLost, never pretend.
+//
+// Hostile directories (H10): names that are not ours to read (foreign files,
+// the other ring, temporaries, anchors) are skipped; an entry that is not a
+// symlink, does not parse, or whose record names another nonce than its file
+// name (a planted copy) is garbage: skipped, counted, never removed. An entry
+// of a newer format version is a contender we cannot judge: refuse (kFailed)
+// rather than ignore it. Inherited descriptors (H9) are the driver's to
+// prevent (O_CLOEXEC); the core holds none.
 //
 // Waiting (kWait) is the driver's business: block on the kernel lock of the
 // entry we wait behind, or on inotify, or poll as a fallback. Its contract is
@@ -51,9 +61,10 @@
 // Every step above is one Op, and every Op is one atomic primitive of the
 // platform; the model checker (sim/modelcheck.cc) explores all interleavings of
 // these Ops with crashes between any two of them, PID reuse and non-atomic
-// listings, and checks k-exclusion (P1), no false theft (P2) and deadlock
-// freedom (P3). Trace of the bug it exists to catch: an unlink-then-create
-// steal, see sim/README.md.
+// listings, and checks k-exclusion (P1), no false theft (P2), deadlock
+// freedom (P3) and fencing (P6); see docs/verification.md. The bug it exists
+// to catch, an unlink-then-create steal, is in
+// sim/testdata/broken_steal_trace.txt.
 #include "core/contender.h"
 
 #include "core/fingerprint.h"
