@@ -24,7 +24,7 @@ constexpr uint32_t kProcsMax = 8;
           "modelcheck: %s\n"
           "usage: modelcheck [--procs N] [--slots K] [--rounds R] [--crashes C] [--reuses U]\n"
           "                  [--try] [--broken-steal] [--max-states N] [--no-livelock]\n"
-          "                  [--no-reduction] [--progress] [--compact]\n",
+          "                  [--no-reduction] [--progress] [--compact] [--wake-on-change-only]\n",
           problem);
   exit(kExitUsage);
 }
@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
       config.world.broken_steal = true;
     } else if (arg == "--no-reduction") {
       config.reduce = false;
+    } else if (arg == "--wake-on-change-only") {
+      config.world.spurious_wakeups = false;
     } else if (arg == "--compact") {
       config.compact = true;
     } else if (arg == "--progress") {

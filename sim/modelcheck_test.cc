@@ -39,6 +39,14 @@ TEST(ModelCheck, ProvesTwoProcessesTwoRoundsWithCrashesAndPidReuse) {
   EXPECT_GT(report.reached.names_skipped, 0u);
 }
 
+TEST(ModelCheck, ProvesThreeProcessesWhenWaitsWakeOnlyOnChanges) {
+  ModelCheckConfig config = Config(3, 1, 1, 1);
+  config.world.spurious_wakeups = false;
+  const ModelCheckReport report = ModelCheck(config);
+  ExpectProven(report);
+  EXPECT_GT(report.reached.crashes_while_holding, 0u);
+}
+
 TEST(ModelCheck, ProvesTwoProcessesSharingTwoSlotsWithCrashes) {
   ExpectProven(ModelCheck(Config(2, 2, 2, 1)));
 }

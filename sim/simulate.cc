@@ -46,9 +46,10 @@ struct FaultRates {  // parts per million, per step
 std::string Describe(const WorldConfig& world, const FaultRates& rates) {
   char text[256];
   snprintf(text, sizeof text,
-           "procs=%u slots=%u %s crash=%lluppm reuse=%lluppm io_fault=%lluppm respawn=%lluppm "
+           "procs=%u slots=%u %s%s crash=%lluppm reuse=%lluppm io_fault=%lluppm respawn=%lluppm "
            "skip_name=%lluppm",
            world.procs, world.slots, world.try_mode ? "try" : "wait",
+           world.spurious_wakeups ? " spurious-wakeups" : "",
            (unsigned long long)rates.crash, (unsigned long long)rates.reuse,
            (unsigned long long)rates.io_fault, (unsigned long long)rates.respawn,
            (unsigned long long)rates.skip_name);
@@ -68,6 +69,10 @@ SimulateReport Simulate(const SimulateConfig& config) {
   // Every Op on its own: the simulator is not bounded by state counts, and
   // the merged steps would hide a read finding its entry gone.
   world_config.merge_reads = false;
+  // Half the seeds let waits return at any time (timers, EINTR); the other
+  // half wake waiters only on changes, which is where a lost wake-up would
+  // show as a deadlock.
+  world_config.spurious_wakeups = random.Chance(500'000);
   // Each seed draws its own fault mix, so that across seeds both rare and
   // heavy fault loads are explored (TigerBeetle's VOPR does the same).
   FaultRates rates;

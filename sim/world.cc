@@ -176,7 +176,7 @@ bool World::IsEnabled(const Transition& t) const {
       // A waiter runs only when something changed since its last listing
       // began: the driver's contract for kWait.
       if ((p.pc == ProgramCounter::kAcquiring || p.pc == ProgramCounter::kReleasing) &&
-          p.op.kind == OpKind::kWait && !p.woken) {
+          p.op.kind == OpKind::kWait && !p.woken && !config_.spurious_wakeups) {
         return false;
       }
       return true;
@@ -211,7 +211,9 @@ bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* ou
     case ProgramCounter::kReleasing:
       break;
   }
-  if (p.op.kind == OpKind::kWait) return p.woken && p.op.deadline_mono_ms == kNoDeadline;
+  if (p.op.kind == OpKind::kWait) {
+    return (p.woken || config_.spurious_wakeups) && p.op.deadline_mono_ms == kNoDeadline;
+  }
   // Only its owner creates a temporary, and others remove one only after its
   // owner died; its name is never listed (see IsEntryLike). Creating or
   // removing one commutes with everything anyone else does.
@@ -645,7 +647,7 @@ void World::Fingerprint(uint64_t* hi, uint64_t* lo) const {
       word(p.listing);
       word(p.at_start);
       text(p.cursor);
-      word(p.woken);
+      if (!config_.spurious_wakeups) word(p.woken);
     }
   }
   uint32_t listing_mask = 0;

@@ -48,6 +48,12 @@ struct WorldConfig {
   // with everything but the owner's crash, after which the owner is removed
   // whatever its entry said (see docs/verification.md). Off: every Op alone.
   bool merge_reads = true;
+  // A wait may return at any moment, not only after a change: drivers have
+  // timers and safety-net rechecks, and EINTR exists. Safety must hold under
+  // every wake schedule, so this is the default. Off: a waiter moves only
+  // after a write or a death since its listing began (the inotify contract
+  // alone), which checks that no wake-up the protocol needs can be lost.
+  bool spurious_wakeups = true;
 };
 
 enum class TransitionKind : uint8_t {
