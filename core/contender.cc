@@ -52,6 +52,13 @@
 // rather than ignore it. Inherited descriptors (H9) are the driver's to
 // prevent (O_CLOEXEC); the core holds none.
 //
+// Listing (kListStart, kListNext) must return every name present for the
+// whole listing, including a name replaced by rename meanwhile. Not every
+// file system's readdir does: on tmpfs a rename over an existing name moves
+// its directory entry, and a listing spread over several getdents calls can
+// miss it, which lets two contenders in (a waiting entry missed while its
+// owner publishes its ticket). The POSIX driver reads a listing in one call.
+//
 // Waiting (kWait) is the driver's business: block on the kernel lock of the
 // entry we wait behind, or on inotify, or poll as a fallback. Its contract is
 // to return when the directory may have changed since the last kListStart or

@@ -144,6 +144,13 @@ void World::CheckWrite(const Process& p, const std::string& name) {
           " of live process P" + std::to_string(owner->index));
 }
 
+// What the POSIX driver's inotify watch reports: changes of entries ("o.",
+// "f."), not of temporaries or the fence counter, which no waiting scan
+// reads. (Deaths wake through Wake() directly.)
+void World::WakeIfEntry(const Process& writer, const std::string& name) {
+  if (IsEntryLike(name)) Wake(writer.index);
+}
+
 void World::Wake(uint32_t except_proc) {
   for (Process& other : procs_) {
     if (other.index != except_proc) other.woken = true;
@@ -214,6 +221,12 @@ bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* ou
   if (p.op.kind == OpKind::kWait) {
     return (p.woken || config_.spurious_wakeups) && p.op.deadline_mono_ms == kNoDeadline;
   }
+  // With waits that may return at any moment, starting a listing touches
+  // nothing another process reads: it marks which names this listing must
+  // return. Starting it before another process creates a name only lets the
+  // listing skip that name or not, which covers the other order's behaviour
+  // (the name returned), so exploring it first loses nothing.
+  if (p.op.kind == OpKind::kListStart && config_.spurious_wakeups) return true;
   // Only its owner creates a temporary, and others remove one only after its
   // owner died; its name is never listed (see IsEntryLike). Creating or
   // removing one commutes with everything anyone else does.
@@ -440,7 +453,7 @@ Result World::Perform(Process* p) {
       Node node{true, op.record, 0, 0, OwnerNonce(op.record)};
       node.hash = NodeHash(op.name, node);
       fs_[op.name] = node;
-      Wake(p->index);
+      WakeIfEntry(*p, op.name);
       break;
     }
     case OpKind::kRename: {
@@ -458,7 +471,7 @@ Result World::Perform(Process* p) {
       moved.listed_since_start = to == fs_.end() ? 0 : to->second.listed_since_start;
       moved.hash = NodeHash(op.name, moved);
       fs_[op.name] = moved;
-      Wake(p->index);
+      WakeIfEntry(*p, op.name);
       break;
     }
     case OpKind::kRead: {
@@ -505,7 +518,7 @@ Result World::Perform(Process* p) {
         ++counters_.dead_entries_removed;
       }
       fs_.erase(it);
-      Wake(p->index);
+      WakeIfEntry(*p, op.name);
       break;
     }
     case OpKind::kProbe: {

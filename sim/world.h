@@ -239,6 +239,7 @@ class World {
   std::map<std::string, Node>::const_iterator NextListed(const Process& p) const;
   std::string NextListedName(const Process& p) const;
   void Wake(uint32_t except_proc);
+  void WakeIfEntry(const Process& writer, const std::string& name);
   Identity MakeIdentity(const Process& p) const;
   const Process* OwnerOf(const Node& node) const;
   void CheckWrite(const Process& p, const std::string& name);

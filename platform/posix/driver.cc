@@ -1,0 +1,893 @@
+#include "platform/posix/driver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/inotify.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#endif
+#ifdef __APPLE__
+#include <sys/sysctl.h>
+#endif
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace onlyone {
+namespace posix {
+
+namespace {
+
+constexpr char kAnchorPrefix[] = "k.";
+constexpr uint32_t kNonceHexDigits = 32;
+
+uint64_t ClockMs(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000u + static_cast<uint64_t>(ts.tv_nsec) / 1000000u;
+}
+
+#ifdef __linux__
+// Reads a small file whole; false on any error (errno set).
+bool ReadSmallFile(const char* path, std::string* out) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out->clear();
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      close(fd);
+      errno = saved;
+      return false;
+    }
+    if (n == 0) break;
+    out->append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return true;
+}
+
+bool ParseHexId(const std::string& text, Id128* out) {
+  std::string hex;
+  for (char c : text) {
+    if (c == '-' || c == '\n') continue;
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    hex.push_back(c);
+  }
+  if (hex.size() != kNonceHexDigits) return false;
+  Id128 id;
+  for (uint32_t i = 0; i < kNonceHexDigits; ++i) {
+    uint64_t digit = static_cast<uint64_t>(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+    if (i < 16) {
+      id.hi = (id.hi << 4) | digit;
+    } else {
+      id.lo = (id.lo << 4) | digit;
+    }
+  }
+  *out = id;
+  return true;
+}
+
+#endif  // __linux__
+
+Id128 LocalBootId() {
+  Id128 id;
+#ifdef __linux__
+  std::string text;
+  if (ReadSmallFile("/proc/sys/kernel/random/boot_id", &text)) ParseHexId(text, &id);
+#endif
+  return id;  // all zero: no boot id on this platform
+}
+
+uint64_t LocalPidNamespace() {
+#ifdef __linux__
+  struct stat st;
+  if (stat("/proc/self/ns/pid", &st) == 0) return static_cast<uint64_t>(st.st_ino);
+#endif
+  return 0;
+}
+
+#ifdef __linux__
+// /proc shows the PID namespace it was mounted for, not necessarily ours: a
+// process started by `unshare --pid --fork` without --mount-proc sees its
+// parent namespace's /proc, where its own pids mean other processes. Reading
+// pids there would be a false "dead" (H5), so /proc is used only when
+// /proc/self names our own pid.
+bool ProcIsOurNamespace() {
+  char target[64];
+  ssize_t n = readlink("/proc/self", target, sizeof target - 1);
+  if (n <= 0) return false;
+  target[n] = '\0';
+  char* end = nullptr;
+  unsigned long pid = strtoul(target, &end, 10);
+  return end != nullptr && *end == '\0' && pid == static_cast<unsigned long>(getpid());
+}
+#endif  // __linux__
+
+std::string ModeText(mode_t mode) {
+  char text[16];
+  snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// H10: the checks every directory we lock in must pass.
+bool CheckDirectory(int fd, const std::string& path, bool is_lock_dir, bool shared,
+                    DirectoryProblem* problem) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    problem->os_error = errno;
+    problem->message = "onlyone: cannot stat " + path + ": " + strerror(errno);
+    return false;
+  }
+  problem->unsafe = true;
+  if (!S_ISDIR(st.st_mode)) {
+    problem->message = "onlyone: " + path + " is not a directory; remove it or use --dir";
+    return false;
+  }
+  const uid_t me = geteuid();
+  const bool owner_ok = st.st_uid == me || st.st_uid == 0 || (is_lock_dir && shared);
+  if (!owner_ok) {
+    problem->message = "onlyone: " + path + " is owned by uid " + std::to_string(st.st_uid) +
+                       ", not by you or root: another user could plant or remove entries; "
+                       "use a directory of your own (--dir)";
+    return false;
+  }
+  const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+  const bool sticky = (st.st_mode & S_ISVTX) != 0;
+  if (others_write && !sticky) {
+    problem->message = "onlyone: " + path + " is writable by others (mode " + ModeText(st.st_mode) +
+                       ") without the sticky bit: another user could plant fake holders; "
+                       "run \"chmod " + (is_lock_dir ? "700 " : "go-w ") + path +
+                       "\" or use --dir";
+    return false;
+  }
+  if (is_lock_dir && others_write) {
+    problem->message = "onlyone: lock directory " + path + " is writable by others (mode " +
+                       ModeText(st.st_mode) + "); run \"chmod 700 " + path + "\" or use --dir";
+    return false;
+  }
+  problem->unsafe = false;
+  return true;
+}
+
+int OpenDirectoryAt(int at_fd, const char* path) {
+  return openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+void DescribeOpenFailure(int os_error, const std::string& path, DirectoryProblem* problem) {
+  problem->os_error = os_error;
+  if (os_error == ELOOP || os_error == ENOTDIR) {
+    // O_NOFOLLOW refused a symlink (ELOOP), or the name is a plain file.
+    problem->unsafe = true;
+    problem->message = "onlyone: " + path +
+                       (os_error == ELOOP ? " is a symbolic link, which is never followed (a "
+                                            "planted link could redirect the lock); remove it "
+                                            "or use --dir"
+                                          : " is not a directory; remove it or use --dir");
+    return;
+  }
+  problem->message = "onlyone: cannot open " + path + ": " + strerror(os_error);
+  if (os_error == EACCES || os_error == EPERM) problem->message += "; check its permissions or use --dir";
+  if (os_error == EROFS) problem->message += "; use --dir on a writable file system";
+  if (os_error == ENOSPC || os_error == EDQUOT) problem->message += "; free some space or use --dir";
+}
+
+int OpenLockDirectoryImpl(int parent_fd, const std::string& name, const std::string& path,
+                          bool shared, bool create, DirectoryProblem* problem) {
+  if (create && mkdirat(parent_fd, name.c_str(), shared ? 0755 : 0700) != 0 && errno != EEXIST) {
+    DescribeOpenFailure(errno, path, problem);
+    problem->message = "onlyone: cannot create " + path + ": " + strerror(problem->os_error) +
+                       (problem->os_error == EROFS
+                            ? "; the file system is read-only, use --dir on a writable one"
+                            : problem->os_error == ENOSPC || problem->os_error == EDQUOT
+                                  ? "; free some space or use --dir"
+                                  : "; check permissions of its parent or use --dir");
+    return -1;
+  }
+  int fd = OpenDirectoryAt(parent_fd, name.c_str());
+  if (fd < 0) {
+    int saved = errno;
+    // O_DIRECTORY|O_NOFOLLOW refuses a symlink with ENOTDIR or ELOOP
+    // depending on the kernel: tell the planted link (H10) apart from a file.
+    struct stat st;
+    if (saved == ENOTDIR && fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(st.st_mode)) {
+      saved = ELOOP;
+    }
+    DescribeOpenFailure(saved, path, problem);
+    errno = saved;
+    return -1;
+  }
+  if (!CheckDirectory(fd, path, /*is_lock_dir=*/true, shared, problem)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+uint64_t MonotonicMs() { return ClockMs(CLOCK_MONOTONIC); }
+
+uint64_t WallMs() {
+  uint64_t ms = ClockMs(CLOCK_REALTIME);
+  return ms == 0 ? 1 : ms;
+}
+
+bool RandomNonce(Id128* nonce, int* os_error) {
+  unsigned char bytes[16];
+#if defined(__APPLE__)
+  arc4random_buf(bytes, sizeof bytes);
+#elif !defined(__linux__)
+  if (getentropy(bytes, sizeof bytes) != 0) {
+    *os_error = errno;
+    return false;
+  }
+#else
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *os_error = errno;
+      return false;
+    }
+    got += static_cast<size_t>(n);
+  }
+#endif
+  Id128 id;
+  for (int i = 0; i < 8; ++i) id.hi = (id.hi << 8) | bytes[i];
+  for (int i = 8; i < 16; ++i) id.lo = (id.lo << 8) | bytes[i];
+  *nonce = id;
+  return true;
+}
+
+std::string TruncateUtf8(const std::string& text, uint32_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  // Back up over continuation bytes (10xxxxxx) to the start of the sequence
+  // that does not fit, and cut before it.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+std::string EntryName(const char* prefix, Id128 nonce) {
+  char text[2 + kNonceHexDigits + 1];
+  snprintf(text, sizeof text, "%s%016llx%016llx", prefix, static_cast<unsigned long long>(nonce.hi),
+           static_cast<unsigned long long>(nonce.lo));
+  return text;
+}
+
+#ifdef __linux__
+namespace {
+
+// Field 22 of /proc/PID/stat: start time in clock ticks since boot. Counted
+// from the third field, the first after the ")" that ends the command name.
+constexpr int kStartTimeFieldAfterComm = 22 - 3;
+
+// Field 22 of a /proc/PID/stat text; false when it cannot be parsed.
+bool ParseStartTime(const std::string& text, uint64_t* start_time) {
+  // The command name (field 2) may contain spaces and ")": parse after the
+  // last ")".
+  size_t paren = text.rfind(')');
+  if (paren == std::string::npos) return false;
+  const char* cursor = text.c_str() + paren + 1;
+  for (int field = 0; field < kStartTimeFieldAfterComm; ++field) {
+    while (*cursor == ' ') ++cursor;
+    while (*cursor != ' ' && *cursor != '\0') ++cursor;
+  }
+  while (*cursor == ' ') ++cursor;
+  char* end = nullptr;
+  unsigned long long value = strtoull(cursor, &end, 10);
+  if (end == cursor) return false;
+  *start_time = value;
+  return true;
+}
+
+}  // namespace
+#endif  // __linux__
+
+bool ProcessStartTime(uint32_t pid, uint64_t* start_time, bool* usable) {
+  *usable = false;
+#ifdef __linux__
+  std::string text;
+  if (pid == static_cast<uint32_t>(getpid())) {
+    // /proc/self is right even when /proc belongs to another namespace.
+    *usable = ReadSmallFile("/proc/self/stat", &text) && ParseStartTime(text, start_time);
+    return true;
+  }
+  if (!ProcIsOurNamespace()) return true;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%u/stat", pid);
+  if (!ReadSmallFile(path, &text)) {
+    if (errno == ENOENT || errno == ESRCH) {
+      *usable = true;
+      return false;
+    }
+    return true;
+  }
+  *usable = ParseStartTime(text, start_time);
+  return true;
+#elif defined(__APPLE__)
+  int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PID, static_cast<int>(pid)};
+  struct kinfo_proc info;
+  size_t size = sizeof info;
+  if (sysctl(mib, 4, &info, &size, nullptr, 0) != 0) return true;
+  if (size == 0) {
+    *usable = true;
+    return false;
+  }
+  *start_time = static_cast<uint64_t>(info.kp_proc.p_starttime.tv_sec) * 1000000u +
+                static_cast<uint64_t>(info.kp_proc.p_starttime.tv_usec);
+  *usable = true;
+  return true;
+#else
+  (void)pid;
+  (void)start_time;
+  return true;
+#endif
+}
+
+Identity LocalIdentity(Id128 nonce, const std::string& command) {
+  Identity identity;
+  identity.nonce = nonce;
+  identity.pid = static_cast<uint32_t>(getpid());
+  bool usable = false;
+  uint64_t start_time = 0;
+  if (ProcessStartTime(identity.pid, &start_time, &usable) && usable) identity.start_time = start_time;
+  identity.boot_id = LocalBootId();
+  identity.pid_namespace = LocalPidNamespace();
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::string host_text = TruncateUtf8(host, kHostBytesMax);
+  identity.host.Assign(Bytes{host_text.data(), static_cast<uint32_t>(host_text.size())});
+  std::string summary = TruncateUtf8(command, kCommandBytesMax);
+  identity.command.Assign(Bytes{summary.data(), static_cast<uint32_t>(summary.size())});
+  return identity;
+}
+
+IoStatus StatusFromErrno(int os_error) {
+  switch (os_error) {
+    case 0: return IoStatus::kOk;
+    case ENOSPC:
+#ifdef EDQUOT
+    case EDQUOT:
+#endif
+      return IoStatus::kNoSpace;
+    case EROFS: return IoStatus::kReadOnly;
+    case EACCES:
+    case EPERM: return IoStatus::kPermission;
+    case ENAMETOOLONG: return IoStatus::kTooLong;
+    case EEXIST: return IoStatus::kExists;
+    case ENOENT: return IoStatus::kNotFound;
+    default: return IoStatus::kIo;
+  }
+}
+
+int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* problem) {
+  *problem = DirectoryProblem();
+  if (path.empty()) {
+    problem->message = "onlyone: no lock directory (set --dir)";
+    return -1;
+  }
+  if (mkdir(path.c_str(), shared ? (01777) : 0700) != 0 && errno != EEXIST) {
+    int saved = errno;
+    DescribeOpenFailure(saved, path, problem);
+    problem->message = "onlyone: cannot create " + path + ": " + strerror(saved) +
+                       (saved == ENOENT ? "; create its parent first or use --dir"
+                                        : "; check permissions or use --dir");
+    return -1;
+  }
+  if (shared) {
+    // mkdir applies the umask, which strips the sticky and write bits that a
+    // shared directory needs; chmod of our own fresh directory restores them.
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_mode & 07777) != 01777) {
+      chmod(path.c_str(), 01777);
+    }
+  }
+  int fd = OpenDirectoryAt(AT_FDCWD, path.c_str());
+  if (fd < 0) {
+    int saved = errno;
+    struct stat st;
+    if (saved == ENOTDIR && lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) saved = ELOOP;
+    DescribeOpenFailure(saved, path, problem);
+    return -1;
+  }
+  if (!CheckDirectory(fd, path, /*is_lock_dir=*/false, shared, problem)) {
+    close(fd);
+    return -1;
+  }
+  if (shared) {
+    struct stat st;
+    fstat(fd, &st);
+    if ((st.st_mode & S_ISVTX) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+      problem->unsafe = true;
+      problem->message = "onlyone: shared directory " + path + " must be sticky; run \"chmod +t " + path + "\"";
+      close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
+int OpenLockDirectory(int parent_fd, const std::string& name, const std::string& path, bool shared,
+                      DirectoryProblem* problem) {
+  *problem = DirectoryProblem();
+  return OpenLockDirectoryImpl(parent_fd, name, path, shared, /*create=*/true, problem);
+}
+
+int OpenExistingLockDirectory(int parent_fd, const std::string& name, const std::string& path,
+                              bool shared, DirectoryProblem* problem) {
+  *problem = DirectoryProblem();
+  return OpenLockDirectoryImpl(parent_fd, name, path, shared, /*create=*/false, problem);
+}
+
+#ifdef __linux__
+namespace {
+
+struct LinuxDirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+// Appends the names of one getdents64 buffer.
+void AppendNames(const char* buffer, long bytes, std::vector<std::string>* names) {
+  for (long offset = 0; offset < bytes;) {
+    const LinuxDirent64* entry = reinterpret_cast<const LinuxDirent64*>(buffer + offset);
+    offset += entry->d_reclen;
+    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+    names->push_back(entry->d_name);
+  }
+}
+
+// Reads the whole directory into *names, in one getdents64 call whenever it
+// fits kListingBytesMax (see there). Returns 0 or an errno.
+int SnapshotDirectory(int fd, std::vector<std::string>* names) {
+  std::vector<char> buffer(kListingBytesFirst);
+  for (;;) {
+    names->clear();
+    if (lseek(fd, 0, SEEK_SET) != 0) return errno;
+    long bytes = syscall(SYS_getdents64, fd, buffer.data(), buffer.size());
+    if (bytes < 0) return errno;
+    if (bytes == 0) return 0;
+    AppendNames(buffer.data(), bytes, names);
+    long more = syscall(SYS_getdents64, fd, buffer.data(), buffer.size());
+    if (more < 0) return errno;
+    if (more == 0) return 0;  // the first call had it all: a snapshot
+    if (buffer.size() < kListingBytesMax) {
+      buffer.resize(buffer.size() * 2);  // read again, in one call this time
+      continue;
+    }
+    // Too large for one call. Several calls are not a snapshot, and a
+    // listing that can miss a name present throughout breaks exclusion (H8):
+    // refuse rather than guess. No real lock directory gets near this size
+    // (about 100k names); one that does is flooded with garbage.
+    return EOVERFLOW;
+  }
+}
+
+}  // namespace
+#endif
+
+// ---------------------------------------------------------------------------
+// Anchor.
+
+Anchor::~Anchor() {
+  if (fd_ >= 0) close(fd_);
+}
+
+IoStatus Anchor::Create(int dir_fd, Id128 nonce, int* os_error) {
+  *os_error = 0;
+  if (fd_ >= 0) close(fd_);
+  dir_fd_ = dir_fd;
+  name_ = EntryName(kAnchorPrefix, nonce);
+  // O_RDWR on purpose: when we exit, the kernel's close of a descriptor open
+  // for writing makes IN_CLOSE_WRITE on the directory, which wakes waiters
+  // to probe us (a death is a change they must see).
+  fd_ = openat(dir_fd, name_.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd_ < 0) {
+    *os_error = errno;
+    return StatusFromErrno(errno);
+  }
+  // Before any entry of ours exists: a prober only probes owners whose entry
+  // it has read, so it can never catch the window between open and flock.
+  while (flock(fd_, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    *os_error = errno;
+    unlinkat(dir_fd, name_.c_str(), 0);
+    close(fd_);
+    fd_ = -1;
+    return StatusFromErrno(*os_error);
+  }
+  return IoStatus::kOk;
+}
+
+void Anchor::Remove() {
+  if (fd_ < 0) return;
+  unlinkat(dir_fd_, name_.c_str(), 0);
+  close(fd_);
+  fd_ = -1;
+}
+
+Liveness ProbeOwner(int dir_fd, const OwnerRecord& record) {
+  const Identity& owner = record.owner;
+  // 1. The anchor: proof either way, whatever host or namespace.
+  const std::string anchor = EntryName(kAnchorPrefix, owner.nonce);
+  int fd = openat(dir_fd, anchor.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd >= 0) {
+    struct stat st;
+    // A regular file only: a planted FIFO or device is no evidence (H10).
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      int rc;
+      do {
+        rc = flock(fd, LOCK_EX | LOCK_NB);
+      } while (rc != 0 && errno == EINTR);
+      if (rc == 0) {
+        flock(fd, LOCK_UN);
+        close(fd);
+        return Liveness::kDead;
+      }
+      int saved = errno;
+      close(fd);
+      if (saved == EWOULDBLOCK) return Liveness::kAlive;
+    } else {
+      close(fd);
+    }
+  }
+  // 2. The record. A different boot is proof of death; so is no process with
+  // this pid and start time in our own namespace (PID reuse, H4). Our own
+  // namespace only: the same pid elsewhere is another process (H5).
+  const Id128 boot = LocalBootId();
+  const Id128 zero;
+  if (owner.boot_id != zero && boot != zero) {
+    if (owner.boot_id != boot) return Liveness::kDead;
+    const uint64_t pid_namespace = LocalPidNamespace();
+    if (owner.pid_namespace != 0 && owner.pid_namespace == pid_namespace && owner.start_time != 0) {
+      uint64_t start_time = 0;
+      bool usable = false;
+      const bool exists = ProcessStartTime(owner.pid, &start_time, &usable);
+      if (usable) {
+        if (!exists) return Liveness::kDead;
+        return start_time == owner.start_time ? Liveness::kAlive : Liveness::kDead;
+      }
+    }
+  }
+  // 3. Another namespace, another host, or no usable evidence (H5, H6).
+  return Liveness::kUnknown;
+}
+
+int SweepOrphanAnchors(int dir_fd) {
+#ifdef __linux__
+  int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  std::vector<std::string> names;
+  const int error = SnapshotDirectory(fd, &names);
+  close(fd);
+  if (error != 0) return 0;
+#else
+  int fd = dup(dir_fd);
+  if (fd < 0) return 0;
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) {
+    close(fd);
+    return 0;
+  }
+  std::vector<std::string> names;
+  while (struct dirent* entry = readdir(dir)) names.push_back(entry->d_name);
+  closedir(dir);
+#endif
+  std::set<std::string> named;  // nonces that have an entry or temporary
+  for (const std::string& name : names) {
+    if (name.size() == 2 + kNonceHexDigits && name[1] == '.' &&
+        (name[0] == 'o' || name[0] == 'f' || name[0] == 't')) {
+      named.insert(name.substr(2));
+    }
+  }
+  int removed = 0;
+  for (const std::string& name : names) {
+    if (name.size() != 2 + kNonceHexDigits || name.compare(0, 2, kAnchorPrefix) != 0) continue;
+    if (named.count(name.substr(2)) != 0) continue;
+    int anchor = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (anchor < 0) continue;
+    struct stat st;
+    if (fstat(anchor, &st) == 0 && S_ISREG(st.st_mode) && flock(anchor, LOCK_EX | LOCK_NB) == 0) {
+      // Unlinked while we hold its flock: nobody can be relying on it.
+      if (unlinkat(dir_fd, name.c_str(), 0) == 0) ++removed;
+    }
+    close(anchor);
+  }
+  return removed;
+}
+
+// ---------------------------------------------------------------------------
+// Driver.
+
+Driver::Driver(int dir_fd, int cancel_fd) : dir_fd_(dir_fd), cancel_fd_(cancel_fd) {
+#ifdef __linux__
+  // Created now, before the first listing, so a change made while a scan is
+  // running is queued and wakes the wait that follows it.
+  watch_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (watch_fd_ >= 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", dir_fd_);
+    const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE |
+                          IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+    if (inotify_add_watch(watch_fd_, path, mask) < 0) {
+      close(watch_fd_);
+      watch_fd_ = -1;
+    }
+  }
+#endif
+}
+
+Driver::~Driver() {
+  if (listing_ != nullptr) closedir(listing_);
+  if (watch_fd_ >= 0) close(watch_fd_);
+}
+
+void Driver::set_own_nonce(Id128 nonce) { own_suffix_ = EntryName("", nonce); }
+
+Result Driver::Done(Result result) {
+  result.mono_ms = MonotonicMs();
+  result.wall_ms = WallMs();
+  return result;
+}
+
+Result Driver::Perform(const Op& op) {
+  switch (op.kind) {
+    case OpKind::kCreate: return Done(Create(op));
+    case OpKind::kRename: return Done(Rename(op));
+    case OpKind::kRead: return Done(Read(op));
+    case OpKind::kListStart: return Done(ListStart());
+    case OpKind::kListNext: return Done(ListNext());
+    case OpKind::kRemove: return Done(Remove(op));
+    case OpKind::kProbe: {
+      Result result;
+      result.liveness = op.owner != nullptr ? ProbeOwner(dir_fd_, *op.owner) : Liveness::kUnknown;
+      return Done(result);
+    }
+    case OpKind::kWait: return Done(Wait(op));
+    case OpKind::kNone:
+    case OpKind::kDone: break;
+  }
+  Result result;
+  result.status = IoStatus::kIo;
+  result.os_error = EINVAL;
+  return Done(result);
+}
+
+namespace {
+Result FromErrno(int os_error) {
+  Result result;
+  result.status = StatusFromErrno(os_error);
+  result.os_error = os_error;
+  return result;
+}
+}  // namespace
+
+Result Driver::Create(const Op& op) {
+  scratch_a_.assign(op.record.data, op.record.size);
+  scratch_b_.assign(op.name.data, op.name.size);
+  if (symlinkat(scratch_a_.c_str(), dir_fd_, scratch_b_.c_str()) != 0) return FromErrno(errno);
+  return Result();
+}
+
+Result Driver::Rename(const Op& op) {
+  scratch_a_.assign(op.from.data, op.from.size);
+  scratch_b_.assign(op.name.data, op.name.size);
+  if (renameat(dir_fd_, scratch_a_.c_str(), dir_fd_, scratch_b_.c_str()) != 0) return FromErrno(errno);
+  return Result();
+}
+
+Result Driver::Read(const Op& op) {
+  scratch_a_.assign(op.name.data, op.name.size);
+  ssize_t n = readlinkat(dir_fd_, scratch_a_.c_str(), read_buffer_, sizeof read_buffer_);
+  if (n < 0) {
+    // EINVAL: the name exists but is not a symlink (a foreign file).
+    if (errno == EINVAL) {
+      Result result;
+      result.status = IoStatus::kNotSymlink;
+      result.os_error = EINVAL;
+      return result;
+    }
+    return FromErrno(errno);
+  }
+  if (static_cast<size_t>(n) == sizeof read_buffer_) {
+    // readlink truncates silently: a full buffer may be a cut record.
+    Result result;
+    result.status = IoStatus::kTooLong;
+    return result;
+  }
+  Result result;
+  result.data = Bytes{read_buffer_, static_cast<uint32_t>(n)};
+  return result;
+}
+
+
+Result Driver::ListStart() {
+  // Events queued before this point are about state this listing sees.
+  DrainEvents();
+  changed_ = false;
+  poll_pause_ms_ = kPollFirstPauseMs;
+#ifdef __linux__
+  // A private descriptor: its file offset is not shared with dir_fd_'s users.
+  int fd = openat(dir_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return FromErrno(errno);
+  const int error = SnapshotDirectory(fd, &snapshot_);
+  close(fd);
+  snapshot_next_ = 0;
+  snapshot_ready_ = error == 0;
+  if (error != 0) return FromErrno(error);
+  return Result();
+#else
+  if (listing_ == nullptr) {
+    int fd = dup(dir_fd_);
+    if (fd < 0) return FromErrno(errno);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    listing_ = fdopendir(fd);
+    if (listing_ == nullptr) {
+      int saved = errno;
+      close(fd);
+      return FromErrno(saved);
+    }
+  }
+  rewinddir(listing_);
+  return Result();
+#endif
+}
+
+Result Driver::ListNext() {
+  Result result;
+#ifdef __linux__
+  if (!snapshot_ready_) {
+    result.status = IoStatus::kIo;
+    result.os_error = EBADF;
+    return result;
+  }
+  if (snapshot_next_ >= snapshot_.size()) {
+    result.status = IoStatus::kEnd;
+    return result;
+  }
+  list_name_ = snapshot_[snapshot_next_++];
+  result.data = Bytes{list_name_.data(), static_cast<uint32_t>(list_name_.size())};
+  return result;
+#else
+  if (listing_ == nullptr) {
+    result.status = IoStatus::kIo;
+    result.os_error = EBADF;
+    return result;
+  }
+  for (;;) {
+    errno = 0;
+    struct dirent* entry = readdir(listing_);
+    if (entry == nullptr) {
+      if (errno != 0) return FromErrno(errno);
+      result.status = IoStatus::kEnd;
+      return result;
+    }
+    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+    list_name_ = entry->d_name;
+    result.data = Bytes{list_name_.data(), static_cast<uint32_t>(list_name_.size())};
+    return result;
+  }
+#endif
+}
+
+Result Driver::Remove(const Op& op) {
+  scratch_a_.assign(op.name.data, op.name.size);
+  if (unlinkat(dir_fd_, scratch_a_.c_str(), 0) != 0) return FromErrno(errno);
+  return Result();
+}
+
+bool Driver::DrainEvents() {
+  bool relevant = false;
+#ifdef __linux__
+  if (watch_fd_ < 0) return false;
+  alignas(struct inotify_event) char buffer[8192];
+  for (;;) {
+    ssize_t n = read(watch_fd_, buffer, sizeof buffer);
+    if (n <= 0) break;
+    for (ssize_t offset = 0; offset < n;) {
+      const struct inotify_event* event = reinterpret_cast<const struct inotify_event*>(buffer + offset);
+      offset += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
+      if ((event->mask & IN_Q_OVERFLOW) != 0 || event->len == 0) {
+        relevant = true;  // lost events: assume anything changed
+        continue;
+      }
+      // Our own names ("o.", "t.", "f.", "k." + our nonce) change only by
+      // our own Ops, which the core knows about: they are no news.
+      const char* name = event->name;
+      const bool own = !own_suffix_.empty() && strlen(name) == 2 + own_suffix_.size() &&
+                       name[1] == '.' && own_suffix_.compare(name + 2) == 0;
+      if (own) continue;
+      // A waiting scan reads only entries ("o.", "f."), so only their changes
+      // can change its verdict, and deaths: an anchor closed for writing is
+      // its owner releasing or dying. Temporaries ("t.") reach an entry by a
+      // rename that makes its own event; anchors appear before their entry
+      // and go after it. Skipping those spares every waiter a wake-up and a
+      // scan per publish of every other contender.
+      const bool entry = (name[0] == 'o' || name[0] == 'f') && name[1] == '.';
+      const bool death = name[0] == 'k' && name[1] == '.' && (event->mask & IN_CLOSE_WRITE) != 0;
+      if (entry || death) relevant = true;
+    }
+  }
+#endif
+  return relevant;
+}
+
+Result Driver::Wait(const Op& op) {
+  Result result;
+  for (;;) {
+    if (DrainEvents()) changed_ = true;
+    if (changed_) {
+      changed_ = false;
+      return result;
+    }
+    const uint64_t now = MonotonicMs();
+    if (op.deadline_mono_ms != kNoDeadline && now >= op.deadline_mono_ms) {
+      result.status = IoStatus::kTimedOut;
+      return result;
+    }
+    uint64_t pause_ms = watch_fd_ >= 0 ? kWaitSafetyNetMs : poll_pause_ms_;
+    if (op.deadline_mono_ms != kNoDeadline && op.deadline_mono_ms - now < pause_ms) {
+      pause_ms = op.deadline_mono_ms - now;
+    }
+    struct pollfd fds[2];
+    int count = 0;
+    if (cancel_fd_ >= 0) {
+      fds[count].fd = cancel_fd_;
+      fds[count].events = POLLIN;
+      fds[count].revents = 0;
+      ++count;
+    }
+    if (watch_fd_ >= 0) {
+      fds[count].fd = watch_fd_;
+      fds[count].events = POLLIN;
+      fds[count].revents = 0;
+      ++count;
+    }
+    int rc = poll(fds, static_cast<nfds_t>(count), static_cast<int>(pause_ms));
+    if (rc < 0 && errno != EINTR) return FromErrno(errno);
+    if (cancel_fd_ >= 0 && rc > 0 && (fds[0].revents & POLLIN) != 0) {
+      cancelled_ = true;
+      result.status = IoStatus::kIo;
+      result.os_error = ECANCELED;
+      return result;
+    }
+    if (rc == 0) {
+      // The safety net (or a polling round): re-scan, unless the deadline is
+      // what ended the pause.
+      if (op.deadline_mono_ms != kNoDeadline && MonotonicMs() >= op.deadline_mono_ms) continue;
+      if (watch_fd_ < 0 && poll_pause_ms_ < kPollLongestPauseMs) {
+        poll_pause_ms_ = poll_pause_ms_ * 2 > kPollLongestPauseMs ? kPollLongestPauseMs
+                                                                  : poll_pause_ms_ * 2;
+      }
+      return result;
+    }
+  }
+}
+
+}  // namespace posix
+}  // namespace onlyone

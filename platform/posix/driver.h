@@ -1,0 +1,207 @@
+// The POSIX driver: performs a Contender's Ops on an open lock directory.
+//
+// Every Op is one system call relative to the directory's descriptor
+// (symlinkat, renameat, readlinkat, unlinkat, a readdir stream), never a path
+// that could be swapped between a check and its use. Every descriptor is
+// O_CLOEXEC: a child started by exec never inherits a lock (H9).
+//
+// Liveness (kProbe) answers kDead only on proof (H4, H5, H6):
+//   1. the owner's anchor "k.<nonce>": a file the owner keeps flock()ed for
+//      its whole acquisition or holding (see Anchor). If a probe can take the
+//      flock, the owner is gone: the kernel drops an flock only when every
+//      descriptor of it is closed, i.e. when the owner released or died. This
+//      is immune to PID reuse (H4) and to PID namespaces (H5).
+//   2. no anchor (the owner released meanwhile, or another platform wrote the
+//      record): the record's (boot id, PID namespace, pid, start time). A
+//      different boot id is proof of death; in our own PID namespace, no
+//      process with that pid and start time is proof too.
+//   3. anything else (another host, another namespace, no /proc of our own
+//      namespace): kUnknown, which the core counts as alive.
+//
+// Waiting (kWait) on Linux blocks on an inotify watch of the directory that
+// exists before the first listing, so no change after a kListStart can be
+// missed: a change of an entry ("o.", "f."), or an anchor closed for writing,
+// which is how the death of its owner shows. Elsewhere it polls with a
+// backoff. Either way it re-scans at least every kWaitSafetyNetMs.
+#ifndef ONLYONE_PLATFORM_POSIX_DRIVER_H_
+#define ONLYONE_PLATFORM_POSIX_DRIVER_H_
+
+#include <dirent.h>
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "core/contender.h"
+#include "core/record.h"
+
+namespace onlyone {
+namespace posix {
+
+// kWait re-scans at least this often even without an event: an owner on
+// another host (its death makes no local event), or an event lost to an
+// inotify queue overflow.
+constexpr uint64_t kWaitSafetyNetMs = 1000;
+// Polling fallback where there is no inotify: first and longest pause.
+constexpr uint64_t kPollFirstPauseMs = 10;
+constexpr uint64_t kPollLongestPauseMs = 500;
+// readlinkat buffer. Our records are at most kRecordBytesMax; a longer target
+// is someone else's and is handed to the parser, which refuses it, rather
+// than failing the scan.
+constexpr uint32_t kReadBufferBytes = 4096;
+// A listing is read whole at kListStart with one getdents64 call when it fits
+// this many bytes (about 100k entries): one call runs under the directory's
+// lock, so it is a snapshot no rename can tear. Several calls are not: on
+// tmpfs a rename over an existing name moves its entry, and a listing that
+// spans getdents calls can miss a name that existed throughout (H8, stronger
+// than the model assumes). Larger directories are refused (EOVERFLOW) rather
+// than listed unsafely.
+constexpr uint32_t kListingBytesMax = 8u << 20;
+constexpr uint32_t kListingBytesFirst = 64u << 10;
+
+uint64_t MonotonicMs();
+// Never 0 (a record's `since` of 0 would read as "unknown").
+uint64_t WallMs();
+
+// 128 bits from getrandom(2) (arc4random_buf on macOS). false: no entropy
+// source, *os_error says why.
+bool RandomNonce(Id128* nonce, int* os_error);
+
+// What this process is, for its records: pid, start time, boot id, PID
+// namespace, host, and `command` cut to kCommandBytesMax on a UTF-8 boundary.
+Identity LocalIdentity(Id128 nonce, const std::string& command);
+
+// Facts about a running process in our PID namespace, read from /proc.
+// Returns false when the process does not exist (ENOENT); *usable false when
+// /proc cannot tell (not mounted, or mounted for another namespace).
+bool ProcessStartTime(uint32_t pid, uint64_t* start_time, bool* usable);
+
+// The text of `bytes` truncated to at most `max_bytes` without splitting a
+// UTF-8 sequence.
+std::string TruncateUtf8(const std::string& text, uint32_t max_bytes);
+
+// "o.<32 hex>"-style name for `prefix` and `nonce`.
+std::string EntryName(const char* prefix, Id128 nonce);
+
+// The outcome of opening a directory safely (H10).
+struct DirectoryProblem {
+  bool unsafe = false;  // failed a safety check (else: an I/O error)
+  int os_error = 0;
+  std::string message;  // one line: what is wrong and what to do
+};
+
+// Creates (mode 0700, or 0755 / sticky-parent with `shared`) and opens the
+// parent directory `path`, then checks it: not a symlink, owned by us or root,
+// not group/world-writable unless sticky (and sticky when `shared`).
+// Returns the descriptor, or -1 with *problem filled in.
+int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* problem);
+// Creates (0700, or 0755 when `shared`) and opens the lock directory `name`
+// inside `parent_fd`; refuses a symlink, a foreign owner (unless `shared`) and
+// a group/world-writable directory. `path` names it in messages.
+int OpenLockDirectory(int parent_fd, const std::string& name, const std::string& path, bool shared,
+                      DirectoryProblem* problem);
+// Opens an existing lock directory for reading (status): -1 with errno ENOENT
+// when there is none. Same safety checks as OpenLockDirectory.
+int OpenExistingLockDirectory(int parent_fd, const std::string& name, const std::string& path,
+                              bool shared, DirectoryProblem* problem);
+
+// The errno of a failed call, as the core's IoStatus.
+IoStatus StatusFromErrno(int os_error);
+
+// Our own liveness anchor "k.<nonce>": created before the first Op of an
+// acquisition and flock()ed until the acquisition fails or the holding ends.
+class Anchor {
+ public:
+  Anchor() = default;
+  ~Anchor();  // closes without unlinking
+  Anchor(const Anchor&) = delete;
+  Anchor& operator=(const Anchor&) = delete;
+
+  // Creates k.<nonce> exclusively (O_NOFOLLOW, 0600) in dir_fd and takes its
+  // flock. Returns kOk or the failing status, with *os_error.
+  IoStatus Create(int dir_fd, Id128 nonce, int* os_error);
+  // Unlinks the anchor, then closes it: after a release or a failed attempt,
+  // when our entry is already gone. (Unlink first: closing first would let a
+  // prober take the flock of a file that still names us; harmless, but the
+  // core would then remove it for us.)
+  void Remove();
+  // Without Remove, the destructor only closes: used when our entry could not
+  // be removed (EROFS, EIO; Failure::entry_left_behind). The file then lets
+  // others prove us gone, and remove the entry, as soon as we drop the flock.
+  bool active() const { return fd_ >= 0; }
+
+ private:
+  int dir_fd_ = -1;
+  int fd_ = -1;
+  std::string name_;
+};
+
+// Probes the owner of `owner` whose anchor would be in dir_fd.
+Liveness ProbeOwner(int dir_fd, const OwnerRecord& owner);
+
+// Removes anchors that no entry names ("k.X" without "o.X", "f.X" or "t.X")
+// and whose flock can be taken: left by an owner killed between creating its
+// anchor and its entry, or by a cleaner killed between removing a dead
+// owner's entry and its anchor. The core never sees them (they have no
+// entry), so nobody else would. Safe against a live owner: its anchor is
+// locked before its entry exists and until after its entry is gone; and in
+// the instant between an anchor's creation and its flock, removing it costs
+// only the anchor (the record still proves the owner alive, never dead).
+// Returns how many it removed.
+int SweepOrphanAnchors(int dir_fd);
+
+class Driver {
+ public:
+  // Does not take ownership of dir_fd, which must outlive the driver.
+  // cancel_fd (or -1): readable once Cancel was requested; kWait then
+  // returns kIo with os_error ECANCELED.
+  Driver(int dir_fd, int cancel_fd);
+  ~Driver();
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  // Names of our own entries (o./f./t./k. with this nonce): changes to them
+  // do not wake a wait, since the core made them itself.
+  void set_own_nonce(Id128 nonce);
+
+  Result Perform(const Op& op);
+
+  bool cancelled() const { return cancelled_; }
+  // Whether waiting is event-driven (inotify) rather than polling.
+  bool event_driven() const { return watch_fd_ >= 0; }
+
+ private:
+  Result Create(const Op& op);
+  Result Rename(const Op& op);
+  Result Read(const Op& op);
+  Result ListStart();
+  Result ListNext();
+  Result Remove(const Op& op);
+  Result Wait(const Op& op);
+  // Reads pending inotify events; true if any is not about our own names.
+  bool DrainEvents();
+  Result Done(Result result);
+
+  int dir_fd_;
+  int cancel_fd_;
+  int watch_fd_ = -1;    // inotify descriptor, -1 when unavailable
+  DIR* listing_ = nullptr;  // non-Linux: a readdir stream
+#ifdef __linux__
+  std::vector<std::string> snapshot_;  // the whole listing (see kListingBytesMax)
+  size_t snapshot_next_ = 0;
+  bool snapshot_ready_ = false;
+#endif
+  bool changed_ = false;  // a relevant event since the last kListStart
+  bool cancelled_ = false;
+  uint64_t poll_pause_ms_ = kPollFirstPauseMs;
+  std::string own_suffix_;  // "<32 hex>" of our nonce, empty when unset
+  std::string scratch_a_;
+  std::string scratch_b_;
+  std::string list_name_;
+  char read_buffer_[kReadBufferBytes];
+};
+
+}  // namespace posix
+}  // namespace onlyone
+
+#endif  // ONLYONE_PLATFORM_POSIX_DRIVER_H_

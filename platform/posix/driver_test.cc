@@ -1,0 +1,426 @@
+#include "platform/posix/driver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "tests/posix/process_util.h"
+
+namespace onlyone {
+namespace posix {
+namespace {
+
+Bytes B(const std::string& text) { return Bytes{text.data(), static_cast<uint32_t>(text.size())}; }
+std::string S(Bytes bytes) { return std::string(bytes.data, bytes.size); }
+
+// A fresh lock directory under the test's private temporary directory.
+class PosixDriver : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = testing_posix::MakeScratchDir("driver");
+    ASSERT_FALSE(path_.empty());
+    dir_fd_ = open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(dir_fd_, 0);
+  }
+  void TearDown() override { close(dir_fd_); }
+
+  Result Do(Driver* driver, OpKind kind, const std::string& name, const std::string& record = "",
+            const std::string& from = "") {
+    Op op;
+    op.kind = kind;
+    op.name = B(name);
+    op.record = B(record);
+    op.from = B(from);
+    return driver->Perform(op);
+  }
+
+  std::set<std::string> ListAll(Driver* driver) {
+    std::set<std::string> names;
+    EXPECT_EQ(Do(driver, OpKind::kListStart, "").status, IoStatus::kOk);
+    for (;;) {
+      Result r = Do(driver, OpKind::kListNext, "");
+      if (r.status == IoStatus::kEnd) break;
+      EXPECT_EQ(r.status, IoStatus::kOk);
+      EXPECT_TRUE(names.insert(S(r.data)).second) << "listed twice: " << S(r.data);
+    }
+    return names;
+  }
+
+  Result Wait(Driver* driver, uint64_t timeout_ms) {
+    Op op;
+    op.kind = OpKind::kWait;
+    op.deadline_mono_ms = MonotonicMs() + timeout_ms;
+    return driver->Perform(op);
+  }
+
+  OwnerRecord Me(Id128 nonce) {
+    OwnerRecord record;
+    record.owner = LocalIdentity(nonce, "driver_test");
+    return record;
+  }
+
+  std::string path_;
+  int dir_fd_ = -1;
+};
+
+TEST_F(PosixDriver, CreatesASymlinkOnlyWhenTheNameIsFree) {
+  Driver driver(dir_fd_, -1);
+  EXPECT_EQ(Do(&driver, OpKind::kCreate, "o.a", "record-1").status, IoStatus::kOk);
+  Result again = Do(&driver, OpKind::kCreate, "o.a", "record-2");
+  EXPECT_EQ(again.status, IoStatus::kExists);
+  EXPECT_EQ(again.os_error, EEXIST);
+  EXPECT_EQ(S(Do(&driver, OpKind::kRead, "o.a").data), "record-1");
+}
+
+TEST_F(PosixDriver, RenameReplacesTheDestinationAndConsumesTheSource) {
+  Driver driver(dir_fd_, -1);
+  ASSERT_EQ(Do(&driver, OpKind::kCreate, "o.a", "old").status, IoStatus::kOk);
+  ASSERT_EQ(Do(&driver, OpKind::kCreate, "t.a", "new").status, IoStatus::kOk);
+  EXPECT_EQ(Do(&driver, OpKind::kRename, "o.a", "", "t.a").status, IoStatus::kOk);
+  EXPECT_EQ(S(Do(&driver, OpKind::kRead, "o.a").data), "new");
+  EXPECT_EQ(Do(&driver, OpKind::kRead, "t.a").status, IoStatus::kNotFound);
+  EXPECT_EQ(Do(&driver, OpKind::kRename, "o.a", "", "t.missing").status, IoStatus::kNotFound);
+}
+
+TEST_F(PosixDriver, ReportsAForeignRegularFileAsNotASymlink) {
+  Driver driver(dir_fd_, -1);
+  int fd = openat(dir_fd_, "o.file", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  EXPECT_EQ(Do(&driver, OpKind::kRead, "o.file").status, IoStatus::kNotSymlink);
+}
+
+TEST_F(PosixDriver, ReportsMissingNamesAsNotFound) {
+  Driver driver(dir_fd_, -1);
+  EXPECT_EQ(Do(&driver, OpKind::kRead, "o.none").status, IoStatus::kNotFound);
+  EXPECT_EQ(Do(&driver, OpKind::kRemove, "o.none").status, IoStatus::kNotFound);
+}
+
+TEST_F(PosixDriver, ReportsATargetThatFillsTheBufferAsTooLong) {
+  Driver driver(dir_fd_, -1);
+  const std::string huge(kReadBufferBytes, 'x');
+  // Linux allows targets up to 4095 bytes: the longest one fits the buffer
+  // minus one; make the check reachable with a target of exactly that size.
+  const std::string longest(kReadBufferBytes - 1, 'y');
+  ASSERT_EQ(Do(&driver, OpKind::kCreate, "o.long", longest).status, IoStatus::kOk);
+  Result r = Do(&driver, OpKind::kRead, "o.long");
+  EXPECT_EQ(r.status, IoStatus::kOk);
+  EXPECT_EQ(r.data.size, longest.size());
+  EXPECT_NE(Do(&driver, OpKind::kCreate, "o.huge", huge).status, IoStatus::kOk);
+}
+
+TEST_F(PosixDriver, MapsANameOverTheLimitToTooLong) {
+  Driver driver(dir_fd_, -1);
+  EXPECT_EQ(Do(&driver, OpKind::kCreate, std::string(300, 'n'), "r").status, IoStatus::kTooLong);
+}
+
+TEST_F(PosixDriver, ListsEveryNameOnceAndStartsOverAtEachListStart) {
+  Driver driver(dir_fd_, -1);
+  for (const char* name : {"o.1", "o.2", "fence", "junk"}) {
+    ASSERT_EQ(Do(&driver, OpKind::kCreate, name, "r").status, IoStatus::kOk);
+  }
+  const std::set<std::string> expected = {"o.1", "o.2", "fence", "junk"};
+  EXPECT_EQ(ListAll(&driver), expected);
+  EXPECT_EQ(ListAll(&driver), expected);
+  ASSERT_EQ(Do(&driver, OpKind::kRemove, "junk").status, IoStatus::kOk);
+  EXPECT_EQ(ListAll(&driver), (std::set<std::string>{"o.1", "o.2", "fence"}));
+}
+
+// On tmpfs a rename over an existing name moves its directory entry, and a
+// listing that spans several getdents calls can miss a name that existed the
+// whole time: the one thing H8 says a listing must never do. The driver reads
+// the listing in one call. /run (the default for root) is a tmpfs.
+TEST(PosixDriverOnTmpfs, ListsEveryNameThatExistsThroughoutWhileOthersRenameOverThem) {
+  std::string pattern = "/dev/shm/onlyone-driver-XXXXXX";
+  ASSERT_NE(mkdtemp(&pattern[0]), nullptr) << "needs a tmpfs at /dev/shm";
+  constexpr int kNames = 3000;  // several getdents calls' worth for readdir
+  int dir_fd = open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  auto name_of = [](const char* prefix, int i) { return std::string(prefix) + std::to_string(10000 + i); };
+  for (int i = 0; i < kNames; ++i) ASSERT_EQ(symlinkat("r", dir_fd, name_of("o.", i).c_str()), 0);
+  std::atomic<bool> stop{false};
+  std::thread renamer([&] {
+    for (unsigned i = 0; !stop.load(); i = i * 1103515245u + 12345u) {
+      const int which = static_cast<int>(i % kNames);
+      symlinkat("r2", dir_fd, name_of("t.", which).c_str());
+      renameat(dir_fd, name_of("t.", which).c_str(), dir_fd, name_of("o.", which).c_str());
+    }
+  });
+  Driver driver(dir_fd, -1);
+  int listings = 0;
+  size_t fewest = kNames;
+  for (const uint64_t end = MonotonicMs() + 1000; MonotonicMs() < end; ++listings) {
+    Op op;
+    op.kind = OpKind::kListStart;
+    ASSERT_EQ(driver.Perform(op).status, IoStatus::kOk);
+    size_t seen = 0;
+    op.kind = OpKind::kListNext;
+    for (Result r = driver.Perform(op); r.status == IoStatus::kOk; r = driver.Perform(op)) {
+      if (r.data.size > 2 && r.data.data[0] == 'o') ++seen;
+    }
+    fewest = std::min(fewest, seen);
+  }
+  stop = true;
+  renamer.join();
+  close(dir_fd);
+  std::system(("rm -rf " + pattern).c_str());
+  EXPECT_EQ(fewest, static_cast<size_t>(kNames)) << "over " << listings << " listings";
+  EXPECT_GT(listings, 10);
+}
+
+TEST_F(PosixDriver, StampsEveryResultWithBothClocks) {
+  Driver driver(dir_fd_, -1);
+  Result r = Do(&driver, OpKind::kRead, "o.none");
+  EXPECT_NE(r.mono_ms, 0u);
+  EXPECT_GT(r.wall_ms, 1600000000000u);  // after 2020: a real wall clock in ms
+}
+
+TEST_F(PosixDriver, DescribesItselfWithThisProcessesIdentity) {
+  Id128 nonce;
+  int os_error = 0;
+  ASSERT_TRUE(RandomNonce(&nonce, &os_error));
+  Id128 other;
+  ASSERT_TRUE(RandomNonce(&other, &os_error));
+  EXPECT_NE(nonce, other);
+  Identity me = LocalIdentity(nonce, "make all");
+  EXPECT_EQ(me.pid, static_cast<uint32_t>(getpid()));
+  EXPECT_NE(me.start_time, 0u);
+  EXPECT_NE(me.boot_id, Id128());
+  EXPECT_NE(me.pid_namespace, 0u);
+  EXPECT_NE(me.host.size, 0u);
+  EXPECT_EQ(S(me.command.view()), "make all");
+}
+
+TEST_F(PosixDriver, CutsACommandOnAUtf8Boundary) {
+  // "é" is two bytes: a cut after 3 bytes of "aéé" would split the second.
+  EXPECT_EQ(TruncateUtf8("a\xc3\xa9\xc3\xa9", 4), "a\xc3\xa9");
+  EXPECT_EQ(TruncateUtf8("a\xc3\xa9\xc3\xa9", 5), "a\xc3\xa9\xc3\xa9");
+  Identity me = LocalIdentity(Id128(), std::string(200, 'x') + "\xc3\xa9");
+  EXPECT_EQ(me.command.size, kCommandBytesMax);
+}
+
+TEST_F(PosixDriver, JudgesAnOwnerAliveWhileItHoldsItsAnchor) {
+  Id128 nonce;
+  int os_error = 0;
+  ASSERT_TRUE(RandomNonce(&nonce, &os_error));
+  Anchor anchor;
+  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  OwnerRecord record = Me(nonce);
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kAlive);
+  // Even a record claiming another host: the anchor is proof.
+  record.owner.boot_id = Id128{1, 2};
+  record.owner.pid_namespace = 1;
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kAlive);
+  anchor.Remove();
+  EXPECT_EQ(faccessat(dir_fd_, EntryName("k.", nonce).c_str(), F_OK, AT_SYMLINK_NOFOLLOW), -1);
+}
+
+TEST_F(PosixDriver, JudgesAnOwnerDeadOnceItsProcessExitedEvenIfItsPidLivesOn) {
+  Id128 nonce;
+  int os_error = 0;
+  ASSERT_TRUE(RandomNonce(&nonce, &os_error));
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Anchor anchor;
+    _exit(anchor.Create(dir_fd_, nonce, &os_error) == IoStatus::kOk ? 0 : 1);  // dies holding it
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  ASSERT_EQ(WEXITSTATUS(wstatus), 0);
+  // The record claims to be us (a live pid with the right start time): the
+  // anchor's free flock still proves its owner gone (H4).
+  EXPECT_EQ(ProbeOwner(dir_fd_, Me(nonce)), Liveness::kDead);
+}
+
+TEST_F(PosixDriver, FallsBackToTheRecordWhenThereIsNoAnchor) {
+  Id128 nonce{7, 7};
+  OwnerRecord record = Me(nonce);
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kAlive) << "our own pid and start time";
+
+  OwnerRecord reused = record;
+  reused.owner.start_time += 1;  // same pid, another process: PID reuse (H4)
+  EXPECT_EQ(ProbeOwner(dir_fd_, reused), Liveness::kDead);
+
+  OwnerRecord other_boot = record;
+  other_boot.owner.boot_id.lo ^= 1;
+  EXPECT_EQ(ProbeOwner(dir_fd_, other_boot), Liveness::kDead);
+
+  OwnerRecord other_namespace = reused;
+  other_namespace.owner.pid_namespace += 1;  // a pid we cannot see (H5)
+  EXPECT_EQ(ProbeOwner(dir_fd_, other_namespace), Liveness::kUnknown);
+
+  OwnerRecord no_boot = reused;
+  no_boot.owner.boot_id = Id128();  // another platform, or another host (H6)
+  EXPECT_EQ(ProbeOwner(dir_fd_, no_boot), Liveness::kUnknown);
+}
+
+TEST_F(PosixDriver, NeverTakesAPlantedFifoForAnAnchor) {
+  Id128 nonce{9, 9};
+  ASSERT_EQ(mkfifoat(dir_fd_, EntryName("k.", nonce).c_str(), 0600), 0);
+  OwnerRecord record = Me(nonce);
+  record.owner.pid_namespace += 1;
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kUnknown);
+}
+
+TEST_F(PosixDriver, WaitReturnsAtTheDeadlineWhenNothingChanges) {
+  Driver driver(dir_fd_, -1);
+  ASSERT_TRUE(driver.event_driven());
+  ListAll(&driver);
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 150).status, IoStatus::kTimedOut);
+  EXPECT_GE(MonotonicMs() - start, 150u);
+}
+
+TEST_F(PosixDriver, WaitWakesForAChangeMadeAfterTheListingStarted) {
+  Driver driver(dir_fd_, -1);
+  ASSERT_EQ(Do(&driver, OpKind::kListStart, "").status, IoStatus::kOk);
+  // A change during the scan, before the wait begins, must not be lost.
+  int other = open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_EQ(symlinkat("r", other, "o.someone"), 0);
+  close(other);
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000).status, IoStatus::kOk);
+  EXPECT_LT(MonotonicMs() - start, 500u);
+}
+
+TEST_F(PosixDriver, WaitWakesWhenAnOwnerDiesHoldingItsAnchor) {
+  Id128 nonce{3, 3};
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Anchor anchor;
+    int os_error = 0;
+    anchor.Create(dir_fd_, nonce, &os_error);
+    char byte = 1;
+    if (write(ready[1], &byte, 1) != 1) _exit(1);
+    pause();  // killed by the parent
+    _exit(0);
+  }
+  char byte;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  Driver driver(dir_fd_, -1);
+  ListAll(&driver);
+  std::thread killer([child] {
+    usleep(100 * 1000);
+    kill(child, SIGKILL);
+  });
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000).status, IoStatus::kOk);
+  const uint64_t waited_ms = MonotonicMs() - start;
+  killer.join();
+  waitpid(child, nullptr, 0);
+  EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the death, not by the safety net";
+  close(ready[0]);
+  close(ready[1]);
+}
+
+TEST_F(PosixDriver, WaitIsNotWokenByItsOwnNames) {
+  Driver driver(dir_fd_, -1);
+  Id128 nonce{5, 5};
+  driver.set_own_nonce(nonce);
+  ListAll(&driver);
+  ASSERT_EQ(Do(&driver, OpKind::kCreate, EntryName("t.", nonce), "r").status, IoStatus::kOk);
+  ASSERT_EQ(Do(&driver, OpKind::kRename, EntryName("o.", nonce), "", EntryName("t.", nonce)).status,
+            IoStatus::kOk);
+  EXPECT_EQ(Wait(&driver, 200).status, IoStatus::kTimedOut);
+}
+
+TEST_F(PosixDriver, WaitIsNotWokenByOthersTemporariesButByTheirEntries) {
+  Driver driver(dir_fd_, -1);
+  ListAll(&driver);
+  int other = open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_EQ(symlinkat("r", other, "t.0123"), 0);
+  EXPECT_EQ(Wait(&driver, 200).status, IoStatus::kTimedOut);
+  ASSERT_EQ(renameat(other, "t.0123", other, "o.0123"), 0);
+  EXPECT_EQ(Wait(&driver, 5000).status, IoStatus::kOk);
+  close(other);
+}
+
+TEST_F(PosixDriver, WaitEndsWhenCancelled) {
+  int cancel[2];
+  ASSERT_EQ(pipe(cancel), 0);
+  Driver driver(dir_fd_, cancel[0]);
+  ListAll(&driver);
+  std::thread canceller([&cancel] {
+    usleep(50 * 1000);
+    char byte = 1;
+    (void)!write(cancel[1], &byte, 1);
+  });
+  Result r = Wait(&driver, 5000);
+  canceller.join();
+  EXPECT_EQ(r.status, IoStatus::kIo);
+  EXPECT_EQ(r.os_error, ECANCELED);
+  EXPECT_TRUE(driver.cancelled());
+  close(cancel[0]);
+  close(cancel[1]);
+}
+
+// Directory safety (H10).
+class DirectorySafety : public PosixDriver {};
+
+TEST_F(DirectorySafety, CreatesAPrivateParentAndLockDirectory) {
+  DirectoryProblem problem;
+  const std::string parent = path_ + "/locks";
+  int parent_fd = OpenParentDirectory(parent, false, &problem);
+  ASSERT_GE(parent_fd, 0) << problem.message;
+  int lock_fd = OpenLockDirectory(parent_fd, "job", parent + "/job", false, &problem);
+  ASSERT_GE(lock_fd, 0) << problem.message;
+  struct stat st;
+  ASSERT_EQ(fstat(lock_fd, &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  close(lock_fd);
+  close(parent_fd);
+}
+
+TEST_F(DirectorySafety, RefusesAWorldWritableParentWithoutTheStickyBit) {
+  const std::string parent = path_ + "/open";
+  ASSERT_EQ(mkdir(parent.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(parent.c_str(), 0777), 0);
+  DirectoryProblem problem;
+  EXPECT_LT(OpenParentDirectory(parent, false, &problem), 0);
+  EXPECT_TRUE(problem.unsafe);
+  EXPECT_NE(problem.message.find("chmod"), std::string::npos) << problem.message;
+  ASSERT_EQ(chmod(parent.c_str(), 01777), 0);  // like /tmp: accepted
+  int fd = OpenParentDirectory(parent, false, &problem);
+  EXPECT_GE(fd, 0) << problem.message;
+  close(fd);
+}
+
+TEST_F(DirectorySafety, RefusesAPlantedSymlinkAsTheLockDirectory) {
+  const std::string elsewhere = path_ + "/elsewhere";
+  ASSERT_EQ(mkdir(elsewhere.c_str(), 0700), 0);
+  ASSERT_EQ(symlinkat(elsewhere.c_str(), dir_fd_, "job"), 0);
+  DirectoryProblem problem;
+  EXPECT_LT(OpenLockDirectory(dir_fd_, "job", path_ + "/job", false, &problem), 0);
+  EXPECT_TRUE(problem.unsafe);
+  EXPECT_NE(problem.message.find("symbolic link"), std::string::npos) << problem.message;
+}
+
+TEST_F(DirectorySafety, RefusesALockDirectoryOwnedByAnotherUser) {
+  if (geteuid() != 0) FAIL() << "this test needs root to chown a directory to nobody";
+  ASSERT_EQ(mkdirat(dir_fd_, "job", 0700), 0);
+  ASSERT_EQ(fchownat(dir_fd_, "job", 65534, 65534, AT_SYMLINK_NOFOLLOW), 0);
+  DirectoryProblem problem;
+  EXPECT_LT(OpenLockDirectory(dir_fd_, "job", path_ + "/job", false, &problem), 0);
+  EXPECT_TRUE(problem.unsafe);
+  EXPECT_NE(problem.message.find("owned by uid 65534"), std::string::npos) << problem.message;
+}
+
+}  // namespace
+}  // namespace posix
+}  // namespace onlyone

@@ -1,0 +1,572 @@
+// onlyone::Lock: drives a Contender with the POSIX driver (see lock.h).
+//
+// Lifetime of one acquisition, and the descriptors it holds:
+//   parent dir fd, lock dir fd: opened (and checked, H10) at the first
+//     acquisition, kept for the Lock's life; all Ops are relative to them.
+//   anchor k.<nonce>: created and flock()ed before the Contender's first Op,
+//     removed after a release or a failed attempt (see driver.h).
+//   driver: one per acquisition; its inotify watch exists before the first
+//     listing, so no change after a kListStart is missed.
+#include "platform/posix/lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <utility>
+
+#include "core/contender.h"
+#include "core/record.h"
+#include "platform/posix/driver.h"
+
+namespace onlyone {
+
+namespace {
+
+// The observer hears from a waiting Acquire at most this often.
+constexpr uint64_t kObserverIntervalMs = 1000;
+// "o." and 32 hex digits: the only names List reads.
+constexpr size_t kEntryNameBytes = 2 + 32;
+
+std::string FromBytes(const FixedBytes<kHostBytesMax>& bytes) { return std::string(bytes.data, bytes.size); }
+std::string FromBytes(const FixedBytes<kCommandBytesMax>& bytes) { return std::string(bytes.data, bytes.size); }
+
+bool ValidName(const std::string& name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  if (name.size() > NAME_MAX) return false;
+  return name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
+}
+
+Holder HolderFrom(const OwnerRecord& record) {
+  Holder holder;
+  holder.pid = record.owner.pid;
+  holder.host = FromBytes(record.owner.host);
+  holder.command = FromBytes(record.owner.command);
+  holder.since_ms = record.since_ms;
+  holder.ticket = record.ticket;
+  holder.slots = record.slots;
+  return holder;
+}
+
+std::string LocalTimeText(uint64_t wall_ms) {
+  time_t seconds = static_cast<time_t>(wall_ms / 1000);
+  struct tm parts;
+  char text[32] = "?";
+  if (localtime_r(&seconds, &parts) != nullptr) strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &parts);
+  return text;
+}
+
+std::string IoAdvice(IoStatus status) {
+  switch (status) {
+    case IoStatus::kNoSpace: return "the file system is full: free some space or use --dir elsewhere";
+    case IoStatus::kReadOnly: return "the file system is read-only: use --dir on a writable one";
+    case IoStatus::kPermission: return "permission denied: check the directory's owner and mode, or use --dir";
+    case IoStatus::kTooLong: return "a name or record is too long for this file system";
+    default: return "check the file system (dmesg) or use --dir elsewhere";
+  }
+}
+
+int MakeCancelPipe(int fds[2]) {
+#ifdef __linux__
+  return pipe2(fds, O_CLOEXEC | O_NONBLOCK);
+#else
+  if (pipe(fds) != 0) return -1;
+  for (int i = 0; i < 2; ++i) {
+    fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[i], F_SETFL, O_NONBLOCK);
+  }
+  return 0;
+#endif
+}
+
+}  // namespace
+
+const char* LockErrorName(LockError error) {
+  switch (error) {
+    case LockError::kNone: return "none";
+    case LockError::kBusy: return "busy";
+    case LockError::kCancelled: return "cancelled";
+    case LockError::kInvalidArgument: return "invalid argument";
+    case LockError::kUnsafeDirectory: return "unsafe directory";
+    case LockError::kIo: return "i/o error";
+    case LockError::kIncompatibleEntry: return "incompatible entry";
+    case LockError::kFenceCorrupt: return "fence corrupt";
+    case LockError::kLost: return "lost";
+  }
+  return "unknown";
+}
+
+std::string DefaultLockDirectory() {
+  if (geteuid() == 0) return "/run/onlyone";
+  const char* runtime = getenv("XDG_RUNTIME_DIR");
+  if (runtime != nullptr && runtime[0] == '/') return std::string(runtime) + "/onlyone";
+  const char* home = getenv("HOME");
+  std::string home_dir = home != nullptr && home[0] == '/' ? home : "";
+  if (home_dir.empty()) {
+    struct passwd* entry = getpwuid(geteuid());
+    if (entry != nullptr && entry->pw_dir != nullptr) home_dir = entry->pw_dir;
+  }
+  if (home_dir.empty()) return "";
+  return home_dir + "/.cache/onlyone";
+}
+
+struct Lock::State {
+  std::string name;
+  LockOptions options;
+  LockStatus status;
+  std::function<void(const Holder*, uint64_t)> observer;
+  int parent_fd = -1;
+  int dir_fd = -1;
+  int cancel_pipe[2] = {-1, -1};
+  std::atomic<bool> cancel_requested{false};
+  posix::Anchor anchor;
+  Contender contender;
+  bool held = false;
+  uint64_t fence = 0;
+
+  ~State() {
+    if (dir_fd >= 0) close(dir_fd);
+    if (parent_fd >= 0) close(parent_fd);
+    for (int fd : cancel_pipe) {
+      if (fd >= 0) close(fd);
+    }
+  }
+
+  std::string parent() const {
+    return options.dir.empty() ? DefaultLockDirectory() : options.dir;
+  }
+  std::string path() const { return parent() + "/" + name; }
+
+  void SetError(LockError error, int os_error, std::string message) {
+    status = LockStatus();
+    status.error = error;
+    status.os_error = os_error;
+    status.message = std::move(message);
+  }
+
+  bool OpenDirectories() {
+    struct stat st;
+    if (dir_fd >= 0 && fstat(dir_fd, &st) == 0 && st.st_nlink == 0) {
+      // Removed (rm -rf) since we last used it: operations in a deleted
+      // directory fail with ENOENT. Start over with the current one.
+      close(dir_fd);
+      dir_fd = -1;
+    }
+    if (dir_fd >= 0) return true;
+    posix::DirectoryProblem problem;
+    if (parent_fd < 0) {
+      parent_fd = posix::OpenParentDirectory(parent(), options.shared_dir, &problem);
+      if (parent_fd < 0) {
+        SetError(problem.unsafe ? LockError::kUnsafeDirectory : LockError::kIo, problem.os_error,
+                 problem.message);
+        return false;
+      }
+    }
+    dir_fd = posix::OpenLockDirectory(parent_fd, name, path(), options.shared_dir, &problem);
+    if (dir_fd < 0) {
+      SetError(problem.unsafe ? LockError::kUnsafeDirectory : LockError::kIo, problem.os_error,
+               problem.message);
+      return false;
+    }
+    return true;
+  }
+
+  bool CheckArguments() {
+    if (!ValidName(name)) {
+      SetError(LockError::kInvalidArgument, 0,
+               "onlyone: invalid lock name \"" + name +
+                   "\": use a non-empty name without '/', other than \".\" and \"..\"");
+      return false;
+    }
+    if (options.slots < 1 || options.slots > kSlotsMax) {
+      SetError(LockError::kInvalidArgument, 0,
+               "onlyone: slots must be between 1 and " + std::to_string(kSlotsMax));
+      return false;
+    }
+    return true;
+  }
+
+  // Runs the Contender from `op` to kDone.
+  void Drive(Op op, posix::Driver* driver, uint64_t started_mono_ms) {
+    uint64_t last_report_mono_ms = 0;
+    while (op.kind != OpKind::kDone) {
+      if (op.kind == OpKind::kWait && observer) {
+        const uint64_t now = posix::MonotonicMs();
+        if (last_report_mono_ms == 0 || now - last_report_mono_ms >= kObserverIntervalMs) {
+          last_report_mono_ms = now;
+          Holder holder;
+          const bool known = contender.has_blocker();
+          if (known) holder = HolderFrom(contender.blocker());
+          observer(known ? &holder : nullptr, now - started_mono_ms);
+        }
+      }
+      op = contender.Step(driver->Perform(op));
+    }
+  }
+
+  void ReportFailure(const char* doing) {
+    const Failure& failure = contender.failure();
+    LockError error = LockError::kIo;
+    std::string message;
+    switch (failure.kind) {
+      case FailureKind::kIncompatibleEntry:
+        error = LockError::kIncompatibleEntry;
+        message = "onlyone: lock \"" + name + "\" has an entry (" +
+                  std::string(failure.name.data, failure.name.size) +
+                  ") written by a newer onlyone: use the same version everywhere";
+        break;
+      case FailureKind::kFenceCorrupt:
+        error = LockError::kFenceCorrupt;
+        message = "onlyone: the fence counter of lock \"" + name + "\" (" + path() +
+                  "/fence) cannot be read: inspect it, or remove it if no holder needs the token";
+        break;
+      case FailureKind::kTicketOverflow:
+        message = "onlyone: lock \"" + name + "\" has a ticket or fence beyond the maximum: inspect " + path();
+        break;
+      case FailureKind::kNonceCollision:
+        message = "onlyone: our random entry name already existed in " + path() + ": retry";
+        break;
+      default: {
+        const std::string entry(failure.name.data, failure.name.size);
+        message = std::string("onlyone: cannot ") + doing + " lock \"" + name + "\" in " + path() + ": " +
+                  (failure.os_error != 0 ? std::string(strerror(failure.os_error))
+                                         : std::string(IoStatusName(failure.status))) +
+                  (entry.empty() ? "" : " (" + entry + ")") + "; " + IoAdvice(failure.status);
+        break;
+      }
+    }
+    const int os_error = failure.os_error;
+    SetError(error, os_error, message);
+    status.entry_left_behind = failure.entry_left_behind;
+    if (failure.entry_left_behind) {
+      status.message += "; our entry could not be removed and blocks others until this process exits";
+    }
+  }
+
+  void DrainCancel() {
+    char buffer[64];
+    while (cancel_pipe[0] >= 0 && read(cancel_pipe[0], buffer, sizeof buffer) > 0) {
+    }
+    cancel_requested.store(false);
+  }
+
+  bool Acquire(int64_t timeout_ms, bool try_once) {
+    if (held) {
+      SetError(LockError::kInvalidArgument, 0, "onlyone: lock \"" + name + "\" is already held by this Lock");
+      return false;
+    }
+    if (!CheckArguments() || !OpenDirectories()) return false;
+    Id128 nonce;
+    int os_error = 0;
+    if (!posix::RandomNonce(&nonce, &os_error)) {
+      SetError(LockError::kIo, os_error, std::string("onlyone: no randomness for the entry name: ") + strerror(os_error));
+      return false;
+    }
+    Config config;
+    config.slots = options.slots;
+    config.lease_ms = options.lease_ms;
+    contender.Init(config, posix::LocalIdentity(nonce, options.command));
+
+    const IoStatus anchored = anchor.Create(dir_fd, nonce, &os_error);
+    if (anchored != IoStatus::kOk) {
+      SetError(LockError::kIo, os_error,
+               "onlyone: cannot create an entry in " + path() + ": " + strerror(os_error) + "; " +
+                   IoAdvice(anchored));
+      return false;
+    }
+    posix::Driver driver(dir_fd, cancel_pipe[0]);
+    driver.set_own_nonce(nonce);
+    const uint64_t now = posix::MonotonicMs();
+    uint64_t deadline = kNoDeadline;
+    if (try_once) {
+      deadline = now;
+    } else if (timeout_ms >= 0) {
+      deadline = now + static_cast<uint64_t>(timeout_ms);
+    }
+    Drive(contender.Acquire(now, posix::WallMs(), deadline), &driver, now);
+
+    const Outcome outcome = contender.outcome();
+    if (outcome == Outcome::kAcquired) {
+      held = true;
+      fence = contender.fence();
+      status = LockStatus();
+      return true;
+    }
+    if (driver.cancelled()) {
+      DrainCancel();
+      SetError(LockError::kCancelled, 0, "onlyone: waiting for lock \"" + name + "\" was cancelled");
+      if (contender.failure().entry_left_behind) status.entry_left_behind = true;
+    } else if (outcome == Outcome::kBusy) {
+      SetError(LockError::kBusy, 0, "");
+      if (contender.has_blocker()) {
+        status.has_holder = true;
+        status.holder = HolderFrom(contender.blocker());
+        status.holder.holding = true;
+        status.holder.alive_known = false;
+        const Holder& h = status.holder;
+        status.message = "onlyone: lock \"" + name + "\" is held by pid " + std::to_string(h.pid) +
+                         (h.command.empty() ? "" : " (" + h.command + ")") + " on " + h.host +
+                         " since " + LocalTimeText(h.since_ms);
+      } else {
+        status.message = "onlyone: lock \"" + name + "\" is busy";
+      }
+    } else {
+      ReportFailure("acquire");
+    }
+    if (!status.entry_left_behind) anchor.Remove();
+    posix::SweepOrphanAnchors(dir_fd);
+    return false;
+  }
+};
+
+Lock::Lock(std::string name, LockOptions options) : state_(new State) {
+  state_->name = std::move(name);
+  state_->options = std::move(options);
+  // Made now, not at Acquire: Cancel() may run on another thread at any time
+  // and must find it in place. (A pipe, not a file: nothing on disk.)
+  if (MakeCancelPipe(state_->cancel_pipe) != 0) state_->cancel_pipe[0] = state_->cancel_pipe[1] = -1;
+}
+
+Lock::~Lock() {
+  if (state_ != nullptr && state_->held) Release();
+}
+
+Lock::Lock(Lock&& other) noexcept = default;
+
+Lock& Lock::operator=(Lock&& other) noexcept {
+  if (this != &other) {
+    if (state_ != nullptr && state_->held) Release();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+bool Lock::TryAcquire() { return state_->Acquire(0, /*try_once=*/true); }
+
+bool Lock::Acquire(int64_t timeout_ms) {
+  return state_->Acquire(timeout_ms, /*try_once=*/timeout_ms == 0);
+}
+
+bool Lock::Release() {
+  State& s = *state_;
+  if (!s.held) {
+    s.SetError(LockError::kInvalidArgument, 0, "onlyone: lock \"" + s.name + "\" is not held");
+    return false;
+  }
+  posix::Driver driver(s.dir_fd, -1);
+  s.Drive(s.contender.Release(), &driver, posix::MonotonicMs());
+  const Outcome outcome = s.contender.outcome();
+  if (outcome == Outcome::kReleased) {
+    s.held = false;
+    s.status = LockStatus();
+    s.anchor.Remove();
+    posix::SweepOrphanAnchors(s.dir_fd);
+    return true;
+  }
+  if (outcome == Outcome::kLost) {
+    s.held = false;
+    s.SetError(LockError::kLost, 0,
+               "onlyone: lock \"" + s.name + "\" was lost: our entry had been removed by someone else");
+    s.anchor.Remove();
+    return false;
+  }
+  s.ReportFailure("release");
+  // Our entry stays (EROFS, EIO): keep the anchor locked while we live, so
+  // nobody takes it for a dead owner's; when this process exits the kernel
+  // drops the flock and others can clean up.
+  s.status.entry_left_behind = true;
+  s.held = false;
+  return false;
+}
+
+bool Lock::Validate() {
+  State& s = *state_;
+  if (!s.held) {
+    s.SetError(LockError::kInvalidArgument, 0, "onlyone: lock \"" + s.name + "\" is not held");
+    return false;
+  }
+  posix::Driver driver(s.dir_fd, -1);
+  s.Drive(s.contender.Validate(), &driver, posix::MonotonicMs());
+  const Outcome outcome = s.contender.outcome();
+  if (outcome == Outcome::kHeld) {
+    s.status = LockStatus();
+    return true;
+  }
+  if (outcome == Outcome::kLost) {
+    s.held = false;
+    s.SetError(LockError::kLost, 0,
+               "onlyone: lock \"" + s.name + "\" was lost: our entry had been removed or replaced");
+    s.anchor.Remove();
+    return false;
+  }
+  s.ReportFailure("validate");
+  return false;
+}
+
+bool Lock::Refresh() {
+  State& s = *state_;
+  if (!s.held) {
+    s.SetError(LockError::kInvalidArgument, 0, "onlyone: lock \"" + s.name + "\" is not held");
+    return false;
+  }
+  posix::Driver driver(s.dir_fd, -1);
+  s.Drive(s.contender.Refresh(posix::WallMs()), &driver, posix::MonotonicMs());
+  const Outcome outcome = s.contender.outcome();
+  if (outcome == Outcome::kHeld) {
+    s.status = LockStatus();
+    return true;
+  }
+  if (outcome == Outcome::kLost) {
+    s.held = false;
+    s.SetError(LockError::kLost, 0,
+               "onlyone: lock \"" + s.name + "\" was lost: our entry had been removed or replaced");
+    s.anchor.Remove();
+    return false;
+  }
+  s.ReportFailure("refresh");
+  return false;
+}
+
+void Lock::Cancel() {
+  // Async-signal-safe: an atomic store and a write(2) to a pipe.
+  if (state_ == nullptr) return;
+  state_->cancel_requested.store(true);
+  const int fd = state_->cancel_pipe[1];
+  if (fd >= 0) {
+    const char byte = 1;
+    ssize_t ignored = write(fd, &byte, 1);
+    (void)ignored;
+  }
+}
+
+void Lock::set_wait_observer(std::function<void(const Holder*, uint64_t)> observer) {
+  state_->observer = std::move(observer);
+}
+
+bool Lock::held() const { return state_->held; }
+uint64_t Lock::fence() const { return state_->fence; }
+const LockStatus& Lock::status() const { return state_->status; }
+const std::string& Lock::name() const { return state_->name; }
+std::string Lock::path() const { return state_->path(); }
+
+bool Lock::List(const std::string& name, const LockOptions& options, std::vector<Holder>* entries,
+                LockStatus* status) {
+  entries->clear();
+  *status = LockStatus();
+  Lock probe(name, options);
+  State& s = *probe.state_;
+  if (!s.CheckArguments()) {
+    *status = s.status;
+    return false;
+  }
+  posix::DirectoryProblem problem;
+  s.parent_fd = posix::OpenParentDirectory(s.parent(), options.shared_dir, &problem);
+  if (s.parent_fd >= 0) {
+    s.dir_fd = posix::OpenExistingLockDirectory(s.parent_fd, name, s.path(), options.shared_dir, &problem);
+    if (s.dir_fd < 0 && problem.os_error == ENOENT) return true;  // no such lock: nobody holds it
+  }
+  if (s.dir_fd < 0) {
+    status->error = problem.unsafe ? LockError::kUnsafeDirectory : LockError::kIo;
+    status->os_error = problem.os_error;
+    status->message = problem.message;
+    return false;
+  }
+  int fd = dup(s.dir_fd);
+  DIR* dir = fd >= 0 ? fdopendir(fd) : nullptr;
+  if (dir == nullptr) {
+    if (fd >= 0) close(fd);
+    status->error = LockError::kIo;
+    status->os_error = errno;
+    status->message = "onlyone: cannot list " + s.path() + ": " + strerror(errno);
+    return false;
+  }
+  struct Found {
+    OwnerRecord record;
+    Holder holder;
+  };
+  std::vector<Found> found;
+  char target[posix::kReadBufferBytes];
+  while (struct dirent* entry = readdir(dir)) {
+    const std::string entry_name = entry->d_name;
+    if (entry_name.size() != kEntryNameBytes || entry_name.compare(0, 2, "o.") != 0) continue;
+    ssize_t n = readlinkat(s.dir_fd, entry_name.c_str(), target, sizeof target);
+    if (n <= 0 || static_cast<size_t>(n) == sizeof target) continue;
+    Found item;
+    if (ParseRecord(Bytes{target, static_cast<uint32_t>(n)}, &item.record).error != ParseError::kNone) continue;
+    // A planted copy of someone's record under another name is garbage (H10).
+    if (posix::EntryName("o.", item.record.owner.nonce) != entry_name) continue;
+    item.holder = HolderFrom(item.record);
+    const Liveness liveness = posix::ProbeOwner(s.dir_fd, item.record);
+    item.holder.alive_known = liveness != Liveness::kUnknown;
+    item.holder.alive = liveness != Liveness::kDead;
+    found.push_back(item);
+  }
+  closedir(dir);
+  // Bakery order: tickets first (smallest first), choosing entries last.
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    const bool a_choosing = a.record.state == EntryState::kChoosing;
+    const bool b_choosing = b.record.state == EntryState::kChoosing;
+    if (a_choosing != b_choosing) return b_choosing;
+    if (a.record.ticket != b.record.ticket) return a.record.ticket < b.record.ticket;
+    return a.record.owner.nonce < b.record.owner.nonce;
+  });
+  uint32_t slots = options.slots;
+  for (const Found& item : found) {
+    if (item.holder.alive && item.record.state == EntryState::kWaiting) {
+      slots = item.record.slots;  // the slots its contenders agreed on
+      break;
+    }
+  }
+  uint32_t holding = 0;
+  for (Found& item : found) {
+    if (item.holder.alive && item.record.state == EntryState::kWaiting && holding < slots) {
+      item.holder.holding = true;
+      ++holding;
+    }
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const Found& a, const Found& b) { return a.holder.holding && !b.holder.holding; });
+  for (const Found& item : found) entries->push_back(item.holder);
+  return true;
+}
+
+bool Lock::ListNames(const LockOptions& options, std::vector<std::string>* names, LockStatus* status) {
+  names->clear();
+  *status = LockStatus();
+  const std::string parent = options.dir.empty() ? DefaultLockDirectory() : options.dir;
+  posix::DirectoryProblem problem;
+  int parent_fd = posix::OpenParentDirectory(parent, options.shared_dir, &problem);
+  if (parent_fd < 0) {
+    status->error = problem.unsafe ? LockError::kUnsafeDirectory : LockError::kIo;
+    status->os_error = problem.os_error;
+    status->message = problem.message;
+    return false;
+  }
+  DIR* dir = fdopendir(parent_fd);
+  if (dir == nullptr) {
+    status->error = LockError::kIo;
+    status->os_error = errno;
+    status->message = "onlyone: cannot list " + parent + ": " + strerror(errno);
+    close(parent_fd);
+    return false;
+  }
+  while (struct dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    struct stat st;
+    // Never follow a planted symlink (H10): only real directories are locks.
+    if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+    names->push_back(entry->d_name);
+  }
+  closedir(dir);
+  std::sort(names->begin(), names->end());
+  return true;
+}
+
+}  // namespace onlyone

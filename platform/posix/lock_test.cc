@@ -1,0 +1,291 @@
+#include "platform/posix/lock.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/posix/process_util.h"
+
+namespace onlyone {
+namespace {
+
+class LockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string scratch = testing_posix::MakeScratchDir("lock");
+    ASSERT_FALSE(scratch.empty());
+    options_.dir = scratch + "/locks";
+    options_.command = "lock_test";
+  }
+  // Names in the lock directory.
+  std::vector<std::string> Entries(const std::string& name) {
+    std::vector<std::string> names;
+    std::string command = "ls -A " + options_.dir + "/" + name;
+    FILE* pipe = popen(command.c_str(), "r");
+    char line[256];
+    while (pipe != nullptr && fgets(line, sizeof line, pipe) != nullptr) {
+      std::string entry = line;
+      if (!entry.empty() && entry.back() == '\n') entry.pop_back();
+      names.push_back(entry);
+    }
+    if (pipe != nullptr) pclose(pipe);
+    return names;
+  }
+  LockOptions options_;
+};
+
+TEST_F(LockTest, AcquiresAFreeLockAndReleasesIt) {
+  Lock lock("job", options_);
+  ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+  EXPECT_TRUE(lock.held());
+  EXPECT_EQ(lock.fence(), 1u);
+  EXPECT_TRUE(lock.Validate());
+  EXPECT_TRUE(lock.Release()) << lock.status().message;
+  EXPECT_FALSE(lock.held());
+  // Only the fence counter stays: no entry, temporary or anchor.
+  EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence"});
+}
+
+TEST_F(LockTest, EachHoldingGetsALargerFence) {
+  Lock lock("job", options_);
+  uint64_t last = 0;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+    EXPECT_GT(lock.fence(), last);
+    last = lock.fence();
+    ASSERT_TRUE(lock.Release());
+  }
+}
+
+TEST_F(LockTest, RefusesASecondHolderAndNamesTheFirst) {
+  Lock first("job", options_);
+  ASSERT_TRUE(first.TryAcquire());
+  Lock second("job", options_);
+  EXPECT_FALSE(second.TryAcquire());
+  EXPECT_EQ(second.status().error, LockError::kBusy);
+  ASSERT_TRUE(second.status().has_holder);
+  EXPECT_EQ(second.status().holder.pid, static_cast<uint32_t>(getpid()));
+  const std::string& message = second.status().message;
+  EXPECT_NE(message.find("lock \"job\" is held by pid " + std::to_string(getpid()) + " (lock_test) on "),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find(" since 20"), std::string::npos) << message;
+  // The refused attempt left nothing behind.
+  EXPECT_EQ(Entries("job").size(), 3u) << "fence, o. and k. of the holder";
+}
+
+TEST_F(LockTest, LetsThreeInWithThreeSlotsButNotAFourth) {
+  options_.slots = 3;
+  std::vector<Lock> locks;
+  for (int i = 0; i < 3; ++i) {
+    locks.emplace_back("pool", options_);
+    ASSERT_TRUE(locks.back().TryAcquire()) << locks.back().status().message;
+  }
+  Lock fourth("pool", options_);
+  EXPECT_FALSE(fourth.TryAcquire());
+  EXPECT_EQ(fourth.status().error, LockError::kBusy);
+  ASSERT_TRUE(locks[1].Release());
+  EXPECT_TRUE(fourth.TryAcquire()) << fourth.status().message;
+}
+
+TEST_F(LockTest, AcquireWaitsUntilTheHolderReleases) {
+  Lock first("job", options_);
+  ASSERT_TRUE(first.TryAcquire());
+  std::thread releaser([&first] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    first.Release();
+  });
+  Lock second("job", options_);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(second.Acquire(5000)) << second.status().message;
+  const auto waited = std::chrono::steady_clock::now() - start;
+  releaser.join();
+  EXPECT_GE(waited, std::chrono::milliseconds(150));
+  EXPECT_LT(waited, std::chrono::milliseconds(900)) << "woken by inotify, not the safety net";
+}
+
+TEST_F(LockTest, AcquireGivesUpAtTheTimeout) {
+  Lock first("job", options_);
+  ASSERT_TRUE(first.TryAcquire());
+  Lock second("job", options_);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(second.Acquire(300));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  EXPECT_EQ(second.status().error, LockError::kBusy);
+}
+
+TEST_F(LockTest, CancelInterruptsAWaitingAcquire) {
+  Lock first("job", options_);
+  ASSERT_TRUE(first.TryAcquire());
+  Lock second("job", options_);
+  std::thread canceller([&second] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    second.Cancel();
+  });
+  EXPECT_FALSE(second.Acquire(kWaitForever));
+  canceller.join();
+  EXPECT_EQ(second.status().error, LockError::kCancelled);
+  EXPECT_EQ(Entries("job").size(), 3u) << "the cancelled waiter removed its entry and anchor";
+  ASSERT_TRUE(first.Release());
+  EXPECT_TRUE(second.TryAcquire()) << "a consumed Cancel does not stick";
+}
+
+TEST_F(LockTest, TellsTheObserverWhoItWaitsFor) {
+  Lock first("job", options_);
+  ASSERT_TRUE(first.TryAcquire());
+  Lock second("job", options_);
+  std::atomic<int> calls{0};
+  std::atomic<uint32_t> pid{0};
+  second.set_wait_observer([&](const Holder* holder, uint64_t) {
+    ++calls;
+    if (holder != nullptr) pid = holder->pid;
+  });
+  EXPECT_FALSE(second.Acquire(1500));
+  EXPECT_GE(calls.load(), 1);
+  EXPECT_EQ(pid.load(), static_cast<uint32_t>(getpid()));
+}
+
+TEST_F(LockTest, TakesOverFromAHolderKilledWithSigkill) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Lock lock("job", options_);
+    if (!lock.TryAcquire()) _exit(1);
+    kill(getpid(), SIGKILL);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(wstatus));
+  Lock lock("job", options_);
+  ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+  EXPECT_EQ(lock.fence(), 2u);
+  ASSERT_TRUE(lock.Release());
+  EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence"}) << "the dead owner's entry and anchor are gone";
+}
+
+TEST_F(LockTest, SweepsAnchorsLeftByOwnersKilledBeforeTheirFirstEntry) {
+  Lock lock("job", options_);
+  ASSERT_TRUE(lock.TryAcquire());
+  ASSERT_TRUE(lock.Release());
+  // An anchor nobody holds and no entry names: what a kill -9 between the
+  // anchor's creation and the first entry leaves.
+  const std::string orphan = options_.dir + "/job/k.0123456789abcdef0123456789abcdef";
+  int fd = open(orphan.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  Lock holder("job", options_);
+  ASSERT_TRUE(holder.TryAcquire());
+  ASSERT_TRUE(holder.Release());
+  EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence"});
+}
+
+TEST_F(LockTest, RefreshKeepsTheHoldingAndRewritesOurEntry) {
+  Lock lock("job", options_);
+  ASSERT_TRUE(lock.TryAcquire());
+  std::vector<Holder> before;
+  LockStatus status;
+  ASSERT_TRUE(Lock::List("job", options_, &before, &status));
+  EXPECT_TRUE(lock.Refresh()) << lock.status().message;
+  EXPECT_TRUE(lock.Validate());
+  EXPECT_TRUE(lock.held());
+  EXPECT_EQ(Entries("job").size(), 3u) << "fence, o. and k.: no temporary left";
+  ASSERT_TRUE(lock.Release());
+}
+
+TEST_F(LockTest, StartsOverWhenTheLockDirectoryWasRemoved) {
+  Lock lock("job", options_);
+  ASSERT_TRUE(lock.TryAcquire());
+  ASSERT_TRUE(lock.Release());
+  ASSERT_EQ(system(("rm -rf " + options_.dir + "/job").c_str()), 0);
+  EXPECT_TRUE(lock.TryAcquire()) << lock.status().message;
+  EXPECT_TRUE(lock.Release());
+}
+
+TEST_F(LockTest, ListsHoldersFirstThenWaiters) {
+  Lock first("job", options_);
+  ASSERT_TRUE(first.TryAcquire());
+  std::vector<Holder> entries;
+  LockStatus status;
+  ASSERT_TRUE(Lock::List("job", options_, &entries, &status)) << status.message;
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_TRUE(entries[0].holding);
+  EXPECT_TRUE(entries[0].alive_known);
+  EXPECT_TRUE(entries[0].alive);
+  EXPECT_EQ(entries[0].command, "lock_test");
+  EXPECT_EQ(entries[0].pid, static_cast<uint32_t>(getpid()));
+
+  std::vector<std::string> names;
+  ASSERT_TRUE(Lock::ListNames(options_, &names, &status));
+  EXPECT_EQ(names, std::vector<std::string>{"job"});
+  ASSERT_TRUE(Lock::List("never-used", options_, &entries, &status));
+  EXPECT_TRUE(entries.empty());
+}
+
+TEST_F(LockTest, RejectsBadNamesAndSlots) {
+  for (const char* name : {"", ".", "..", "a/b"}) {
+    Lock lock(name, options_);
+    EXPECT_FALSE(lock.TryAcquire());
+    EXPECT_EQ(lock.status().error, LockError::kInvalidArgument) << name;
+  }
+  options_.slots = 0;
+  Lock lock("job", options_);
+  EXPECT_FALSE(lock.TryAcquire());
+  EXPECT_EQ(lock.status().error, LockError::kInvalidArgument);
+}
+
+TEST_F(LockTest, ReportsALostEntryOnValidateAndRelease) {
+  Lock lock("job", options_);
+  ASSERT_TRUE(lock.TryAcquire());
+  for (const std::string& entry : Entries("job")) {
+    if (entry.rfind("o.", 0) == 0) unlink((options_.dir + "/job/" + entry).c_str());
+  }
+  EXPECT_FALSE(lock.Validate());
+  EXPECT_EQ(lock.status().error, LockError::kLost);
+  EXPECT_FALSE(lock.held());
+}
+
+TEST_F(LockTest, ReleasesInTheDestructorAndMoves) {
+  {
+    Lock lock("job", options_);
+    ASSERT_TRUE(lock.TryAcquire());
+    Lock moved = std::move(lock);
+    EXPECT_TRUE(moved.held());
+  }
+  Lock again("job", options_);
+  EXPECT_TRUE(again.TryAcquire()) << again.status().message;
+}
+
+TEST_F(LockTest, ASharedDirectoryIsStickyAndItsLocksReadableByAll) {
+  options_.shared_dir = true;
+  Lock lock("job", options_);
+  ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+  struct stat parent;
+  struct stat job;
+  ASSERT_EQ(stat(options_.dir.c_str(), &parent), 0);
+  ASSERT_EQ(stat((options_.dir + "/job").c_str(), &job), 0);
+  EXPECT_EQ(parent.st_mode & 07777, 01777u) << "like /tmp: anyone may add a lock, nobody remove another's";
+  EXPECT_EQ(job.st_mode & 07777, 0755u);
+  ASSERT_TRUE(lock.Release());
+}
+
+TEST_F(LockTest, DefaultDirectoryFollowsTheUser) {
+  const std::string dir = DefaultLockDirectory();
+  if (geteuid() == 0) {
+    EXPECT_EQ(dir, "/run/onlyone");
+  } else {
+    EXPECT_NE(dir.find("onlyone"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace onlyone
