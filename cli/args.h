@@ -1,0 +1,63 @@
+// The onlyone command line, parsed into Options without side effects: no
+// exit(), no output, no environment. main() decides what to do with it.
+#ifndef ONLYONE_CLI_ARGS_H_
+#define ONLYONE_CLI_ARGS_H_
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+namespace onlyone {
+namespace cli {
+
+constexpr int64_t kDefaultGraceMs = 10 * 1000;
+// --wait without a duration (the same value as the library's kWaitForever).
+constexpr int64_t kWaitForeverMs = -1;
+constexpr int kConflictExitCodeDefault = 75;  // EX_TEMPFAIL
+
+enum class Mode : uint8_t {
+  kRun,      // onlyone [OPTIONS] [NAME] -- COMMAND...
+  kStatus,   // onlyone [OPTIONS] status [--json] [NAME]
+  kHelp,     // --help
+  kVersion,  // --version
+};
+
+enum class Verbosity : uint8_t { kQuiet, kNormal, kVerbose };
+
+struct Options {
+  Mode mode = Mode::kRun;
+  std::string name;                  // empty in kRun: derived from `command`
+  std::vector<std::string> command;  // kRun: what to run, argv[0] first
+  bool wait = false;                 // --wait given
+  int64_t wait_ms = kWaitForeverMs;  // with --wait: the limit
+  int conflict_exit_code = kConflictExitCodeDefault;
+  uint32_t slots = 1;
+  std::string dir;                   // --dir; empty: $ONLYONE_DIR or the default
+  bool shared_dir = false;
+  int64_t grace_ms = kDefaultGraceMs;
+  bool replace = false;
+  bool json = false;                 // status --json
+  Verbosity verbosity = Verbosity::kNormal;
+};
+
+struct ParseResult {
+  bool ok = false;
+  Options options;
+  std::string error;  // when !ok: what is wrong and what to do, one line
+};
+
+// Parses the arguments after argv[0].
+ParseResult ParseArgs(const std::vector<std::string>& args);
+
+// The lock directory to use: --dir, else $ONLYONE_DIR (env_dir, may be null),
+// else empty, meaning the library's DefaultLockDirectory().
+std::string ChooseLockDirectory(const std::string& flag_dir, const char* env_dir);
+
+// The text of --help.
+std::string UsageText();
+
+}  // namespace cli
+}  // namespace onlyone
+
+#endif  // ONLYONE_CLI_ARGS_H_

@@ -1,0 +1,165 @@
+#include "cli/args.h"
+
+#include <gtest/gtest.h>
+
+namespace onlyone {
+namespace cli {
+namespace {
+
+Options Parsed(const std::vector<std::string>& args) {
+  const ParseResult result = ParseArgs(args);
+  EXPECT_TRUE(result.ok) << result.error;
+  return result.options;
+}
+
+std::string ErrorFor(const std::vector<std::string>& args) {
+  const ParseResult result = ParseArgs(args);
+  EXPECT_FALSE(result.ok);
+  EXPECT_FALSE(result.error.empty());
+  return result.error;
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(ParseArgs, ReadsNameAndCommand) {
+  const Options options = Parsed({"backup", "--", "rsync", "-a", "--", "x"});
+  EXPECT_EQ(options.mode, Mode::kRun);
+  EXPECT_EQ(options.name, "backup");
+  EXPECT_EQ(options.command, (std::vector<std::string>{"rsync", "-a", "--", "x"}));
+  EXPECT_FALSE(options.wait);
+  EXPECT_EQ(options.conflict_exit_code, 75);
+  EXPECT_EQ(options.slots, 1u);
+  EXPECT_EQ(options.grace_ms, kDefaultGraceMs);
+}
+
+TEST(ParseArgs, LeavesNameEmptyWhenOnlyACommandIsGiven) {
+  const Options options = Parsed({"--", "make", "all"});
+  EXPECT_TRUE(options.name.empty());
+  EXPECT_EQ(options.command.size(), 2u);
+}
+
+TEST(ParseArgs, ReadsWaitWithAndWithoutDuration) {
+  EXPECT_EQ(Parsed({"--wait", "n", "--", "x"}).wait_ms, kWaitForeverMs);
+  EXPECT_TRUE(Parsed({"--wait", "n", "--", "x"}).wait);
+  EXPECT_EQ(Parsed({"--wait=1h30m", "n", "--", "x"}).wait_ms, 5400000);
+}
+
+TEST(ParseArgs, HintsAtEqualsSignWhenWaitIsFollowedByADuration) {
+  EXPECT_TRUE(Contains(ErrorFor({"--wait", "30s", "n", "--", "x"}), "--wait=30s"));
+}
+
+TEST(ParseArgs, ReadsEveryValueOptionInBothSpellings) {
+  const Options options = Parsed({"--slots", "3", "--dir=/d", "--grace", "2s", "-E", "3",
+                                  "--shared-dir", "--replace", "-v", "n", "--", "x"});
+  EXPECT_EQ(options.slots, 3u);
+  EXPECT_EQ(options.dir, "/d");
+  EXPECT_EQ(options.grace_ms, 2000);
+  EXPECT_EQ(options.conflict_exit_code, 3);
+  EXPECT_TRUE(options.shared_dir);
+  EXPECT_TRUE(options.replace);
+  EXPECT_EQ(options.verbosity, Verbosity::kVerbose);
+  EXPECT_EQ(Parsed({"-E0", "n", "--", "x"}).conflict_exit_code, 0);
+  EXPECT_EQ(Parsed({"--conflict-exit-code=9", "n", "--", "x"}).conflict_exit_code, 9);
+  EXPECT_EQ(Parsed({"--slots=7", "n", "--", "x"}).slots, 7u);
+}
+
+TEST(ParseArgs, LetsTheLastOfQuietAndVerboseWin) {
+  EXPECT_EQ(Parsed({"-vq", "n", "--", "x"}).verbosity, Verbosity::kQuiet);
+  EXPECT_EQ(Parsed({"--quiet", "--verbose", "n", "--", "x"}).verbosity, Verbosity::kVerbose);
+}
+
+TEST(ParseArgs, AcceptsOptionsAfterTheName) {
+  EXPECT_EQ(Parsed({"n", "--slots", "2", "--", "x"}).slots, 2u);
+}
+
+TEST(ParseArgs, RefusesOutOfRangeNumbers) {
+  EXPECT_TRUE(Contains(ErrorFor({"--slots", "0", "n", "--", "x"}), "1 to 1024"));
+  ErrorFor({"--slots", "1025", "n", "--", "x"});
+  ErrorFor({"--slots", "-1", "n", "--", "x"});
+  ErrorFor({"--slots", "2x", "n", "--", "x"});
+  ErrorFor({"-E", "256", "n", "--", "x"});
+  ErrorFor({"-E", "", "n", "--", "x"});
+  ErrorFor({"--slots", "99999999999999999999", "n", "--", "x"});
+}
+
+TEST(ParseArgs, RefusesBadDurationsWithTheParsersReason) {
+  EXPECT_TRUE(Contains(ErrorFor({"--wait=30", "n", "--", "x"}), "no unit"));
+  EXPECT_TRUE(Contains(ErrorFor({"--grace", "soon", "n", "--", "x"}), "--grace"));
+}
+
+TEST(ParseArgs, RefusesUnknownOptionsAndPointsAtHelp) {
+  EXPECT_TRUE(Contains(ErrorFor({"--frobnicate", "n", "--", "x"}), "--frobnicate"));
+  EXPECT_TRUE(Contains(ErrorFor({"-x", "n", "--", "x"}), "--help"));
+}
+
+TEST(ParseArgs, RefusesValuesForFlags) {
+  ErrorFor({"--replace=yes", "n", "--", "x"});
+  ErrorFor({"--quiet=1", "n", "--", "x"});
+}
+
+TEST(ParseArgs, RefusesMissingValue) {
+  EXPECT_TRUE(Contains(ErrorFor({"n", "--slots"}), "needs a value"));
+  EXPECT_TRUE(Contains(ErrorFor({"n", "--dir", "--", "x"}), "needs a value"));
+}
+
+TEST(ParseArgs, RefusesACommandWithoutSeparatorAndShowsWhereItGoes) {
+  EXPECT_TRUE(Contains(ErrorFor({"backup", "rsync"}), "onlyone [OPTIONS] backup -- COMMAND"));
+  ErrorFor({});
+  ErrorFor({"n", "--"});
+  ErrorFor({"a", "b", "--", "x"});
+}
+
+TEST(ParseArgs, ReadsStatusWithAndWithoutName) {
+  const Options all = Parsed({"status"});
+  EXPECT_EQ(all.mode, Mode::kStatus);
+  EXPECT_TRUE(all.name.empty());
+  const Options one = Parsed({"--dir", "/d", "status", "--json", "backup"});
+  EXPECT_EQ(one.mode, Mode::kStatus);
+  EXPECT_EQ(one.name, "backup");
+  EXPECT_TRUE(one.json);
+  EXPECT_EQ(one.dir, "/d");
+  ErrorFor({"status", "a", "b"});
+}
+
+TEST(ParseArgs, TreatsStatusBeforeSeparatorAsALockName) {
+  const Options options = Parsed({"status", "--", "x"});
+  EXPECT_EQ(options.mode, Mode::kRun);
+  EXPECT_EQ(options.name, "status");
+}
+
+TEST(ParseArgs, RefusesJsonOutsideStatus) { ErrorFor({"--json", "n", "--", "x"}); }
+
+TEST(ParseArgs, AnswersHelpAndVersionWhateverElseIsThere) {
+  EXPECT_EQ(Parsed({"--help"}).mode, Mode::kHelp);
+  EXPECT_EQ(Parsed({"-h", "n"}).mode, Mode::kHelp);
+  EXPECT_EQ(Parsed({"--version"}).mode, Mode::kVersion);
+  EXPECT_EQ(Parsed({"-V"}).mode, Mode::kVersion);
+}
+
+TEST(ParseArgs, DoesNotReadOptionsAfterTheSeparator) {
+  const Options options = Parsed({"n", "--", "ls", "--help", "-v"});
+  EXPECT_EQ(options.mode, Mode::kRun);
+  EXPECT_EQ(options.verbosity, Verbosity::kNormal);
+}
+
+TEST(ChooseLockDirectory, PrefersFlagThenEnvironment) {
+  EXPECT_EQ(ChooseLockDirectory("/flag", "/env"), "/flag");
+  EXPECT_EQ(ChooseLockDirectory("", "/env"), "/env");
+  EXPECT_EQ(ChooseLockDirectory("", ""), "");
+  EXPECT_EQ(ChooseLockDirectory("", nullptr), "");
+}
+
+TEST(UsageText, MentionsEveryOption) {
+  const std::string usage = UsageText();
+  for (const char* option : {"--wait", "--conflict-exit-code", "--slots", "--dir", "--shared-dir",
+                             "--replace", "--grace", "--json", "--verbose", "--quiet", "--help",
+                             "--version", "ONLYONE_FENCE", "ONLYONE_NAME"}) {
+    EXPECT_TRUE(Contains(usage, option)) << option;
+  }
+}
+
+}  // namespace
+}  // namespace cli
+}  // namespace onlyone

@@ -1,0 +1,205 @@
+#include "cli/status_format.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "cli/duration.h"
+
+namespace onlyone {
+namespace cli {
+namespace {
+
+// Length of the UTF-8 sequence starting at bytes[i], or 0 if it is invalid
+// (overlong forms, surrogates and values above U+10FFFF are invalid too).
+size_t Utf8SequenceLength(const std::string& bytes, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(bytes[k]); };
+  const unsigned char lead = byte(i);
+  size_t length = 0;
+  uint32_t code_point = 0;
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+    code_point = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    code_point = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    code_point = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + length > bytes.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    code_point = (code_point << 6) | (byte(i + k) & 0x3F);
+  }
+  if (length == 3 && (code_point < 0x800 || (code_point >= 0xD800 && code_point <= 0xDFFF))) {
+    return 0;
+  }
+  if (length == 4 && (code_point < 0x10000 || code_point > 0x10FFFF)) return 0;
+  return length;
+}
+
+// Text from another process's record, made safe for a terminal: in a shared
+// directory another user writes those records, and an escape sequence in a
+// "command" must not reach our terminal as one.
+std::string Printable(const std::string& text) {
+  std::string safe = text;
+  for (char& c : safe) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return safe;
+}
+
+std::string Age(uint64_t since_ms, uint64_t now_ms) {
+  if (since_ms == 0) return "";
+  const int64_t age_ms = now_ms > since_ms ? static_cast<int64_t>(now_ms - since_ms) : 0;
+  return FormatDuration(age_ms) + " ago";
+}
+
+}  // namespace
+
+std::string JsonString(const std::string& bytes) {
+  std::string out = "\"";
+  for (size_t i = 0; i < bytes.size();) {
+    const unsigned char c = static_cast<unsigned char>(bytes[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c == 0x7f) {
+      char escape[8];
+      snprintf(escape, sizeof escape, "\\u%04x", c);
+      out += escape;
+    } else if (c >= 0x80) {
+      const size_t length = Utf8SequenceLength(bytes, i);
+      if (length == 0) {
+        out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+        ++i;
+        continue;
+      }
+      out.append(bytes, i, length);
+      i += length;
+      continue;
+    } else {
+      out += static_cast<char>(c);
+    }
+    ++i;
+  }
+  return out + "\"";
+}
+
+std::string FormatUtcTime(uint64_t epoch_ms) {
+  const time_t seconds = static_cast<time_t>(epoch_ms / 1000);
+  struct tm utc;
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string DescribeHolder(const Holder& holder, const std::string& local_host, uint64_t now_ms) {
+  std::string text = "pid " + std::to_string(holder.pid);
+  if (!holder.host.empty() && holder.host != local_host) text += " on " + Printable(holder.host);
+  if (!holder.command.empty()) text += " (" + Printable(holder.command) + ")";
+  if (holder.since_ms != 0) {
+    text += " since " + FormatUtcTime(holder.since_ms) + ", " + Age(holder.since_ms, now_ms);
+  }
+  return text;
+}
+
+std::string ConflictLine(const std::string& name, const LockStatus& status,
+                         const std::string& local_host, uint64_t now_ms) {
+  std::string line = "onlyone: '" + name + "' is held";
+  if (status.has_holder && status.holder.slots > 1) {
+    line += " (all " + std::to_string(status.holder.slots) + " slots)";
+  }
+  if (status.has_holder) {
+    line += " by " + DescribeHolder(status.holder, local_host, now_ms);
+  } else if (!status.message.empty()) {
+    line += ": " + status.message;
+  }
+  return line;
+}
+
+std::string WaitingLine(const std::string& name, const Holder* holder, uint64_t waited_ms,
+                        const std::string& local_host, uint64_t now_ms) {
+  std::string line = "onlyone: waiting " + FormatDuration(static_cast<int64_t>(waited_ms)) +
+                     " for '" + name + "'";
+  if (holder != nullptr) line += ", held by " + DescribeHolder(*holder, local_host, now_ms);
+  return line;
+}
+
+const char* EntryStateName(const Holder& holder) {
+  if (holder.alive_known && !holder.alive) return "dead";
+  if (holder.ticket == 0) return "choosing";
+  return holder.holding ? "holding" : "waiting";
+}
+
+std::string FormatStatusText(const std::vector<LockListing>& locks, const std::string& local_host,
+                             uint64_t now_ms) {
+  if (locks.empty()) return "no locks\n";
+  std::string out;
+  char row[160];
+  snprintf(row, sizeof row, "%-24s %-8s %8s %-16s %-30s %s\n", "LOCK", "STATE", "PID", "HOST",
+           "SINCE", "COMMAND");
+  out += row;
+  for (const LockListing& lock : locks) {
+    if (lock.entries.empty()) {
+      snprintf(row, sizeof row, "%-24s %-8s\n", Printable(lock.name).c_str(), "free");
+      out += row;
+      continue;
+    }
+    for (const Holder& entry : lock.entries) {
+      std::string since;
+      if (entry.since_ms != 0) {
+        since = FormatUtcTime(entry.since_ms) + " (" + Age(entry.since_ms, now_ms) + ")";
+      }
+      std::string host = entry.host.empty() ? "-" : Printable(entry.host);
+      if (entry.host == local_host) host += "*";
+      if (!entry.alive_known) host += "?";
+      snprintf(row, sizeof row, "%-24s %-8s %8u %-16s %-30s ", Printable(lock.name).c_str(),
+               EntryStateName(entry), entry.pid, host.c_str(), since.c_str());
+      out += row;
+      out += Printable(entry.command) + "\n";
+    }
+  }
+  out += "(* this host, ? liveness not checkable from here)\n";
+  return out;
+}
+
+std::string FormatStatusJson(const std::string& dir, const std::vector<LockListing>& locks) {
+  std::string out = "{\"dir\": " + JsonString(dir) + ", \"locks\": [";
+  for (size_t l = 0; l < locks.size(); ++l) {
+    const LockListing& lock = locks[l];
+    if (l > 0) out += ", ";
+    out += "{\"name\": " + JsonString(lock.name) + ", \"entries\": [";
+    for (size_t e = 0; e < lock.entries.size(); ++e) {
+      const Holder& entry = lock.entries[e];
+      if (e > 0) out += ", ";
+      out += "{\"state\": " + JsonString(EntryStateName(entry));
+      out += ", \"pid\": " + std::to_string(entry.pid);
+      out += ", \"host\": " + JsonString(entry.host);
+      out += ", \"command\": " + JsonString(entry.command);
+      out += ", \"since_ms\": " + std::to_string(entry.since_ms);
+      out += ", \"since\": " + (entry.since_ms ? JsonString(FormatUtcTime(entry.since_ms)) : "null");
+      out += ", \"ticket\": " + std::to_string(entry.ticket);
+      out += ", \"slots\": " + std::to_string(entry.slots);
+      out += ", \"holding\": " + std::string(entry.holding ? "true" : "false");
+      out += ", \"alive\": " +
+             std::string(!entry.alive_known ? "null" : entry.alive ? "true" : "false");
+      out += "}";
+    }
+    out += "]}";
+  }
+  return out + "]}\n";
+}
+
+}  // namespace cli
+}  // namespace onlyone

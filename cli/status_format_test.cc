@@ -1,0 +1,149 @@
+#include "cli/status_format.h"
+
+#include <gtest/gtest.h>
+
+namespace onlyone {
+namespace cli {
+namespace {
+
+constexpr uint64_t kNowMs = 1795388101000;  // 2026-11-22T22:55:01Z
+
+Holder HolderOf(uint32_t pid, const std::string& host, const std::string& command,
+                uint64_t since_ms) {
+  Holder holder;
+  holder.pid = pid;
+  holder.host = host;
+  holder.command = command;
+  holder.since_ms = since_ms;
+  holder.ticket = 7;
+  holder.holding = true;
+  holder.alive_known = true;
+  holder.alive = true;
+  return holder;
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(JsonString, EscapesQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(JsonString("plain"), "\"plain\"");
+  EXPECT_EQ(JsonString("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(JsonString("l1\nl2\tx\r"), "\"l1\\nl2\\tx\\r\"");
+  EXPECT_EQ(JsonString(std::string("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\\u007f\"");
+  EXPECT_EQ(JsonString(std::string("a\0b", 3)), "\"a\\u0000b\"");
+}
+
+TEST(JsonString, KeepsValidUtf8AndReplacesInvalidBytes) {
+  EXPECT_EQ(JsonString("caf\xC3\xA9"), "\"caf\xC3\xA9\"");
+  EXPECT_EQ(JsonString("\xF0\x9F\x94\x92"), "\"\xF0\x9F\x94\x92\"");
+  EXPECT_EQ(JsonString("\xFF"), "\"\xEF\xBF\xBD\"");
+  EXPECT_EQ(JsonString("\xC3"), "\"\xEF\xBF\xBD\"");              // truncated
+  EXPECT_EQ(JsonString("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong
+  EXPECT_EQ(JsonString("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
+}
+
+TEST(FormatUtcTime, WritesIso8601) { EXPECT_EQ(FormatUtcTime(kNowMs), "2026-11-22T22:55:01Z"); }
+
+TEST(ConflictLine, NamesPidCommandAndSince) {
+  LockStatus status;
+  status.error = LockError::kBusy;
+  status.has_holder = true;
+  status.holder = HolderOf(4242, "here", "make all", kNowMs - 192000);
+  EXPECT_EQ(ConflictLine("build", status, "here", kNowMs),
+            "onlyone: 'build' is held by pid 4242 (make all) since 2026-11-22T22:51:49Z, "
+            "3m12s ago");
+}
+
+TEST(ConflictLine, SaysAllSlotsAreTaken) {
+  LockStatus status;
+  status.has_holder = true;
+  status.holder = HolderOf(7, "here", "x", kNowMs);
+  status.holder.slots = 3;
+  EXPECT_TRUE(Contains(ConflictLine("n", status, "here", kNowMs),
+                       "onlyone: 'n' is held (all 3 slots) by pid 7 (x)"));
+}
+
+TEST(ConflictLine, NamesTheHostWhenItIsAnotherOne) {
+  LockStatus status;
+  status.has_holder = true;
+  status.holder = HolderOf(7, "far", "x", kNowMs);
+  EXPECT_TRUE(Contains(ConflictLine("n", status, "here", kNowMs), "pid 7 on far (x)"));
+}
+
+TEST(ConflictLine, FallsBackToTheLibraryMessageWithoutAHolder) {
+  LockStatus status;
+  status.message = "held by 2 others";
+  EXPECT_EQ(ConflictLine("n", status, "here", kNowMs), "onlyone: 'n' is held: held by 2 others");
+}
+
+TEST(DescribeHolder, NeutralizesTerminalEscapesFromOtherUsersRecords) {
+  const Holder holder = HolderOf(5, "evil\x1b]0;x\x07", "rm\x1b[2J -rf", kNowMs);
+  const std::string text = DescribeHolder(holder, "here", kNowMs);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_TRUE(Contains(text, "(rm?[2J -rf)")) << text;
+  const std::string table = FormatStatusText({{"n", {holder}}}, "here", kNowMs);
+  EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
+}
+
+TEST(WaitingLine, SaysHowLongAndWho) {
+  const Holder holder = HolderOf(9, "here", "sleep 60", kNowMs - 5000);
+  EXPECT_EQ(WaitingLine("n", &holder, 12000, "here", kNowMs),
+            "onlyone: waiting 12s for 'n', held by pid 9 (sleep 60) since 2026-11-22T22:54:56Z, "
+            "5s ago");
+  EXPECT_EQ(WaitingLine("n", nullptr, 500, "here", kNowMs), "onlyone: waiting 500ms for 'n'");
+}
+
+TEST(EntryStateName, MarksDeadChoosingWaitingAndHolding) {
+  Holder holder = HolderOf(1, "h", "c", kNowMs);
+  EXPECT_STREQ(EntryStateName(holder), "holding");
+  holder.holding = false;
+  EXPECT_STREQ(EntryStateName(holder), "waiting");
+  holder.ticket = 0;
+  EXPECT_STREQ(EntryStateName(holder), "choosing");
+  holder.alive = false;
+  EXPECT_STREQ(EntryStateName(holder), "dead");
+  holder.alive_known = false;  // unknown counts as alive
+  EXPECT_STREQ(EntryStateName(holder), "choosing");
+}
+
+TEST(FormatStatusText, ListsEveryEntryWithItsState) {
+  Holder waiter = HolderOf(20, "far", "job", kNowMs);
+  waiter.holding = false;
+  waiter.alive_known = false;
+  const std::vector<LockListing> locks = {
+      {"build", {HolderOf(10, "here", "make all", kNowMs - 60000), waiter}}, {"idle", {}}};
+  const std::string text = FormatStatusText(locks, "here", kNowMs);
+  EXPECT_TRUE(Contains(text, "LOCK")) << text;
+  EXPECT_TRUE(Contains(text, "holding")) << text;
+  EXPECT_TRUE(Contains(text, "make all")) << text;
+  EXPECT_TRUE(Contains(text, "waiting")) << text;
+  EXPECT_TRUE(Contains(text, "far?")) << text;
+  EXPECT_TRUE(Contains(text, "idle")) << text;
+  EXPECT_TRUE(Contains(text, "free")) << text;
+  EXPECT_EQ(FormatStatusText({}, "here", kNowMs), "no locks\n");
+}
+
+TEST(FormatStatusJson, WritesEveryFieldWithEscapedStrings) {
+  Holder dead = HolderOf(11, "h\"x", "echo \"hi\"\n", kNowMs);
+  dead.alive = false;
+  const std::string json = FormatStatusJson("/run/o", {{"a", {dead}}, {"b", {}}});
+  EXPECT_EQ(json,
+            "{\"dir\": \"/run/o\", \"locks\": [{\"name\": \"a\", \"entries\": [{\"state\": "
+            "\"dead\", \"pid\": 11, \"host\": \"h\\\"x\", \"command\": \"echo \\\"hi\\\"\\n\", "
+            "\"since_ms\": 1795388101000, \"since\": \"2026-11-22T22:55:01Z\", \"ticket\": 7, "
+            "\"slots\": 1, \"holding\": true, \"alive\": false}]}, {\"name\": \"b\", "
+            "\"entries\": []}]}\n");
+}
+
+TEST(FormatStatusJson, WritesNullForUnknownLivenessAndMissingTime) {
+  Holder unknown = HolderOf(3, "far", "x", 0);
+  unknown.alive_known = false;
+  const std::string json = FormatStatusJson("/d", {{"a", {unknown}}});
+  EXPECT_TRUE(Contains(json, "\"alive\": null")) << json;
+  EXPECT_TRUE(Contains(json, "\"since\": null")) << json;
+}
+
+}  // namespace
+}  // namespace cli
+}  // namespace onlyone

@@ -1,0 +1,504 @@
+#include "cli/supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "cli/duration.h"
+#include "cli/exit_codes.h"
+
+namespace onlyone {
+namespace cli {
+
+const int kForwardedSignals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
+                                 SIGWINCH};
+const int kForwardedSignalCount = sizeof(kForwardedSignals) / sizeof(kForwardedSignals[0]);
+
+namespace {
+
+// State shared with the signal handler: only lock-free atomics and the pipe.
+int g_signal_pipe[2] = {-1, -1};
+std::atomic<Lock*> g_waiting_lock{nullptr};
+volatile sig_atomic_t g_cancel_signal = 0;
+// Signals we handle. A signal that was ignored when onlyone started (SIGINT
+// and SIGQUIT in background jobs of a shell, SIGHUP under nohup) stays
+// ignored, for us and for the command, as if onlyone were not there.
+bool g_handled[NSIG] = {};
+
+bool WasIgnoredAtStart(int signal_number) {
+  struct sigaction current;
+  return sigaction(signal_number, nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+}
+
+bool CancelsWait(int signal_number) {
+  return signal_number != SIGWINCH && signal_number != SIGCHLD;
+}
+
+void OnSignal(int signal_number) {
+  const int saved_errno = errno;
+  Lock* waiting = g_waiting_lock.load();
+  if (waiting != nullptr && CancelsWait(signal_number)) {
+    if (g_cancel_signal == 0) g_cancel_signal = signal_number;
+    waiting->Cancel();
+  }
+  // Non-blocking: if the pipe is full the loop is awake anyway.
+  const unsigned char byte = static_cast<unsigned char>(signal_number);
+  ssize_t ignored = write(g_signal_pipe[1], &byte, 1);
+  (void)ignored;
+  errno = saved_errno;
+}
+
+bool IsTerminalSignal(int signal_number) {
+  return signal_number == SIGINT || signal_number == SIGQUIT || signal_number == SIGWINCH;
+}
+
+int64_t MonotonicMs() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
+// Reads every pending signal number from the self-pipe.
+std::vector<int> DrainSignals() {
+  std::vector<int> signals;
+  unsigned char buffer[64];
+  for (;;) {
+    const ssize_t count = read(g_signal_pipe[0], buffer, sizeof buffer);
+    if (count <= 0) break;
+    for (ssize_t i = 0; i < count; ++i) signals.push_back(buffer[i]);
+  }
+  return signals;
+}
+
+// Interactive use: when onlyone runs in the foreground of a terminal with
+// stdin and stdout on it (`onlyone x -- vim`), the command's group must own
+// the terminal, or reading it would stop the command (SIGTTIN). Not done in
+// pipelines (`onlyone x -- make | less`), where taking the terminal from our
+// own group would stop `less` instead. Ctrl-Z then stops the command's
+// group; we take the terminal back and stop ourselves so the shell sees a
+// stopped job, and on `fg` give it back and continue the command.
+class TerminalHandover {
+ public:
+  // Decided before the command starts: it takes the terminal itself too,
+  // before exec, so that it never runs in the background of it.
+  static bool Wanted() {
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) return false;
+    return tcgetpgrp(STDIN_FILENO) == getpgrp();  // else we are in the background
+  }
+  void Begin(pid_t group_id) {
+    group_id_ = group_id;
+    active_ = SetForeground(group_id_);
+  }
+  bool active() const { return active_; }
+  void End() {
+    if (active_) SetForeground(getpgrp());
+    active_ = false;
+  }
+  // The command stopped (Ctrl-Z): stop like a foreground job would.
+  void StopAlongWithCommand() {
+    SetForeground(getpgrp());
+    raise(SIGSTOP);
+    // Continued (fg): the shell gave the terminal to our group.
+    SetForeground(group_id_);
+    kill(-group_id_, SIGCONT);
+  }
+
+ private:
+  // tcsetpgrp from a background group raises SIGTTOU unless it is blocked.
+ public:
+  static bool SetForeground(pid_t group_id) {
+    sigset_t ttou, original_mask;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    sigprocmask(SIG_BLOCK, &ttou, &original_mask);
+    const bool done = tcsetpgrp(STDIN_FILENO, group_id) == 0;
+    sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+    return done;
+  }
+  pid_t group_id_ = 0;
+  bool active_ = false;
+};
+
+// In the child, between fork and exec: only async-signal-safe calls.
+[[noreturn]] void ExecChild(char* const* argv, pid_t parent_pid, pid_t group_id,
+                            bool take_terminal, const sigset_t& original_mask, int exec_error_fd) {
+  ResetSignalDispositions();
+  // The job's process group (led by the watchdog), so that stopping the
+  // command reaches its helpers, and terminal signals aimed at onlyone are
+  // not delivered twice.
+  setpgid(0, group_id);
+  if (take_terminal) TerminalHandover::SetForeground(group_id);
+#ifdef __linux__
+  // If onlyone dies (even by SIGKILL), the kernel kills the command, so the
+  // lock never looks free while it runs. The prctl only covers deaths after
+  // it: if the parent already died, getppid() is no longer parent_pid.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent_pid) _exit(kExitOsErr);
+#else
+  (void)parent_pid;
+#endif
+  sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  execvp(argv[0], argv);
+  const int exec_errno = errno;
+  ssize_t ignored = write(exec_error_fd, &exec_errno, sizeof exec_errno);
+  (void)ignored;
+  _exit(ExitCodeForExecErrno(exec_errno));
+}
+
+// Reads the child's exec errno: 0 when exec succeeded (the close-on-exec
+// pipe reached end of file without data).
+int ReadExecErrno(int fd) {
+  int exec_errno = 0;
+  ssize_t count;
+  do {
+    count = read(fd, &exec_errno, sizeof exec_errno);
+  } while (count < 0 && errno == EINTR);
+  return count == static_cast<ssize_t>(sizeof exec_errno) ? exec_errno : 0;
+}
+
+// The watchdog leads the job's process group and outlives onlyone by a
+// moment: it blocks reading a pipe whose only writer is onlyone. A byte means
+// "disarm" (normal end); end of file without a byte means onlyone died
+// without saying so (SIGKILL, a crash), and the watchdog then SIGKILLs the
+// whole group: the command and whatever it started that stayed in the group.
+// Being the group's leader, it keeps the group id from being reused while it
+// lives. It is a fork of onlyone, so it shares the lock's kernel lock (the
+// anchor's flock): the lock keeps looking held until the group is dead.
+[[noreturn]] void RunWatchdog(int disarm_fd) {
+  struct sigaction ignore;
+  memset(&ignore, 0, sizeof ignore);
+  ignore.sa_handler = SIG_IGN;
+  // Signals for the group (our own SIGTERM on a lost lock, a terminal's
+  // SIGINT) are for the command, not for the watchdog.
+  for (int i = 0; i < kForwardedSignalCount; ++i) sigaction(kForwardedSignals[i], &ignore, nullptr);
+  sigaction(SIGTSTP, &ignore, nullptr);
+  sigaction(SIGTTIN, &ignore, nullptr);
+  sigaction(SIGTTOU, &ignore, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Hold no end of the caller's pipes: `$(onlyone ...)` must see EOF when
+  // onlyone and the command are done, whatever the watchdog does.
+  close(STDIN_FILENO);
+  close(STDOUT_FILENO);
+  close(STDERR_FILENO);
+  char byte;
+  ssize_t count;
+  do {
+    count = read(disarm_fd, &byte, 1);
+  } while (count < 0 && errno == EINTR);
+  if (count == 1) _exit(0);
+  kill(0, SIGKILL);  // our group: the command, its group-mates, and us
+  _exit(kExitSoftware);
+}
+
+// Forks the watchdog as the leader of a new process group. Returns its pid
+// and sets *disarm_fd (close-on-exec) or returns -1 with *error set.
+pid_t StartWatchdog(int* disarm_fd, std::string* error) {
+  int disarm_pipe[2];
+  if (pipe2(disarm_pipe, O_CLOEXEC) != 0) {
+    *error = std::string("cannot create a pipe: ") + strerror(errno);
+    return -1;
+  }
+  sigset_t all_signals, original_mask;
+  sigfillset(&all_signals);
+  sigprocmask(SIG_BLOCK, &all_signals, &original_mask);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    close(disarm_pipe[1]);
+    RunWatchdog(disarm_pipe[0]);
+  }
+  const int fork_errno = errno;
+  if (pid > 0) setpgid(pid, pid);  // both sides: the group exists before the child joins
+  sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  close(disarm_pipe[0]);
+  if (pid < 0) {
+    close(disarm_pipe[1]);
+    *error = std::string("cannot start the watchdog (fork): ") + strerror(fork_errno);
+    return -1;
+  }
+  *disarm_fd = disarm_pipe[1];
+  return pid;
+}
+
+// Normal end: tell the watchdog to exit quietly, and reap it.
+void DisarmWatchdog(pid_t pid, int disarm_fd) {
+  // The watchdog is gone if a stop SIGKILLed its group: then the write fails
+  // with EPIPE and raises SIGPIPE, which must not end onlyone. Block it and
+  // consume it rather than changing its disposition, which the command
+  // inherits.
+  sigset_t pipe_signal, original_mask;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &pipe_signal, &original_mask);
+  const char byte = 'd';
+  if (write(disarm_fd, &byte, 1) < 0 && errno == EPIPE) {
+    const struct timespec no_wait = {0, 0};
+    sigtimedwait(&pipe_signal, nullptr, &no_wait);
+  }
+  sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  close(disarm_fd);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// fork+exec into process group group_id. Returns the pid, or -1 with *error
+// set. *exec_errno is the errno of a failed exec (the child has exited then).
+pid_t StartChild(const std::vector<std::string>& command, pid_t group_id, bool take_terminal,
+                 int* exec_errno, std::string* error) {
+  std::vector<char*> argv;
+  for (const std::string& word : command) argv.push_back(const_cast<char*>(word.c_str()));
+  argv.push_back(nullptr);
+
+  int exec_pipe[2];
+  if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
+    *error = std::string("cannot create a pipe: ") + strerror(errno);
+    return -1;
+  }
+  const pid_t parent_pid = getpid();
+  // Block every signal across fork so the child cannot run our handlers
+  // before it has reset them.
+  sigset_t all_signals, original_mask;
+  sigfillset(&all_signals);
+  sigprocmask(SIG_BLOCK, &all_signals, &original_mask);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    ExecChild(argv.data(), parent_pid, group_id, take_terminal, original_mask, exec_pipe[1]);
+  }
+  const int fork_errno = errno;
+  if (pid > 0) setpgid(pid, group_id);  // also here: no race with signalling the group
+  sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  close(exec_pipe[1]);
+  if (pid < 0) {
+    close(exec_pipe[0]);
+    *error = std::string("cannot start the command (fork): ") + strerror(fork_errno);
+    return -1;
+  }
+  *exec_errno = ReadExecErrno(exec_pipe[0]);
+  close(exec_pipe[0]);
+  return pid;
+}
+
+// true when the child has exited; it is NOT reaped (WNOWAIT), so its pid and
+// process group id cannot be reused while we still signal them.
+bool ChildHasExited(pid_t pid) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  int result;
+  do {
+    result = waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+  } while (result < 0 && errno == EINTR);
+  return result == 0 && info.si_pid == pid;
+}
+
+int ReapChild(pid_t pid) {
+  int wait_status = 0;
+  while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+  }
+  return wait_status;
+}
+
+// true when the child stopped (consumes that report; exits stay unreported).
+bool ChildHasStopped(pid_t pid) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WSTOPPED | WNOHANG) == 0 &&
+         info.si_pid == pid;
+}
+
+// Supervision of one running child.
+class Supervisor {
+ public:
+  Supervisor(Lock* lock, pid_t pid, pid_t group_id, const SuperviseOptions& options,
+             TerminalHandover* terminal)
+      : lock_(lock), pid_(pid), group_id_(group_id), options_(options), terminal_(*terminal) {}
+
+  ChildResult Run() {
+    int64_t next_validate_ms = MonotonicMs() + kValidateIntervalMs;
+    while (!ChildHasExited(pid_)) {
+      if (terminal_.active() && ChildHasStopped(pid_)) terminal_.StopAlongWithCommand();
+      const int64_t now_ms = MonotonicMs();
+      if (stopping_ && !killed_ && now_ms >= kill_at_ms_) KillGroup();
+      if (!stopping_ && now_ms >= next_validate_ms) {
+        CheckLock();
+        next_validate_ms = now_ms + kValidateIntervalMs;
+      }
+      int64_t wake_ms = stopping_ && !killed_ ? kill_at_ms_ : next_validate_ms;
+      if (stopping_ && killed_) wake_ms = now_ms + kValidateIntervalMs;
+      WaitForSignal(wake_ms - now_ms);
+      ForwardPendingSignals();
+    }
+    terminal_.End();
+    // The command is gone (not yet reaped, so the group still exists); in a
+    // stop, nothing of its group may outlive it.
+    if (stopping_) kill(-group_id_, SIGKILL);
+    ChildResult result;
+    result.started = true;
+    result.exit_code = ExitCodeForWaitStatus(ReapChild(pid_));
+    if (stopping_) {
+      result.lock_lost = true;
+      result.exit_code = kExitUnavailable;
+    }
+    return result;
+  }
+
+ private:
+  void WaitForSignal(int64_t timeout_ms) {
+    if (timeout_ms < 0) timeout_ms = 0;
+    struct pollfd wake = {g_signal_pipe[0], POLLIN, 0};
+    poll(&wake, 1, static_cast<int>(timeout_ms));  // EINTR is as good as a wakeup
+  }
+
+  void ForwardPendingSignals() {
+    for (int signal_number : DrainSignals()) {
+      if (signal_number == SIGCHLD) continue;
+      if (options_.verbose) {
+        fprintf(stderr, "onlyone: forwarding %s to pid %d\n", strsignal(signal_number),
+                static_cast<int>(pid_));
+      }
+      // Keyboard and terminal signals go to the whole group, as a terminal
+      // delivers them to a foreground job; the rest to the command only, as
+      // `kill PID` would (a supervisor's SIGTERM is for the main process).
+      kill(IsTerminalSignal(signal_number) ? -group_id_ : pid_, signal_number);
+    }
+  }
+
+  void CheckLock() {
+    if (lock_->Validate()) {
+      validate_failures_ = 0;
+      return;
+    }
+    const LockStatus& status = lock_->status();
+    if (status.error != LockError::kLost && ++validate_failures_ < kValidateFailuresMax) return;
+    // kLost: our entry was removed or replaced (someone judged us dead, or
+    // removed it by hand); anything else: we can no longer read it back.
+    const std::string why = status.error == LockError::kLost
+                                ? "our entry in the lock directory was removed or replaced"
+                                : DescribeLockStatus(status);
+    fprintf(stderr, "onlyone: lost the lock '%s': %s; stopping the command (SIGTERM, then "
+            "SIGKILL after %s)\n",
+            lock_->name().c_str(), why.c_str(), FormatDuration(options_.grace_ms).c_str());
+    stopping_ = true;
+    kill_at_ms_ = MonotonicMs() + options_.grace_ms;
+    kill(-group_id_, SIGTERM);
+  }
+
+  void KillGroup() {
+    if (options_.verbose) fprintf(stderr, "onlyone: grace period over, sending SIGKILL\n");
+    kill(-group_id_, SIGKILL);
+    killed_ = true;
+  }
+
+  Lock* lock_;
+  pid_t pid_;
+  pid_t group_id_;
+  const SuperviseOptions& options_;
+  TerminalHandover& terminal_;
+  bool stopping_ = false;
+  bool killed_ = false;
+  int64_t kill_at_ms_ = 0;
+  int validate_failures_ = 0;
+};
+
+}  // namespace
+
+bool InstallSignalRelay(std::string* error) {
+  if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    *error = std::string("cannot create the signal pipe: ") + strerror(errno);
+    return false;
+  }
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = OnSignal;
+  sigfillset(&action.sa_mask);
+  // SA_RESTART: the library's blocking calls are woken by Cancel(), not by
+  // EINTR, so they need not be interrupted.
+  action.sa_flags = SA_RESTART;
+  for (int i = 0; i < kForwardedSignalCount; ++i) {
+    if (WasIgnoredAtStart(kForwardedSignals[i])) continue;
+    g_handled[kForwardedSignals[i]] = true;
+    if (sigaction(kForwardedSignals[i], &action, nullptr) != 0) {
+      *error = std::string("cannot install a signal handler: ") + strerror(errno);
+      return false;
+    }
+  }
+  // Without SA_NOCLDSTOP: a stopped command (Ctrl-Z) must wake the loop.
+  action.sa_flags = SA_RESTART;
+  if (sigaction(SIGCHLD, &action, nullptr) != 0) {
+    *error = std::string("cannot install the SIGCHLD handler: ") + strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+void RelayCancelsWaitOf(Lock* lock) {
+  if (lock == nullptr) {
+    g_waiting_lock.store(nullptr);
+    return;
+  }
+  DrainSignals();  // stale wakeups (SIGWINCH, SIGCHLD) from before
+  g_waiting_lock.store(lock);
+}
+
+int CancelSignal() { return g_cancel_signal; }
+
+void ResetSignalDispositions() {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  for (int i = 0; i < kForwardedSignalCount; ++i) {
+    if (g_handled[kForwardedSignals[i]]) sigaction(kForwardedSignals[i], &action, nullptr);
+  }
+  sigaction(SIGCHLD, &action, nullptr);
+}
+
+ChildResult RunAndSupervise(Lock* lock, const SuperviseOptions& options) {
+  ChildResult result;
+  int disarm_fd = -1;
+  const pid_t watchdog = StartWatchdog(&disarm_fd, &result.error);
+  if (watchdog < 0) {
+    result.exit_code = kExitOsErr;
+    return result;
+  }
+  int exec_errno = 0;
+  const bool take_terminal = TerminalHandover::Wanted();
+  const pid_t pid =
+      StartChild(options.command, watchdog, take_terminal, &exec_errno, &result.error);
+  TerminalHandover terminal;
+  if (pid > 0 && take_terminal) terminal.Begin(watchdog);
+  if (pid < 0) {
+    DisarmWatchdog(watchdog, disarm_fd);
+    result.exit_code = kExitOsErr;
+    return result;
+  }
+  if (exec_errno != 0) {
+    terminal.End();
+    ReapChild(pid);
+    DisarmWatchdog(watchdog, disarm_fd);
+    result.exit_code = ExitCodeForExecErrno(exec_errno);
+    result.error = "cannot run '" + options.command[0] + "': " + strerror(exec_errno);
+    return result;
+  }
+  if (options.verbose) {
+    fprintf(stderr, "onlyone: started pid %d in process group %d: %s\n", static_cast<int>(pid),
+            static_cast<int>(watchdog), options.command[0].c_str());
+  }
+  result = Supervisor(lock, pid, watchdog, options, &terminal).Run();
+  DisarmWatchdog(watchdog, disarm_fd);
+  return result;
+}
+
+}  // namespace cli
+}  // namespace onlyone

@@ -1,0 +1,87 @@
+// Running the guarded command: signal relay, child start, supervision.
+//
+// One thread does everything. Signal handlers only write the signal number
+// to a self-pipe (and, while we still wait for the lock, call Lock::Cancel,
+// which is async-signal-safe); the supervision loop polls that pipe with a
+// timeout, so it also wakes up to re-check that we still hold the lock.
+//
+// Guarantee: the lock must never look free while the command still runs.
+//  - The lock's descriptors are O_CLOEXEC, so the command does not inherit
+//    them (a kernel lock kept alive by a child would outlive us: hazard H9).
+//  - The command runs in a process group of its own, led by a watchdog (a
+//    fork of onlyone that never execs). If onlyone dies without disarming it
+//    (SIGKILL, a crash), the watchdog SIGKILLs the whole group. It shares the
+//    lock's kernel lock, so the lock looks held until the group is dead.
+//  - Linux: the command also sets PR_SET_PDEATHSIG(SIGKILL) before exec, then
+//    checks getppid() to close the race with our death before the prctl; this
+//    still covers the command if it leaves the group (setsid).
+//  - When we stop the command ourselves (lock lost), the whole group gets
+//    SIGTERM, then SIGKILL after the grace period.
+// What escapes: a process that leaves the group (setsid, setpgid, a daemon's
+// double fork) and is not the command itself; and, after a normal end of the
+// command, whatever it left running in the group (the lock is released then).
+#ifndef ONLYONE_CLI_SUPERVISE_H_
+#define ONLYONE_CLI_SUPERVISE_H_
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "platform/posix/lock.h"
+
+namespace onlyone {
+namespace cli {
+
+// How often the supervisor reads our entry back while the command runs: the
+// longest time the command can run unprotected after the lock is lost.
+constexpr int kValidateIntervalMs = 1000;
+// Consecutive failed Validate() calls (other than kLost, which counts at
+// once) after which we stop treating them as transient.
+constexpr int kValidateFailuresMax = 3;
+
+// Signals forwarded to the command. All but SIGWINCH also cancel a wait for
+// the lock (their default action would end onlyone).
+extern const int kForwardedSignals[];
+extern const int kForwardedSignalCount;
+
+// Installs the handlers (SA_RESTART) and the self-pipe. false: *error set.
+bool InstallSignalRelay(std::string* error);
+
+// While waiting for `lock`, terminating signals cancel the wait. Pass null
+// to switch to forwarding mode (before starting the command).
+void RelayCancelsWaitOf(Lock* lock);
+
+// The terminating signal that cancelled the wait, or 0.
+int CancelSignal();
+
+// Restores the default disposition of every signal we handle (in the child,
+// before exec). Signals ignored at start stay ignored.
+void ResetSignalDispositions();
+
+struct ChildResult {
+  int exit_code = 0;        // what onlyone should exit with
+  bool lock_lost = false;   // we stopped the command because the lock was lost
+  bool started = false;     // exec succeeded
+  std::string error;        // when onlyone itself failed (spawn error)
+};
+
+struct SuperviseOptions {
+  std::vector<std::string> command;
+  int64_t grace_ms = 10000;
+  bool verbose = false;
+};
+
+// Starts the command (own process group, parent-death signal, lock fds not
+// inherited) and supervises it until it exits: forwards signals, validates
+// `lock` every kValidateIntervalMs and stops the command's group (SIGTERM,
+// grace_ms, SIGKILL) if the lock is lost.
+ChildResult RunAndSupervise(Lock* lock, const SuperviseOptions& options);
+
+}  // namespace cli
+}  // namespace onlyone
+
+#endif  // ONLYONE_CLI_SUPERVISE_H_
