@@ -381,13 +381,14 @@ IoStatus StatusFromErrno(int os_error) {
   }
 }
 
-int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* problem) {
+int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* problem,
+                        bool create) {
   *problem = DirectoryProblem();
   if (path.empty()) {
     problem->message = "onlyone: no lock directory (set --dir)";
     return -1;
   }
-  if (mkdir(path.c_str(), shared ? (01777) : 0700) != 0 && errno != EEXIST) {
+  if (create && mkdir(path.c_str(), shared ? (01777) : 0700) != 0 && errno != EEXIST) {
     int saved = errno;
     DescribeOpenFailure(saved, path, problem);
     problem->message = "onlyone: cannot create " + path + ": " + strerror(saved) +

@@ -90,11 +90,13 @@ struct DirectoryProblem {
   std::string message;  // one line: what is wrong and what to do
 };
 
-// Creates (mode 0700, or 0755 / sticky-parent with `shared`) and opens the
-// parent directory `path`, then checks it: not a symlink, owned by us or root,
-// not group/world-writable unless sticky (and sticky when `shared`).
+// Creates (mode 0700, or 0755 / sticky-parent with `shared`; unless `create`
+// is false, for read-only uses such as status) and opens the parent directory
+// `path`, then checks it: not a symlink, owned by us or root, not
+// group/world-writable unless sticky (and sticky when `shared`).
 // Returns the descriptor, or -1 with *problem filled in.
-int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* problem);
+int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* problem,
+                        bool create = true);
 // Creates (0700, or 0755 when `shared`) and opens the lock directory `name`
 // inside `parent_fd`; refuses a symlink, a foreign owner (unless `shared`) and
 // a group/world-writable directory. `path` names it in messages.

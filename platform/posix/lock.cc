@@ -467,7 +467,11 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
     return false;
   }
   posix::DirectoryProblem problem;
-  s.parent_fd = posix::OpenParentDirectory(s.parent(), options.shared_dir, &problem);
+  // Looking never creates anything: `onlyone status --dir /typo` must not
+  // leave a /typo behind.
+  s.parent_fd = posix::OpenParentDirectory(s.parent(), options.shared_dir, &problem,
+                                           /*create=*/false);
+  if (s.parent_fd < 0 && problem.os_error == ENOENT) return true;  // no locks at all
   if (s.parent_fd >= 0) {
     s.dir_fd = posix::OpenExistingLockDirectory(s.parent_fd, name, s.path(), options.shared_dir, &problem);
     if (s.dir_fd < 0 && problem.os_error == ENOENT) return true;  // no such lock: nobody holds it
@@ -542,7 +546,9 @@ bool Lock::ListNames(const LockOptions& options, std::vector<std::string>* names
   *status = LockStatus();
   const std::string parent = options.dir.empty() ? DefaultLockDirectory() : options.dir;
   posix::DirectoryProblem problem;
-  int parent_fd = posix::OpenParentDirectory(parent, options.shared_dir, &problem);
+  int parent_fd = posix::OpenParentDirectory(parent, options.shared_dir, &problem,
+                                             /*create=*/false);
+  if (parent_fd < 0 && problem.os_error == ENOENT) return true;  // no locks at all
   if (parent_fd < 0) {
     status->error = problem.unsafe ? LockError::kUnsafeDirectory : LockError::kIo;
     status->os_error = problem.os_error;

@@ -231,6 +231,19 @@ TEST_F(LockTest, ListsHoldersFirstThenWaiters) {
   EXPECT_TRUE(entries.empty());
 }
 
+// Regression: `onlyone status --dir /typo` used to create /typo.
+TEST_F(LockTest, ListingCreatesNoDirectory) {
+  std::vector<std::string> names;
+  std::vector<Holder> entries;
+  LockStatus status;
+  ASSERT_TRUE(Lock::ListNames(options_, &names, &status)) << status.message;
+  EXPECT_TRUE(names.empty());
+  ASSERT_TRUE(Lock::List("job", options_, &entries, &status)) << status.message;
+  EXPECT_TRUE(entries.empty());
+  struct stat st;
+  EXPECT_NE(stat(options_.dir.c_str(), &st), 0) << options_.dir << " was created by a listing";
+}
+
 TEST_F(LockTest, RejectsBadNamesAndSlots) {
   for (const char* name : {"", ".", "..", "a/b"}) {
     Lock lock(name, options_);
