@@ -1422,6 +1422,7 @@ TEST(SimWorld, AWaiterAcquiresWhenTheHolderReleases) {
   WorldConfig config;
   config.procs = 2;
   config.rounds = 1;
+  config.spurious_wakeups = false;  // the waiter must block until woken
   World world(config);
   StepWhile(&world, 0, ProgramCounter::kIdle);
   StepWhile(&world, 0, ProgramCounter::kAcquiring);
@@ -1459,6 +1460,7 @@ TEST(SimWorld, TryModeIsNotBusyWhileASlotIsFree) {
   config.slots = 2;
   config.try_mode = true;
   config.rounds = 1;
+  config.spurious_wakeups = false;  // a waiting P1 lets P0 move on
   World world(config);
   // P0 wins its slot and stops inside the fence ring, with its ring ticket
   // published.
