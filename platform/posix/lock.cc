@@ -386,14 +386,17 @@ bool Lock::Release() {
   return false;
 }
 
-bool Lock::Validate() {
+// Validate and Refresh: both read our entry back (Refresh then rewrites it),
+// and both end in kHeld, kLost or a failure.
+bool Lock::HoldingCheck(bool refresh) {
   State& s = *state_;
   if (!s.held) {
     s.SetError(LockError::kInvalidArgument, 0, "onlyone: lock \"" + s.name + "\" is not held");
     return false;
   }
   posix::Driver driver(s.dir_fd, -1);
-  s.Drive(s.contender.Validate(), &driver, posix::MonotonicMs());
+  const Op first = refresh ? s.contender.Refresh(posix::WallMs()) : s.contender.Validate();
+  s.Drive(first, &driver, posix::MonotonicMs());
   const Outcome outcome = s.contender.outcome();
   if (outcome == Outcome::kHeld) {
     s.status = LockStatus();
@@ -406,33 +409,13 @@ bool Lock::Validate() {
     s.anchor.Remove();
     return false;
   }
-  s.ReportFailure("validate");
+  s.ReportFailure(refresh ? "refresh" : "validate");
   return false;
 }
 
-bool Lock::Refresh() {
-  State& s = *state_;
-  if (!s.held) {
-    s.SetError(LockError::kInvalidArgument, 0, "onlyone: lock \"" + s.name + "\" is not held");
-    return false;
-  }
-  posix::Driver driver(s.dir_fd, -1);
-  s.Drive(s.contender.Refresh(posix::WallMs()), &driver, posix::MonotonicMs());
-  const Outcome outcome = s.contender.outcome();
-  if (outcome == Outcome::kHeld) {
-    s.status = LockStatus();
-    return true;
-  }
-  if (outcome == Outcome::kLost) {
-    s.held = false;
-    s.SetError(LockError::kLost, 0,
-               "onlyone: lock \"" + s.name + "\" was lost: our entry had been removed or replaced");
-    s.anchor.Remove();
-    return false;
-  }
-  s.ReportFailure("refresh");
-  return false;
-}
+bool Lock::Validate() { return HoldingCheck(/*refresh=*/false); }
+
+bool Lock::Refresh() { return HoldingCheck(/*refresh=*/true); }
 
 void Lock::Cancel() {
   // Async-signal-safe: an atomic store and a write(2) to a pipe.

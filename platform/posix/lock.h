@@ -134,6 +134,8 @@ class Lock {
                         LockStatus* status);
 
  private:
+  bool HoldingCheck(bool refresh);
+
   struct State;
   std::unique_ptr<State> state_;
 };
