@@ -392,6 +392,7 @@ Op Contender::BeginScan(ScanPurpose purpose) {
   has_blocker_ = false;
   has_predecessor_ = false;
   wait_target_.Clear();
+  choosing_target_.Clear();
   phase_ = Phase::kScanListStart;
   return SimpleOp(OpKind::kListStart);
 }
@@ -504,7 +505,7 @@ Op Contender::OnProbe(Liveness liveness) {
 
   if (other_.state == EntryState::kChoosing) {
     saw_choosing_ = true;
-    if (!has_predecessor_) wait_target_.Assign(other_name_.view());
+    if (choosing_target_.size == 0) choosing_target_.Assign(other_name_.view());
   } else {
     ++smaller_live_;
     // The nearest smaller ticket is the one we are queued behind: waiting on
@@ -541,31 +542,36 @@ Op Contender::FinishScan() {
   if (purpose_ == ScanPurpose::kCleanup) return Finish(Outcome::kCleaned);
   const uint32_t slots = ring_ == Ring::kMain ? config_.slots : 1;
   if (smaller_live_ >= slots) {
+    // With one slot only our nearest predecessor leaving (or dying) can let
+    // us in: a driver may wake us for that entry alone, which spares the
+    // other waiters a scan on every change (no thundering herd). With k
+    // slots any of the k ahead may go: no single entry to name.
+    const Bytes target = slots == 1 ? wait_target_.view() : Bytes{};
     if (ring_ == Ring::kFence) {
       // We already hold a slot; the fence ring is only busy for the few
       // operations another holder needs to take its token. Answering "busy"
       // here would refuse a free slot, so even try mode waits, as it does
       // for a doorway.
       ++counters_.waits_for_holders;
-      return WaitOrGiveUp(true);
+      return WaitOrGiveUp(choosing_deadline_mono_ms_, target);
     }
     if (try_mode_) return LeaveAfter(Outcome::kBusy);
     ++counters_.waits_for_holders;
-    return WaitOrGiveUp(false);
+    return WaitOrGiveUp(deadline_mono_ms_, target);
   }
   if (saw_choosing_) {
+    // Fewer than `slots` ahead; only the doorway we saw can change that.
     ++counters_.waits_for_choosing;
-    return WaitOrGiveUp(true);
+    return WaitOrGiveUp(choosing_deadline_mono_ms_, choosing_target_.view());
   }
   return AfterWin();
 }
 
-Op Contender::WaitOrGiveUp(bool only_choosing) {
-  const uint64_t deadline = only_choosing ? choosing_deadline_mono_ms_ : deadline_mono_ms_;
+Op Contender::WaitOrGiveUp(uint64_t deadline, Bytes target) {
   if (deadline != kNoDeadline && now_mono_ms_ >= deadline) return LeaveAfter(Outcome::kBusy);
   phase_ = Phase::kWait;
   Op op = SimpleOp(OpKind::kWait);
-  op.name = wait_target_.view();
+  op.name = target;
   op.deadline_mono_ms = deadline;
   return op;
 }

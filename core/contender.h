@@ -51,14 +51,16 @@ enum class OpKind : uint8_t {
   kListNext,   // the next name of the listing, or kEnd
   kRemove,     // unlink(name)
   kProbe,      // is the owner of `owner` alive? -> Liveness
-  kWait,       // block until the directory changes, an owner dies, or deadline
+  kWait,       // block until the directory changes, an owner dies, or deadline;
+               // with `name` set, only that entry's change or its owner's death
+               // can let us in, and a driver may wake for nothing else
   kDone,       // finished; see outcome()
 };
 
 struct Op {
   OpKind kind = OpKind::kNone;
   Bytes name;    // kCreate, kRead, kRemove; kRename's destination; kWait: the
-                 // entry waited behind (empty when there is none)
+                 // one entry whose change can let us in (empty: any change)
   Bytes from;    // kRename's source
   Bytes record;  // kCreate: the symlink target to write
   const OwnerRecord* owner = nullptr;  // kProbe
@@ -213,7 +215,7 @@ class Contender {
   Op OnProbe(Liveness liveness);
   Op RemoveDeadOwner();
   Op FinishScan();
-  Op WaitOrGiveUp(bool only_choosing);
+  Op WaitOrGiveUp(uint64_t deadline_mono_ms, Bytes target);
   Op AfterWin();
   Op PublishTicket();
   Op Won();
@@ -270,7 +272,8 @@ class Contender {
   // Scan tallies.
   uint32_t smaller_live_ = 0;
   bool saw_choosing_ = false;
-  FixedBytes<kNameBytesMax> wait_target_;
+  FixedBytes<kNameBytesMax> wait_target_;      // nearest smaller live ticket
+  FixedBytes<kNameBytesMax> choosing_target_;  // first live doorway seen
   bool has_predecessor_ = false;
   uint64_t predecessor_ticket_ = 0;
   Id128 predecessor_nonce_;

@@ -923,6 +923,25 @@ TEST(Acquire, WaitsBehindTheNearestSmallerTicketWhateverTheListingOrder) {
   EXPECT_EQ(WaitTargetBehind(/*holder=*/kThird, /*waiter=*/kOther), EntryName(kOther.nonce));
 }
 
+// With k > 1 slots any of the k holders ahead may leave and let us in, so no
+// single entry can be named: the driver must wake on any change.
+TEST(Acquire, WithSeveralSlotsWaitsForAnyChangeNotOneEntry) {
+  FakeDir dir;
+  PlantHolder(&dir, kOther, 1);
+  PlantHolder(&dir, kThird, 2);
+  bool waited = false;
+  std::string waited_behind = "unset";
+  dir.on_wait = [&](const Op& op, FakeDir*) {
+    waited = true;
+    waited_behind = StringOf(op.name);
+    return IoStatus::kTimedOut;
+  };
+  Contender me = MakeContender(kMe, /*slots=*/2);
+  EXPECT_EQ(AcquireWithDeadline(&me, &dir, kNoDeadline), Outcome::kBusy);
+  ASSERT_TRUE(waited);
+  EXPECT_EQ(waited_behind, "");
+}
+
 TEST(Acquire, WaitingAcquiresWhenTheHolderLeaves) {
   FakeDir dir;
   PlantHolder(&dir, kOther);

@@ -729,7 +729,7 @@ Result Driver::Read(const Op& op) {
 
 Result Driver::ListStart() {
   // Events queued before this point are about state this listing sees.
-  DrainEvents();
+  DrainEvents(Bytes{});
   changed_ = false;
   poll_pause_ms_ = kPollFirstPauseMs;
 #ifdef __linux__
@@ -802,7 +802,7 @@ Result Driver::Remove(const Op& op) {
   return Result();
 }
 
-bool Driver::DrainEvents() {
+bool Driver::DrainEvents(Bytes target) {
   bool relevant = false;
 #ifdef __linux__
   if (watch_fd_ < 0) return false;
@@ -831,6 +831,17 @@ bool Driver::DrainEvents() {
       // scan per publish of every other contender.
       const bool entry = (name[0] == 'o' || name[0] == 'f') && name[1] == '.';
       const bool death = name[0] == 'k' && name[1] == '.' && (event->mask & IN_CLOSE_WRITE) != 0;
+      if (target.size != 0) {
+        // The core named the one entry that can let us in (one slot: our
+        // nearest predecessor, or a doorway): only its change or its owner's
+        // death is news. The other waiters each watch their own predecessor,
+        // so a release wakes one of them, not all (no thundering herd).
+        const size_t name_bytes = strlen(name);
+        const bool same_suffix = name_bytes == target.size &&
+                                 memcmp(name + 2, target.data + 2, target.size - 2) == 0;
+        if (same_suffix && ((entry && name[0] == target.data[0]) || death)) relevant = true;
+        continue;
+      }
       if (entry || death) relevant = true;
     }
   }
@@ -841,7 +852,7 @@ bool Driver::DrainEvents() {
 Result Driver::Wait(const Op& op) {
   Result result;
   for (;;) {
-    if (DrainEvents()) changed_ = true;
+    if (DrainEvents(op.name)) changed_ = true;
     if (changed_) {
       changed_ = false;
       return result;

@@ -181,7 +181,9 @@ class Driver {
   Result Remove(const Op& op);
   Result Wait(const Op& op);
   // Reads pending inotify events; true if any is not about our own names.
-  bool DrainEvents();
+  // Reads pending inotify events; true if one is news for a wait on `target`
+  // (see Op::name of kWait; empty: any entry or death).
+  bool DrainEvents(Bytes target);
   Result Done(Result result);
 
   int dir_fd_;

@@ -58,9 +58,10 @@ class PosixDriver : public ::testing::Test {
     return names;
   }
 
-  Result Wait(Driver* driver, uint64_t timeout_ms) {
+  Result Wait(Driver* driver, uint64_t timeout_ms, const std::string& target = "") {
     Op op;
     op.kind = OpKind::kWait;
+    op.name = Bytes{target.data(), static_cast<uint32_t>(target.size())};
     op.deadline_mono_ms = MonotonicMs() + timeout_ms;
     return driver->Perform(op);
   }
@@ -349,6 +350,23 @@ TEST_F(PosixDriver, WaitIsNotWokenByOthersTemporariesButByTheirEntries) {
   ASSERT_EQ(renameat(other, "t.0123", other, "o.0123"), 0);
   EXPECT_EQ(Wait(&driver, 5000).status, IoStatus::kOk);
   close(other);
+}
+
+// The herd fix: a waiter that names the entry it queues behind sleeps
+// through every other change and wakes for that entry alone.
+TEST_F(PosixDriver, ATargetedWaitWakesOnlyForItsTargetEntry) {
+  Driver driver(dir_fd_, -1);
+  const std::string target = EntryName("o.", Id128{7, 7});
+  const std::string other = EntryName("o.", Id128{8, 8});
+  int fd = open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_EQ(symlinkat("r", fd, target.c_str()), 0);
+  ListAll(&driver);
+  ASSERT_EQ(symlinkat("r", fd, other.c_str()), 0);
+  ASSERT_EQ(unlinkat(fd, other.c_str(), 0), 0);
+  EXPECT_EQ(Wait(&driver, 200, target).status, IoStatus::kTimedOut);
+  ASSERT_EQ(unlinkat(fd, target.c_str(), 0), 0);
+  EXPECT_EQ(Wait(&driver, 5000, target).status, IoStatus::kOk);
+  close(fd);
 }
 
 TEST_F(PosixDriver, WaitEndsWhenCancelled) {
