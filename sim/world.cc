@@ -146,15 +146,29 @@ void World::CheckWrite(const Process& p, const std::string& name) {
 
 // What the POSIX driver's inotify watch reports: changes of entries ("o.",
 // "f."), not of temporaries or the fence counter, which no waiting scan
-// reads. (Deaths wake through Wake() directly.)
-void World::WakeIfEntry(const Process& writer, const std::string& name) {
-  if (IsEntryLike(name)) Wake(writer.index);
+// reads, and deaths (an owner's anchor closed for writing).
+void World::Announce(uint32_t except_proc, const std::string& news) {
+  for (Process& other : procs_) {
+    if (other.index != except_proc && other.alive) other.news.insert(news);
+  }
 }
 
-void World::Wake(uint32_t except_proc) {
-  for (Process& other : procs_) {
-    if (other.index != except_proc) other.woken = true;
-  }
+void World::AnnounceDeath(const Process& dead) {
+  const Id128 nonce = MakeIdentity(dead).nonce;
+  static const char kHex[] = "0123456789abcdef";
+  std::string anchor = "k.";
+  for (int shift = 60; shift >= 0; shift -= 4) anchor += kHex[(nonce.hi >> shift) & 0xF];
+  for (int shift = 60; shift >= 0; shift -= 4) anchor += kHex[(nonce.lo >> shift) & 0xF];
+  Announce(dead.index, anchor);
+}
+
+// The kWait contract as the POSIX driver keeps it: an unnamed wait wakes for
+// any news; a wait naming an entry wakes for that entry or its owner's death.
+bool World::IsWokenFor(const Process& waiter) const {
+  if (waiter.news.empty()) return false;
+  const std::string& target = waiter.op.name;
+  if (target.empty()) return true;
+  return waiter.news.count(target) != 0 || waiter.news.count("k." + target.substr(2)) != 0;
 }
 
 bool World::AllDone() const {
@@ -183,7 +197,7 @@ bool World::IsEnabled(const Transition& t) const {
       // A waiter runs only when something changed since its last listing
       // began: the driver's contract for kWait.
       if ((p.pc == ProgramCounter::kAcquiring || p.pc == ProgramCounter::kReleasing) &&
-          p.op.kind == OpKind::kWait && !p.woken && !config_.spurious_wakeups) {
+          p.op.kind == OpKind::kWait && !config_.spurious_wakeups && !IsWokenFor(p)) {
         return false;
       }
       return true;
@@ -219,7 +233,7 @@ bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* ou
       break;
   }
   if (p.op.kind == OpKind::kWait) {
-    return (p.woken || config_.spurious_wakeups) && p.op.deadline_mono_ms == kNoDeadline;
+    return (config_.spurious_wakeups || IsWokenFor(p)) && p.op.deadline_mono_ms == kNoDeadline;
   }
   // With waits that may return at any moment, starting a listing touches
   // nothing another process reads: it marks which names this listing must
@@ -316,7 +330,7 @@ void World::Exit(Process* p) {
   pid_table_.erase(p->pid);
   ++counters_.exits;
   // Exiting is dying: a waiter blocked behind one of its entries must wake.
-  Wake(p->index);
+  AnnounceDeath(*p);
 }
 
 void World::Respawn(uint32_t proc) {
@@ -329,7 +343,7 @@ void World::Respawn(uint32_t proc) {
   p.op = PendingOp();
   p.listing = false;
   p.cursor.clear();
-  p.woken = false;
+  p.news.clear();
   p.fence = 0;
   // A new process gets a pid nobody alive has; reusing dead ones' pids is
   // what kReusePid is for.
@@ -453,7 +467,7 @@ Result World::Perform(Process* p) {
       Node node{true, op.record, 0, 0, OwnerNonce(op.record)};
       node.hash = NodeHash(op.name, node);
       fs_[op.name] = node;
-      WakeIfEntry(*p, op.name);
+      if (IsEntryLike(op.name)) Announce(p->index, op.name);
       break;
     }
     case OpKind::kRename: {
@@ -471,7 +485,7 @@ Result World::Perform(Process* p) {
       moved.listed_since_start = to == fs_.end() ? 0 : to->second.listed_since_start;
       moved.hash = NodeHash(op.name, moved);
       fs_[op.name] = moved;
-      WakeIfEntry(*p, op.name);
+      if (IsEntryLike(op.name)) Announce(p->index, op.name);
       break;
     }
     case OpKind::kRead: {
@@ -490,7 +504,7 @@ Result World::Perform(Process* p) {
       p->listing = true;
       p->at_start = true;
       p->cursor.clear();
-      p->woken = false;
+      p->news.clear();
       break;
     case OpKind::kListNext: {
       auto it = NextListed(*p);
@@ -518,7 +532,7 @@ Result World::Perform(Process* p) {
         ++counters_.dead_entries_removed;
       }
       fs_.erase(it);
-      WakeIfEntry(*p, op.name);
+      if (IsEntryLike(op.name)) Announce(p->index, op.name);
       break;
     }
     case OpKind::kProbe: {
@@ -530,7 +544,7 @@ Result World::Perform(Process* p) {
       break;
     }
     case OpKind::kWait:
-      // `woken` stays set: the kListStart that follows every wait clears it.
+      // `news` stays: the kListStart that follows every wait clears it.
       // Leaving it alone makes waking touch nothing shared.
       break;
     case OpKind::kNone:
@@ -606,7 +620,7 @@ void World::Apply(const Transition& t) {
       pid_table_.erase(p->pid);
       // A death is an event a waiter must notice (its driver blocks on the
       // dead owner's kernel lock, or rechecks liveness on a timer).
-      Wake(p->index);
+      AnnounceDeath(*p);
       break;
     }
     case TransitionKind::kReusePid:
@@ -660,7 +674,10 @@ void World::Fingerprint(uint64_t* hi, uint64_t* lo) const {
       word(p.listing);
       word(p.at_start);
       text(p.cursor);
-      if (!config_.spurious_wakeups) word(p.woken);
+      if (!config_.spurious_wakeups) {
+        word(p.news.size());
+        for (const std::string& item : p.news) text(item);
+      }
     }
   }
   uint32_t listing_mask = 0;

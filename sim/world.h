@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -105,7 +106,11 @@ struct Process {
   bool listing = false;
   std::string cursor;      // last name returned by the listing
   bool at_start = false;   // listing started, nothing returned yet
-  bool woken = false;      // the directory changed since our last kListStart
+  // What changed since our last kListStart, as the POSIX driver's inotify
+  // watch reports it: entry names ("o.", "f.") that were written or removed,
+  // and "k.<nonce>" for each owner that died (its anchor closed). A waiter
+  // with a named target wakes only for that entry or its owner's death.
+  std::set<std::string> news;
   bool lists_temporaries = false;  // a cleaner: its listings include t.* names
   uint64_t fence = 0;      // token of the current holding
 };
@@ -238,8 +243,9 @@ class World {
   void Exit(Process* p);
   std::map<std::string, Node>::const_iterator NextListed(const Process& p) const;
   std::string NextListedName(const Process& p) const;
-  void Wake(uint32_t except_proc);
-  void WakeIfEntry(const Process& writer, const std::string& name);
+  void Announce(uint32_t except_proc, const std::string& news);
+  void AnnounceDeath(const Process& dead);
+  bool IsWokenFor(const Process& waiter) const;
   Identity MakeIdentity(const Process& p) const;
   const Process* OwnerOf(const Node& node) const;
   void CheckWrite(const Process& p, const std::string& name);
