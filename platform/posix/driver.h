@@ -19,7 +19,8 @@
 //      namespace): kUnknown, which the core counts as alive.
 //
 // Waiting (kWait) on Linux blocks on an inotify watch of the directory that
-// exists before the first listing, so no change after a kListStart can be
+// exists before the listing that precedes the wait (ArmWatch, or the first
+// kWait, which then returns at once), so no change after a kListStart can be
 // missed: a change of an entry ("o.", "f."), or an anchor closed for writing,
 // which is how the death of its owner shows. Elsewhere it polls with a
 // backoff. Either way it re-scans at least every kWaitSafetyNetMs.
@@ -165,6 +166,11 @@ class Driver {
   // Names of our own entries (o./f./t./k. with this nonce): changes to them
   // do not wake a wait, since the core made them itself.
   void set_own_nonce(Id128 nonce);
+  // Creates the inotify watch now rather than at the first kWait (which
+  // otherwise returns at once after creating it, so that the core scans
+  // again with the watch in place). For callers that expect to wait.
+  // Returns false when there is no watch (polling instead).
+  bool ArmWatch();
 
   Result Perform(const Op& op);
 
@@ -196,6 +202,7 @@ class Driver {
   bool snapshot_ready_ = false;
 #endif
   bool changed_ = false;  // a relevant event since the last kListStart
+  bool watch_tried_ = false;  // ArmWatch ran (watch_fd_ < 0 after it: polling)
   bool cancelled_ = false;
   uint64_t poll_pause_ms_ = kPollFirstPauseMs;
   std::string own_suffix_;  // "<32 hex>" of our nonce, empty when unset

@@ -47,6 +47,7 @@ class PosixDriver : public ::testing::Test {
   }
 
   std::set<std::string> ListAll(Driver* driver) {
+    driver->ArmWatch();  // as a waiting acquisition does; idempotent
     std::set<std::string> names;
     EXPECT_EQ(Do(driver, OpKind::kListStart, "").status, IoStatus::kOk);
     for (;;) {
@@ -278,8 +279,8 @@ TEST_F(PosixDriver, NeverTakesAPlantedFifoForAnAnchor) {
 
 TEST_F(PosixDriver, WaitReturnsAtTheDeadlineWhenNothingChanges) {
   Driver driver(dir_fd_, -1);
-  ASSERT_TRUE(driver.event_driven());
   ListAll(&driver);
+  ASSERT_TRUE(driver.event_driven());
   const uint64_t start = MonotonicMs();
   EXPECT_EQ(Wait(&driver, 150).status, IoStatus::kTimedOut);
   EXPECT_GE(MonotonicMs() - start, 150u);
@@ -367,6 +368,16 @@ TEST_F(PosixDriver, ATargetedWaitWakesOnlyForItsTargetEntry) {
   ASSERT_EQ(unlinkat(fd, target.c_str(), 0), 0);
   EXPECT_EQ(Wait(&driver, 5000, target).status, IoStatus::kOk);
   close(fd);
+}
+
+TEST_F(PosixDriver, TheFirstWaitWithoutAWatchReturnsAtOnceToRescanWithOne) {
+  Driver driver(dir_fd_, -1);
+  EXPECT_EQ(Do(&driver, OpKind::kListStart, "").status, IoStatus::kOk);
+  const uint64_t before = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000).status, IoStatus::kOk);
+  EXPECT_LT(MonotonicMs() - before, 1000u);
+  EXPECT_EQ(Do(&driver, OpKind::kListStart, "").status, IoStatus::kOk);
+  EXPECT_EQ(Wait(&driver, 200).status, IoStatus::kTimedOut);  // now it really waits
 }
 
 TEST_F(PosixDriver, WaitEndsWhenCancelled) {

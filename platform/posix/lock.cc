@@ -283,6 +283,9 @@ struct Lock::State {
     }
     posix::Driver driver(dir_fd, cancel_pipe[0]);
     driver.set_own_nonce(nonce);
+    // Waiting is likely: watch from the first listing. A try rarely waits
+    // (only for a doorway), so it lets the first wait arm the watch.
+    if (!try_once) driver.ArmWatch();
     const uint64_t now = posix::MonotonicMs();
     uint64_t deadline = kNoDeadline;
     if (try_once) {
