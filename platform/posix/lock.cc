@@ -468,28 +468,38 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
     status->message = problem.message;
     return false;
   }
-  int fd = dup(s.dir_fd);
-  DIR* dir = fd >= 0 ? fdopendir(fd) : nullptr;
-  if (dir == nullptr) {
-    if (fd >= 0) close(fd);
-    status->error = LockError::kIo;
-    status->os_error = errno;
-    status->message = "onlyone: cannot list " + s.path() + ": " + strerror(errno);
-    return false;
-  }
   struct Found {
     OwnerRecord record;
     Holder holder;
   };
   std::vector<Found> found;
-  char target[posix::kReadBufferBytes];
-  while (struct dirent* entry = readdir(dir)) {
-    const std::string entry_name = entry->d_name;
+  // The same listing and reads as an acquisition (a getdents snapshot, then
+  // readlink), through the driver.
+  posix::Driver driver(s.dir_fd, -1);
+  Op list;
+  list.kind = OpKind::kListStart;
+  Result listed = driver.Perform(list);
+  list.kind = OpKind::kListNext;
+  std::vector<std::string> names;
+  for (listed = listed.status == IoStatus::kOk ? driver.Perform(list) : listed;
+       listed.status == IoStatus::kOk; listed = driver.Perform(list)) {
+    names.emplace_back(listed.data.data, listed.data.size);
+  }
+  if (listed.status != IoStatus::kEnd) {
+    status->error = LockError::kIo;
+    status->os_error = listed.os_error;
+    status->message = "onlyone: cannot list " + s.path() + ": " + strerror(listed.os_error);
+    return false;
+  }
+  for (const std::string& entry_name : names) {
     if (entry_name.size() != kEntryNameBytes || entry_name.compare(0, 2, "o.") != 0) continue;
-    ssize_t n = readlinkat(s.dir_fd, entry_name.c_str(), target, sizeof target);
-    if (n <= 0 || static_cast<size_t>(n) == sizeof target) continue;
+    Op read;
+    read.kind = OpKind::kRead;
+    read.name = Bytes{entry_name.data(), static_cast<uint32_t>(entry_name.size())};
+    const Result got = driver.Perform(read);
+    if (got.status != IoStatus::kOk) continue;  // gone meanwhile, or not a symlink
     Found item;
-    if (ParseRecord(Bytes{target, static_cast<uint32_t>(n)}, &item.record).error != ParseError::kNone) continue;
+    if (ParseRecord(got.data, &item.record).error != ParseError::kNone) continue;
     // A planted copy of someone's record under another name is garbage (H10).
     if (posix::EntryName("o.", item.record.owner.nonce) != entry_name) continue;
     item.holder = HolderFrom(item.record);
@@ -498,7 +508,6 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
     item.holder.alive = liveness != Liveness::kDead;
     found.push_back(item);
   }
-  closedir(dir);
   // Bakery order: tickets first (smallest first), choosing entries last.
   std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
     const bool a_choosing = a.record.state == EntryState::kChoosing;
