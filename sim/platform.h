@@ -4,16 +4,11 @@
 // (DESIGN.md section 6): if the fake drifts from the real thing, the suite
 // fails on one side.
 //
-// SimPlatform is a single-process adapter over sim::World's lock directory
-// (World::mutable_fs, World::Plant) with World's semantics for each Op:
-// exclusive symlink create, replacing rename, whole-record readlink, unlink,
-// a name-ordered cursor for listings, and liveness by (pid, start time, boot
-// id) from a process table. Differences from World::Perform, on purpose:
-//   - listings return every name. World's listings hide names the core skips
-//     anyway (foreign files, other contenders' temporaries, our own entries),
-//     a model-checking reduction; a real directory hides nothing.
-//   - kWait returns at once (kOk): a spurious wake-up, which the kWait
-//     contract allows; World models the passing of time as a transition.
+// SimPlatform performs each Op through World::PerformFor, the very code the
+// simulator and the model checker run, on an outside process whose
+// listings hide nothing (World's own contenders skip names the core ignores,
+// a model-checking reduction; a real directory hides nothing). kWait returns
+// at once (kOk): a spurious wake-up, which the kWait contract allows.
 #ifndef ONLYONE_SIM_PLATFORM_H_
 #define ONLYONE_SIM_PLATFORM_H_
 
@@ -59,16 +54,10 @@ class SimPlatform : public Platform {
 
  private:
   World world_;
-  std::map<uint32_t, uint64_t> pid_table_;  // live pid -> start time
+  Process driver_;  // the outside process every Op is performed as
   uint32_t next_pid_ = 100;
   uint64_t next_start_time_ = 5000;
   uint64_t next_nonce_ = 1;
-  uint64_t now_ms_ = 1;
-  // The listing's cursor, as World keeps one per process.
-  bool at_start_ = false;
-  bool listing_ = false;
-  std::string cursor_;
-  std::string result_text_;
 };
 
 }  // namespace sim

@@ -88,6 +88,7 @@ std::map<std::string, Node>::const_iterator World::NextListed(const Process& p) 
   auto listed = [&](const std::string& name) {
     return IsEntryLike(name) || (p.lists_temporaries && IsTemporary(name));
   };
+  if (p.lists_everything) return it;
   while (it != fs_.end() && (!listed(it->first) || OwnerOf(it->second) == &p)) ++it;
   return it;
 }
@@ -360,6 +361,11 @@ void World::Plant(const std::string& name, bool symlink, const std::string& cont
   fs_[name] = node;
 }
 
+Result World::PerformFor(Process* outside, const Op& op) {
+  Advance(outside, op);
+  return Perform(outside);
+}
+
 bool World::RunCleanup() {
   Process cleaner;
   cleaner.index = static_cast<uint32_t>(procs_.size());
@@ -376,9 +382,7 @@ bool World::RunCleanup() {
   Op op = cleaner.contender.Cleanup(now_ms_);
   constexpr int kCleanupStepsMax = 1'000'000;
   for (int i = 0; i < kCleanupStepsMax && op.kind != OpKind::kDone; ++i) {
-    Advance(&cleaner, op);
-    const Result result = Perform(&cleaner);
-    op = cleaner.contender.Step(result);
+    op = cleaner.contender.Step(PerformFor(&cleaner, op));
   }
   pid_table_.erase(cleaner.pid);
   return op.kind == OpKind::kDone && cleaner.contender.outcome() == Outcome::kCleaned;

@@ -112,6 +112,7 @@ struct Process {
   // with a named target wakes only for that entry or its owner's death.
   std::set<std::string> news;
   bool lists_temporaries = false;  // a cleaner: its listings include t.* names
+  bool lists_everything = false;   // an outside driver: listings hide nothing
   uint64_t fence = 0;      // token of the current holding
 };
 
@@ -185,7 +186,6 @@ class World {
   const WorldConfig& config() const { return config_; }
   const std::vector<Process>& procs() const { return procs_; }
   const std::map<std::string, Node>& fs() const { return fs_; }
-  std::map<std::string, Node>& mutable_fs() { return fs_; }
   const WorldCounters& counters() const { return counters_; }
 
   // Transitions possible now. `allow_crash` and `allow_reuse` let the caller
@@ -212,6 +212,12 @@ class World {
   // A fresh process runs Contender::Cleanup to completion against the
   // directory; returns false if it did not finish (a driver bug).
   bool RunCleanup();
+  // A process outside the simulated programs (a contender driven by a test,
+  // a cleaner): performs one Op on this world with exactly its semantics.
+  Result PerformFor(Process* outside, const Op& op);
+  // The process table, for such outside processes.
+  void AddOutsideProcess(uint32_t pid, uint64_t start_time) { pid_table_[pid] = start_time; }
+  void RemoveOutsideProcess(uint32_t pid) { pid_table_.erase(pid); }
   // Plants a node (foreign file, garbage record) as a hostile user would.
   void Plant(const std::string& name, bool symlink, const std::string& content);
   // Virtual clock, advanced by the random simulator.
