@@ -8,7 +8,7 @@ def node_test(name, srcs, data = [], env_paths = {}, size = "small", tags = [], 
       srcs: the test files.
       data: runfiles the tests need (the module, helpers).
       env_paths: {VARIABLE: label}: exported to the tests as the label's
-        absolute path (the label must be in `data`).
+        absolute path (the label is added to `data`).
       size: the test's size; every test has one.
       tags: test tags.
       **kwargs: passed to sh_test.
