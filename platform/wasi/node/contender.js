@@ -10,7 +10,7 @@
 // The proof of exclusion: each holder creates an exclusive witness file
 // W/witness.<i> for the first free i in [0, K), and removes it before it
 // releases. With at most K holders a free index always exists; finding none
-// is a violation (exit 3). Native holders (tests/wasi/witness.sh under
+// is a violation (exit 3). Each holding appends "wasm" to W/log. Native holders (tests/wasi/witness.sh under
 // `onlyone`) use the same files, so the proof spans both kinds.
 //
 // --hold-forever: print "held <pid> <fence>" once acquired, refresh every P
@@ -113,6 +113,7 @@ async function main() {
         return EXIT_VIOLATION;
       }
     }
+    if (args.witnessDir) fs.appendFileSync(path.join(args.witnessDir, 'log'), 'wasm\n');
     if (args.holdMs > 0) await sleep(args.holdMs);
     if (witness !== null) fs.unlinkSync(witness);
     if (!held.release()) {

@@ -1,0 +1,300 @@
+// Native `onlyone` processes and Node-hosted wasm contenders on one lock
+// directory: exclusion and slots across both kinds, liveness judged in both
+// directions after kill -9, and leases for hosts without liveness checks.
+// Real processes, real files in $TEST_TMPDIR; every wait bounded.
+//
+// Environment (set by the Bazel target): ONLYONE_BIN (native onlyone),
+// ONLYONE_WASM, ONLYONE_HOST_JS (onlyone.js), ONLYONE_CONTENDER_JS, WITNESS_SH.
+'use strict';
+
+const { describe, test } = require('node:test');
+const assert = require('node:assert');
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const onlyone = require(process.env.ONLYONE_HOST_JS);
+
+const ONLYONE = process.env.ONLYONE_BIN;
+const CONTENDER = process.env.ONLYONE_CONTENDER_JS;
+const WITNESS = process.env.WITNESS_SH;
+const TEST_TIMEOUT_MS = 60000;
+// How long a child contender may take to start and acquire.
+const CHILD_START_TIMEOUT_MS = 15000;
+// Exit status of `onlyone` and of the contenders when not acquired.
+const EXIT_BUSY = 75;
+// A native waiter re-scans at least this often (platform/posix/driver.h's
+// kWaitSafetyNetMs): a wasm owner's death makes no inotify event.
+const NATIVE_SAFETY_NET_MS = 1000;
+
+function lockDir() {
+  const dir = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || os.tmpdir(), 'onlyone-interop-'));
+  fs.chmodSync(dir, 0o700);
+  return dir;
+}
+
+function entries(dir, name) {
+  try {
+    return fs.readdirSync(path.join(dir, name)).filter((entry) => entry.startsWith('o.')).sort();
+  } catch {
+    return [];
+  }
+}
+
+function entryOfPid(dir, name, pid) {
+  return entries(dir, name).find((entry) => {
+    try {
+      return fs.readlinkSync(path.join(dir, name, entry)).includes(`;pid=${pid};`);
+    } catch {
+      return false;
+    }
+  });
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitFor(what, predicate, timeoutMs = CHILD_START_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+// Runs a process to its end (bounded); resolves to { code, stdout, stderr }.
+function run(file, args, timeoutMs = TEST_TIMEOUT_MS) {
+  return new Promise((resolve) => {
+    childProcess.execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function native(dir, args) {
+  return run(ONLYONE, ['--dir', dir, ...args]);
+}
+
+// A Node wasm contender that holds `name` until killed; resolves once held.
+function startWasmHolder(dir, name, extra = []) {
+  const child = childProcess.spawn(process.execPath,
+    [CONTENDER, '--dir', dir, '--name', name, '--try', '--hold-forever', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`wasm holder did not acquire in time: ${err}`));
+    }, CHILD_START_TIMEOUT_MS);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        child.acquiredAt = Date.now();
+        resolve(child);
+      }
+    });
+    child.stderr.on('data', (chunk) => { err += chunk; });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`wasm holder exited with ${code}: ${err}`));
+    });
+  });
+}
+
+// A native `onlyone NAME -- sleep 60`; resolves once its entry holds.
+async function startNativeHolder(dir, name) {
+  const child = childProcess.spawn(ONLYONE, ['--dir', dir, name, '--', 'sleep', '60'], { stdio: 'ignore' });
+  child.exitCode_ = null;
+  child.on('exit', (code) => { child.exitCode_ = code; });
+  await waitFor('the native holder', () => entryOfPid(dir, name, child.pid) !== undefined || child.exitCode_ !== null);
+  assert.strictEqual(child.exitCode_, null, 'the native holder exited early');
+  return child;
+}
+
+// SIGKILL, then wait until reaped: a zombie keeps its /proc entry and start
+// time, and would still (rightly) count as alive.
+function killHard(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    child.removeAllListeners('exit');
+    child.on('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+// K native contender loops and K wasm contenders, R rounds each, on one lock
+// with `slots`; every holder proves the bound with witness files.
+async function contend(slots) {
+  const dir = lockDir();
+  const witnesses = fs.mkdtempSync(path.join(dir, 'witness-'));
+  const contendersPerKind = 3;
+  const rounds = 6;
+  const holdSeconds = '0.01';
+  const runs = [];
+  for (let i = 0; i < contendersPerKind; i += 1) {
+    const loop = `for r in $(seq ${rounds}); do "$0" --dir "$1" --slots ${slots} --wait=40s job -- sh "$2" "$3" ${slots} ${holdSeconds} || exit $?; done`;
+    runs.push(run('/bin/bash', ['-c', loop, ONLYONE, dir, WITNESS, witnesses]));
+    runs.push(run(process.execPath, [CONTENDER, '--dir', dir, '--name', 'job', '--slots', String(slots),
+      '--timeout-ms', '40000', '--rounds', String(rounds), '--hold-ms', '10', '--witness-dir', witnesses]));
+  }
+  const results = await Promise.all(runs);
+  for (const result of results) assert.strictEqual(result.code, 0, `a contender failed: ${result.stderr}`);
+  assert.ok(!fs.existsSync(path.join(witnesses, 'violation')),
+    `more than ${slots} holders at once: ${fs.existsSync(path.join(witnesses, 'violation')) && fs.readFileSync(path.join(witnesses, 'violation'), 'utf8')}`);
+  const log = fs.readFileSync(path.join(witnesses, 'log'), 'utf8').trim().split('\n');
+  assert.strictEqual(log.filter((kind) => kind === 'native').length, contendersPerKind * rounds);
+  assert.strictEqual(log.filter((kind) => kind === 'wasm').length, contendersPerKind * rounds);
+  assert.deepStrictEqual(entries(dir, 'job'), [], 'entries left behind');
+}
+
+describe('Exclusion', () => {
+  test('NeverTwoHoldersAcrossNativeAndWasmContenders', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await contend(1);
+  });
+
+  test('TwoSlotsAreRespectedAcrossNativeAndWasmContenders', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await contend(2);
+  });
+
+  test('ANativeAndAWasmHolderFillTwoSlotsAndRefuseAThirdOfEitherKind', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const nativeHolder = await startNativeHolder(dir, 'job');
+    // The native holder runs with one slot: its record says slots=1. The
+    // bakery counts smaller live tickets against each contender's own slots.
+    const wasm = onlyone.tryLock('job', { dir, slots: 2 });
+    assert.strictEqual(wasm.held, true, wasm.status().message);
+    assert.strictEqual((await native(dir, ['--slots', '2', 'job', '--', 'true'])).code, EXIT_BUSY);
+    assert.strictEqual(onlyone.tryLock('job', { dir, slots: 2 }).held, false);
+    wasm.release();
+    await killHard(nativeHolder);
+  });
+
+  test('FencesIncreaseAcrossBothKinds', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const fences = [];
+    for (let round = 0; round < 3; round += 1) {
+      const wasm = onlyone.tryLock('job', { dir });
+      fences.push(wasm.fence);
+      wasm.release();
+      const result = await native(dir, ['job', '--', 'sh', '-c', 'echo $ONLYONE_FENCE']);
+      assert.strictEqual(result.code, 0, result.stderr);
+      fences.push(BigInt(result.stdout.trim()));
+    }
+    for (let i = 1; i < fences.length; i += 1) assert.ok(fences[i] > fences[i - 1], `fences ${fences}`);
+  });
+});
+
+describe('Liveness', () => {
+  test('ALiveWasmHolderIsNeverJudgedDeadByNative', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const holder = await startWasmHolder(dir, 'job');
+    const entry = entryOfPid(dir, 'job', holder.pid);
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const result = await native(dir, ['--wait=300ms', 'job', '--', 'true']);
+      assert.strictEqual(result.code, EXIT_BUSY, result.stderr);
+      assert.match(result.stderr, new RegExp(`held by pid ${holder.pid}`));
+    }
+    assert.strictEqual(entryOfPid(dir, 'job', holder.pid), entry, 'the live wasm holder\'s entry was touched');
+    const status = JSON.parse((await native(dir, ['status', '--json', 'job'])).stdout);
+    const [shown] = status.locks[0].entries;
+    assert.strictEqual(shown.pid, holder.pid);
+    assert.strictEqual(shown.alive, true, 'native could not check the wasm owner (tier 2)');
+    assert.strictEqual(shown.state, 'holding');
+    await killHard(holder);
+  });
+
+  test('AKilledWasmHolderIsJudgedDeadByNative', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const holder = await startWasmHolder(dir, 'job');
+    const deadEntry = entryOfPid(dir, 'job', holder.pid);
+    await killHard(holder);
+    const result = await native(dir, ['job', '--', 'true']);
+    assert.strictEqual(result.code, 0, result.stderr);
+    assert.ok(!entries(dir, 'job').includes(deadEntry), 'the dead wasm holder\'s entry is still there');
+  });
+
+  test('ANativeWaiterTakesOverWhenTheWasmHolderIsKilled', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const holder = await startWasmHolder(dir, 'job');
+    const waiter = native(dir, ['--wait=30s', 'job', '--', 'true']);
+    await sleep(300);
+    const killedAt = Date.now();
+    await killHard(holder);
+    const result = await waiter;
+    const tookMs = Date.now() - killedAt;
+    assert.strictEqual(result.code, 0, result.stderr);
+    assert.ok(tookMs < NATIVE_SAFETY_NET_MS * 5, `took ${tookMs} ms`);
+  });
+
+  test('ALiveNativeHolderIsNeverJudgedDeadByWasm', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const holder = await startNativeHolder(dir, 'job');
+    const entry = entryOfPid(dir, 'job', holder.pid);
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const wasm = onlyone.tryLock('job', { dir });
+      assert.strictEqual(wasm.held, false);
+      assert.strictEqual(wasm.status().holder.pid, holder.pid);
+    }
+    const waited = await onlyone.lock('job', { dir, timeoutMs: 300 });
+    assert.strictEqual(waited.held, false);
+    assert.strictEqual(entryOfPid(dir, 'job', holder.pid), entry, 'the live native holder\'s entry was touched');
+    await killHard(holder);
+  });
+
+  test('AKilledNativeHolderIsJudgedDeadByWasm', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const holder = await startNativeHolder(dir, 'job');
+    const deadEntry = entryOfPid(dir, 'job', holder.pid);
+    await killHard(holder);
+    const wasm = onlyone.tryLock('job', { dir });
+    assert.strictEqual(wasm.held, true, wasm.status().message);
+    assert.ok(!entries(dir, 'job').includes(deadEntry), 'the dead native holder\'s entry is still there');
+    wasm.release();
+  });
+});
+
+describe('Lease', () => {
+  test('WithoutHostChecksADeadOwnersEntryIsNeverRemovedWithoutALease', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const holder = await startWasmHolder(dir, 'job');
+    const deadEntry = entryOfPid(dir, 'job', holder.pid);
+    await killHard(holder);
+    const blind = await onlyone.lock('job', { dir, hostLiveness: false, timeoutMs: 1500 });
+    assert.strictEqual(blind.held, false, 'an Unknown owner was removed without a lease');
+    assert.ok(entries(dir, 'job').includes(deadEntry));
+    // The same entry goes as soon as someone can prove its owner dead.
+    const seeing = onlyone.tryLock('job', { dir });
+    assert.strictEqual(seeing.held, true);
+    seeing.release();
+  });
+
+  test('WithoutHostChecksALeaseExpiresAnUnrefreshedEntry', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const leaseMs = 500;
+    // Alive but silent: without checks only its `seen` time speaks for it.
+    const holder = await startWasmHolder(dir, 'job');
+    const lock = await onlyone.lock('job', { dir, hostLiveness: false, leaseMs, timeoutMs: 10000 });
+    assert.strictEqual(lock.held, true, lock.status().message);
+    assert.ok(Date.now() - holder.acquiredAt >= leaseMs - 50, 'expired before the lease ran out');
+    lock.release();
+    await killHard(holder);
+  });
+
+  test('WithoutHostChecksALeaseSparesARefreshedEntry', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const leaseMs = 500;
+    const holder = await startWasmHolder(dir, 'job', ['--refresh-ms', '100']);
+    const entry = entryOfPid(dir, 'job', holder.pid);
+    const lock = await onlyone.lock('job', { dir, hostLiveness: false, leaseMs, timeoutMs: 2000 });
+    assert.strictEqual(lock.held, false, 'a refreshed entry expired');
+    assert.strictEqual(entryOfPid(dir, 'job', holder.pid), entry);
+    await killHard(holder);
+  });
+});
