@@ -190,6 +190,37 @@ describe('Exclusion', () => {
   });
 });
 
+describe('Records', () => {
+  test('NativeReadsAWasmRecordExactly', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const command = '/usr/bin/backup --to=/mnt/x ünïcode ;=%';
+    const wasm = onlyone.tryLock('job', { dir, command });
+    assert.strictEqual(wasm.held, true);
+    const status = JSON.parse((await native(dir, ['status', '--json', 'job'])).stdout);
+    const [shown] = status.locks[0].entries;
+    assert.strictEqual(shown.pid, process.pid);
+    assert.strictEqual(shown.command, command);
+    assert.strictEqual(shown.host, os.hostname());
+    assert.strictEqual(shown.state, 'holding');
+    assert.strictEqual(shown.alive, true);
+    wasm.release();
+  });
+
+  test('WasmReadsANativeRecordExactly', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const startedMs = Date.now();
+    const holder = await startNativeHolder(dir, 'job');
+    const wasm = onlyone.tryLock('job', { dir });
+    assert.strictEqual(wasm.held, false);
+    const { holder: shown } = wasm.status();
+    assert.strictEqual(shown.pid, holder.pid);
+    assert.strictEqual(shown.command, 'sleep 60');
+    assert.strictEqual(shown.host, os.hostname());
+    assert.ok(shown.sinceMs >= startedMs - 1000 && shown.sinceMs <= Date.now(), `since ${shown.sinceMs}`);
+    await killHard(holder);
+  });
+});
+
 describe('Liveness', () => {
   test('ALiveWasmHolderIsNeverJudgedDeadByNative', { timeout: TEST_TIMEOUT_MS }, async () => {
     const dir = lockDir();
