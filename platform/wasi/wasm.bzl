@@ -22,6 +22,14 @@ def _to_wasm_impl(settings, attr):
         # Plain optimized objects whatever -c the build uses; the toolchain's
         # own flags say -Os.
         "//command_line_option:compilation_mode": "opt",
+        # The native build's extra flags are for the native compiler: the
+        # sanitizer configs' -fsanitize=address, for one, does not exist for
+        # wasm32. The toolchain's own flags (including -std=c++17) are all a
+        # module needs.
+        "//command_line_option:copt": [],
+        "//command_line_option:conlyopt": [],
+        "//command_line_option:cxxopt": [],
+        "//command_line_option:linkopt": [],
     }
 
 _to_wasm = transition(
@@ -31,6 +39,10 @@ _to_wasm = transition(
         "//command_line_option:crosstool_top",
         "//command_line_option:cpu",
         "//command_line_option:compilation_mode",
+        "//command_line_option:copt",
+        "//command_line_option:conlyopt",
+        "//command_line_option:cxxopt",
+        "//command_line_option:linkopt",
     ],
 )
 
