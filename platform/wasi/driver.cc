@@ -14,6 +14,7 @@ constexpr uint64_t kNanosPerMs = 1000000;
 // d_type, padding).
 constexpr uint32_t kDirentHeaderBytes = sizeof(__wasi_dirent_t);
 static_assert(kDirentHeaderBytes == 24, "WASI preview1 dirent header is 24 bytes");
+static_assert(kDirentBytesMax == kDirentHeaderBytes + 255, "a dirent with a NAME_MAX name");
 static_assert(kListingTooLargeErrno == __WASI_ERRNO_OVERFLOW, "errno value must match api.h");
 
 uint64_t ClockMs(__wasi_clockid_t clock) {
@@ -172,9 +173,9 @@ Result Driver::ListStart() {
   const __wasi_errno_t error =
       __wasi_fd_readdir(dir_fd_, listing_, sizeof listing_, /*cookie=*/0, &used);
   if (error != 0) return FromErrno(error);
-  if (used >= sizeof listing_) {
-    // Filled: more names may follow, in a second call that would not be a
-    // snapshot (see kListingBytesMax). Refuse rather than list unsafely.
+  if (used > sizeof listing_ - kDirentBytesMax) {
+    // (Nearly) filled: more names may follow, in a second call that would not
+    // be a snapshot (see kListingBytesMax). Refuse rather than list unsafely.
     Result result;
     result.status = IoStatus::kIo;
     result.os_error = kListingTooLargeErrno;

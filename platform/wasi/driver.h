@@ -44,6 +44,11 @@ constexpr uint32_t kReadBufferBytes = 4096;
 // getdents64 call, atomically. A fuller buffer is refused (EOVERFLOW) rather
 // than listed unsafely: about 480 entries of 34-byte names, 160 contenders.
 constexpr uint32_t kListingBytesMax = 28u << 10;
+// The largest WASI dirent: its 24-byte header and a name of NAME_MAX (255)
+// bytes. A listing that leaves less room than this unused may have stopped
+// because the next entry did not fit (a runtime may stop short of the end of
+// the buffer rather than write part of an entry), so it is refused too.
+constexpr uint32_t kDirentBytesMax = 24 + 255;
 // WASI errno reported for a listing too large for one call.
 constexpr int32_t kListingTooLargeErrno = 61;  // __WASI_ERRNO_OVERFLOW
 

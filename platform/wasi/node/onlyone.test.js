@@ -166,6 +166,17 @@ describe('TryLock', () => {
     assert.deepStrictEqual(entries(dir, 'job'), [`o.${HEX32}`], 'our own entry was not cleaned up');
   });
 
+  test('ListsADirectoryThatFitsOneCall', { timeout: TEST_TIMEOUT_MS }, () => {
+    const dir = lockDir();
+    const lockPath = path.join(dir, 'job');
+    fs.mkdirSync(lockPath, { mode: 0o700 });
+    // 200 names of 100 bytes: 24.8 KiB of WASI dirents, under the 28 KiB.
+    for (let i = 0; i < 200; i += 1) fs.writeFileSync(path.join(lockPath, `${i}`.padStart(100, 'x')), '');
+    const lock = onlyone.tryLock('job', { dir });
+    assert.strictEqual(lock.held, true, lock.status().message);
+    lock.release();
+  });
+
   test('RefusesAListingTooLargeForOneCall', { timeout: TEST_TIMEOUT_MS }, () => {
     const dir = lockDir();
     const lockPath = path.join(dir, 'job');
