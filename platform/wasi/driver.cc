@@ -226,6 +226,8 @@ Result Driver::Probe(const Op& op) {
   process.boot_id_hi = owner.boot_id.hi;
   process.boot_id_lo = owner.boot_id.lo;
   process.pid_namespace = owner.pid_namespace;
+  process.nonce_hi = owner.nonce.hi;
+  process.nonce_lo = owner.nonce.lo;
   process.host_bytes = owner.host.size;
   for (uint32_t i = 0; i < owner.host.size; ++i) process.host[i] = owner.host.data[i];
   switch (onlyone_host_process_alive(&process)) {

@@ -30,8 +30,11 @@
 //     PID namespace, no process with that pid and start time. A host that
 //     cannot check answers 2 for everything; then only an explicit lease
 //     (onlyone_configure's lease_ms) can expire an unrefreshed entry.
-//     The POSIX driver's first tier (flock of the owner's anchor k.<nonce>)
-//     has no WASI equivalent: a host judges by pid and start time only.
+//     The POSIX driver's first tier, the flock of the owner's anchor
+//     "k.<nonce>" in the lock directory, has no WASI call. A host that can
+//     see it held (Linux: /proc/locks) must answer 0 whatever the pid says:
+//     a native `onlyone` killed with SIGKILL leaves its command running
+//     under a watchdog that keeps that flock until the command is dead.
 //
 // Waiting is not imported: WASI preview1 has no inotify and a blocking
 // poll_oneoff would freeze a JavaScript host's event loop. The module returns
@@ -101,12 +104,15 @@ struct HostProcess {
   uint64_t boot_id_lo;      // 24: ... last 16 hex digits
   uint64_t pid_namespace;   // 32: inode of /proc/self/ns/pid
   char host[kHostBytesMax]; // 40: host name, not NUL-terminated
+  uint64_t nonce_hi;        // 104: process_alive: the entry's nonce, which
+  uint64_t nonce_lo;        // 112: names its anchor k.<32 hex> (identity: unused)
 };
 static_assert(offsetof(HostProcess, start_time) == 8, "ABI: start_time at 8");
 static_assert(offsetof(HostProcess, boot_id_hi) == 16, "ABI: boot_id_hi at 16");
 static_assert(offsetof(HostProcess, pid_namespace) == 32, "ABI: pid_namespace at 32");
 static_assert(offsetof(HostProcess, host) == 40, "ABI: host at 40");
-static_assert(sizeof(HostProcess) == 40 + kHostBytesMax, "ABI: HostProcess size");
+static_assert(offsetof(HostProcess, nonce_hi) == 40 + kHostBytesMax, "ABI: nonce_hi at 104");
+static_assert(sizeof(HostProcess) == 56 + kHostBytesMax, "ABI: HostProcess size");
 
 // Who holds (or is ahead of us), after kStepBusy. Layout fixed.
 struct HostHolder {

@@ -104,14 +104,25 @@ function startWasmHolder(dir, name, extra = []) {
   });
 }
 
-// A native `onlyone NAME -- sleep 60`; resolves once its entry holds.
-async function startNativeHolder(dir, name) {
-  const child = childProcess.spawn(ONLYONE, ['--dir', dir, name, '--', 'sleep', '60'], { stdio: 'ignore' });
+// A native `onlyone NAME -- COMMAND` (default `sleep 60`); resolves once its
+// entry holds.
+async function startNativeHolder(dir, name, command = ['sleep', '60']) {
+  const child = childProcess.spawn(ONLYONE, ['--dir', dir, name, '--', ...command], { stdio: 'ignore' });
   child.exitCode_ = null;
   child.on('exit', (code) => { child.exitCode_ = code; });
   await waitFor('the native holder', () => entryOfPid(dir, name, child.pid) !== undefined || child.exitCode_ !== null);
   assert.strictEqual(child.exitCode_, null, 'the native holder exited early');
   return child;
+}
+
+// Alive and not a zombie.
+function isRunning(pid) {
+  try {
+    const state = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(')').pop().trim().split(/\s+/)[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }
 
 // SIGKILL, then wait until reaped: a zombie keeps its /proc entry and start
@@ -277,6 +288,59 @@ describe('Liveness', () => {
     assert.strictEqual(waited.held, false);
     assert.strictEqual(entryOfPid(dir, 'job', holder.pid), entry, 'the live native holder\'s entry was touched');
     await killHard(holder);
+  });
+
+  test('AWasmContenderWaitsForTheWatchdogOfAKilledNativeHolder', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // `onlyone` killed with SIGKILL: its pid is gone at once, but its watchdog
+    // keeps the anchor's flock until it has killed the command. Stopped here,
+    // the watchdog holds that state open; the lock must not look free.
+    // The command's own shell dies with onlyone (its parent-death signal);
+    // its child `sleep` stays in the process group, which only the watchdog
+    // kills.
+    const dir = lockDir();
+    const holder = await startNativeHolder(dir, 'job', ['sh', '-c', 'sleep 60; true']);
+    const childrenOf = (pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    };
+    const processGroup = (pid) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(')').pop().trim().split(/\s+/)[2]);
+    let watchdog;
+    let command;
+    await waitFor('the command\'s sleep', () => {
+      const children = childrenOf(holder.pid);
+      watchdog = children.find((pid) => processGroup(pid) === pid);
+      const shell = children.find((pid) => pid !== watchdog);
+      [command] = shell ? childrenOf(shell) : [];
+      return watchdog !== undefined && command !== undefined;
+    });
+    // A stopped watchdog in a group that becomes orphaned (onlyone, the only
+    // member's parent outside it, dies) would get SIGHUP and SIGCONT from the
+    // kernel and carry on at once. A group member whose parent is this test
+    // (same session, another group) keeps the group from being orphaned.
+    const anchor = childProcess.spawn('python3', ['-c', `import os, time; os.setpgid(0, ${watchdog}); time.sleep(60)`], { stdio: 'ignore' });
+    await waitFor('the helper to join the watchdog\'s group', () => {
+      try {
+        return processGroup(anchor.pid) === watchdog;
+      } catch {
+        return false;
+      }
+    });
+    process.kill(watchdog, 'SIGSTOP');
+    try {
+      await killHard(holder);
+      assert.strictEqual(onlyone.tryLock('job', { dir }).held, false, 'the lock looked free while the command ran');
+      assert.strictEqual((await native(dir, ['job', '--', 'true'])).code, EXIT_BUSY, 'native saw the lock free too');
+      assert.ok(isRunning(command), 'the command\'s sleep died early; the test proves nothing');
+    } finally {
+      process.kill(watchdog, 'SIGCONT');  // it SIGKILLs its group, helper included
+    }
+    const lock = await onlyone.lock('job', { dir, timeoutMs: 10000 });
+    assert.strictEqual(lock.held, true, lock.status().message);
+    assert.ok(!isRunning(command), 'acquired while the native command still ran');
+    lock.release();
   });
 
   test('AKilledNativeHolderIsJudgedDeadByWasm', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -13,9 +13,9 @@
 // `identity` reports this Node process (pid, start time from /proc/self/stat,
 // boot id, PID namespace, host name), so native processes judge us as they
 // judge each other; `process_alive` judges other owners the way the native
-// driver's tier 2 does (boot id, PID namespace, pid and start time via /proc,
-// process.kill(pid, 0) where /proc is not ours). The native tier 1, the flock
-// of an owner's anchor file, is out of reach: Node has no flock.
+// driver does: an anchor flock listed in /proc/locks proves life (Node has
+// no flock(2) to probe it), then tier 2 (boot id, PID namespace, pid and
+// start time via /proc, process.kill(pid, 0) where /proc is not ours).
 'use strict';
 
 const fs = require('node:fs');
@@ -44,6 +44,7 @@ const SLOTS_MAX = 1024;
 const NAME_BYTES_MAX = 255;
 // HostProcess / HostHolder layouts (host.h).
 const PROCESS_HOST_OFFSET = 40;
+const PROCESS_NONCE_OFFSET = PROCESS_HOST_OFFSET + HOST_BYTES_MAX;
 const HOLDER_HOST_OFFSET = 32;
 const HOLDER_COMMAND_OFFSET = HOLDER_HOST_OFFSET + HOST_BYTES_MAX;
 // Field 22 of /proc/PID/stat (start time, clock ticks since boot), counted
@@ -148,11 +149,57 @@ function localIdentity() {
   return cachedIdentity;
 }
 
-// Tier 2 of platform/posix/driver.cc's ProbeOwner, for an owner described by
-// a HostProcess: a different boot is proof of death; in our own boot and PID
-// namespace, no process with that pid and start time is proof too. Anything
-// else (another host, another namespace, no evidence) is unknown.
-function judgeOwner(owner) {
+// The kernel's "MAJOR:MINOR" of a device number as /proc/locks prints it
+// (two hex digits at least), from glibc's dev_t encoding.
+function procLocksDevice(dev) {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
+}
+
+// Whether someone holds an flock on the owner's anchor "k.<nonce>": the
+// POSIX driver's tier 1, read from /proc/locks since Node has no flock(2).
+// Only ever a proof of life: /proc/locks omits locks of processes outside
+// our PID namespace, so an anchor not listed proves nothing, and the caller
+// goes on to tier 2. A native `onlyone` killed with SIGKILL is the case this
+// catches: its pid is gone, but its watchdog keeps the anchor's flock until
+// it has killed the command, and until then the lock must not look free.
+function anchorLocked(lockPath, nonceHex) {
+  if (!lockPath) return false;
+  let st;
+  try {
+    st = fs.lstatSync(path.join(lockPath, `k.${nonceHex}`), { bigint: true });
+  } catch {
+    return false;
+  }
+  if (!st.isFile()) return false;  // a planted FIFO or link is no evidence (H10)
+  const key = `${procLocksDevice(st.dev)}:${st.ino}`;
+  const text = readText('/proc/locks');
+  if (typeof text !== 'string') return false;
+  for (const line of text.split('\n')) {
+    // "12: FLOCK  ADVISORY  WRITE 4242 fe:00:1234 0 EOF"; lines with "->"
+    // are processes blocked waiting for a lock, not holders.
+    if (line.includes('->')) continue;
+    const fields = line.trim().split(/\s+/);
+    if (fields[1] === 'FLOCK' && fields[5] === key) return true;
+  }
+  return false;
+}
+
+function hex64(value) {
+  return value.toString(16).padStart(16, '0');
+}
+
+// platform/posix/driver.cc's ProbeOwner, for an owner described by a
+// HostProcess, in the lock directory `lockPath`. Tier 1: an anchor someone
+// holds an flock on is alive. Tier 2: a different boot is proof of death; in
+// our own boot and PID namespace, no process with that pid and start time is
+// proof too. Anything else (another host, another namespace, no evidence) is
+// unknown.
+function judgeOwner(owner, lockPath) {
+  if (owner.nonceHi !== undefined && anchorLocked(lockPath, hex64(owner.nonceHi) + hex64(owner.nonceLo))) {
+    return ALIVE;
+  }
   const local = localIdentity();
   const ownerBoot = owner.bootHi !== 0n || owner.bootLo !== 0n;
   const localBoot = local.bootId.hi !== 0n || local.bootId.lo !== 0n;
@@ -316,7 +363,7 @@ class Lock {
       wasi_snapshot_preview1: this._wasi.wasiImport,
       onlyone_host: {
         identity: (address) => this._writeIdentity(address),
-        process_alive: (address) => (this.hostLiveness ? judgeOwner(this._readProcess(address)) : UNKNOWN),
+        process_alive: (address) => (this.hostLiveness ? judgeOwner(this._readProcess(address), this.path) : UNKNOWN),
       },
     };
     this._instance = new WebAssembly.Instance(compile(modulePath(options)), imports);
@@ -352,6 +399,8 @@ class Lock {
       bootHi: view.getBigUint64(address + 16, true),
       bootLo: view.getBigUint64(address + 24, true),
       pidNamespace: view.getBigUint64(address + 32, true),
+      nonceHi: view.getBigUint64(address + PROCESS_NONCE_OFFSET, true),
+      nonceLo: view.getBigUint64(address + PROCESS_NONCE_OFFSET + 8, true),
     };
   }
 

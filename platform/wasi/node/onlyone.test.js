@@ -300,6 +300,32 @@ describe('HostLiveness', () => {
     assert.strictEqual(onlyone.judgeOwner(owner({ pid: 999999, bootHi: 0n, bootLo: 0n })), onlyone.Liveness.UNKNOWN);
   });
 
+  test('AnAnchorSomeoneFlocksProvesTheOwnerAliveWhateverItsPid', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const lockPath = path.join(dir, 'job');
+    fs.mkdirSync(lockPath, { mode: 0o700 });
+    const exited = childProcess.spawnSync('/bin/sh', ['-c', 'echo $$']);
+    const deadPid = Number(String(exited.stdout).trim());
+    const nonce = { nonceHi: 0x0123456789abcdefn, nonceLo: 0xfedcba9876543210n };
+    const anchor = path.join(lockPath, 'k.0123456789abcdeffedcba9876543210');
+    fs.writeFileSync(anchor, '');
+    const dead = owner({ pid: deadPid, ...nonce });
+    assert.strictEqual(onlyone.judgeOwner(dead, lockPath), onlyone.Liveness.DEAD, 'an unlocked anchor proved life');
+    // flock(1) holds the anchor the way a native owner (or its watchdog) does.
+    const locker = childProcess.spawn('flock', [anchor, 'sleep', '30'], { detached: true, stdio: 'ignore' });
+    const deadline = Date.now() + CHILD_START_TIMEOUT_MS;
+    while (onlyone.judgeOwner(dead, lockPath) !== onlyone.Liveness.ALIVE) {
+      assert.ok(Date.now() < deadline, 'the flocked anchor never proved life');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => {
+      locker.on('exit', resolve);
+      process.kill(-locker.pid, 'SIGKILL');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));  // the group's sleep exits too
+    assert.strictEqual(onlyone.judgeOwner(dead, lockPath), onlyone.Liveness.DEAD);
+  });
+
   test('RemovesTheEntryOfAKilledHolder', { timeout: TEST_TIMEOUT_MS }, async () => {
     const dir = lockDir();
     const holder = await startHolder(dir, 'job');
