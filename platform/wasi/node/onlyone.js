@@ -157,23 +157,26 @@ function procLocksDevice(dev) {
   return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
 }
 
-// Whether someone holds an flock on the owner's anchor "k.<nonce>": the
-// POSIX driver's tier 1, read from /proc/locks since Node has no flock(2).
-// Only ever a proof of life: /proc/locks omits locks of processes outside
-// our PID namespace, so an anchor not listed proves nothing, and the caller
-// goes on to tier 2. A native `onlyone` killed with SIGKILL is the case this
-// catches: its pid is gone, but its watchdog keeps the anchor's flock until
-// it has killed the command, and until then the lock must not look free.
-function anchorLocked(lockPath, nonceHex) {
-  if (!lockPath) return false;
-  let st;
+// The owner's anchor "k.<nonce>" (the POSIX driver's tier 1), as a bigint
+// stat, or null when there is none. A planted FIFO or link is no evidence
+// (H10).
+function anchorStat(lockPath, nonceHex) {
+  if (!lockPath) return null;
   try {
-    st = fs.lstatSync(path.join(lockPath, `k.${nonceHex}`), { bigint: true });
+    const st = fs.lstatSync(path.join(lockPath, `k.${nonceHex}`), { bigint: true });
+    return st.isFile() ? st : null;
   } catch {
-    return false;
+    return null;
   }
-  if (!st.isFile()) return false;  // a planted FIFO or link is no evidence (H10)
-  const key = `${procLocksDevice(st.dev)}:${st.ino}`;
+}
+
+// Whether /proc/locks lists an flock on the anchor: Node has no flock(2) to
+// probe it the native way. Only ever a proof of life: in a child PID
+// namespace /proc/locks hides a lock whose taker has died even while a
+// forked copy of its descriptor still holds it, which is exactly the lock of
+// a SIGKILLed `onlyone` that its watchdog keeps (see anchorOpen).
+function anchorListed(anchor) {
+  const key = `${procLocksDevice(anchor.dev)}:${anchor.ino}`;
   const text = readText('/proc/locks');
   if (typeof text !== 'string') return false;
   for (const line of text.split('\n')) {
@@ -186,20 +189,63 @@ function anchorLocked(lockPath, nonceHex) {
   return false;
 }
 
+// Whether any process we can see has the anchor open. An owner, and the
+// watchdog of a native `onlyone`, keep it open (and flocked) for their whole
+// holding; anyone else opens it only for an instant to probe it, which here
+// errs towards "alive". Scans every /proc/PID/fd, so it runs only when the
+// pid and start time say "dead" and an anchor exists: a dead owner is
+// removed once, and with it its anchor.
+function anchorOpen(anchor, nonceHex) {
+  const suffix = `/k.${nonceHex}`;
+  let pids;
+  try {
+    pids = fs.readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
+  } catch {
+    return false;
+  }
+  for (const pid of pids) {
+    let fds;
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;  // gone, or another user's
+    }
+    for (const fd of fds) {
+      const link = `/proc/${pid}/fd/${fd}`;
+      try {
+        if (!fs.readlinkSync(link).endsWith(suffix)) continue;
+        const st = fs.statSync(link, { bigint: true });
+        if (st.dev === anchor.dev && st.ino === anchor.ino) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return false;
+}
+
 function hex64(value) {
   return value.toString(16).padStart(16, '0');
 }
 
 // platform/posix/driver.cc's ProbeOwner, for an owner described by a
-// HostProcess, in the lock directory `lockPath`. Tier 1: an anchor someone
-// holds an flock on is alive. Tier 2: a different boot is proof of death; in
+// HostProcess, in the lock directory `lockPath`. Tier 1, as a proof of life
+// only: an anchor that is flocked (in /proc/locks) or, when the pid says
+// dead, still open somewhere. Tier 2: a different boot is proof of death; in
 // our own boot and PID namespace, no process with that pid and start time is
 // proof too. Anything else (another host, another namespace, no evidence) is
 // unknown.
 function judgeOwner(owner, lockPath) {
-  if (owner.nonceHi !== undefined && anchorLocked(lockPath, hex64(owner.nonceHi) + hex64(owner.nonceLo))) {
-    return ALIVE;
-  }
+  const nonceHex = owner.nonceHi === undefined ? null : hex64(owner.nonceHi) + hex64(owner.nonceLo);
+  const anchor = nonceHex === null ? null : anchorStat(lockPath, nonceHex);
+  if (anchor !== null && anchorListed(anchor)) return ALIVE;
+  const verdict = judgeByPid(owner);
+  if (verdict === DEAD && anchor !== null && anchorOpen(anchor, nonceHex)) return ALIVE;
+  return verdict;
+}
+
+// Tier 2 alone.
+function judgeByPid(owner) {
   const local = localIdentity();
   const ownerBoot = owner.bootHi !== 0n || owner.bootLo !== 0n;
   const localBoot = local.bootId.hi !== 0n || local.bootId.lo !== 0n;
