@@ -13,9 +13,10 @@
 // `identity` reports this Node process (pid, start time from /proc/self/stat,
 // boot id, PID namespace, host name), so native processes judge us as they
 // judge each other; `process_alive` judges other owners the way the native
-// driver does: an anchor flock listed in /proc/locks proves life (Node has
-// no flock(2) to probe it), then tier 2 (boot id, PID namespace, pid and
-// start time via /proc, process.kill(pid, 0) where /proc is not ours).
+// driver does: an anchor flock listed in /proc/locks, or an anchor still
+// open by some process, proves life (Node has no flock(2) to probe it), then
+// tier 2 (boot id, PID namespace, pid and start time via /proc,
+// process.kill(pid, 0) where /proc is not ours).
 'use strict';
 
 const fs = require('node:fs');
