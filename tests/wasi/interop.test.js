@@ -201,6 +201,70 @@ describe('Exclusion', () => {
   });
 });
 
+describe('Chaos', () => {
+  test('NeverTwoHoldersWhileContendersOfBothKindsAreKilled', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    // A pool of single-shot contenders, native and wasm alternately, each
+    // waiting for the lock and holding it briefly; every KILL_EVERY_MS one of
+    // them, waiting or holding, is killed with SIGKILL and replaced. Holders
+    // prove exclusion with witness files; a killed holder's stale witness is
+    // cleared by the next holder. Afterwards one contender of each kind must
+    // acquire: every dead entry was recognised and removed.
+    const CHAOS_MS = 5000;
+    const POOL_SIZE = 6;
+    const KILL_EVERY_MS = 150;
+    const HOLD_MS = 40;
+    const dir = lockDir();
+    const witnesses = fs.mkdtempSync(path.join(dir, 'witness-'));
+    const live = new Set();
+    const failures = [];
+    let spawned = 0;
+    let killed = 0;
+    const spawnOne = () => {
+      const isNative = spawned % 2 === 0;
+      spawned += 1;
+      const child = isNative
+        ? childProcess.spawn(ONLYONE, ['--dir', dir, '--wait=30s', 'job', '--', 'sh', WITNESS, witnesses, '1', String(HOLD_MS / 1000)], { stdio: ['ignore', 'ignore', 'pipe'] })
+        : childProcess.spawn(process.execPath, [CONTENDER, '--dir', dir, '--name', 'job', '--timeout-ms', '30000',
+          '--hold-ms', String(HOLD_MS), '--witness-dir', witnesses], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.kind = isNative ? 'native' : 'wasm';
+      let stderr = '';
+      child.stderr.on('data', (chunk) => { stderr += chunk; });
+      live.add(child);
+      child.done = new Promise((resolve) => {
+        child.on('exit', (code, signal) => {
+          live.delete(child);
+          if (!child.killedHere && code !== 0) failures.push(`${child.kind} exited ${code} ${signal}: ${stderr}`);
+          resolve();
+        });
+      });
+    };
+    const started = Date.now();
+    while (Date.now() - started < CHAOS_MS) {
+      while (live.size < POOL_SIZE) spawnOne();
+      await sleep(KILL_EVERY_MS);
+      const victims = [...live];
+      const victim = victims[Math.floor(Math.random() * victims.length)];
+      if (victim) {
+        victim.killedHere = true;
+        victim.kill('SIGKILL');
+        killed += 1;
+      }
+    }
+    await Promise.all([...live].map((child) => child.done));
+    const log = fs.existsSync(path.join(witnesses, 'log')) ? fs.readFileSync(path.join(witnesses, 'log'), 'utf8').trim().split('\n') : [];
+    t.diagnostic(`${spawned} contenders, ${killed} killed, ${log.filter((k) => k === 'native').length} native and ${log.filter((k) => k === 'wasm').length} wasm holdings`);
+    assert.ok(!fs.existsSync(path.join(witnesses, 'violation')),
+      `two holders at once: ${fs.existsSync(path.join(witnesses, 'violation')) && fs.readFileSync(path.join(witnesses, 'violation'), 'utf8')}`);
+    assert.deepStrictEqual(failures, []);
+    assert.ok(log.includes('native') && log.includes('wasm'), 'one kind never held: the test proves little');
+    const nativeAfter = await native(dir, ['--wait=10s', 'job', '--', 'true']);
+    assert.strictEqual(nativeAfter.code, 0, nativeAfter.stderr);
+    const wasmAfter = await onlyone.lock('job', { dir, timeoutMs: 10000 });
+    assert.strictEqual(wasmAfter.held, true, wasmAfter.status().message);
+    wasmAfter.release();
+  });
+});
+
 describe('Records', () => {
   test('NativeReadsAWasmRecordExactly', { timeout: TEST_TIMEOUT_MS }, async () => {
     const dir = lockDir();

@@ -8,8 +8,9 @@
 //                     [--no-host-liveness]
 //
 // The proof of exclusion: each holder creates an exclusive witness file
-// W/witness.<i> for the first free i in [0, K), and removes it before it
-// releases. With at most K holders a free index always exists; finding none
+// W/witness.<i> (holding its pid) for the first free i in [0, K), and
+// removes it before it releases; a witness of a process that is gone or
+// dying was left by a holder killed with SIGKILL and is cleared first. With at most K holders a free index always exists; finding none
 // is a violation (exit 3). Each holding appends "wasm" to W/log. Native holders (tests/wasi/witness.sh under
 // `onlyone`) use the same files, so the proof spans both kinds.
 //
@@ -68,9 +69,38 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// Creates the first free witness; null when all `slots` are taken.
+// Bounded retries of one slot whose stale witness another holder cleared too.
+const WITNESS_ATTEMPTS_MAX = 8;
+// PF_EXITING in the flags of /proc/PID/stat: the process has begun to exit.
+const TASK_EXITING = 4;
+// SIGKILL (9) in the pending-signal masks of /proc/PID/status.
+const SIGKILL_PENDING_BIT = 1n << 8n;
+
+// Dead, a zombie, exiting, or with a SIGKILL pending: a witness it left is
+// stale (see tests/wasi/witness.sh for why dying counts).
+function gone(pid) {
+  let status;
+  let stat;
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return true;
+  }
+  const state = /^State:\s*([A-Z])/m.exec(status);
+  if (state && (state[1] === 'Z' || state[1] === 'X')) return true;
+  for (const match of status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)/gm)) {
+    if ((BigInt(`0x${match[1]}`) & SIGKILL_PENDING_BIT) !== 0n) return true;
+  }
+  const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+  return (flags & TASK_EXITING) !== 0;
+}
+
+// Creates the first free witness, clearing stale ones; null when all
+// `slots` are taken by live holders.
 function takeWitness(dir, slots) {
-  for (let i = 0; i < slots; i += 1) {
+  let attempts = 0;
+  for (let i = 0; i < slots && attempts < WITNESS_ATTEMPTS_MAX;) {
     const file = path.join(dir, `witness.${i}`);
     try {
       fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
@@ -78,6 +108,18 @@ function takeWitness(dir, slots) {
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
     }
+    let owner = null;  // null: removed meanwhile; '' : its holder is writing it
+    try {
+      owner = fs.readFileSync(file, 'latin1').trim();
+    } catch {
+      // removed meanwhile: try the same slot again
+    }
+    if (owner === null || (/^[0-9]+$/.test(owner) && gone(Number(owner)))) {
+      if (owner !== null) fs.rmSync(file, { force: true });
+      attempts += 1;
+      continue;
+    }
+    i += 1;
   }
   return null;
 }
@@ -108,7 +150,9 @@ async function main() {
     if (args.witnessDir) {
       witness = takeWitness(args.witnessDir, args.slots);
       if (witness === null) {
-        fs.writeFileSync(path.join(args.witnessDir, 'violation'), `wasm ${process.pid}\n`, { flag: 'a' });
+        const taken = fs.readdirSync(args.witnessDir).filter((name) => name.startsWith('witness.'))
+          .map((name) => { try { return fs.readFileSync(path.join(args.witnessDir, name), 'latin1').trim(); } catch { return '?'; } });
+        fs.writeFileSync(path.join(args.witnessDir, 'violation'), `wasm ${process.pid} found every witness taken: ${taken.join(' ')}\n`, { flag: 'a' });
         process.stderr.write(`contender: more than ${args.slots} holders at once\n`);
         return EXIT_VIOLATION;
       }
