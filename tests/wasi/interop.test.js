@@ -407,6 +407,21 @@ describe('Liveness', () => {
     lock.release();
   });
 
+  test('NativeReplaceStopsAWasmHolderAndTakesOver', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // --replace signals only a pid that has the lock's directory open: the
+    // Node host does, through its preopen.
+    const dir = lockDir();
+    const holder = await startWasmHolder(dir, 'job');
+    const stopped = new Promise((resolve) => {
+      holder.removeAllListeners('exit');
+      holder.on('exit', (code, signal) => resolve(signal));
+    });
+    const result = await native(dir, ['--replace', '--grace', '5s', 'job', '--', 'echo', 'replaced']);
+    assert.strictEqual(result.code, 0, result.stderr);
+    assert.strictEqual(result.stdout.trim(), 'replaced');
+    assert.strictEqual(await stopped, 'SIGTERM');
+  });
+
   test('AKilledNativeHolderIsJudgedDeadByWasm', { timeout: TEST_TIMEOUT_MS }, async () => {
     const dir = lockDir();
     const holder = await startNativeHolder(dir, 'job');
