@@ -419,7 +419,9 @@ class Lock {
 
     const command = utf8Prefix(options.command === undefined ? process.argv.slice(1).join(' ') : options.command, COMMAND_BYTES_MAX);
     new Uint8Array(this._exports.memory.buffer, this._exports.onlyone_input(), command.length).set(command);
-    this._check(this._exports.onlyone_configure(slots, BigInt(leaseMs), command.length), 'configure');
+    if (this._check(this._exports.onlyone_configure(slots, BigInt(leaseMs), command.length), 'configure') !== STEP_READY) {
+      throw new OnlyoneError('EONLYONE', 'onlyone: the module did not configure');
+    }
   }
 
   _view() {
@@ -489,6 +491,9 @@ class Lock {
   // Records the end of an acquisition.
   _settle(step) {
     this._check(step, 'acquire');
+    if (step !== STEP_ACQUIRED && step !== STEP_BUSY) {
+      throw new OnlyoneError('EONLYONE', `onlyone: acquire ended with step ${step}`);
+    }
     if (step === STEP_ACQUIRED) {
       this.held = true;
       this.fence = this._exports.onlyone_fence();
@@ -529,7 +534,7 @@ class Lock {
     return this._settle(step);
   }
 
-  _afterHolding(step, doing) {
+  _afterHolding(step, doing, expected) {
     if (step === STEP_LOST) {
       this.held = false;
       heldLocks.delete(this);
@@ -538,6 +543,7 @@ class Lock {
     }
     try {
       this._check(step, doing);
+      if (step !== expected) throw new OnlyoneError('EONLYONE', `onlyone: ${doing} ended with step ${step}, not ${expected}`);
     } catch (error) {
       if (doing === 'release') {
         this.held = false;
@@ -552,7 +558,7 @@ class Lock {
   release() {
     if (!this.held) throw new OnlyoneError('EINVAL', `onlyone: lock "${this.name}" is not held`);
     const step = this._exports.onlyone_release();
-    const released = this._afterHolding(step, 'release');
+    const released = this._afterHolding(step, 'release', STEP_RELEASED);
     if (released) {
       this.held = false;
       heldLocks.delete(this);
@@ -563,14 +569,14 @@ class Lock {
   // Reads our entry back: true while it is intact.
   validate() {
     if (!this.held) throw new OnlyoneError('EINVAL', `onlyone: lock "${this.name}" is not held`);
-    return this._afterHolding(this._exports.onlyone_validate(), 'validate');
+    return this._afterHolding(this._exports.onlyone_validate(), 'validate', STEP_HELD);
   }
 
   // Validates, then rewrites our entry's `seen` time, so that contenders
   // using leaseMs do not expire us. Call it well within their lease.
   refresh() {
     if (!this.held) throw new OnlyoneError('EINVAL', `onlyone: lock "${this.name}" is not held`);
-    return this._afterHolding(this._exports.onlyone_refresh(), 'refresh');
+    return this._afterHolding(this._exports.onlyone_refresh(), 'refresh', STEP_HELD);
   }
 
   status() {
