@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+// A Node-hosted wasm contender for real-process tests, the counterpart of
+// tests/posix/contender_main.cc:
+//
+//   node contender.js --dir DIR --name NAME [--slots K] [--try | --timeout-ms T]
+//                     [--rounds R] [--hold-ms M] [--witness-dir W]
+//                     [--hold-forever] [--refresh-ms P] [--lease-ms L]
+//                     [--no-host-liveness]
+//
+// The proof of exclusion: each holder creates an exclusive witness file
+// W/witness.<i> (holding its pid) for the first free i in [0, K), and
+// removes it before it releases; a witness of a process that is gone or
+// dying was left by a holder killed with SIGKILL and is cleared first. With at most K holders a free index always exists; finding none
+// is a violation (exit 3). Each holding appends "wasm" to W/log. Native holders (tests/wasi/witness.sh under
+// `onlyone`) use the same files, so the proof spans both kinds.
+//
+// --hold-forever: print "held <pid> <fence>" once acquired, refresh every P
+// ms if --refresh-ms is given, and stay until killed.
+//
+// Exit codes: 0 every round acquired and released; 75 not acquired; 3
+// exclusion violated; 1 any other failure (message on stderr).
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+const onlyone = require('./onlyone.js');
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_VIOLATION = 3;
+const EXIT_BUSY = 75;
+
+function parseArgs(argv) {
+  const args = { slots: 1, rounds: 1, holdMs: 0, timeoutMs: -1, tryOnce: false, leaseMs: 0,
+    hostLiveness: true, holdForever: false, refreshMs: 0, witnessDir: null, dir: null, name: null };
+  for (let i = 0; i < argv.length; i += 1) {
+    const flag = argv[i];
+    const value = () => {
+      i += 1;
+      if (i >= argv.length) throw new Error(`${flag} needs a value`);
+      return argv[i];
+    };
+    const number = () => {
+      const text = value();
+      if (!/^-?[0-9]+$/.test(text)) throw new Error(`${flag}: not an integer: ${text}`);
+      return Number(text);
+    };
+    switch (flag) {
+      case '--dir': args.dir = value(); break;
+      case '--name': args.name = value(); break;
+      case '--slots': args.slots = number(); break;
+      case '--rounds': args.rounds = number(); break;
+      case '--hold-ms': args.holdMs = number(); break;
+      case '--timeout-ms': args.timeoutMs = number(); break;
+      case '--try': args.tryOnce = true; break;
+      case '--lease-ms': args.leaseMs = number(); break;
+      case '--no-host-liveness': args.hostLiveness = false; break;
+      case '--hold-forever': args.holdForever = true; break;
+      case '--refresh-ms': args.refreshMs = number(); break;
+      case '--witness-dir': args.witnessDir = value(); break;
+      default: throw new Error(`unknown argument: ${flag}`);
+    }
+  }
+  if (!args.dir || !args.name) throw new Error('--dir and --name are required');
+  return args;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Bounded retries of one slot whose stale witness another holder cleared too.
+const WITNESS_ATTEMPTS_MAX = 8;
+// PF_EXITING in the flags of /proc/PID/stat: the process has begun to exit.
+const TASK_EXITING = 4;
+// SIGKILL (9) in the pending-signal masks of /proc/PID/status.
+const SIGKILL_PENDING_BIT = 1n << 8n;
+
+// Dead, a zombie, exiting, or with a SIGKILL pending: a witness it left is
+// stale (see tests/wasi/witness.sh for why dying counts).
+function gone(pid) {
+  let status;
+  let stat;
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return true;
+  }
+  const state = /^State:\s*([A-Z])/m.exec(status);
+  if (state && (state[1] === 'Z' || state[1] === 'X')) return true;
+  for (const match of status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)/gm)) {
+    if ((BigInt(`0x${match[1]}`) & SIGKILL_PENDING_BIT) !== 0n) return true;
+  }
+  const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+  return (flags & TASK_EXITING) !== 0;
+}
+
+// Creates the first free witness, clearing stale ones; null when all
+// `slots` are taken by live holders.
+function takeWitness(dir, slots) {
+  let attempts = 0;
+  for (let i = 0; i < slots && attempts < WITNESS_ATTEMPTS_MAX;) {
+    const file = path.join(dir, `witness.${i}`);
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return file;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    let owner = null;  // null: removed meanwhile; '' : its holder is writing it
+    try {
+      owner = fs.readFileSync(file, 'latin1').trim();
+    } catch {
+      // removed meanwhile: try the same slot again
+    }
+    if (owner === null || (/^[0-9]+$/.test(owner) && gone(Number(owner)))) {
+      if (owner !== null) fs.rmSync(file, { force: true });
+      attempts += 1;
+      continue;
+    }
+    i += 1;
+  }
+  return null;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const options = { dir: args.dir, slots: args.slots, leaseMs: args.leaseMs,
+    hostLiveness: args.hostLiveness, command: `contender.js ${args.name}` };
+  for (let round = 0; round < args.rounds; round += 1) {
+    const held = args.tryOnce ? onlyone.tryLock(args.name, options)
+      : await onlyone.lock(args.name, { ...options, timeoutMs: args.timeoutMs });
+    if (!held.held) {
+      process.stderr.write(`${held.status().message}\n`);
+      return EXIT_BUSY;
+    }
+    if (args.holdForever) {
+      process.stdout.write(`held ${process.pid} ${held.fence}\n`);
+      if (args.refreshMs > 0) {
+        setInterval(() => {
+          if (!held.refresh()) process.stderr.write('contender: lost the lock\n');
+        }, args.refreshMs);
+      } else {
+        setInterval(() => {}, 1 << 30);
+      }
+      return null;  // stay until killed
+    }
+    let witness = null;
+    if (args.witnessDir) {
+      witness = takeWitness(args.witnessDir, args.slots);
+      if (witness === null) {
+        const taken = fs.readdirSync(args.witnessDir).filter((name) => name.startsWith('witness.'))
+          .map((name) => { try { return fs.readFileSync(path.join(args.witnessDir, name), 'latin1').trim(); } catch { return '?'; } });
+        fs.writeFileSync(path.join(args.witnessDir, 'violation'), `wasm ${process.pid} found every witness taken: ${taken.join(' ')}\n`, { flag: 'a' });
+        process.stderr.write(`contender: more than ${args.slots} holders at once\n`);
+        return EXIT_VIOLATION;
+      }
+    }
+    if (args.witnessDir) fs.appendFileSync(path.join(args.witnessDir, 'log'), 'wasm\n');
+    if (args.holdMs > 0) await sleep(args.holdMs);
+    if (witness !== null) fs.unlinkSync(witness);
+    if (!held.release()) {
+      process.stderr.write(`${held.status().message}\n`);
+      return EXIT_FAILURE;
+    }
+  }
+  return EXIT_OK;
+}
+
+main().then((code) => {
+  if (code !== null) process.exit(code);
+}, (error) => {
+  process.stderr.write(`contender: ${error.message}\n`);
+  process.exit(EXIT_FAILURE);
+});

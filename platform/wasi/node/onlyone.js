@@ -1,0 +1,630 @@
+// onlyone for Node.js: the proven lock protocol, compiled to WebAssembly,
+// run under node:wasi on a preopened lock directory. Excludes with native
+// `onlyone` processes on the same directory (same entries, same records).
+//
+//   const onlyone = require('./onlyone.js');
+//   const lock = onlyone.tryLock('backup', { dir: '/run/user/1000/onlyone' });
+//   if (!lock.held) throw new Error(lock.status().message);   // names the holder
+//   try { ... lock.fence ... } finally { lock.release(); }
+//
+//   const lock2 = await onlyone.lock('backup', { timeoutMs: 30000, slots: 2 });
+//
+// The host side of the module's ABI (platform/wasi/host.h) is here:
+// `identity` reports this Node process (pid, start time from /proc/self/stat,
+// boot id, PID namespace, host name), so native processes judge us as they
+// judge each other; `process_alive` judges other owners the way the native
+// driver does: an anchor flock listed in /proc/locks, or an anchor still
+// open by some process, proves life (Node has no flock(2) to probe it), then
+// tier 2 (boot id, PID namespace, pid and start time via /proc,
+// process.kill(pid, 0) where /proc is not ours).
+'use strict';
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+// Liveness answers of onlyone_host.process_alive (onlyone::Liveness).
+const ALIVE = 0;
+const DEAD = 1;
+const UNKNOWN = 2;
+
+// StepCode (host.h).
+const STEP_READY = 0;
+const STEP_ACQUIRED = 1;
+const STEP_BUSY = 2;
+const STEP_PAUSE = 3;
+const STEP_RELEASED = 4;
+const STEP_HELD = 5;
+const STEP_LOST = 6;
+const STEP_FAILED = 7;
+
+// Limits shared with the core (core/record.h, core/contender.h).
+const HOST_BYTES_MAX = 64;
+const COMMAND_BYTES_MAX = 96;
+const SLOTS_MAX = 1024;
+const NAME_BYTES_MAX = 255;
+// HostProcess / HostHolder layouts (host.h).
+const PROCESS_HOST_OFFSET = 40;
+const PROCESS_NONCE_OFFSET = PROCESS_HOST_OFFSET + HOST_BYTES_MAX;
+const HOLDER_HOST_OFFSET = 32;
+const HOLDER_COMMAND_OFFSET = HOLDER_HOST_OFFSET + HOST_BYTES_MAX;
+// Field 22 of /proc/PID/stat (start time, clock ticks since boot), counted
+// from the first field after the ")" that ends the command name (field 3).
+const START_TIME_FIELD_AFTER_COMM = 22 - 3;
+// Where the lock directory appears inside the sandbox.
+const SANDBOX_LOCK_DIR = '/lock';
+
+class OnlyoneError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Facts about processes, from /proc (Linux). Mirrors platform/posix/driver.cc.
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'latin1');
+  } catch (error) {
+    return error;
+  }
+}
+
+// The start time in a /proc/PID/stat text, or null. The command name may hold
+// spaces and ")": parse after the last ")".
+function parseStartTime(text) {
+  const paren = text.lastIndexOf(')');
+  if (paren < 0) return null;
+  const fields = text.slice(paren + 1).trim().split(/ +/);
+  const value = fields[START_TIME_FIELD_AFTER_COMM];
+  return value !== undefined && /^[0-9]+$/.test(value) ? BigInt(value) : null;
+}
+
+// /proc shows the PID namespace it was mounted for, not necessarily ours:
+// reading another namespace's pids there would be a false "dead" (H5).
+function procIsOurNamespace() {
+  try {
+    return fs.readlinkSync('/proc/self') === String(process.pid);
+  } catch {
+    return false;
+  }
+}
+
+// { exists, usable, startTime } for a pid of our namespace.
+function processStartTime(pid) {
+  if (pid === process.pid) {
+    const text = readText('/proc/self/stat');
+    const startTime = typeof text === 'string' ? parseStartTime(text) : null;
+    return { exists: true, usable: startTime !== null, startTime };
+  }
+  if (!procIsOurNamespace()) return { exists: true, usable: false, startTime: null };
+  const text = readText(`/proc/${pid}/stat`);
+  if (typeof text !== 'string') {
+    const gone = text.code === 'ENOENT' || text.code === 'ESRCH';
+    return { exists: !gone, usable: gone, startTime: null };
+  }
+  const startTime = parseStartTime(text);
+  return { exists: true, usable: startTime !== null, startTime };
+}
+
+function localBootId() {
+  const text = readText('/proc/sys/kernel/random/boot_id');
+  if (typeof text !== 'string') return { hi: 0n, lo: 0n };
+  const hex = text.replace(/[-\n]/g, '').toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) return { hi: 0n, lo: 0n };
+  return { hi: BigInt('0x' + hex.slice(0, 16)), lo: BigInt('0x' + hex.slice(16)) };
+}
+
+function localPidNamespace() {
+  try {
+    return fs.statSync('/proc/self/ns/pid', { bigint: true }).ino;
+  } catch {
+    return 0n;
+  }
+}
+
+// `text` as UTF-8, cut to at most `maxBytes` without splitting a character.
+function utf8Prefix(text, maxBytes) {
+  const bytes = Buffer.from(String(text), 'utf8');
+  if (bytes.length <= maxBytes) return bytes;
+  let end = maxBytes;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end -= 1;
+  return bytes.subarray(0, end);
+}
+
+let cachedIdentity = null;
+
+// This process, read once: none of it changes while the process lives.
+function localIdentity() {
+  if (cachedIdentity !== null && cachedIdentity.pid === process.pid) return cachedIdentity;
+  const self = processStartTime(process.pid);
+  cachedIdentity = {
+    pid: process.pid,
+    startTime: self.usable ? self.startTime : 0n,
+    bootId: localBootId(),
+    pidNamespace: localPidNamespace(),
+    host: utf8Prefix(os.hostname(), HOST_BYTES_MAX),
+  };
+  return cachedIdentity;
+}
+
+// The kernel's "MAJOR:MINOR" of a device number as /proc/locks prints it
+// (two hex digits at least), from glibc's dev_t encoding.
+function procLocksDevice(dev) {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
+}
+
+// The owner's anchor "k.<nonce>" (the POSIX driver's tier 1), as a bigint
+// stat, or null when there is none. A planted FIFO or link is no evidence
+// (H10).
+function anchorStat(lockPath, nonceHex) {
+  if (!lockPath) return null;
+  try {
+    const st = fs.lstatSync(path.join(lockPath, `k.${nonceHex}`), { bigint: true });
+    return st.isFile() ? st : null;
+  } catch {
+    return null;
+  }
+}
+
+// Whether /proc/locks lists an flock on the anchor: Node has no flock(2) to
+// probe it the native way. Only ever a proof of life: in a child PID
+// namespace /proc/locks hides a lock whose taker has died even while a
+// forked copy of its descriptor still holds it, which is exactly the lock of
+// a SIGKILLed `onlyone` that its watchdog keeps (see anchorOpen).
+function anchorListed(anchor) {
+  const key = `${procLocksDevice(anchor.dev)}:${anchor.ino}`;
+  const text = readText('/proc/locks');
+  if (typeof text !== 'string') return false;
+  for (const line of text.split('\n')) {
+    // "12: FLOCK  ADVISORY  WRITE 4242 fe:00:1234 0 EOF"; lines with "->"
+    // are processes blocked waiting for a lock, not holders.
+    if (line.includes('->')) continue;
+    const fields = line.trim().split(/\s+/);
+    if (fields[1] === 'FLOCK' && fields[5] === key) return true;
+  }
+  return false;
+}
+
+// Whether any process we can see has the anchor open. An owner, and the
+// watchdog of a native `onlyone`, keep it open (and flocked) for their whole
+// holding; anyone else opens it only for an instant to probe it, which here
+// errs towards "alive". Scans every /proc/PID/fd, so it runs only when the
+// pid and start time say "dead" and an anchor exists: a dead owner is
+// removed once, and with it its anchor.
+function anchorOpen(anchor, nonceHex) {
+  const suffix = `/k.${nonceHex}`;
+  let pids;
+  try {
+    pids = fs.readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
+  } catch {
+    return false;
+  }
+  for (const pid of pids) {
+    let fds;
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;  // gone, or another user's
+    }
+    for (const fd of fds) {
+      const link = `/proc/${pid}/fd/${fd}`;
+      try {
+        if (!fs.readlinkSync(link).endsWith(suffix)) continue;
+        const st = fs.statSync(link, { bigint: true });
+        if (st.dev === anchor.dev && st.ino === anchor.ino) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return false;
+}
+
+function hex64(value) {
+  return value.toString(16).padStart(16, '0');
+}
+
+// platform/posix/driver.cc's ProbeOwner, for an owner described by a
+// HostProcess, in the lock directory `lockPath`. Tier 1, as a proof of life
+// only: an anchor that is flocked (in /proc/locks) or, when the pid says
+// dead, still open somewhere. Tier 2: a different boot is proof of death; in
+// our own boot and PID namespace, no process with that pid and start time is
+// proof too. Anything else (another host, another namespace, no evidence) is
+// unknown.
+function judgeOwner(owner, lockPath) {
+  const nonceHex = owner.nonceHi === undefined ? null : hex64(owner.nonceHi) + hex64(owner.nonceLo);
+  const anchor = nonceHex === null ? null : anchorStat(lockPath, nonceHex);
+  if (anchor !== null && anchorListed(anchor)) return ALIVE;
+  const verdict = judgeByPid(owner);
+  if (verdict === DEAD && anchor !== null && anchorOpen(anchor, nonceHex)) return ALIVE;
+  return verdict;
+}
+
+// Tier 2 alone.
+function judgeByPid(owner) {
+  const local = localIdentity();
+  const ownerBoot = owner.bootHi !== 0n || owner.bootLo !== 0n;
+  const localBoot = local.bootId.hi !== 0n || local.bootId.lo !== 0n;
+  if (!ownerBoot || !localBoot) return UNKNOWN;
+  if (owner.bootHi !== local.bootId.hi || owner.bootLo !== local.bootId.lo) return DEAD;
+  if (owner.pidNamespace === 0n || owner.pidNamespace !== local.pidNamespace || owner.startTime === 0n) {
+    return UNKNOWN;
+  }
+  const found = processStartTime(owner.pid);
+  if (found.usable) {
+    if (!found.exists) return DEAD;
+    return found.startTime === owner.startTime ? ALIVE : DEAD;
+  }
+  // /proc is not ours (or unreadable), but the namespace is: signal 0 still
+  // tells "no such process" apart. A process that exists may be a reused
+  // pid, so that is no proof of life: unknown, which counts as alive.
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    if (error.code === 'ESRCH') return DEAD;
+  }
+  return UNKNOWN;
+}
+
+// ---------------------------------------------------------------------------
+// Lock directories. Mirrors the POSIX driver's checks (H10), on paths: Node
+// cannot preopen a descriptor, so a directory is checked, then preopened by
+// path. In a private (0700) parent nobody else can swap it in between.
+
+function defaultLockDirectory() {
+  if (process.env.ONLYONE_DIR) return process.env.ONLYONE_DIR;
+  if (typeof process.getuid === 'function' && process.getuid() === 0) return '/run/onlyone';
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  if (runtime && runtime.startsWith('/')) return path.join(runtime, 'onlyone');
+  return path.join(os.homedir(), '.cache', 'onlyone');
+}
+
+function checkDirectory(dir, isLockDir) {
+  let st;
+  try {
+    st = fs.lstatSync(dir);
+  } catch (error) {
+    throw new OnlyoneError('EIO', `onlyone: cannot stat ${dir}: ${error.message}`);
+  }
+  if (st.isSymbolicLink()) {
+    throw new OnlyoneError('EUNSAFE', `onlyone: ${dir} is a symbolic link, which is never followed (a planted link could redirect the lock); remove it or use another dir`);
+  }
+  if (!st.isDirectory()) throw new OnlyoneError('EUNSAFE', `onlyone: ${dir} is not a directory; remove it or use another dir`);
+  const me = typeof process.geteuid === 'function' ? process.geteuid() : st.uid;
+  if (st.uid !== me && st.uid !== 0) {
+    throw new OnlyoneError('EUNSAFE', `onlyone: ${dir} is owned by uid ${st.uid}, not by you or root: another user could plant or remove entries; use a directory of your own`);
+  }
+  const othersWrite = (st.mode & 0o022) !== 0;
+  const sticky = (st.mode & 0o1000) !== 0;
+  if (othersWrite && (isLockDir || !sticky)) {
+    throw new OnlyoneError('EUNSAFE', `onlyone: ${dir} is writable by others (mode ${(st.mode & 0o7777).toString(8)}): another user could plant fake holders; run "chmod ${isLockDir ? '700' : 'go-w'} ${dir}" or use another dir`);
+  }
+}
+
+function makeDirectory(dir) {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (error.code !== 'EEXIST') {
+      throw new OnlyoneError(error.code, `onlyone: cannot create ${dir}: ${error.message}`);
+    }
+  }
+}
+
+function validName(name) {
+  return typeof name === 'string' && name !== '' && name !== '.' && name !== '..' &&
+      !name.includes('/') && !name.includes('\0') && Buffer.byteLength(name) <= NAME_BYTES_MAX;
+}
+
+// ---------------------------------------------------------------------------
+// The module.
+
+let compiledModule = null;
+let compiledPath = null;
+
+function modulePath(options) {
+  return options.module || process.env.ONLYONE_WASM || path.join(__dirname, 'onlyone.wasm');
+}
+
+function compile(file) {
+  if (compiledModule === null || compiledPath !== file) {
+    compiledModule = new WebAssembly.Module(fs.readFileSync(file));
+    compiledPath = file;
+  }
+  return compiledModule;
+}
+
+// node:wasi prints an ExperimentalWarning once per process; it says nothing
+// to a lock's user, so it is loaded quietly.
+function loadWasi() {
+  const emit = process.emitWarning;
+  process.emitWarning = (warning, ...rest) => {
+    const text = typeof warning === 'string' ? warning : warning && warning.message;
+    if (/WASI/.test(String(text))) return;
+    emit.call(process, warning, ...rest);
+  };
+  try {
+    return require('node:wasi').WASI;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+const heldLocks = new Set();
+let exitHookInstalled = false;
+
+function releaseOnExit() {
+  for (const lock of heldLocks) {
+    try {
+      lock.release();
+    } catch {
+      // Exiting anyway: the entry is removed by the next contender that
+      // proves this process dead.
+    }
+  }
+}
+
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+class Lock {
+  // Use tryLock() or lock(): they open the directory and run the protocol.
+  constructor(name, options = {}) {
+    if (!validName(name)) {
+      throw new OnlyoneError('EINVAL', `onlyone: invalid lock name "${name}": use a non-empty name without '/', other than "." and ".."`);
+    }
+    const slots = options.slots === undefined ? 1 : options.slots;
+    if (!Number.isInteger(slots) || slots < 1 || slots > SLOTS_MAX) {
+      throw new OnlyoneError('EINVAL', `onlyone: slots must be an integer between 1 and ${SLOTS_MAX}`);
+    }
+    const leaseMs = options.leaseMs === undefined ? 0 : options.leaseMs;
+    if (!Number.isInteger(leaseMs) || leaseMs < 0) throw new OnlyoneError('EINVAL', 'onlyone: leaseMs must be a non-negative integer');
+    this.name = name;
+    this.dir = path.resolve(options.dir || defaultLockDirectory());
+    this.path = path.join(this.dir, name);
+    this.slots = slots;
+    this.leaseMs = leaseMs;
+    // hostLiveness: false makes this host answer "unknown" for every other
+    // owner, like a runtime that cannot check processes (host.h).
+    this.hostLiveness = options.hostLiveness !== false;
+    this.held = false;
+    this.fence = 0n;
+    this._holder = null;
+    this._message = '';
+    this._busyWaiting = false;
+
+    makeDirectory(this.dir);
+    checkDirectory(this.dir, false);
+    makeDirectory(this.path);
+    checkDirectory(this.path, true);
+
+    const WASI = loadWasi();
+    this._wasi = new WASI({ version: 'preview1', preopens: { [SANDBOX_LOCK_DIR]: this.path }, returnOnExit: true });
+    const imports = {
+      wasi_snapshot_preview1: this._wasi.wasiImport,
+      onlyone_host: {
+        identity: (address) => this._writeIdentity(address),
+        process_alive: (address) => (this.hostLiveness ? judgeOwner(this._readProcess(address), this.path) : UNKNOWN),
+      },
+    };
+    this._instance = new WebAssembly.Instance(compile(modulePath(options)), imports);
+    this._exports = this._instance.exports;
+    this._wasi.initialize(this._instance);
+
+    const command = utf8Prefix(options.command === undefined ? process.argv.slice(1).join(' ') : options.command, COMMAND_BYTES_MAX);
+    new Uint8Array(this._exports.memory.buffer, this._exports.onlyone_input(), command.length).set(command);
+    if (this._check(this._exports.onlyone_configure(slots, BigInt(leaseMs), command.length), 'configure') !== STEP_READY) {
+      throw new OnlyoneError('EONLYONE', 'onlyone: the module did not configure');
+    }
+  }
+
+  _view() {
+    return new DataView(this._exports.memory.buffer);
+  }
+
+  _writeIdentity(address) {
+    const me = localIdentity();
+    const view = this._view();
+    view.setUint32(address, me.pid, true);
+    view.setUint32(address + 4, me.host.length, true);
+    view.setBigUint64(address + 8, me.startTime, true);
+    view.setBigUint64(address + 16, me.bootId.hi, true);
+    view.setBigUint64(address + 24, me.bootId.lo, true);
+    view.setBigUint64(address + 32, me.pidNamespace, true);
+    new Uint8Array(this._exports.memory.buffer, address + PROCESS_HOST_OFFSET, me.host.length).set(me.host);
+  }
+
+  _readProcess(address) {
+    const view = this._view();
+    return {
+      pid: view.getUint32(address, true),
+      startTime: view.getBigUint64(address + 8, true),
+      bootHi: view.getBigUint64(address + 16, true),
+      bootLo: view.getBigUint64(address + 24, true),
+      pidNamespace: view.getBigUint64(address + 32, true),
+      nonceHi: view.getBigUint64(address + PROCESS_NONCE_OFFSET, true),
+      nonceLo: view.getBigUint64(address + PROCESS_NONCE_OFFSET + 8, true),
+    };
+  }
+
+  _text(address, bytes) {
+    return Buffer.from(this._exports.memory.buffer, address, bytes).toString('utf8');
+  }
+
+  _readMessage() {
+    const memory = new Uint8Array(this._exports.memory.buffer);
+    const start = this._exports.onlyone_message();
+    let end = start;
+    while (memory[end] !== 0) end += 1;
+    return Buffer.from(memory.subarray(start, end)).toString('utf8');
+  }
+
+  _readHolder() {
+    const address = this._exports.onlyone_blocker();
+    if (address === 0) return null;
+    const view = this._view();
+    return {
+      pid: view.getUint32(address, true),
+      host: this._text(address + HOLDER_HOST_OFFSET, view.getUint32(address + 4, true)),
+      command: this._text(address + HOLDER_COMMAND_OFFSET, view.getUint32(address + 8, true)),
+      slots: view.getUint32(address + 12, true),
+      sinceMs: Number(view.getBigUint64(address + 16, true)),
+      ticket: view.getBigUint64(address + 24, true),
+    };
+  }
+
+  // Throws on kStepFailed; returns the step otherwise.
+  _check(step, doing) {
+    if (step === STEP_FAILED) {
+      this._message = this._readMessage();
+      throw new OnlyoneError('EONLYONE', this._message || `onlyone: ${doing} failed`);
+    }
+    return step;
+  }
+
+  // Records the end of an acquisition.
+  _settle(step) {
+    this._check(step, 'acquire');
+    if (step !== STEP_ACQUIRED && step !== STEP_BUSY) {
+      throw new OnlyoneError('EONLYONE', `onlyone: acquire ended with step ${step}`);
+    }
+    if (step === STEP_ACQUIRED) {
+      this.held = true;
+      this.fence = this._exports.onlyone_fence();
+      this._holder = null;
+      this._message = '';
+      heldLocks.add(this);
+      if (!exitHookInstalled) {
+        process.on('exit', releaseOnExit);
+        exitHookInstalled = true;
+      }
+    } else if (step === STEP_BUSY) {
+      this._holder = this._readHolder();
+      const h = this._holder;
+      this._message = h === null
+        ? `onlyone: lock "${this.name}" is busy`
+        : `onlyone: lock "${this.name}" is held by pid ${h.pid}${h.command ? ` (${h.command})` : ''} on ${h.host} since ${new Date(h.sinceMs).toISOString()}`;
+    }
+    return this.held;
+  }
+
+  _tryAcquire() {
+    // Try once; only a contender in its doorway makes the core pause, for a
+    // few file operations: waited out synchronously.
+    let step = this._check(this._exports.onlyone_acquire(0n), 'acquire');
+    while (step === STEP_PAUSE) {
+      sleepSync(this._exports.onlyone_pause_ms());
+      step = this._check(this._exports.onlyone_resume(), 'acquire');
+    }
+    return this._settle(step);
+  }
+
+  async _acquire(timeoutMs) {
+    let step = this._check(this._exports.onlyone_acquire(BigInt(timeoutMs)), 'acquire');
+    while (step === STEP_PAUSE) {
+      await new Promise((resolve) => setTimeout(resolve, this._exports.onlyone_pause_ms()));
+      step = this._check(this._exports.onlyone_resume(), 'acquire');
+    }
+    return this._settle(step);
+  }
+
+  _afterHolding(step, doing, expected) {
+    if (step === STEP_LOST) {
+      this.held = false;
+      heldLocks.delete(this);
+      this._message = this._readMessage();
+      return false;
+    }
+    try {
+      this._check(step, doing);
+      if (step !== expected) throw new OnlyoneError('EONLYONE', `onlyone: ${doing} ended with step ${step}, not ${expected}`);
+    } catch (error) {
+      if (doing === 'release') {
+        this.held = false;
+        heldLocks.delete(this);
+      }
+      throw error;
+    }
+    return true;
+  }
+
+  // true: released. false: the lock had been taken from us (status() says).
+  release() {
+    if (!this.held) throw new OnlyoneError('EINVAL', `onlyone: lock "${this.name}" is not held`);
+    const step = this._exports.onlyone_release();
+    const released = this._afterHolding(step, 'release', STEP_RELEASED);
+    if (released) {
+      this.held = false;
+      heldLocks.delete(this);
+    }
+    return released;
+  }
+
+  // Reads our entry back: true while it is intact.
+  validate() {
+    if (!this.held) throw new OnlyoneError('EINVAL', `onlyone: lock "${this.name}" is not held`);
+    return this._afterHolding(this._exports.onlyone_validate(), 'validate', STEP_HELD);
+  }
+
+  // Validates, then rewrites our entry's `seen` time, so that contenders
+  // using leaseMs do not expire us. Call it well within their lease.
+  refresh() {
+    if (!this.held) throw new OnlyoneError('EINVAL', `onlyone: lock "${this.name}" is not held`);
+    return this._afterHolding(this._exports.onlyone_refresh(), 'refresh', STEP_HELD);
+  }
+
+  status() {
+    return {
+      name: this.name,
+      dir: this.dir,
+      path: this.path,
+      held: this.held,
+      fence: this.fence,
+      slots: this.slots,
+      holder: this._holder,
+      message: this._message,
+    };
+  }
+}
+
+// One attempt. Returns a Lock: `held` says whether we got it; if not,
+// status().holder and status().message name the holder.
+// options: dir (default $ONLYONE_DIR, else /run/onlyone for root, else
+// $XDG_RUNTIME_DIR/onlyone, else ~/.cache/onlyone), slots (1), leaseMs (0:
+// never expire owners we cannot check), command (shown by `onlyone status`),
+// hostLiveness (true), module (path of onlyone.wasm).
+function tryLock(name, options = {}) {
+  const lock = new Lock(name, options);
+  lock._tryAcquire();
+  return lock;
+}
+
+// Waits up to options.timeoutMs (default: forever) without blocking the event
+// loop; resolves to a Lock whose `held` is false if the time ran out.
+async function lock(name, options = {}) {
+  const timeoutMs = options.timeoutMs === undefined ? -1 : options.timeoutMs;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < -1) {
+    throw new OnlyoneError('EINVAL', 'onlyone: timeoutMs must be a non-negative integer (or -1: forever)');
+  }
+  const result = new Lock(name, options);
+  await result._acquire(timeoutMs);
+  return result;
+}
+
+module.exports = {
+  tryLock,
+  lock,
+  Lock,
+  OnlyoneError,
+  // For tests and diagnostics.
+  judgeOwner,
+  localIdentity,
+  parseStartTime,
+  Liveness: { ALIVE, DEAD, UNKNOWN },
+};
