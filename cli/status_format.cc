@@ -138,7 +138,8 @@ std::string WaitingLine(const std::string& name, const Holder* holder, uint64_t 
 
 const char* EntryStateName(const Holder& holder) {
   if (holder.alive_known && !holder.alive) return "dead";
-  if (holder.ticket == 0) return "choosing";
+  // A ZooKeeper node's first sequence number is 0: holding says it is not choosing.
+  if (holder.ticket == 0 && !holder.holding) return "choosing";
   return holder.holding ? "holding" : "waiting";
 }
 
