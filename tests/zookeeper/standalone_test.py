@@ -76,7 +76,7 @@ class Contract(unittest.TestCase):
             self.assertEqual(len(entries_of(name)), 1)
             self.assertEqual(zk.run(["--zk", SERVER.connect, "-E", "0", "-q", name, "--", "true"]).returncode, 0)
         finally:
-            holder.kill()
+            holder.terminate()
             holder.wait()
 
     def test_wait_with_a_limit_gives_up_with_75(self):
@@ -91,7 +91,7 @@ class Contract(unittest.TestCase):
             self.assertLess(time.monotonic() - started, 10)
             self.assertEqual(len(entries_of(name)), 1, "the waiter's node is removed when it gives up")
         finally:
-            holder.kill()
+            holder.terminate()
             holder.wait()
 
     def test_fences_increase_from_holder_to_holder(self):
@@ -205,7 +205,7 @@ class Status(unittest.TestCase):
             text = zk.run(["--zk", SERVER.connect, "status"]).stdout
             self.assertIn(name, text)
         finally:
-            holder.kill()
+            holder.terminate()
             holder.wait()
             if waiter:
                 waiter.wait(timeout=30)
@@ -297,7 +297,7 @@ class KazooInterop(unittest.TestCase):
             self.assertEqual(zk.run(["--zk", SERVER.connect, name, "--", "true"]).returncode, 75)
             lock.release()
         finally:
-            holder.kill()
+            holder.terminate()
             holder.wait()
             client.stop()
 
