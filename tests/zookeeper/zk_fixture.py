@@ -277,3 +277,16 @@ def wait_for(predicate, timeout, interval=0.05):
             return True
         time.sleep(interval)
     return predicate()
+
+
+if __name__ == "__main__":
+    # `zk_fixture.py serve`: a standalone server for bench/run.sh. Prints its
+    # connect string, then serves until stdin closes or SIGTERM.
+    if sys.argv[1:] != ["serve"]:
+        sys.exit("usage: zk_fixture.py serve")
+    server = standalone()
+    print(server.connect, flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        server.stop()
