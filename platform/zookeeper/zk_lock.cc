@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <limits>
 #include <mutex>
 
@@ -386,8 +387,8 @@ struct ZkLock::State {
     return std::string(text.data, text.size);
   }
 
-  // Creates our EPHEMERAL_SEQUENTIAL node, protected against a lost reply.
-  bool CreateOwnNode() {
+  // A new uuid (and so a new node name prefix) for our next node.
+  bool NewOwnUuid() {
     Id128 uuid;
     int os_error = 0;
     if (!posix::RandomNonce(&uuid, &os_error)) {
@@ -398,9 +399,30 @@ struct ZkLock::State {
     own_node.clear();
     own_node_deleted.store(false);
     node_generation.fetch_add(1);
+    return true;
+  }
+
+  std::string OwnPrefixPath() const { return JoinPath(lock_path(), OwnNodePrefix(uuid_hex)); }
+
+  // Creates our EPHEMERAL_SEQUENTIAL node, protected against a lost reply.
+  bool CreateOwnNode() { return NewOwnUuid() && CreateOwnNodeWithCurrentUuid(false); }
+
+  // maybe_created: a create with this uuid was sent and its reply lost.
+  bool CreateOwnNodeWithCurrentUuid(bool maybe_created) {
     const std::string data = OwnData();
-    const std::string prefix_path = JoinPath(lock_path(), OwnNodePrefix(uuid_hex));
+    const std::string prefix_path = OwnPrefixPath();
     for (int attempt = 0; attempt < kCreateAttemptsMax; ++attempt) {
+      if (maybe_created) {
+        // The create may have happened and only its reply been lost: look
+        // for our uuid among the children before creating another node.
+        if (!AwaitReconnect(NowMs() + granted_timeout_ms)) {
+          return FailRequest(ZCONNECTIONLOSS, "cannot create our lock node");
+        }
+        bool found = false;
+        if (!FindOwnNode(&found)) return false;
+        if (found) break;
+        maybe_created = false;
+      }
       char created[kPathBufferBytes];
       struct Stat stat;
       const int rc = Send([&] {
@@ -418,12 +440,7 @@ struct ZkLock::State {
         continue;
       }
       if (IsConnectionLoss(rc)) {
-        // The create may have happened and only its reply been lost: look
-        // for our uuid among the children before creating another node.
-        if (!AwaitReconnect(NowMs() + granted_timeout_ms)) return FailRequest(rc, "cannot create our lock node");
-        bool found = false;
-        if (!FindOwnNode(&found)) return false;
-        if (found) break;
+        maybe_created = true;
         --attempt;  // a connection loss is not a failed attempt
         continue;
       }
@@ -431,6 +448,85 @@ struct ZkLock::State {
     }
     if (own_node.empty()) return FailRequest(ZNONODE, "cannot create a node under '" + lock_path() + "'");
     SetOwnPath(JoinPath(lock_path(), own_node));
+    return true;
+  }
+
+  // The first create and listing of an acquisition, sent back to back
+  // without waiting for the create's reply: the server runs one session's
+  // requests in order (a read waits for the session's pending writes), so
+  // the listing already includes our node. A free lock then costs the
+  // latency of one round trip, for the same two requests. Anything unusual
+  // (missing parents, a connection loss) falls back to one request at a time.
+  struct Pipelined {
+    std::mutex mutex;
+    std::condition_variable done;
+    int pending = 0;
+    int create_rc = ZSYSTEMERROR;
+    std::string created;
+    int64_t czxid = 0;
+    int children_rc = ZSYSTEMERROR;
+    std::vector<std::string> children;
+
+    void Finish() {
+      std::lock_guard<std::mutex> guard(mutex);
+      if (--pending == 0) done.notify_all();
+    }
+    static void OnCreate(int rc, const char* path, const struct Stat* stat, const void* data) {
+      Pipelined* self = const_cast<Pipelined*>(static_cast<const Pipelined*>(data));
+      self->create_rc = rc;
+      if (rc == ZOK && path != nullptr) self->created = path;
+      if (rc == ZOK && stat != nullptr) self->czxid = stat->czxid;
+      self->Finish();
+    }
+    static void OnChildren(int rc, const struct String_vector* strings, const void* data) {
+      Pipelined* self = const_cast<Pipelined*>(static_cast<const Pipelined*>(data));
+      self->children_rc = rc;
+      if (rc == ZOK && strings != nullptr) {
+        for (int32_t i = 0; i < strings->count; ++i) self->children.push_back(strings->data[i]);
+      }
+      self->Finish();
+    }
+  };
+
+  // *listed: *contenders holds a listing made after our create.
+  bool CreateAndList(std::vector<LockNode>* contenders, bool* listed) {
+    *listed = false;
+    if (!NewOwnUuid()) return false;
+    const std::string data = OwnData();
+    const std::string prefix_path = OwnPrefixPath();
+    Pipelined pipelined;
+    const int64_t sent_ms = NowMs();
+    pipelined.pending = 2;
+    requests.fetch_add(2);
+    int create_sent = zoo_acreate2(zh, prefix_path.c_str(), data.data(), static_cast<int>(data.size()),
+                                   &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL_SEQUENTIAL,
+                                   &Pipelined::OnCreate, &pipelined);
+    if (create_sent != ZOK) pipelined.Finish();  // not queued: no completion will come
+    int list_sent = create_sent == ZOK ? zoo_aget_children(zh, lock_path().c_str(), 0,
+                                                           &Pipelined::OnChildren, &pipelined)
+                                       : create_sent;
+    if (list_sent != ZOK) pipelined.Finish();
+    {
+      // The C client calls every completion exactly once, also on a
+      // connection loss or close, so this wait ends.
+      std::unique_lock<std::mutex> guard(pipelined.mutex);
+      pipelined.done.wait(guard, [&] { return pipelined.pending == 0; });
+    }
+    if (create_sent != ZOK) return CreateOwnNodeWithCurrentUuid(false);
+    if (ServerAnswered(pipelined.create_rc)) NoteContact(sent_ms);
+    if (pipelined.create_rc != ZOK) {
+      if (pipelined.create_rc == ZNONODE || IsConnectionLoss(pipelined.create_rc)) {
+        return CreateOwnNodeWithCurrentUuid(IsConnectionLoss(pipelined.create_rc));
+      }
+      return FailRequest(pipelined.create_rc, "cannot create a node under '" + lock_path() + "'");
+    }
+    own_node = BaseName(pipelined.created);
+    own_czxid = pipelined.czxid;
+    SetOwnPath(JoinPath(lock_path(), own_node));
+    if (list_sent == ZOK && pipelined.children_rc == ZOK) {
+      *contenders = SortContenders(pipelined.children);
+      *listed = true;
+    }
     return true;
   }
 
@@ -506,7 +602,9 @@ struct ZkLock::State {
     if (zh == nullptr || expired.load()) {
       if (!Connect()) return false;
     }
-    if (!CreateOwnNode()) return false;
+    std::vector<LockNode> first_listing;
+    bool first_listed = false;
+    if (!CreateAndList(&first_listing, &first_listed)) return false;
     for (;;) {
       if (cancelled.load()) {
         DeleteOwnNode();
@@ -516,7 +614,10 @@ struct ZkLock::State {
       // between listing the children and setting the watches.
       const uint64_t events_before = node_events.load();
       std::vector<LockNode> contenders;
-      if (!ListContenders(&contenders)) {
+      if (first_listed) {
+        contenders.swap(first_listing);
+        first_listed = false;
+      } else if (!ListContenders(&contenders)) {
         if (status.error != ZkError::kSessionExpired || try_once) return false;
         if (!StartOver()) return false;
         continue;
