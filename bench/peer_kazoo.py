@@ -3,9 +3,9 @@
 
   peer_kazoo.py --zk HOST:PORT --mode cycle|handoff --samples N
 
-cycle: uncontended acquire(blocking=False)+release on one Lock; handoff: two
-clients (two sessions) hand the lock to each other, release -> the other's
-acquire returning. Server packets per cycle from mntr's zk_packets_received;
+cycle: uncontended acquire(blocking=False)+release on one Lock; handoff: C
+clients (C sessions, default 2) hand the lock around, release -> the next
+one's acquire returning. Server packets per cycle from mntr's zk_packets_received;
 watch notifications per release counted in kazoo's watcher callback
 (Lock._watch_predecessor, the only watch the recipe sets).
 """
@@ -72,7 +72,7 @@ def cycle(hosts, port, samples):
              (after - before) / samples if before >= 0 else -1))
 
 
-def handoff(hosts, samples):
+def handoff(hosts, samples, contenders):
     state = {"released_at": 0, "done": 0, "latencies": [], "notifications": 0}
     guard = threading.Lock()
     original = Lock._watch_predecessor
@@ -100,14 +100,14 @@ def handoff(hosts, samples):
             lock.release()
         c.stop()
 
-    threads = [threading.Thread(target=contender) for _ in range(2)]
+    threads = [threading.Thread(target=contender) for _ in range(contenders)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     n = len(state["latencies"])
-    print("zk handoff kazoo n=%d median_us=%.1f p99_us=%.1f notifications_per_release=%.2f"
-          % (n, percentile(state["latencies"], 0.5), percentile(state["latencies"], 0.99),
+    print("zk handoff kazoo contenders=%d n=%d median_us=%.1f p99_us=%.1f notifications_per_release=%.2f"
+          % (contenders, n, percentile(state["latencies"], 0.5), percentile(state["latencies"], 0.99),
              state["notifications"] / n))
 
 
@@ -116,12 +116,13 @@ def main():
     parser.add_argument("--zk", required=True)
     parser.add_argument("--mode", default="cycle")
     parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--contenders", type=int, default=2)
     args = parser.parse_args()
     port = int(args.zk.rsplit(":", 1)[1])
     if args.mode == "cycle":
         cycle(args.zk, port, args.samples)
     else:
-        handoff(args.zk, args.samples)
+        handoff(args.zk, args.samples, max(2, args.contenders))
 
 
 if __name__ == "__main__":

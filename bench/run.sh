@@ -30,7 +30,7 @@
 #             hand-off; perf (if installed): the cycle's CPU by binary
 #   zk        ZooKeeper (issue 5): a standalone server on loopback (Debian's
 #             zookeeper, started and stopped here); ZkLock vs kazoo's Lock,
-#             uncontended acquire+release and 2-contender hand-off, in
+#             uncontended acquire+release and hand-off among 2 and 8, in
 #             alternating rounds; round trips per acquire and watch
 #             notifications per release (bench/zk_bench.cc, bench/peer_kazoo.py)
 # Parts that need the library or the command are skipped (and say so) when
@@ -336,8 +336,11 @@ if want zk; then
       for ((r = 0; r < ZK_ROUNDS; r++)); do
         "$WORK/bin/zk_bench" --zk "$ZK_CONNECT" --mode cycle --samples "$ZK_CYCLES" | tee -a "$OUT/zk.txt"
         /usr/bin/python3 "$ROOT/bench/peer_kazoo.py" --zk "$ZK_CONNECT" --mode cycle --samples "$ZK_CYCLES" | tee -a "$OUT/zk.txt"
-        "$WORK/bin/zk_bench" --zk "$ZK_CONNECT" --mode handoff --samples "$ZK_HANDOFFS" | tee -a "$OUT/zk.txt"
-        /usr/bin/python3 "$ROOT/bench/peer_kazoo.py" --zk "$ZK_CONNECT" --mode handoff --samples "$ZK_HANDOFFS" | tee -a "$OUT/zk.txt"
+        for c in 2 8; do
+          "$WORK/bin/zk_bench" --zk "$ZK_CONNECT" --mode handoff --contenders "$c" --samples "$ZK_HANDOFFS" | tee -a "$OUT/zk.txt"
+          /usr/bin/python3 "$ROOT/bench/peer_kazoo.py" --zk "$ZK_CONNECT" --mode handoff --contenders "$c" \
+            --samples "$ZK_HANDOFFS" | tee -a "$OUT/zk.txt"
+        done
       done
     fi
     exec {ZKSERVER[1]}>&-   # stdin closed: the fixture stops the server

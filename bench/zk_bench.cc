@@ -3,7 +3,8 @@
 // Lock on the same server in the same run).
 //
 //   zk_bench --zk HOST:PORT --mode cycle   --samples N   uncontended TryAcquire+Release
-//   zk_bench --zk HOST:PORT --mode handoff --samples N   release -> other waiter running
+//   zk_bench --zk HOST:PORT --mode handoff --samples N [--contenders C]
+//                                                         release -> next waiter running
 //
 // Prints one line: "zk <mode> onlyone n=.. median_us=.. p99_us=.. requests_per_acquire=..
 // requests_per_release=.. notifications_per_release=.. server_packets_per_cycle=..".
@@ -105,23 +106,24 @@ void Cycle(const std::string& connect, int port, int samples) {
          packets_before < 0 ? -1.0 : static_cast<double>(packets_after - packets_before) / samples);
 }
 
-// Two contenders, each with its own session, hand the lock to each other.
-void Handoff(const std::string& connect, int samples) {
+// `contenders` threads, each with its own session, hand the lock around.
+// Every notification any of them receives is counted: with N waiters, a
+// herd would show as up to N notifications per release.
+void Handoff(const std::string& connect, int samples, int contenders) {
   std::atomic<int64_t> released_at_ns{0};
   std::atomic<int> done{0};
-  std::vector<int64_t> latencies[2];
-  uint64_t events[2] = {0, 0};
-  int acquisitions[2] = {0, 0};
+  std::vector<std::vector<int64_t>> latencies(static_cast<size_t>(contenders));
+  std::vector<uint64_t> events(static_cast<size_t>(contenders), 0);
+  std::vector<int> acquisitions(static_cast<size_t>(contenders), 0);
   auto contender = [&](int me) {
     ZkLock lock(Options(connect, "/bench/onlyone-handoff"));
+    const uint64_t events_at_start = lock.counters().node_events;
     while (done.load() < samples) {
-      const uint64_t events_before = lock.counters().node_events;
       if (!lock.Acquire(onlyone::zookeeper::kWaitForever)) Die("acquire: " + lock.status().message);
       const int64_t now = NowNs();
       const int64_t released = released_at_ns.exchange(0);
       if (released != 0) {
         latencies[me].push_back(now - released);
-        events[me] += lock.counters().node_events - events_before;
         ++acquisitions[me];
         done.fetch_add(1);
       }
@@ -129,16 +131,23 @@ void Handoff(const std::string& connect, int samples) {
       released_at_ns.store(NowNs());
       if (!lock.Release()) Die("release: " + lock.status().message);
     }
+    events[me] = lock.counters().node_events - events_at_start;
   };
-  std::thread first(contender, 0), second(contender, 1);
-  first.join();
-  second.join();
-  std::vector<int64_t> all = latencies[0];
-  all.insert(all.end(), latencies[1].begin(), latencies[1].end());
-  const int handoffs = acquisitions[0] + acquisitions[1];
-  printf("zk handoff onlyone n=%d median_us=%.1f p99_us=%.1f notifications_per_release=%.2f\n",
-         handoffs, Percentile(all, 0.5), Percentile(all, 0.99),
-         static_cast<double>(events[0] + events[1]) / handoffs);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < contenders; ++i) threads.emplace_back(contender, i);
+  for (std::thread& thread : threads) thread.join();
+  std::vector<int64_t> all;
+  int handoffs = 0;
+  uint64_t notifications = 0;
+  for (int i = 0; i < contenders; ++i) {
+    all.insert(all.end(), latencies[i].begin(), latencies[i].end());
+    handoffs += acquisitions[i];
+    notifications += events[i];
+  }
+  printf("zk handoff onlyone contenders=%d n=%d median_us=%.1f p99_us=%.1f "
+         "notifications_per_release=%.2f\n",
+         contenders, handoffs, Percentile(all, 0.5), Percentile(all, 0.99),
+         static_cast<double>(notifications) / handoffs);
 }
 
 }  // namespace
@@ -146,17 +155,19 @@ void Handoff(const std::string& connect, int samples) {
 int main(int argc, char** argv) {
   std::string connect, mode = "cycle";
   int samples = 500;
+  int contenders = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--zk") connect = argv[i + 1];
     else if (flag == "--mode") mode = argv[i + 1];
     else if (flag == "--samples") samples = atoi(argv[i + 1]);
+    else if (flag == "--contenders") contenders = atoi(argv[i + 1]);
     else Die("unknown flag " + flag);
   }
   if (connect.empty() || samples <= 0) Die("usage: zk_bench --zk HOST:PORT [--mode cycle|handoff] [--samples N]");
   const int port = atoi(connect.substr(connect.rfind(':') + 1).c_str());
   if (mode == "cycle") Cycle(connect, port, samples);
-  else if (mode == "handoff") Handoff(connect, samples);
+  else if (mode == "handoff") Handoff(connect, samples, contenders < 2 ? 2 : contenders);
   else Die("unknown mode " + mode);
   return 0;
 }

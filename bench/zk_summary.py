@@ -22,7 +22,10 @@ def parse(path):
             if len(parts) < 4 or parts[0] != "zk":
                 continue
             fields = dict(p.split("=", 1) for p in parts[3:])
-            runs.append((parts[1], parts[2], {k: float(v) for k, v in fields.items()}))
+            mode = parts[1]
+            if mode == "handoff":
+                mode += "-%s" % fields.get("contenders", "2")
+            runs.append((mode, parts[2], {k: float(v) for k, v in fields.items()}))
     return runs
 
 
@@ -33,7 +36,9 @@ def main():
         return 0
     runs = parse(path)
     out = ["", "## 5. ZooKeeper: onlyone's ZkLock vs kazoo's Lock (same server, same run)", ""]
-    for mode, title in (("cycle", "Uncontended acquire+release"), ("handoff", "Hand-off, 2 contenders (release -> the other one running)")):
+    for mode, title in (("cycle", "Uncontended acquire+release"),
+                        ("handoff-2", "Hand-off, 2 contenders (release -> the other one running)"),
+                        ("handoff-8", "Hand-off, 8 contenders: 7 waiting at each release (release -> the next one running)")):
         ours = [f for m, lock, f in runs if m == mode and lock == "onlyone"]
         peers = [f for m, lock, f in runs if m == mode and lock == "kazoo"]
         if not ours or not peers:

@@ -174,6 +174,21 @@ struct ZkLock::State {
     return granted_timeout_ms - options.stop_margin_ms - kSessionSafetySlackMs;
   }
 
+  // What every acquisition needs before it talks to the ensemble.
+  bool CheckOptions() {
+    if (wake_pipe[0] < 0) return Fail(ZkError::kServer, "cannot create a pipe");
+    if (options.slots < 1 || options.slots > kSlotsMax) {
+      return Fail(ZkError::kInvalidArgument, "slots out of range");
+    }
+    const std::string problem = ValidateZnodePath(options.lock_path);
+    if (!problem.empty() || options.lock_path == "/") {
+      return Fail(ZkError::kInvalidArgument,
+                  "bad lock path '" + options.lock_path + "': " +
+                      (problem.empty() ? "the root cannot be a lock" : problem));
+    }
+    return true;
+  }
+
   // --- Requests ------------------------------------------------------------
 
   // Runs one synchronous request, counts it, and records the contact.
@@ -744,37 +759,15 @@ ZkLock::~ZkLock() {
 }
 
 bool ZkLock::TryAcquire() {
-  State& s = *state_;
-  if (s.wake_pipe[0] < 0) return s.Fail(ZkError::kServer, "cannot create a pipe");
-  if (s.options.slots < 1 || s.options.slots > kSlotsMax) {
-    return s.Fail(ZkError::kInvalidArgument, "slots out of range");
-  }
-  const std::string problem = ValidateZnodePath(s.options.lock_path);
-  if (!problem.empty() || s.options.lock_path == "/") {
-    return s.Fail(ZkError::kInvalidArgument,
-                  "bad lock path '" + s.options.lock_path + "': " +
-                      (problem.empty() ? "the root cannot be a lock" : problem));
-  }
-  return s.AcquireUntil(kForever, true);
+  return state_->CheckOptions() && state_->AcquireUntil(kForever, true);
 }
 
 bool ZkLock::Acquire(int64_t timeout_ms) {
-  State& s = *state_;
   if (timeout_ms == 0) return TryAcquire();
-  if (s.wake_pipe[0] < 0) return s.Fail(ZkError::kServer, "cannot create a pipe");
-  if (s.options.slots < 1 || s.options.slots > kSlotsMax) {
-    return s.Fail(ZkError::kInvalidArgument, "slots out of range");
-  }
-  const std::string problem = ValidateZnodePath(s.options.lock_path);
-  if (!problem.empty() || s.options.lock_path == "/") {
-    return s.Fail(ZkError::kInvalidArgument,
-                  "bad lock path '" + s.options.lock_path + "': " +
-                      (problem.empty() ? "the root cannot be a lock" : problem));
-  }
-  // Not reset: a Cancel() that came before Acquire (a signal while we were
-  // connecting) must still cancel it.
+  // `cancelled` is not reset: a Cancel() that came before Acquire (a signal
+  // while we were connecting) must still cancel it.
   const int64_t deadline_ms = timeout_ms < 0 ? kForever : NowMs() + timeout_ms;
-  return s.AcquireUntil(deadline_ms, false);
+  return state_->CheckOptions() && state_->AcquireUntil(deadline_ms, false);
 }
 
 bool ZkLock::Release() {

@@ -5,7 +5,6 @@ import os
 import sys
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import zk_fixture as zk  # noqa: E402
@@ -32,7 +31,7 @@ class MemberLoss(unittest.TestCase):
     def run_round(self, victim_of):
         """A holder and three waiters on the whole ensemble; `victim_of()`
         picks the member to kill -9 while the holder runs."""
-        name = "e-" + uuid.uuid4().hex[:12]
+        name = zk.unique_name("e")
         witness = os.path.join(WORK, name + ".witness")
         log = os.path.join(WORK, name + ".log")
         gate = os.path.join(WORK, name + ".gate")

@@ -6,7 +6,6 @@ import os
 import sys
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import zk_fixture as zk  # noqa: E402
@@ -26,7 +25,7 @@ def tearDownModule():
 
 
 def lock_name():
-    return "s-" + uuid.uuid4().hex[:12]
+    return zk.unique_name("s")
 
 
 def read_time(path):

@@ -32,7 +32,7 @@ def tearDownModule():
 
 
 def lock_name():
-    return "t-" + uuid.uuid4().hex[:12]
+    return zk.unique_name("t")
 
 
 def status_json(name, connect=None):

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 
 JAVA = shutil.which("java") or "/usr/bin/java"
 ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar"  # its manifest's Class-Path names the rest
@@ -268,6 +269,11 @@ def start(args, env=None, **kwargs):
         full_env.pop(name, None)
     full_env.update(env or {})
     return subprocess.Popen([onlyone_binary()] + args, env=full_env, **kwargs)
+
+
+def unique_name(prefix):
+    """A lock name no other case of the run uses."""
+    return prefix + "-" + uuid.uuid4().hex[:12]
 
 
 def wait_for(predicate, timeout, interval=0.05):
