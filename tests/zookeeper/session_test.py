@@ -79,6 +79,28 @@ class SessionLoss(unittest.TestCase):
         self.assertLess(stopped_at, acquired_at, "stopped before the other contender acquired")
         self.assertLess(stopped_at - cut_at, 6.0, "stopped within the session timeout")
 
+    def test_a_waiter_whose_session_expired_queues_again_and_gets_the_lock(self):
+        # A cold standby cut off for longer than its session: its node is
+        # gone, so when it is back it starts over with a new session and a new
+        # place in the queue, instead of giving up.
+        proxy = zk.Proxy(SERVER.client_port)
+        name = lock_name()
+        gate, acquired = (os.path.join(WORK, name + suffix) for suffix in (".gate", ".acquired"))
+        holder = zk.start(["--zk", SERVER.connect, name, "--", "sh", "-c",
+                           "while [ ! -e '%s' ]; do sleep 0.05; done" % gate])
+        waiter = zk.start(["--zk", proxy.connect, "--zk-session-timeout", "4s", "--grace", "1s", "--wait", name,
+                           "--", "touch", acquired])
+        time.sleep(1.5)
+        proxy.pause()
+        time.sleep(7)  # well past the 4 s session: the server expires it
+        proxy.resume()
+        time.sleep(3)  # reconnects, learns of the expiry, queues again
+        self.assertIsNone(waiter.poll(), "still waiting")
+        open(gate, "w").close()
+        self.assertEqual(holder.wait(timeout=20), 0)
+        self.assertEqual(waiter.wait(timeout=30), 0)
+        self.assertTrue(os.path.exists(acquired))
+
     def test_a_paused_server_stops_the_holders_command(self):
         name = lock_name()
         started, stopped = (os.path.join(WORK, name + suffix) for suffix in (".started", ".stopped"))
