@@ -99,6 +99,9 @@ struct ZkLock::State {
   int64_t granted_timeout_ms = 0;
   int64_t next_heartbeat_ms = 0;
   bool held = false;
+  // CheckHold said kLost: the session is expired or may be. Release then
+  // does not wait for the ensemble to delete a node it may no longer own.
+  bool lost = false;
   ZkStatus status;
   std::function<void(const ZkEntry*, uint64_t)> observer;
 
@@ -253,10 +256,12 @@ struct ZkLock::State {
                         static_cast<int>(options.session_timeout_ms), nullptr, this, 0);
     if (zh == nullptr) {
       const int saved_errno = errno;
+      // zookeeper_init resolves every host at once and fails when none
+      // resolves (errno is whatever getaddrinfo left, often ENOENT).
       return Fail(ZkError::kUnreachable,
-                  "cannot use ZooKeeper at '" + connect_text + "': " +
+                  "none of the hosts of '" + connect_text + "' could be resolved (" +
                       (saved_errno != 0 ? strerror(saved_errno) : "zookeeper_init failed") +
-                      "; check the host names");
+                      "); check the host names");
     }
     const int64_t connect_deadline_ms =
         started_ms + std::min(options.session_timeout_ms, kConnectTimeoutMsMax);
@@ -552,6 +557,12 @@ struct ZkLock::State {
     node_generation.fetch_add(1);
     own_node.clear();
     if (zh == nullptr || expired.load()) return true;  // the ephemeral node is gone with the session
+    if (lost) {
+      // Out of reach past the tolerance: closing the session (the
+      // destructor) deletes the node if the server still has it; waiting
+      // here for a reconnection would only delay onlyone's exit.
+      return true;
+    }
     const int rc = SendRetrying([&] { return zoo_delete(zh, path.c_str(), -1); });
     if (rc == ZOK || rc == ZNONODE || rc == ZSESSIONEXPIRED) return true;
     return FailRequest(rc, "cannot delete our lock node '" + path + "'");
@@ -649,6 +660,7 @@ struct ZkLock::State {
       }
       if (place.holding) {
         held = true;
+        lost = false;
         status = ZkStatus();
         heartbeat_outstanding.store(false);
         next_heartbeat_ms = NowMs();
@@ -707,6 +719,12 @@ struct ZkLock::State {
   }
 
   ZkLock::Hold CheckHold(std::string* why, int64_t* next_check_ms) {
+    const ZkLock::Hold hold = JudgeHold(why, next_check_ms);
+    if (hold == ZkLock::Hold::kLost) lost = true;
+    return hold;
+  }
+
+  ZkLock::Hold JudgeHold(std::string* why, int64_t* next_check_ms) {
     const int64_t now_ms = NowMs();
     *next_check_ms = kHeartbeatIntervalMsMax;
     if (expired.load() || (zh != nullptr && zoo_state(zh) == ZOO_EXPIRED_SESSION_STATE)) {

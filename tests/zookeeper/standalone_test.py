@@ -94,6 +94,20 @@ class Contract(unittest.TestCase):
             holder.terminate()
             holder.wait()
 
+    def test_a_signal_while_waiting_cancels_the_wait_and_removes_the_waiters_node(self):
+        name = lock_name()
+        holder = zk.start(["--zk", SERVER.connect, name, "--", "sleep", "30"])
+        try:
+            self.assertTrue(zk.wait_for(lambda: len(entries_of(name)) == 1, 20))
+            waiter = zk.start(["--zk", SERVER.connect, "--wait", name, "--", "true"])
+            self.assertTrue(zk.wait_for(lambda: len(entries_of(name)) == 2, 20))
+            waiter.send_signal(signal.SIGINT)
+            self.assertEqual(waiter.wait(timeout=20), 128 + signal.SIGINT)
+            self.assertEqual([e["pid"] for e in entries_of(name)], [holder.pid])
+        finally:
+            holder.terminate()
+            holder.wait()
+
     def test_fences_increase_from_holder_to_holder(self):
         name = lock_name()
         fences = [int(zk.run(["--zk", SERVER.connect, name, "--", "sh", "-c", "echo $ONLYONE_FENCE"]).stdout)
