@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <zookeeper/zookeeper.h>
@@ -251,11 +253,20 @@ struct ZkLock::State {
     // a command line tool, unless asked for.
     zoo_set_debug_level(options.client_log ? ZOO_LOG_LEVEL_ERROR : static_cast<ZooLogLevel>(0));
     const int64_t started_ms = NowMs();
+    // The C client's threads are created with every signal blocked (they
+    // inherit our mask), so that signals reach the caller's thread only: a
+    // handler that expects to run there (onlyone's relay) does, and the
+    // client's poll() is never interrupted by SIGCHLD and friends.
+    sigset_t all_signals, original_mask;
+    sigfillset(&all_signals);
+    pthread_sigmask(SIG_BLOCK, &all_signals, &original_mask);
     errno = 0;
     zh = zookeeper_init(connect_text.c_str(), &ZkLock::State::OnEvent,
                         static_cast<int>(options.session_timeout_ms), nullptr, this, 0);
+    const int init_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &original_mask, nullptr);
     if (zh == nullptr) {
-      const int saved_errno = errno;
+      const int saved_errno = init_errno;
       // zookeeper_init resolves every host at once and fails when none
       // resolves (errno is whatever getaddrinfo left, often ENOENT).
       return Fail(ZkError::kUnreachable,

@@ -68,6 +68,11 @@ def four_letter(port, word, timeout=2.0):
         return ""
 
 
+def sessions_on(port):
+    """How many client sessions are connected to this server (4lw cons)."""
+    return sum(1 for line in four_letter(port, "cons").splitlines() if "sid=0x" in line)
+
+
 def mode_of(port):
     for line in four_letter(port, "srvr").splitlines():
         if line.startswith("Mode:"):
