@@ -36,6 +36,8 @@ int LocalBackend::ReportFailure() const {
   return ExitCodeForLockStatus(status);
 }
 
+int64_t LocalBackend::first_check_ms() const { return kValidateIntervalMs; }
+
 std::string LocalBackend::DescribeStatus() const { return DescribeLockStatus(lock_.status()); }
 
 LockBackend::Check LocalBackend::CheckHeld(std::string* why, int64_t* next_check_ms) {

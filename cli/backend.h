@@ -49,6 +49,8 @@ class LockBackend {
   enum class Check : uint8_t { kHeld, kLost };
   virtual Check CheckHeld(std::string* why, int64_t* next_check_ms) = 0;
   virtual int wake_fd() const { return -1; }
+  // When to call CheckHeld first, in ms after the command starts.
+  virtual int64_t first_check_ms() const = 0;
 };
 
 // The local backend: onlyone::Lock in a lock directory.
@@ -72,6 +74,9 @@ class LocalBackend : public LockBackend {
   int ReportFailure() const override;
   std::string DescribeStatus() const override;
   Check CheckHeld(std::string* why, int64_t* next_check_ms) override;
+  // The entry was just written: reading it back at once would only cost
+  // every run of the command a few system calls.
+  int64_t first_check_ms() const override;
 
  private:
   Lock lock_;

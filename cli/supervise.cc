@@ -357,7 +357,7 @@ class Supervisor {
       : lock_(lock), pid_(pid), group_id_(group_id), options_(options), terminal_(*terminal) {}
 
   ChildResult Run() {
-    int64_t next_check_ms = MonotonicMs();  // the first check sets the pace
+    int64_t next_check_ms = MonotonicMs() + lock_->first_check_ms();
     while (!ChildHasExited(pid_)) {
       if (terminal_.active() && ChildHasStopped(pid_)) terminal_.StopAlongWithCommand();
       int64_t now_ms = MonotonicMs();

@@ -37,6 +37,8 @@ class ZkBackend : public LockBackend {
   std::string DescribeStatus() const override { return lock_.status().message; }
   Check CheckHeld(std::string* why, int64_t* next_check_ms) override;
   int wake_fd() const override { return lock_.wake_fd(); }
+  // At once: the first check sends the first heartbeat.
+  int64_t first_check_ms() const override { return 0; }
 
   const zookeeper::ZkLock& zk_lock() const { return lock_; }
 
