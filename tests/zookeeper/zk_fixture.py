@@ -40,6 +40,15 @@ atexit.register(_cleanup)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
+def _die_with_parent():
+    """In the server's child process before exec: SIGKILL when the test dies,
+    even by SIGKILL (a Bazel timeout), so that no server outlives its test."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_PDEATHSIG = 1
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def workdir():
     path = tempfile.mkdtemp(prefix="onlyone-zk.", dir=os.environ.get("TEST_TMPDIR"))
     _workdirs.append(path)
@@ -118,7 +127,8 @@ class Server:
             [JAVA, "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
              "-Dzookeeper.admin.enableServer=false", "-cp", ZOOKEEPER_JAR,
              "org.apache.zookeeper.server.quorum.QuorumPeerMain", self.config],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_die_with_parent)
         log.close()
         if self not in _servers:
             _servers.append(self)
