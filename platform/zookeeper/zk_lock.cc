@@ -545,6 +545,10 @@ struct ZkLock::State {
     }
     if (create_sent != ZOK) return CreateOwnNodeWithCurrentUuid(false);
     if (ServerAnswered(pipelined.create_rc)) NoteContact(sent_ms);
+    if (options.lose_first_create_reply_for_tests && pipelined.create_rc == ZOK) {
+      options.lose_first_create_reply_for_tests = false;
+      pipelined.create_rc = ZCONNECTIONLOSS;
+    }
     if (pipelined.create_rc != ZOK) {
       if (pipelined.create_rc == ZNONODE || IsConnectionLoss(pipelined.create_rc)) {
         return CreateOwnNodeWithCurrentUuid(IsConnectionLoss(pipelined.create_rc));

@@ -114,6 +114,9 @@ struct ZkOptions {
   int64_t stop_margin_ms = 0;   // the caller's time to stop its work (see above)
   std::string command;          // summary of the guarded work, in our node's data
   bool client_log = false;      // let the C client log errors to stderr
+  // Tests only: the first create of an acquisition succeeds on the server
+  // but is reported to us as a connection loss, as when its reply is lost.
+  bool lose_first_create_reply_for_tests = false;
 };
 
 // Instrumentation, for the benchmark and tests.
