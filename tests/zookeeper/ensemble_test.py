@@ -28,9 +28,9 @@ def tearDownModule():
 
 
 class MemberLoss(unittest.TestCase):
-    def run_round(self, victim_of):
-        """A holder and three waiters on the whole ensemble; `victim_of()`
-        picks the member to kill -9 while the holder runs."""
+    def run_round(self, candidates):
+        """A holder and three waiters on the whole ensemble; the holder's own
+        server, one of `candidates()`, is killed -9 while the holder runs."""
         name = zk.unique_name("e")
         witness = os.path.join(WORK, name + ".witness")
         log = os.path.join(WORK, name + ".log")
@@ -39,15 +39,26 @@ class MemberLoss(unittest.TestCase):
         # first one lasts until the gate opens, after the member is killed.
         section = ("set -C; : > '%s' || exit 99; echo $ONLYONE_FENCE >> '%s'; "
                    "while [ ! -e '%s' ]; do sleep 0.05; done; sleep 0.2; rm '%s'" % (witness, log, gate, witness))
-        procs = [zk.start(["--zk", ENSEMBLE.connect] + SESSION + ["--wait", name, "--", "sh", "-c", section])]
-        self.assertTrue(zk.wait_for(lambda: os.path.exists(witness), 30), "the first holder runs")
+        # The C client picks a server at random: start the holder again
+        # until its session is on a server we mean to kill.
+        victim = None
+        for _ in range(20):
+            holder = zk.start(["--zk", ENSEMBLE.connect] + SESSION + ["--wait", name, "--", "sh", "-c", section])
+            self.assertTrue(zk.wait_for(lambda: os.path.exists(witness), 30), "the holder runs")
+            victim = next((s for s in candidates() if s is not None and zk.sessions_on(s.client_port) > 0), None)
+            if victim is not None:
+                break
+            holder.terminate()
+            holder.wait(timeout=30)
+            for path in (witness, log):
+                if os.path.exists(path):
+                    os.remove(path)
+        self.assertIsNotNone(victim, "the holder's session never landed on a candidate")
+        procs = [holder]
         for _ in range(3):
             procs.append(zk.start(["--zk", ENSEMBLE.connect] + SESSION + ["--wait", name, "--", "sh", "-c", section]))
         time.sleep(1.0)
-        victim = victim_of()
-        self.assertIsNotNone(victim)
-        # Which of the 4 clients lose their server (random: the C client
-        # shuffles the hosts); they must fail over to another member.
+        # The holder and any waiters there must fail over to another member.
         self.victim_sessions = zk.sessions_on(victim.client_port)
         killed_at = time.monotonic()
         victim.kill()
@@ -69,13 +80,12 @@ class MemberLoss(unittest.TestCase):
         return recovered_s
 
     def test_1_holders_and_waiters_survive_the_loss_of_a_follower(self):
-        # The follower most of our clients are connected to.
-        took = self.run_round(lambda: max(ENSEMBLE.followers(), key=lambda s: zk.sessions_on(s.client_port)))
+        took = self.run_round(ENSEMBLE.followers)
         print("follower killed (%d of our 4 sessions on it): ensemble serving again after %.1f s"
               % (self.victim_sessions, took))
 
     def test_2_holders_and_waiters_survive_the_loss_of_the_leader(self):
-        took = self.run_round(ENSEMBLE.leader)
+        took = self.run_round(lambda: [ENSEMBLE.leader()])
         print("leader killed (%d of our 4 sessions on it): new leader elected after %.1f s"
               % (self.victim_sessions, took))
 
