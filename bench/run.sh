@@ -10,7 +10,7 @@
 #   --tmp DIR     where the locks live; must be a tmpfs (default: /dev/shm,
 #                 else /run, else /tmp when they are tmpfs)
 #   --no-install  never call apt-get (peers whose package is missing are skipped)
-#   --skip PARTS  comma-separated: cycle,exec,handoff,syscalls
+#   --skip PARTS  comma-separated: cycle,exec,handoff,syscalls,zk
 #
 # Environment: BAZEL (default bazel), BENCH_OUTPUT_BASE (a Bazel --output_base
 # for the -c opt build, e.g. to keep it apart from the default one),
@@ -28,6 +28,11 @@
 #             waiters
 #   syscalls  strace -c -f: syscalls per cycle, per command run and per
 #             hand-off; perf (if installed): the cycle's CPU by binary
+#   zk        ZooKeeper (issue 5): a standalone server on loopback (Debian's
+#             zookeeper, started and stopped here); ZkLock vs kazoo's Lock,
+#             uncontended acquire+release and hand-off among 2 and 8, in
+#             alternating rounds; round trips per acquire and watch
+#             notifications per release (bench/zk_bench.cc, bench/peer_kazoo.py)
 # Parts that need the library or the command are skipped (and say so) when
 # those do not build yet.
 set -euo pipefail
@@ -314,9 +319,39 @@ if want syscalls && command -v strace >/dev/null; then
   fi
 fi
 
+# --- 5. ZooKeeper: ZkLock vs kazoo's Lock ---------------------------------------
+if want zk; then
+  if ! [[ -r /usr/share/java/zookeeper.jar ]] || ! /usr/bin/python3 -c 'import kazoo' 2>/dev/null; then
+    log "zk: needs the zookeeper and python3-kazoo packages (tools/bootstrap.sh): skipped"
+  elif ! bazel_build //bench:zk_bench; then
+    log "zk: //bench:zk_bench does not build (see $OUT/build.log): skipped"
+  else
+    note_load zk
+    cp "$BIN/bench/zk_bench" "$WORK/bin/zk_bench"
+    if ((QUICK)); then ZK_ROUNDS=1; ZK_CYCLES=50; ZK_HANDOFFS=20; else ZK_ROUNDS=3; ZK_CYCLES=500; ZK_HANDOFFS=150; fi
+    coproc ZKSERVER { /usr/bin/python3 "$ROOT/tests/zookeeper/zk_fixture.py" serve; }
+    read -r -t 120 ZK_CONNECT <&"${ZKSERVER[0]}" || { log "zk: the server did not start: skipped"; ZK_CONNECT=""; }
+    if [[ -n "$ZK_CONNECT" ]]; then
+      log "zk: server at $ZK_CONNECT; $ZK_ROUNDS rounds of $ZK_CYCLES cycles and $ZK_HANDOFFS hand-offs each"
+      for ((r = 0; r < ZK_ROUNDS; r++)); do
+        "$WORK/bin/zk_bench" --zk "$ZK_CONNECT" --mode cycle --samples "$ZK_CYCLES" | tee -a "$OUT/zk.txt"
+        /usr/bin/python3 "$ROOT/bench/peer_kazoo.py" --zk "$ZK_CONNECT" --mode cycle --samples "$ZK_CYCLES" | tee -a "$OUT/zk.txt"
+        for c in 2 8; do
+          "$WORK/bin/zk_bench" --zk "$ZK_CONNECT" --mode handoff --contenders "$c" --samples "$ZK_HANDOFFS" | tee -a "$OUT/zk.txt"
+          /usr/bin/python3 "$ROOT/bench/peer_kazoo.py" --zk "$ZK_CONNECT" --mode handoff --contenders "$c" \
+            --samples "$ZK_HANDOFFS" | tee -a "$OUT/zk.txt"
+        done
+      done
+    fi
+    exec {ZKSERVER[1]}>&-   # stdin closed: the fixture stops the server
+    wait "$ZKSERVER_PID" 2>/dev/null || true
+  fi
+fi
+
 {
   echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
   echo "run time:    $((SECONDS - START_S)) s (measurements, after the build)"
 } >>"$OUT/meta.txt"
 "$PYTHON" "$ROOT/bench/stats.py" "$OUT"
+"$PYTHON" "$ROOT/bench/zk_summary.py" "$OUT"
 log "samples and summary.md in $OUT"

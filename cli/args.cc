@@ -180,6 +180,26 @@ class Parser {
     } else if (option == "--grace") {
       if (TakeValue(option, has_inline, inline_value, &value)) {
         SetDuration("--grace", value, &options_.grace_ms);
+        options_.grace_given = true;
+      }
+    } else if (option == "--zk") {
+      if (TakeValue(option, has_inline, inline_value, &value)) {
+        if (value.empty()) Fail("--zk needs a connect string: HOST:PORT[,HOST:PORT...][/chroot]");
+        options_.zk = value;
+      }
+    } else if (option == "--zk-path") {
+      if (TakeValue(option, has_inline, inline_value, &value)) {
+        if (value.empty() || value[0] != '/' || value == "/") {
+          Fail("--zk-path needs an absolute node path below the root, e.g. /app/locks/backup");
+        }
+        options_.zk_path = value;
+      }
+    } else if (option == "--zk-session-timeout") {
+      if (TakeValue(option, has_inline, inline_value, &value)) {
+        SetDuration("--zk-session-timeout", value, &options_.zk_session_timeout_ms);
+        if (!failed_ && options_.zk_session_timeout_ms <= 0) {
+          Fail("--zk-session-timeout must be longer than 0");
+        }
       }
     } else if (option == "--shared-dir") {
       flag(&options_.shared_dir);
@@ -244,6 +264,14 @@ std::string ChooseLockDirectory(const std::string& flag_dir, const char* env_dir
   return "";
 }
 
+std::string ChooseZkConnect(const std::string& flag_zk, const char* env_onlyone_zk,
+                            const char* env_zkhosts) {
+  if (!flag_zk.empty()) return flag_zk;
+  if (env_onlyone_zk != nullptr && env_onlyone_zk[0] != '\0') return env_onlyone_zk;
+  if (env_zkhosts != nullptr && env_zkhosts[0] != '\0') return env_zkhosts;
+  return "";
+}
+
 std::string UsageText() {
   return R"(Usage:
   onlyone [OPTIONS] NAME -- COMMAND [ARG...]
@@ -267,6 +295,16 @@ Options:
                              and take over; local holders only
   --grace DURATION           time between SIGTERM and SIGKILL when stopping a
                              command (default 10s)
+  --zk HOST:PORT[,...][/chroot]
+                             distributed mode: the lock is on this ZooKeeper
+                             ensemble (else $ONLYONE_ZK, else $ZKHOSTS), at
+                             /onlyone/locks/NAME; kazoo and Curator locks on
+                             the same path exclude with it
+  --zk-path PATH             ZooKeeper: the lock's node path instead
+  --zk-session-timeout DURATION
+                             ZooKeeper session timeout (default 30s); the
+                             command is stopped once the ensemble has been out
+                             of reach for this minus --grace minus 2s
   --json                     status: print JSON
   -v, --verbose              say what happens (acquired, fence, exit status)
   -q, --quiet                no conflict line, no waiting status line
@@ -281,7 +319,9 @@ command is stopped (SIGTERM, grace, SIGKILL) and onlyone exits 69.
 Exit status: the command's status (128+N if killed by signal N); 75 not
 acquired; 64 usage error; 65 unreadable lock data; 69 lock lost; 70 internal
 error; 71 system error; 73 unsafe or unwritable lock directory; 74 I/O error;
-126 command not executable; 127 command not found.
+68 ZooKeeper ensemble unreachable; 77 ZooKeeper refused access; 78 ZooKeeper
+chroot missing or session timeout too short; 126 command not executable; 127
+command not found.
 See onlyone(1).
 )";
 }

@@ -39,6 +39,11 @@ struct Options {
   bool replace = false;
   bool json = false;                 // status --json
   Verbosity verbosity = Verbosity::kNormal;
+  // Distributed mode (issue 5): --zk, else $ONLYONE_ZK, else $ZKHOSTS.
+  std::string zk;                    // --zk connect string; empty: not given
+  std::string zk_path;               // --zk-path: the lock's node path (NAME is then only a label)
+  int64_t zk_session_timeout_ms = 0; // --zk-session-timeout; 0: the default
+  bool grace_given = false;          // --grace was given (the ZooKeeper margin depends on it)
 };
 
 struct ParseResult {
@@ -53,6 +58,11 @@ ParseResult ParseArgs(const std::vector<std::string>& args);
 // The lock directory to use: --dir, else $ONLYONE_DIR (env_dir, may be null),
 // else empty, meaning the library's DefaultLockDirectory().
 std::string ChooseLockDirectory(const std::string& flag_dir, const char* env_dir);
+
+// The ZooKeeper connect string to use: --zk, else $ONLYONE_ZK, else lockex's
+// $ZKHOSTS (either may be null); empty: local mode.
+std::string ChooseZkConnect(const std::string& flag_zk, const char* env_onlyone_zk,
+                            const char* env_zkhosts);
 
 // The text of --help.
 std::string UsageText();

@@ -160,6 +160,31 @@ TEST(UsageText, MentionsEveryOption) {
   }
 }
 
+TEST(ParseArgs, ReadsTheZooKeeperOptions) {
+  const Options options = Parsed({"--zk", "zk1:2181,zk2:2181/app", "--zk-path=/a/b",
+                                  "--zk-session-timeout", "20s", "n", "--", "x"});
+  EXPECT_EQ(options.zk, "zk1:2181,zk2:2181/app");
+  EXPECT_EQ(options.zk_path, "/a/b");
+  EXPECT_EQ(options.zk_session_timeout_ms, 20000);
+  EXPECT_FALSE(options.grace_given);
+  EXPECT_TRUE(Parsed({"--grace", "1s", "n", "--", "x"}).grace_given);
+}
+
+TEST(ParseArgs, RefusesEmptyOrRelativeZooKeeperValues) {
+  EXPECT_TRUE(Contains(ErrorFor({"--zk", "", "n", "--", "x"}), "connect string"));
+  EXPECT_TRUE(Contains(ErrorFor({"--zk-path", "a/b", "n", "--", "x"}), "absolute"));
+  EXPECT_TRUE(Contains(ErrorFor({"--zk-path", "/", "n", "--", "x"}), "absolute"));
+  EXPECT_TRUE(Contains(ErrorFor({"--zk-session-timeout", "0s", "n", "--", "x"}), "longer than 0"));
+  EXPECT_TRUE(Contains(ErrorFor({"--zk-session-timeout", "30", "n", "--", "x"}), "--zk-session-timeout"));
+}
+
+TEST(ChooseZkConnect, PrefersTheFlagThenOnlyoneZkThenZkhosts) {
+  EXPECT_EQ(ChooseZkConnect("flag:1", "env:2", "hosts:3"), "flag:1");
+  EXPECT_EQ(ChooseZkConnect("", "env:2", "hosts:3"), "env:2");
+  EXPECT_EQ(ChooseZkConnect("", "", "hosts:3"), "hosts:3");
+  EXPECT_EQ(ChooseZkConnect("", nullptr, nullptr), "");
+}
+
 }  // namespace
 }  // namespace cli
 }  // namespace onlyone

@@ -21,8 +21,10 @@
 #include "cli/name.h"
 #include "cli/status_format.h"
 #include "cli/supervise.h"
+#include "cli/zk_backend.h"
 #include "core/record.h"
 #include "platform/posix/lock.h"
+#include "platform/zookeeper/zk_lock.h"
 
 namespace onlyone {
 namespace cli {
@@ -60,22 +62,6 @@ LockOptions MakeLockOptions(const Options& options) {
 
 std::string DisplayDirectory(const LockOptions& lock_options) {
   return lock_options.dir.empty() ? DefaultLockDirectory() : lock_options.dir;
-}
-
-// Prints a failed lock operation other than "busy" and returns its exit code.
-int ReportLockFailure(const Lock& lock, const LockOptions& lock_options) {
-  const LockStatus& status = lock.status();
-  std::string line = "onlyone: cannot lock '" + lock.name() + "' in " +
-                     DisplayDirectory(lock_options) + ": " + DescribeLockStatus(status);
-  // The library's messages usually say what to do; add ours when it did not.
-  const std::string advice = AdviceForLockStatus(status);
-  if (status.message.empty() && !advice.empty()) line += "; " + advice;
-  fprintf(stderr, "%s\n", line.c_str());
-  if (status.entry_left_behind) {
-    fprintf(stderr, "onlyone: our entry in '%s' could not be removed; it blocks others until "
-            "this process exits\n", lock.name().c_str());
-  }
-  return ExitCodeForLockStatus(status);
 }
 
 // The one-line status shown in place while waiting on a terminal.
@@ -211,18 +197,22 @@ bool AcquireByReplacing(Lock* lock, const Options& options, const LockOptions& l
   return false;
 }
 
-bool AcquireLock(Lock* lock, const Options& options, const LockOptions& lock_options,
+bool AcquireLock(LockBackend* lock, const Options& options, const LockOptions& lock_options,
                  const std::string& local_host, std::string* refusal) {
-  if (options.replace) return AcquireByReplacing(lock, options, lock_options, local_host, refusal);
+  if (options.replace) {
+    // Only a LocalBackend gets here: --replace is refused in ZooKeeper mode.
+    return AcquireByReplacing(static_cast<LocalBackend*>(lock)->lock(), options, lock_options,
+                              local_host, refusal);
+  }
   if (!options.wait) return lock->TryAcquire();
   static_assert(kWaitForeverMs == kWaitForever, "--wait's forever is the library's");
   return lock->Acquire(options.wait_ms);
 }
 
-int ReportNotAcquired(const Lock& lock, const Options& options, const LockOptions& lock_options,
+int ReportNotAcquired(const LockBackend& lock, const Options& options,
                       const std::string& local_host, const std::string& refusal) {
   const LockStatus& status = lock.status();
-  if (status.error != LockError::kBusy) return ReportLockFailure(lock, lock_options);
+  if (status.error != LockError::kBusy) return lock.ReportFailure();
   if (options.verbosity != Verbosity::kQuiet) {
     std::string line = ConflictLine(lock.name(), status, local_host, WallClockMs());
     if (options.wait && options.wait_ms != kWaitForeverMs) {
@@ -234,18 +224,73 @@ int ReportNotAcquired(const Lock& lock, const Options& options, const LockOption
   return options.conflict_exit_code;
 }
 
+// The ZooKeeper connect string of this run, or "" for local mode.
+std::string ZkConnect(const Options& options) {
+  return ChooseZkConnect(options.zk, getenv("ONLYONE_ZK"), getenv("ZKHOSTS"));
+}
+
+zookeeper::ZkOptions MakeZkOptions(const Options& options, const std::string& connect) {
+  zookeeper::ZkOptions zk;
+  zk.connect = connect;
+  zk.lock_path = !options.zk_path.empty()
+                     ? options.zk_path
+                     : std::string(zookeeper::kDefaultLockRoot) + "/" + options.name;
+  zk.slots = options.slots;
+  zk.session_timeout_ms = options.zk_session_timeout_ms > 0 ? options.zk_session_timeout_ms
+                                                            : zookeeper::kSessionTimeoutMsDefault;
+  // The command must be stopped (SIGTERM, --grace, SIGKILL) before the
+  // session can expire: see "Session safety" in platform/zookeeper/zk_lock.h.
+  zk.stop_margin_ms = options.grace_ms;
+  zk.command = SummarizeCommand(options.command, kCommandBytesMax);
+  zk.client_log = options.verbosity == Verbosity::kVerbose;
+  return zk;
+}
+
+// Options that only make sense in one mode; "" when the combination is fine.
+std::string ModeConflict(const Options& options, bool zk_mode) {
+  if (zk_mode) {
+    if (options.replace) return "--replace works on local locks only, not with --zk";
+    if (!options.dir.empty()) return "--dir is for local locks; with --zk use --zk-path";
+    if (options.shared_dir) return "--shared-dir is for local locks, not with --zk";
+    if (options.name.find('/') != std::string::npos) {
+      return "bad lock name '" + options.name + "': no '/' (use --zk-path for a node path)";
+    }
+    if (options.name == "." || options.name == "..") return "bad lock name '" + options.name + "'";
+  } else {
+    if (!options.zk_path.empty()) return "--zk-path needs --zk (or $ONLYONE_ZK, $ZKHOSTS)";
+    if (options.zk_session_timeout_ms > 0) {
+      return "--zk-session-timeout needs --zk (or $ONLYONE_ZK, $ZKHOSTS)";
+    }
+  }
+  return "";
+}
+
 int RunCommand(Options options) {
   if (options.name.empty()) options.name = DeriveLockName(options.command);
   const LockOptions lock_options = MakeLockOptions(options);
   const std::string local_host = LocalHostName();
   const bool verbose = options.verbosity == Verbosity::kVerbose;
+  const std::string zk_connect = ZkConnect(options);
+  const std::string conflict = ModeConflict(options, !zk_connect.empty());
+  if (!conflict.empty()) {
+    fprintf(stderr, "onlyone: %s\n", conflict.c_str());
+    return kExitUsage;
+  }
 
   std::string error;
   if (!InstallSignalRelay(&error)) {
     fprintf(stderr, "onlyone: %s\n", error.c_str());
     return kExitOsErr;
   }
-  Lock lock(options.name, lock_options);
+  std::unique_ptr<LockBackend> backend;
+  if (zk_connect.empty()) {
+    backend.reset(new LocalBackend(options.name, lock_options, DisplayDirectory(lock_options)));
+  } else {
+    // Before the C client opens its socket and pipes (without O_CLOEXEC).
+    RememberInheritedDescriptors();
+    backend.reset(new ZkBackend(options.name, MakeZkOptions(options, zk_connect)));
+  }
+  LockBackend& lock = *backend;
   bool acquired = false;
   std::string refusal;
   {
@@ -263,14 +308,14 @@ int RunCommand(Options options) {
     if (acquired) lock.Release();
     return kExitSignalBase + CancelSignal();
   }
-  if (!acquired) return ReportNotAcquired(lock, options, lock_options, local_host, refusal);
+  if (!acquired) return ReportNotAcquired(lock, options, local_host, refusal);
 
-  const std::string fence = std::to_string(lock.fence());
+  const std::string fence = lock.fence();
   setenv("ONLYONE_FENCE", fence.c_str(), 1);
   setenv("ONLYONE_NAME", options.name.c_str(), 1);
   if (verbose) {
-    fprintf(stderr, "onlyone: acquired '%s' in %s (fence %s)\n", options.name.c_str(),
-            DisplayDirectory(lock_options).c_str(), fence.c_str());
+    fprintf(stderr, "onlyone: acquired '%s' %s (fence %s)\n", options.name.c_str(),
+            lock.where().c_str(), fence.c_str());
   }
 
   SuperviseOptions supervise;
@@ -284,12 +329,48 @@ int RunCommand(Options options) {
   }
   if (!child.lock_lost && !lock.Release()) {
     fprintf(stderr, "onlyone: warning: releasing '%s': %s\n", options.name.c_str(),
-            DescribeLockStatus(lock.status()).c_str());
+            lock.DescribeStatus().c_str());
   }
   return child.exit_code;
 }
 
+int RunZkStatus(const Options& options, const std::string& connect) {
+  if (!options.name.empty() && options.name.find('/') != std::string::npos) {
+    fprintf(stderr, "onlyone: bad lock name '%s': no '/'\n", options.name.c_str());
+    return kExitUsage;
+  }
+  zookeeper::ZkOptions zk = MakeZkOptions(options, connect);
+  zk.stop_margin_ms = 0;
+  const bool single = !options.zk_path.empty() || !options.name.empty();
+  std::string name = options.name;
+  if (!options.zk_path.empty() && name.empty()) {
+    name = options.zk_path.substr(options.zk_path.rfind('/') + 1);
+  }
+  const std::string root = !options.zk_path.empty()
+                               ? options.zk_path.substr(0, options.zk_path.rfind('/'))
+                               : zookeeper::kDefaultLockRoot;
+  std::vector<LockListing> locks;
+  std::string error_line;
+  int exit_code = kExitOk;
+  if (!ListZkLocks(zk, root.empty() ? "/" : root, name, single, &locks, &error_line, &exit_code)) {
+    fprintf(stderr, "%s\n", error_line.c_str());
+    return exit_code;
+  }
+  const std::string output = options.json
+                                 ? FormatZkStatusJson(connect, root.empty() ? "/" : root, locks)
+                                 : FormatStatusText(locks, LocalHostName(), WallClockMs());
+  fputs(output.c_str(), stdout);
+  return kExitOk;
+}
+
 int RunStatus(const Options& options) {
+  const std::string zk_connect = ZkConnect(options);
+  const std::string conflict = ModeConflict(options, !zk_connect.empty());
+  if (!conflict.empty()) {
+    fprintf(stderr, "onlyone: %s\n", conflict.c_str());
+    return kExitUsage;
+  }
+  if (!zk_connect.empty()) return RunZkStatus(options, zk_connect);
   LockOptions lock_options;
   lock_options.dir = ChooseLockDirectory(options.dir, getenv("ONLYONE_DIR"));
   lock_options.shared_dir = options.shared_dir;

@@ -138,7 +138,8 @@ std::string WaitingLine(const std::string& name, const Holder* holder, uint64_t 
 
 const char* EntryStateName(const Holder& holder) {
   if (holder.alive_known && !holder.alive) return "dead";
-  if (holder.ticket == 0) return "choosing";
+  // A ZooKeeper node's first sequence number is 0: holding says it is not choosing.
+  if (holder.ticket == 0 && !holder.holding) return "choosing";
   return holder.holding ? "holding" : "waiting";
 }
 
@@ -174,8 +175,10 @@ std::string FormatStatusText(const std::vector<LockListing>& locks, const std::s
   return out;
 }
 
-std::string FormatStatusJson(const std::string& dir, const std::vector<LockListing>& locks) {
-  std::string out = "{\"dir\": " + JsonString(dir) + ", \"locks\": [";
+namespace {
+
+std::string LocksJson(const std::vector<LockListing>& locks) {
+  std::string out = "\"locks\": [";
   for (size_t l = 0; l < locks.size(); ++l) {
     const LockListing& lock = locks[l];
     if (l > 0) out += ", ";
@@ -194,11 +197,29 @@ std::string FormatStatusJson(const std::string& dir, const std::vector<LockListi
       out += ", \"holding\": " + std::string(entry.holding ? "true" : "false");
       out += ", \"alive\": " +
              std::string(!entry.alive_known ? "null" : entry.alive ? "true" : "false");
+      if (e < lock.zk_nodes.size()) {
+        const ZkNodeFields& zk = lock.zk_nodes[e];
+        out += ", \"node\": " + JsonString(zk.node);
+        out += ", \"czxid\": " + std::to_string(zk.czxid);
+        out += ", \"owner\": " + JsonString(zk.kind);
+      }
       out += "}";
     }
     out += "]}";
   }
-  return out + "]}\n";
+  return out + "]";
+}
+
+}  // namespace
+
+std::string FormatStatusJson(const std::string& dir, const std::vector<LockListing>& locks) {
+  return "{\"dir\": " + JsonString(dir) + ", " + LocksJson(locks) + "}\n";
+}
+
+std::string FormatZkStatusJson(const std::string& connect, const std::string& root,
+                               const std::vector<LockListing>& locks) {
+  return "{\"zk\": " + JsonString(connect) + ", \"root\": " + JsonString(root) + ", " +
+         LocksJson(locks) + "}\n";
 }
 
 }  // namespace cli

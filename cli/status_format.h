@@ -14,9 +14,18 @@
 namespace onlyone {
 namespace cli {
 
+// What a ZooKeeper lock's entry has beyond a Holder: its node, the node's
+// creation zxid (the fence of that holding), and whose node it is.
+struct ZkNodeFields {
+  std::string node;
+  int64_t czxid = 0;
+  std::string kind;  // "onlyone", "kazoo" or "curator"
+};
+
 struct LockListing {
   std::string name;
   std::vector<Holder> entries;  // holders first, as Lock::List returns them
+  std::vector<ZkNodeFields> zk_nodes;  // ZooKeeper locks: one per entry; else empty
 };
 
 // A JSON string literal (with the quotes) for arbitrary bytes: control
@@ -48,7 +57,11 @@ std::string FormatStatusText(const std::vector<LockListing>& locks, const std::s
                              uint64_t now_ms);
 
 // `onlyone status --json`: {"dir": ..., "locks": [{"name": ..., "entries": [...]}]}.
+// ZooKeeper locks: {"zk": CONNECT, "root": PATH, "locks": [...]}, and each
+// entry also has "node", "czxid" and "owner" ("onlyone", "kazoo", "curator").
 std::string FormatStatusJson(const std::string& dir, const std::vector<LockListing>& locks);
+std::string FormatZkStatusJson(const std::string& connect, const std::string& root,
+                               const std::vector<LockListing>& locks);
 
 }  // namespace cli
 }  // namespace onlyone

@@ -144,6 +144,16 @@ TEST(FormatStatusJson, WritesNullForUnknownLivenessAndMissingTime) {
   EXPECT_TRUE(Contains(json, "\"since\": null")) << json;
 }
 
+TEST(FormatZkStatusJson, AddsTheEnsembleAndEachEntrysNode) {
+  LockListing listing{"a", {HolderOf(11, "h", "x", kNowMs)}, {}};
+  listing.zk_nodes.push_back(ZkNodeFields{"0123__lock__0000000004", 77, "kazoo"});
+  const std::string json = FormatZkStatusJson("zk1:2181/app", "/onlyone/locks", {listing});
+  EXPECT_TRUE(Contains(json, "{\"zk\": \"zk1:2181/app\", \"root\": \"/onlyone/locks\", \"locks\": ["))
+      << json;
+  EXPECT_TRUE(Contains(json, "\"node\": \"0123__lock__0000000004\", \"czxid\": 77, \"owner\": \"kazoo\"}"))
+      << json;
+}
+
 }  // namespace
 }  // namespace cli
 }  // namespace onlyone

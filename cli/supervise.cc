@@ -12,7 +12,9 @@
 #include <atomic>
 
 #ifdef __linux__
+#include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #endif
 
 #include "cli/duration.h"
@@ -29,7 +31,10 @@ namespace {
 
 // State shared with the signal handler: only lock-free atomics and the pipe.
 int g_signal_pipe[2] = {-1, -1};
-std::atomic<Lock*> g_waiting_lock{nullptr};
+std::atomic<LockBackend*> g_waiting_lock{nullptr};
+// RememberInheritedDescriptors(): which descriptors the command may inherit.
+bool g_inherited_known = false;
+bool g_inherited[kInheritedFdsTracked] = {};
 volatile sig_atomic_t g_cancel_signal = 0;
 // Signals we handle. A signal that was ignored when onlyone started (SIGINT
 // and SIGQUIT in background jobs of a shell, SIGHUP under nohup) stays
@@ -47,7 +52,7 @@ bool CancelsWait(int signal_number) {
 
 void OnSignal(int signal_number) {
   const int saved_errno = errno;
-  Lock* waiting = g_waiting_lock.load();
+  LockBackend* waiting = g_waiting_lock.load();
   if (waiting != nullptr && CancelsWait(signal_number)) {
     if (g_cancel_signal == 0) g_cancel_signal = signal_number;
     waiting->Cancel();
@@ -58,6 +63,9 @@ void OnSignal(int signal_number) {
   (void)ignored;
   errno = saved_errno;
 }
+
+// After SIGKILL of a stopped command's group: how often to look for its end.
+constexpr int64_t kStoppedPollMs = 1000;
 
 bool IsTerminalSignal(int signal_number) {
   return signal_number == SIGINT || signal_number == SIGQUIT || signal_number == SIGWINCH;
@@ -130,6 +138,29 @@ class TerminalHandover {
   bool active_ = false;
 };
 
+// In the child: every descriptor opened after start (the lock's, a client
+// library's) becomes close-on-exec. close_range(2) over each gap between
+// inherited descriptors, fcntl one by one where it is missing (ENOSYS).
+// Async-signal-safe (system calls only).
+void MarkNotInheritedCloseOnExec() {
+  if (!g_inherited_known) return;
+  int gap_start = 0;
+  for (int fd = 0; fd <= kInheritedFdsTracked; ++fd) {
+    const bool inherited = fd < kInheritedFdsTracked && g_inherited[fd];
+    if (!inherited && fd < kInheritedFdsTracked) continue;
+    if (gap_start < fd) {
+      const unsigned int last = static_cast<unsigned int>(fd - 1);
+      if (syscall(SYS_close_range, static_cast<unsigned int>(gap_start), last,
+                  CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int each = gap_start; each <= static_cast<int>(last); ++each) {
+          fcntl(each, F_SETFD, FD_CLOEXEC);
+        }
+      }
+    }
+    gap_start = fd + 1;
+  }
+}
+
 // In the child, between fork and exec: only async-signal-safe calls.
 [[noreturn]] void ExecChild(char* const* argv, pid_t parent_pid, pid_t group_id,
                             bool take_terminal, const sigset_t& original_mask, int exec_error_fd) {
@@ -147,6 +178,7 @@ class TerminalHandover {
 #else
   (void)parent_pid;
 #endif
+  MarkNotInheritedCloseOnExec();
   sigprocmask(SIG_SETMASK, &original_mask, nullptr);
   execvp(argv[0], argv);
   const int exec_errno = errno;
@@ -320,22 +352,25 @@ bool ChildHasStopped(pid_t pid) {
 // Supervision of one running child.
 class Supervisor {
  public:
-  Supervisor(Lock* lock, pid_t pid, pid_t group_id, const SuperviseOptions& options,
+  Supervisor(LockBackend* lock, pid_t pid, pid_t group_id, const SuperviseOptions& options,
              TerminalHandover* terminal)
       : lock_(lock), pid_(pid), group_id_(group_id), options_(options), terminal_(*terminal) {}
 
   ChildResult Run() {
-    int64_t next_validate_ms = MonotonicMs() + kValidateIntervalMs;
+    int64_t next_check_ms = MonotonicMs() + lock_->first_check_ms();
     while (!ChildHasExited(pid_)) {
       if (terminal_.active() && ChildHasStopped(pid_)) terminal_.StopAlongWithCommand();
-      const int64_t now_ms = MonotonicMs();
+      int64_t now_ms = MonotonicMs();
       if (stopping_ && !killed_ && now_ms >= kill_at_ms_) KillGroup();
-      if (!stopping_ && now_ms >= next_validate_ms) {
-        CheckLock();
-        next_validate_ms = now_ms + kValidateIntervalMs;
+      if (!stopping_ && (now_ms >= next_check_ms || backend_woke_)) {
+        backend_woke_ = false;
+        int64_t check_in_ms = 0;
+        CheckLock(&check_in_ms);
+        now_ms = MonotonicMs();
+        next_check_ms = now_ms + check_in_ms;
       }
-      int64_t wake_ms = stopping_ && !killed_ ? kill_at_ms_ : next_validate_ms;
-      if (stopping_ && killed_) wake_ms = now_ms + kValidateIntervalMs;
+      int64_t wake_ms = stopping_ && !killed_ ? kill_at_ms_ : next_check_ms;
+      if (stopping_ && killed_) wake_ms = now_ms + kStoppedPollMs;
       WaitForSignal(wake_ms - now_ms);
       ForwardPendingSignals();
     }
@@ -354,10 +389,14 @@ class Supervisor {
   }
 
  private:
+  // Sleeps until a signal, the backend's wake descriptor (session events of
+  // the ZooKeeper client) or the timeout.
   void WaitForSignal(int64_t timeout_ms) {
     if (timeout_ms < 0) timeout_ms = 0;
-    struct pollfd wake = {g_signal_pipe[0], POLLIN, 0};
-    poll(&wake, 1, static_cast<int>(timeout_ms));  // EINTR is as good as a wakeup
+    struct pollfd wake[2] = {{g_signal_pipe[0], POLLIN, 0}, {lock_->wake_fd(), POLLIN, 0}};
+    const nfds_t count = !stopping_ && lock_->wake_fd() >= 0 ? 2 : 1;
+    poll(wake, count, static_cast<int>(timeout_ms));  // EINTR is as good as a wakeup
+    if (count == 2 && (wake[1].revents & POLLIN) != 0) backend_woke_ = true;
   }
 
   void ForwardPendingSignals() {
@@ -374,18 +413,9 @@ class Supervisor {
     }
   }
 
-  void CheckLock() {
-    if (lock_->Validate()) {
-      validate_failures_ = 0;
-      return;
-    }
-    const LockStatus& status = lock_->status();
-    if (status.error != LockError::kLost && ++validate_failures_ < kValidateFailuresMax) return;
-    // kLost: our entry was removed or replaced (someone judged us dead, or
-    // removed it by hand); anything else: we can no longer read it back.
-    const std::string why = status.error == LockError::kLost
-                                ? "our entry in the lock directory was removed or replaced"
-                                : DescribeLockStatus(status);
+  void CheckLock(int64_t* check_in_ms) {
+    std::string why;
+    if (lock_->CheckHeld(&why, check_in_ms) == LockBackend::Check::kHeld) return;
     fprintf(stderr, "onlyone: lost the lock '%s': %s; stopping the command (SIGTERM, then "
             "SIGKILL after %s)\n",
             lock_->name().c_str(), why.c_str(), FormatDuration(options_.grace_ms).c_str());
@@ -400,7 +430,7 @@ class Supervisor {
     killed_ = true;
   }
 
-  Lock* lock_;
+  LockBackend* lock_;
   pid_t pid_;
   pid_t group_id_;
   const SuperviseOptions& options_;
@@ -408,7 +438,7 @@ class Supervisor {
   bool stopping_ = false;
   bool killed_ = false;
   int64_t kill_at_ms_ = 0;
-  int validate_failures_ = 0;
+  bool backend_woke_ = false;
 };
 
 }  // namespace
@@ -442,7 +472,14 @@ bool InstallSignalRelay(std::string* error) {
   return true;
 }
 
-void RelayCancelsWaitOf(Lock* lock) {
+void RememberInheritedDescriptors() {
+  for (int fd = 0; fd < kInheritedFdsTracked; ++fd) {
+    g_inherited[fd] = fcntl(fd, F_GETFD) >= 0;
+  }
+  g_inherited_known = true;
+}
+
+void RelayCancelsWaitOf(LockBackend* lock) {
   if (lock == nullptr) {
     g_waiting_lock.store(nullptr);
     return;
@@ -464,7 +501,7 @@ void ResetSignalDispositions() {
   sigaction(SIGCHLD, &action, nullptr);
 }
 
-ChildResult RunAndSupervise(Lock* lock, const SuperviseOptions& options) {
+ChildResult RunAndSupervise(LockBackend* lock, const SuperviseOptions& options) {
   ChildResult result;
   int disarm_fd = -1;
   const pid_t watchdog = StartWatchdog(&disarm_fd, &result.error);

@@ -31,17 +31,10 @@
 #include <string>
 #include <vector>
 
-#include "platform/posix/lock.h"
+#include "cli/backend.h"
 
 namespace onlyone {
 namespace cli {
-
-// How often the supervisor reads our entry back while the command runs: the
-// longest time the command can run unprotected after the lock is lost.
-constexpr int kValidateIntervalMs = 1000;
-// Consecutive failed Validate() calls (other than kLost, which counts at
-// once) after which we stop treating them as transient.
-constexpr int kValidateFailuresMax = 3;
 
 // Signals forwarded to the command. All but SIGWINCH also cancel a wait for
 // the lock (their default action would end onlyone).
@@ -53,7 +46,7 @@ bool InstallSignalRelay(std::string* error);
 
 // While waiting for `lock`, terminating signals cancel the wait. Pass null
 // to switch to forwarding mode (before starting the command).
-void RelayCancelsWaitOf(Lock* lock);
+void RelayCancelsWaitOf(LockBackend* lock);
 
 // The terminating signal that cancelled the wait, or 0.
 int CancelSignal();
@@ -75,11 +68,19 @@ struct SuperviseOptions {
   bool verbose = false;
 };
 
+// Remembers the descriptors open now (at start, before any lock or client
+// library opens its own): the command inherits these and no others. The
+// ZooKeeper C client opens its socket and pipes without O_CLOEXEC, so a
+// child would otherwise inherit them (hazard H9's cousin: a command holding
+// the session's socket). Fds at or above kInheritedFdsTracked are left alone.
+constexpr int kInheritedFdsTracked = 1024;
+void RememberInheritedDescriptors();
+
 // Starts the command (own process group, parent-death signal, lock fds not
-// inherited) and supervises it until it exits: forwards signals, validates
-// `lock` every kValidateIntervalMs and stops the command's group (SIGTERM,
-// grace_ms, SIGKILL) if the lock is lost.
-ChildResult RunAndSupervise(Lock* lock, const SuperviseOptions& options);
+// inherited) and supervises it until it exits: forwards signals, checks
+// `lock` when its backend asks (CheckHeld) and stops the command's group
+// (SIGTERM, grace_ms, SIGKILL) if the lock is lost.
+ChildResult RunAndSupervise(LockBackend* lock, const SuperviseOptions& options);
 
 }  // namespace cli
 }  // namespace onlyone

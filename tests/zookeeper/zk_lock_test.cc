@@ -1,0 +1,171 @@
+// ZkLock against a real standalone ZooKeeper server (started by
+// zk_lock_test.sh, which passes its connect string in $ZK_CONNECT): the
+// recipe's costs as the library counts them (requests, notifications), the
+// protected create, and the slots watch rule.
+#include "platform/zookeeper/zk_lock.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace onlyone {
+namespace zookeeper {
+namespace {
+
+constexpr int64_t kWaitMs = 20 * 1000;
+
+std::string UniquePath(const char* test) {
+  static int counter = 0;
+  return std::string("/zk_lock_test/") + test + "-" + std::to_string(getpid()) + "-" +
+         std::to_string(++counter);
+}
+
+ZkOptions OptionsFor(const std::string& path, uint32_t slots = 1) {
+  ZkOptions options;
+  const char* connect = getenv("ZK_CONNECT");
+  options.connect = connect != nullptr ? connect : "";
+  options.lock_path = path;
+  options.slots = slots;
+  options.session_timeout_ms = 10000;
+  options.command = "zk_lock_test";
+  return options;
+}
+
+std::vector<ZkEntry> Entries(const std::string& path) {
+  std::vector<ZkEntry> entries;
+  ZkStatus status;
+  EXPECT_TRUE(ZkLock::List(OptionsFor(path), &entries, &status)) << status.message;
+  return entries;
+}
+
+TEST(ZkLock, AcquiresAFreeLockWithTwoRequestsAndReleasesWithOne) {
+  const std::string path = UniquePath("free");
+  ZkLock lock(OptionsFor(path));
+  ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;  // creates the parents once
+  ASSERT_TRUE(lock.Release());
+  const uint64_t before = lock.counters().requests;
+  ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+  EXPECT_EQ(lock.counters().requests - before, 2u) << "create and getChildren";
+  const uint64_t acquired = lock.counters().requests;
+  ASSERT_TRUE(lock.Release());
+  EXPECT_EQ(lock.counters().requests - acquired, 1u) << "delete";
+}
+
+TEST(ZkLock, FenceIsTheNodesCreationZxidAndGrowsFromHolderToHolder) {
+  const std::string path = UniquePath("fence");
+  ZkLock lock(OptionsFor(path));
+  ASSERT_TRUE(lock.TryAcquire());
+  const int64_t first = lock.fence();
+  const std::vector<ZkEntry> entries = Entries(path);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].czxid, first);
+  ASSERT_TRUE(lock.Release());
+  ZkLock other(OptionsFor(path));
+  ASSERT_TRUE(other.TryAcquire());
+  EXPECT_GT(other.fence(), first);
+}
+
+TEST(ZkLock, TryAcquireOnAHeldLockNamesTheHolderAndLeavesNoNode) {
+  const std::string path = UniquePath("busy");
+  ZkLock holder(OptionsFor(path));
+  ASSERT_TRUE(holder.TryAcquire());
+  ZkLock other(OptionsFor(path));
+  EXPECT_FALSE(other.TryAcquire());
+  EXPECT_EQ(other.status().error, ZkError::kBusy);
+  ASSERT_TRUE(other.status().has_holder);
+  EXPECT_EQ(other.status().holder.pid, static_cast<uint32_t>(getpid()));
+  EXPECT_EQ(other.status().holder.node, holder.node());
+  EXPECT_EQ(Entries(path).size(), 1u);
+}
+
+TEST(ZkLock, FindsItsOwnNodeWhenTheCreateReplyIsLost) {
+  const std::string path = UniquePath("lost-reply");
+  ZkLock warm(OptionsFor(path));  // the parents exist: the pipelined create succeeds
+  ASSERT_TRUE(warm.TryAcquire());
+  ASSERT_TRUE(warm.Release());
+  ZkOptions options = OptionsFor(path);
+  options.lose_first_create_reply_for_tests = true;
+  ZkLock lock(options);
+  ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+  // Had it created again, a second node of ours would be queued behind the
+  // first (orphaned) one and it could not hold.
+  const std::vector<ZkEntry> entries = Entries(path);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].node, lock.node());
+}
+
+// Waiters in threads, each with its own session.
+class Waiters {
+ public:
+  Waiters(const std::string& path, int count, uint32_t slots) {
+    for (int i = 0; i < count; ++i) locks_.emplace_back(new ZkLock(OptionsFor(path, slots)));
+    acquired_.reset(new std::atomic<bool>[count]);
+    for (int i = 0; i < count; ++i) acquired_[i] = false;
+  }
+  ~Waiters() {
+    for (std::thread& thread : threads_) thread.join();
+  }
+  // Starts waiter i and returns once its node is queued.
+  void Start(int i, const std::string& path, size_t queued_after) {
+    threads_.emplace_back([this, i] { acquired_[i] = locks_[i]->Acquire(kWaitMs); });
+    for (int tries = 0; tries < 400 && Entries(path).size() < queued_after; ++tries) usleep(25000);
+  }
+  bool WaitAcquired(int i) {
+    for (int tries = 0; tries < 400 && !acquired_[i]; ++tries) usleep(25000);
+    return acquired_[i];
+  }
+  ZkLock& lock(int i) { return *locks_[i]; }
+  uint64_t NodeEvents() const {
+    uint64_t events = 0;
+    for (const auto& lock : locks_) events += lock->counters().node_events;
+    return events;
+  }
+
+ private:
+  std::vector<std::unique_ptr<ZkLock>> locks_;
+  std::unique_ptr<std::atomic<bool>[]> acquired_;
+  std::vector<std::thread> threads_;
+};
+
+TEST(ZkLock, AReleaseNotifiesOnlyTheNextWaiter) {
+  const std::string path = UniquePath("no-herd");
+  ZkLock holder(OptionsFor(path));
+  ASSERT_TRUE(holder.TryAcquire());
+  constexpr int kWaiters = 5;
+  Waiters waiters(path, kWaiters, 1);
+  for (int i = 0; i < kWaiters; ++i) waiters.Start(i, path, static_cast<size_t>(i) + 2);
+  ASSERT_EQ(Entries(path).size(), static_cast<size_t>(kWaiters) + 1);
+  EXPECT_EQ(waiters.NodeEvents(), 0u);
+  ASSERT_TRUE(holder.Release());
+  ASSERT_TRUE(waiters.WaitAcquired(0));
+  usleep(300000);  // a herd's notifications would arrive by now
+  EXPECT_EQ(waiters.NodeEvents(), 1u) << "one notification for one release";
+  for (int i = 0; i < kWaiters; ++i) {
+    ASSERT_TRUE(waiters.WaitAcquired(i)) << "waiter " << i;
+    ASSERT_TRUE(waiters.lock(i).Release());
+  }
+}
+
+TEST(ZkLock, WithTwoSlotsTheFirstWaiterHearsFromEitherHolder) {
+  const std::string path = UniquePath("slots");
+  ZkLock first(OptionsFor(path, 2)), second(OptionsFor(path, 2));
+  ASSERT_TRUE(first.TryAcquire());
+  ASSERT_TRUE(second.TryAcquire());
+  Waiters waiters(path, 1, 2);
+  waiters.Start(0, path, 3);
+  // The holder that leaves is not the node just ahead of the waiter: a
+  // waiter watching only its predecessor would sleep through this.
+  ASSERT_TRUE(first.Release());
+  EXPECT_TRUE(waiters.WaitAcquired(0));
+  ASSERT_TRUE(waiters.lock(0).Release());
+}
+
+}  // namespace
+}  // namespace zookeeper
+}  // namespace onlyone
