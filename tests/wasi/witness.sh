@@ -1,8 +1,8 @@
 #!/bin/sh
 # The native side of the exclusion proof (see platform/wasi/node/contender.js):
 # run as `onlyone ... -- sh witness.sh DIR SLOTS HOLD_SECONDS`. Creates the
-# first free DIR/witness.<i>, i < SLOTS, exclusively (noclobber), holding
-# this shell's pid; none free means more than SLOTS holders at once:
+# first free DIR/witness.<i>, i < SLOTS, exclusively and whole (a linked
+# temporary), holding this shell's pid; none free means more than SLOTS holders at once:
 # DIR/violation, exit 3. Appends "native" to DIR/log, holds, and removes its
 # witness before onlyone releases.
 #
@@ -38,15 +38,21 @@ attempts=0
 mine=""
 while [ "$i" -lt "$slots" ] && [ "$attempts" -lt "$attempts_max" ]; do
   witness="$dir/witness.$i"
-  if (set -C; echo "$$" > "$witness") 2>/dev/null; then
+  # Written whole before it appears: a temporary linked to the witness name
+  # (link(2) fails if the name exists). A create-then-write witness would be
+  # left empty forever by a holder killed between the two, and an empty
+  # witness cannot name its dead owner.
+  echo "$$" > "$dir/.pending.$$"
+  if ln "$dir/.pending.$$" "$witness" 2>/dev/null; then
+    rm -f "$dir/.pending.$$"
     mine=$witness
     break
   fi
+  rm -f "$dir/.pending.$$"
   if ! owner=$(cat "$witness" 2>/dev/null); then
     attempts=$((attempts + 1))  # removed meanwhile: the same slot again
     continue
   fi
-  # An empty witness is one its holder is writing: taken.
   if [ -n "$owner" ] && gone "$owner"; then
     rm -f "$witness"
     attempts=$((attempts + 1))

@@ -102,13 +102,21 @@ function takeWitness(dir, slots) {
   let attempts = 0;
   for (let i = 0; i < slots && attempts < WITNESS_ATTEMPTS_MAX;) {
     const file = path.join(dir, `witness.${i}`);
+    // Written whole before it appears (a temporary linked to the name; link
+    // fails if it exists): a create-then-write witness would stay empty
+    // forever if its holder were killed between the two, and an empty
+    // witness cannot name its dead owner.
+    const pending = path.join(dir, `.pending.${process.pid}`);
+    fs.writeFileSync(pending, `${process.pid}\n`);
     try {
-      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      fs.linkSync(pending, file);
       return file;
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
+    } finally {
+      fs.rmSync(pending, { force: true });
     }
-    let owner = null;  // null: removed meanwhile; '' : its holder is writing it
+    let owner = null;  // null: removed meanwhile
     try {
       owner = fs.readFileSync(file, 'latin1').trim();
     } catch {
