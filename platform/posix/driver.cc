@@ -918,12 +918,14 @@ Result Driver::Remove(const Op& op) {
   return Result();
 }
 
-bool Driver::DrainEvents(Bytes target) {
+bool Driver::DrainEvents(Bytes target, bool stop_at_news) {
   bool relevant = false;
 #ifdef __linux__
   if (watch_->fd_ < 0) return false;
   alignas(struct inotify_event) char buffer[8192];
-  for (;;) {
+  // A woken wait returns at the first news; what follows it (a release
+  // makes up to four events on an anchor) is read by the next kListStart.
+  while (!(relevant && stop_at_news)) {
     ssize_t n = read(watch_->fd_, buffer, sizeof buffer);
     if (n <= 0) break;
     for (ssize_t offset = 0; offset < n;) {
@@ -1070,7 +1072,7 @@ Result Driver::Wait(const Op& op) {
     if (WatchDirectory()) return result;
   }
   for (;;) {
-    if (DrainEvents(op.name)) changed_ = true;
+    if (DrainEvents(op.name, /*stop_at_news=*/true)) changed_ = true;
     if (changed_) {
       changed_ = false;
       return result;

@@ -245,8 +245,9 @@ class Driver {
   void UnwatchDirectory();
   void UnwatchAnchor();
   // Reads pending inotify events; true if one is news for a wait on `target`
-  // (see Op::name of kWait; empty: any entry or death).
-  bool DrainEvents(Bytes target);
+  // (see Op::name of kWait; empty: any entry or death). With stop_at_news,
+  // stops reading once it found one.
+  bool DrainEvents(Bytes target, bool stop_at_news = false);
   Result Done(Result result);
 
   int dir_fd_;
