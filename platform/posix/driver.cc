@@ -192,9 +192,19 @@ void DescribeOpenFailure(int os_error, const std::string& path, DirectoryProblem
   if (os_error == ENOSPC || os_error == EDQUOT) problem->message += "; free some space or use --dir";
 }
 
+int FinishOpenLockDirectory(int fd, int open_errno, int parent_fd, const std::string& name,
+                            const std::string& path, bool shared, DirectoryProblem* problem);
+
 int OpenLockDirectoryImpl(int parent_fd, const std::string& name, const std::string& path,
                           bool shared, bool create, DirectoryProblem* problem) {
-  if (create && mkdirat(parent_fd, name.c_str(), shared ? 0755 : 0700) != 0 && errno != EEXIST) {
+  // Open first, create only when missing: the directory exists at every
+  // acquisition but the first, and a mkdirat that fails with EEXIST costs a
+  // path walk of its own (a Lock made per acquisition paid it every time).
+  int fd = OpenDirectoryAt(parent_fd, name.c_str());
+  if (fd >= 0 || errno != ENOENT || !create) {
+    return FinishOpenLockDirectory(fd, errno, parent_fd, name, path, shared, problem);
+  }
+  if (mkdirat(parent_fd, name.c_str(), shared ? 0755 : 0700) != 0 && errno != EEXIST) {
     DescribeOpenFailure(errno, path, problem);
     problem->message = "onlyone: cannot create " + path + ": " + strerror(problem->os_error) +
                        (problem->os_error == EROFS
@@ -204,9 +214,15 @@ int OpenLockDirectoryImpl(int parent_fd, const std::string& name, const std::str
                                   : "; check permissions of its parent or use --dir");
     return -1;
   }
-  int fd = OpenDirectoryAt(parent_fd, name.c_str());
+  fd = OpenDirectoryAt(parent_fd, name.c_str());
+  return FinishOpenLockDirectory(fd, errno, parent_fd, name, path, shared, problem);
+}
+
+// The checks after opening the lock directory (fd, or -1 with open_errno).
+int FinishOpenLockDirectory(int fd, int open_errno, int parent_fd, const std::string& name,
+                            const std::string& path, bool shared, DirectoryProblem* problem) {
   if (fd < 0) {
-    int saved = errno;
+    int saved = open_errno;
     // O_DIRECTORY|O_NOFOLLOW refuses a symlink with ENOTDIR or ELOOP
     // depending on the kernel: tell the planted link (H10) apart from a file.
     struct stat st;
@@ -408,7 +424,13 @@ int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* 
     problem->message = "onlyone: no lock directory (set --dir)";
     return -1;
   }
-  if (create && mkdir(path.c_str(), shared ? (01777) : 0700) != 0 && errno != EEXIST) {
+  // A private parent that exists is opened at once, without a mkdir that
+  // would fail with EEXIST (see OpenLockDirectoryImpl); a shared one goes
+  // through mkdir and the mode repair below every time. An open refused for
+  // another reason (a symlink, a file) is repeated and reported below.
+  int fd = shared ? -1 : OpenDirectoryAt(AT_FDCWD, path.c_str());
+  const bool try_create = create && fd < 0 && (shared || errno == ENOENT);
+  if (try_create && mkdir(path.c_str(), shared ? (01777) : 0700) != 0 && errno != EEXIST) {
     int saved = errno;
     DescribeOpenFailure(saved, path, problem);
     problem->message = "onlyone: cannot create " + path + ": " + strerror(saved) +
@@ -425,7 +447,7 @@ int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* 
       chmod(path.c_str(), 01777);
     }
   }
-  int fd = OpenDirectoryAt(AT_FDCWD, path.c_str());
+  if (fd < 0) fd = OpenDirectoryAt(AT_FDCWD, path.c_str());
   if (fd < 0) {
     int saved = errno;
     struct stat st;
