@@ -20,7 +20,8 @@
 #   cycle     onlyone::Lock TryAcquire+Release (reused and fresh Lock) vs a raw
 #             open+flock+close cycle, interleaved in one process; then Python
 #             filelock (FileLock, SoftFileLock) and Qt QLockFile back to back,
-#             in the same rounds
+#             in the same rounds; then, as context, each file operation of the
+#             cycle timed on its own (fileops_bench)
 #   exec      `onlyone --dir D NAME -- true` vs `flock -n FILE true`, 500 runs
 #             each, interleaved run by run (own fork/exec timer; hyperfine as a
 #             cross-check when installed)
@@ -138,11 +139,11 @@ bazel_build() { "$BAZEL" "${BAZEL_STARTUP[@]}" build "${BUILD_FLAGS[@]}" "$@" >"
 HAVE_LIB=1
 HAVE_CLI=1
 log "building (bazel -c opt; log in $OUT/build.log)"
-if ! bazel_build //bench:cycle_bench //bench:handoff_bench //bench:exec_bench; then
+if ! bazel_build //bench:cycle_bench //bench:handoff_bench //bench:exec_bench //bench:fileops_bench; then
   log "the library-based benchmarks do not build yet (see $OUT/build.log): measuring the peers only"
   HAVE_LIB=0
   cp "$OUT/build.log" "$OUT/build-lib.log"
-  bazel_build //bench:cycle_bench_raw //bench:handoff_bench_raw //bench:exec_bench ||
+  bazel_build //bench:cycle_bench_raw //bench:handoff_bench_raw //bench:exec_bench //bench:fileops_bench ||
     { tail -30 "$OUT/build.log" >&2; exit 1; }
 fi
 if ! bazel_build //cli:onlyone; then
@@ -157,6 +158,7 @@ else
   CYCLE="$BIN/bench/cycle_bench_raw"; HANDOFF="$BIN/bench/handoff_bench_raw"
 fi
 EXEC="$BIN/bench/exec_bench"
+FILEOPS="$BIN/bench/fileops_bench"
 ONLYONE="$BIN/cli/onlyone"
 # Copy the binaries out of bazel-bin, so that another build cannot replace
 # them in the middle of a run.
@@ -164,6 +166,7 @@ mkdir -p "$WORK/bin"
 cp "$CYCLE" "$WORK/bin/cycle_bench"; CYCLE="$WORK/bin/cycle_bench"
 cp "$HANDOFF" "$WORK/bin/handoff_bench"; HANDOFF="$WORK/bin/handoff_bench"
 cp "$EXEC" "$WORK/bin/exec_bench"; EXEC="$WORK/bin/exec_bench"
+cp "$FILEOPS" "$WORK/bin/fileops_bench"; FILEOPS="$WORK/bin/fileops_bench"
 if ((HAVE_CLI)); then cp "$ONLYONE" "$WORK/bin/onlyone"; ONLYONE="$WORK/bin/onlyone"; fi
 
 HAVE_QT=0
@@ -227,6 +230,9 @@ if want cycle; then
   # Context for the analysis: the life of one inotify watch, next to raw flock.
   d="$WORK/cycle.ctx"; mkdir -m 700 "$d"
   "$CYCLE" --dir "$d" --out "$OUT/context" --variants raw,inotify --cycles "$CYCLES_PEER" --warmup "$WARMUP"
+  # Context: what each of the cycle's file operations costs by itself.
+  d="$WORK/cycle.fileops"; mkdir -m 700 "$d"
+  "$FILEOPS" --dir "$d" --cycles "$CYCLES_PEER" --out "$OUT/fileops.txt" >/dev/null
 fi
 
 # --- 2. The command vs flock(1) ----------------------------------------------

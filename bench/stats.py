@@ -277,6 +277,34 @@ class Report:
                 if total_s > 0 else ""))
         self.p()
 
+    def fileops(self):
+        path = os.path.join(self.results, "fileops.txt")
+        if not os.path.exists(path):
+            return
+        rows = []
+        for line in open(path):
+            parts = line.split()
+            if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+                rows.append((parts[0], int(parts[1]), int(parts[2])))
+        if not rows:
+            return
+        raw = next((r for r in rows if r[0].startswith("raw_cycle")), None)
+        self.p("Context: each file operation of one uncontended cycle timed on its own (bench/fileops_bench.cc, "
+               "same tmpfs; records of the library's size, then a 100-byte target for comparison):")
+        self.p()
+        self.p("| operation | median µs | p99 µs | ÷ raw cycle (median) |")
+        self.p("| --- | ---: | ---: | ---: |")
+        cycle_sum = 0
+        for name, med, p99 in rows:
+            if not name.startswith("raw_cycle") and not name.startswith("short_"):
+                cycle_sum += med
+            self.p("| %s | %s | %s | %s |" % (name.replace("_", " "), us(med), us(p99),
+                                               "%.2f" % (med / float(raw[1])) if raw else ""))
+        if raw:
+            self.p("| **sum of the cycle's operations (medians)** | %s | | %.2f |" % (us(cycle_sum),
+                                                                                   cycle_sum / float(raw[1])))
+        self.p()
+
     def perf(self):
         path = os.path.join(self.results, "perf.lib_reuse.dso.txt")
         if not os.path.exists(path):
@@ -310,6 +338,7 @@ class Report:
         self.p("## 4. System calls (strace -c -f)")
         self.p()
         self.syscalls()
+        self.fileops()
         self.perf()
         self.p("## Targets")
         self.p()

@@ -22,9 +22,11 @@
 #include <sys/sysctl.h>
 #endif
 
-#include <set>
+#include <algorithm>
 #include <mutex>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace onlyone {
@@ -190,9 +192,19 @@ void DescribeOpenFailure(int os_error, const std::string& path, DirectoryProblem
   if (os_error == ENOSPC || os_error == EDQUOT) problem->message += "; free some space or use --dir";
 }
 
+int FinishOpenLockDirectory(int fd, int open_errno, int parent_fd, const std::string& name,
+                            const std::string& path, bool shared, DirectoryProblem* problem);
+
 int OpenLockDirectoryImpl(int parent_fd, const std::string& name, const std::string& path,
                           bool shared, bool create, DirectoryProblem* problem) {
-  if (create && mkdirat(parent_fd, name.c_str(), shared ? 0755 : 0700) != 0 && errno != EEXIST) {
+  // Open first, create only when missing: the directory exists at every
+  // acquisition but the first, and a mkdirat that fails with EEXIST costs a
+  // path walk of its own (a Lock made per acquisition paid it every time).
+  int fd = OpenDirectoryAt(parent_fd, name.c_str());
+  if (fd >= 0 || errno != ENOENT || !create) {
+    return FinishOpenLockDirectory(fd, errno, parent_fd, name, path, shared, problem);
+  }
+  if (mkdirat(parent_fd, name.c_str(), shared ? 0755 : 0700) != 0 && errno != EEXIST) {
     DescribeOpenFailure(errno, path, problem);
     problem->message = "onlyone: cannot create " + path + ": " + strerror(problem->os_error) +
                        (problem->os_error == EROFS
@@ -202,9 +214,15 @@ int OpenLockDirectoryImpl(int parent_fd, const std::string& name, const std::str
                                   : "; check permissions of its parent or use --dir");
     return -1;
   }
-  int fd = OpenDirectoryAt(parent_fd, name.c_str());
+  fd = OpenDirectoryAt(parent_fd, name.c_str());
+  return FinishOpenLockDirectory(fd, errno, parent_fd, name, path, shared, problem);
+}
+
+// The checks after opening the lock directory (fd, or -1 with open_errno).
+int FinishOpenLockDirectory(int fd, int open_errno, int parent_fd, const std::string& name,
+                            const std::string& path, bool shared, DirectoryProblem* problem) {
   if (fd < 0) {
-    int saved = errno;
+    int saved = open_errno;
     // O_DIRECTORY|O_NOFOLLOW refuses a symlink with ENOTDIR or ELOOP
     // depending on the kernel: tell the planted link (H10) apart from a file.
     struct stat st;
@@ -406,7 +424,13 @@ int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* 
     problem->message = "onlyone: no lock directory (set --dir)";
     return -1;
   }
-  if (create && mkdir(path.c_str(), shared ? (01777) : 0700) != 0 && errno != EEXIST) {
+  // A private parent that exists is opened at once, without a mkdir that
+  // would fail with EEXIST (see OpenLockDirectoryImpl); a shared one goes
+  // through mkdir and the mode repair below every time. An open refused for
+  // another reason (a symlink, a file) is repeated and reported below.
+  int fd = shared ? -1 : OpenDirectoryAt(AT_FDCWD, path.c_str());
+  const bool try_create = create && fd < 0 && (shared || errno == ENOENT);
+  if (try_create && mkdir(path.c_str(), shared ? (01777) : 0700) != 0 && errno != EEXIST) {
     int saved = errno;
     DescribeOpenFailure(saved, path, problem);
     problem->message = "onlyone: cannot create " + path + ": " + strerror(saved) +
@@ -423,7 +447,7 @@ int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* 
       chmod(path.c_str(), 01777);
     }
   }
-  int fd = OpenDirectoryAt(AT_FDCWD, path.c_str());
+  if (fd < 0) fd = OpenDirectoryAt(AT_FDCWD, path.c_str());
   if (fd < 0) {
     int saved = errno;
     struct stat st;
@@ -643,40 +667,116 @@ int SweepOrphanAnchors(int dir_fd) {
 }
 
 // ---------------------------------------------------------------------------
-// Driver.
+// Watch and Driver.
 
-Driver::Driver(int dir_fd, int cancel_fd) : dir_fd_(dir_fd), cancel_fd_(cancel_fd) {}
+namespace {
 
-// The watch is created by the first wait, not up front: most acquisitions
-// never wait, and creating and closing an inotify instance costs three system
-// calls and a sleep in close (the kernel waits for an RCU grace period).
-// Changes made before it existed went unseen, so that first wait returns at
-// once and the core scans again, now with the watch in place.
-bool Driver::ArmWatch() {
-  if (watch_tried_) return watch_fd_ >= 0;
-  watch_tried_ = true;
 #ifdef __linux__
-  watch_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (watch_fd_ >= 0) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", dir_fd_);
-    const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE |
-                          IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
-    if (inotify_add_watch(watch_fd_, path, mask) < 0) {
-      close(watch_fd_);
-      watch_fd_ = -1;
-    }
-  }
+// Changes of the lock directory a wait may need to see (see driver.h).
+constexpr uint32_t kDirectoryEvents = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
+                                      IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+// What an owner's release or death does to its anchor: release unlinks it
+// (IN_ATTRIB: the link count) and closes it; death closes it (the kernel's
+// close of a descriptor open for writing: IN_CLOSE_WRITE). IN_DELETE_SELF
+// and IN_MOVE_SELF: the file is gone or moved by someone else.
+constexpr uint32_t kAnchorEvents = IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF;
 #endif
-  return watch_fd_ >= 0;
+
+bool IsOurEntryName(const std::string& name, char prefix) {
+  return name.size() == 2 + kNonceHexDigits && name[0] == prefix && name[1] == '.';
+}
+
+}  // namespace
+
+Watch::~Watch() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool Watch::Open() {
+  if (tried_) return fd_ >= 0;
+  tried_ = true;
+#ifdef __linux__
+  fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+#endif
+  return fd_ >= 0;
+}
+
+Driver::Driver(int dir_fd, int cancel_fd, Watch* watch, int listing_fd)
+    : dir_fd_(dir_fd),
+      cancel_fd_(cancel_fd),
+      listing_fd_(listing_fd),
+      watch_(watch != nullptr ? watch : &own_watch_) {}
+
+// The directory watch is created by the first wait that needs it, not up
+// front: most acquisitions never wait, and a waiter behind a predecessor
+// watches that predecessor's anchor instead. Changes made before it existed
+// went unseen, so that first wait returns at once and the core scans again,
+// now with the watch in place.
+bool Driver::ArmWatch() {
+  if (!WatchDirectory()) return false;
+  return true;
+}
+
+bool Driver::WatchDirectory() {
+#ifdef __linux__
+  if (!watch_->Open()) return false;
+  if (watch_->dir_wd_ >= 0) return true;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", dir_fd_);
+  watch_->dir_wd_ = inotify_add_watch(watch_->fd_, path, kDirectoryEvents);
+  return watch_->dir_wd_ >= 0;
+#else
+  return false;
+#endif
+}
+
+void Driver::UnwatchDirectory() {
+#ifdef __linux__
+  if (watch_->dir_wd_ >= 0) inotify_rm_watch(watch_->fd_, watch_->dir_wd_);
+  watch_->dir_wd_ = -1;
+  directory_watched_since_listing_ = false;
+#endif
+}
+
+void Driver::UnwatchAnchor() {
+#ifdef __linux__
+  // EINVAL when the kernel already dropped it (the anchor was deleted).
+  if (watch_->anchor_wd_ >= 0) inotify_rm_watch(watch_->fd_, watch_->anchor_wd_);
+  watch_->anchor_wd_ = -1;
+#endif
 }
 
 Driver::~Driver() {
   if (listing_ != nullptr) closedir(listing_);
-  if (watch_fd_ >= 0) close(watch_fd_);
+  // A holder needs no watch: events for it would only fill the queue. The
+  // instance stays with its owner (a Lock reuses it for its next wait).
+  UnwatchDirectory();
+  UnwatchAnchor();
 }
 
 void Driver::set_own_nonce(Id128 nonce) { own_suffix_ = EntryName("", nonce); }
+
+bool Driver::SawUnclaimedAnchor() const {
+#ifdef __linux__
+  if (!snapshot_ready_) return true;
+  std::vector<std::string_view> claimed;  // nonces with an entry or temporary
+  for (const std::string& name : snapshot_) {
+    if (IsOurEntryName(name, 'o') || IsOurEntryName(name, 'f') || IsOurEntryName(name, 't')) {
+      claimed.push_back(std::string_view(name).substr(2));
+    }
+  }
+  std::sort(claimed.begin(), claimed.end());
+  for (const std::string& name : snapshot_) {
+    if (!IsOurEntryName(name, 'k')) continue;
+    const std::string_view nonce = std::string_view(name).substr(2);
+    if (nonce == own_suffix_) continue;
+    if (!std::binary_search(claimed.begin(), claimed.end(), nonce)) return true;
+  }
+  return false;
+#else
+  return true;
+#endif
+}
 
 Result Driver::Done(Result result) {
   result.mono_ms = MonotonicMs();
@@ -749,6 +849,13 @@ Result Driver::Read(const Op& op) {
     result.status = IoStatus::kTooLong;
     return result;
   }
+  // Remember what the core saw of each entry, for a wait that names one.
+  if (op.name.size >= 2 && op.name.data[0] == 'o' && op.name.data[1] == '.') {
+    if (reads_used_ == reads_.size()) reads_.emplace_back();
+    reads_[reads_used_].first.assign(op.name.data, op.name.size);
+    reads_[reads_used_].second.assign(read_buffer_, static_cast<size_t>(n));
+    ++reads_used_;
+  }
   Result result;
   result.data = Bytes{read_buffer_, static_cast<uint32_t>(n)};
   return result;
@@ -759,13 +866,16 @@ Result Driver::ListStart() {
   // Events queued before this point are about state this listing sees.
   DrainEvents(Bytes{});
   changed_ = false;
+  reads_used_ = 0;
   poll_pause_ms_ = kPollFirstPauseMs;
 #ifdef __linux__
+  directory_watched_since_listing_ = watch_->dir_wd_ >= 0;
   // A private descriptor: its file offset is not shared with dir_fd_'s users.
-  int fd = openat(dir_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = listing_fd_;
+  if (fd < 0) fd = openat(dir_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return FromErrno(errno);
   const int error = SnapshotDirectory(fd, &snapshot_);
-  close(fd);
+  if (fd != listing_fd_) close(fd);
   snapshot_next_ = 0;
   snapshot_ready_ = error == 0;
   if (error != 0) return FromErrno(error);
@@ -830,19 +940,34 @@ Result Driver::Remove(const Op& op) {
   return Result();
 }
 
-bool Driver::DrainEvents(Bytes target) {
+bool Driver::DrainEvents(Bytes target, bool stop_at_news) {
   bool relevant = false;
 #ifdef __linux__
-  if (watch_fd_ < 0) return false;
+  if (watch_->fd_ < 0) return false;
   alignas(struct inotify_event) char buffer[8192];
-  for (;;) {
-    ssize_t n = read(watch_fd_, buffer, sizeof buffer);
+  // A woken wait returns at the first news; what follows it (a release
+  // makes up to four events on an anchor) is read by the next kListStart.
+  while (!(relevant && stop_at_news)) {
+    ssize_t n = read(watch_->fd_, buffer, sizeof buffer);
     if (n <= 0) break;
     for (ssize_t offset = 0; offset < n;) {
       const struct inotify_event* event = reinterpret_cast<const struct inotify_event*>(buffer + offset);
       offset += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
-      if ((event->mask & IN_Q_OVERFLOW) != 0 || event->len == 0) {
+      if ((event->mask & IN_Q_OVERFLOW) != 0) {
         relevant = true;  // lost events: assume anything changed
+        continue;
+      }
+      if (event->wd >= 0 && event->wd == watch_->anchor_wd_) {
+        // The anchor of the entry we queue behind: released, its owner dead,
+        // or the file gone (IN_IGNORED: the kernel dropped the watch).
+        if ((event->mask & IN_IGNORED) != 0) watch_->anchor_wd_ = -1;
+        relevant = true;
+        continue;
+      }
+      // Events of a watch we have since removed are stale.
+      if (event->wd < 0 || event->wd != watch_->dir_wd_) continue;
+      if (event->len == 0) {
+        relevant = true;  // the directory itself moved, went, or lost its watch
         continue;
       }
       // Our own names ("o.", "t.", "f.", "k." + our nonce) change only by
@@ -862,8 +987,7 @@ bool Driver::DrainEvents(Bytes target) {
       if (target.size != 0) {
         // The core named the one entry that can let us in (one slot: our
         // nearest predecessor, or a doorway): only its change or its owner's
-        // death is news. The other waiters each watch their own predecessor,
-        // so a release wakes one of them, not all (no thundering herd).
+        // death is news.
         const size_t name_bytes = strlen(name);
         const bool same_suffix = name_bytes == target.size &&
                                  memcmp(name + 2, target.data + 2, target.size - 2) == 0;
@@ -877,11 +1001,100 @@ bool Driver::DrainEvents(Bytes target) {
   return relevant;
 }
 
+bool Driver::ReadAsTicketedEntry(Bytes target) const {
+  if (target.size < 2 || target.data[0] != 'o' || target.data[1] != '.') return false;
+  for (size_t i = reads_used_; i-- > 0;) {
+    const std::string& name = reads_[i].first;
+    if (name.size() != target.size || memcmp(name.data(), target.data, target.size) != 0) continue;
+    const std::string& text = reads_[i].second;
+    OwnerRecord record;
+    const Bytes bytes{text.data(), static_cast<uint32_t>(text.size())};
+    return ParseRecord(bytes, &record).error == ParseError::kNone &&
+           record.state == EntryState::kWaiting;
+  }
+  return false;  // not read by the last scan: nothing to rely on
+}
+
+// Behind a predecessor with a ticket, only its owner can let us in, by
+// leaving (Lock removes the entry, then unlinks and closes the anchor) or by
+// dying (the kernel closes the anchor, dropping its flock). Both touch the
+// anchor, so a watch on that one file is enough, and no other change of the
+// directory wakes us. (Someone else removing the entry comes after a death,
+// which already woke us; a refresh rewrites the entry but lets nobody in.)
+//
+// The trap: the anchor may have been released after the core's scan and
+// before the watch exists. So the watch is armed first, on the very file
+// (through a descriptor, not its name), and then the file is checked once:
+// unlinked (released) or its flock free (released or dead) means scan again
+// now; otherwise any later release or death makes an event.
+Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
+#ifdef __linux__
+  UnwatchAnchor();  // the previous predecessor's, if any
+  if (!watch_->Open()) return AnchorWatch::kNoAnchor;
+  scratch_a_.assign("k.");
+  scratch_a_.append(target.data + 2, target.size - 2);
+  const int fd = openat(dir_fd_, scratch_a_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  // ENOENT: released meanwhile, or an owner without an anchor (another
+  // platform wrote the entry): the directory watch covers both.
+  if (fd < 0) return AnchorWatch::kNoAnchor;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  watch_->anchor_wd_ = inotify_add_watch(watch_->fd_, path, kAnchorEvents);
+  AnchorWatch verdict = AnchorWatch::kArmed;
+  struct stat st;
+  if (watch_->anchor_wd_ < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    // No watch, or a planted FIFO or device rather than an anchor (H10).
+    UnwatchAnchor();
+    verdict = AnchorWatch::kNoAnchor;
+  } else if (st.st_nlink == 0) {
+    verdict = AnchorWatch::kReleased;  // unlinked: its owner is leaving
+  } else {
+    int rc;
+    do {
+      rc = flock(fd, LOCK_EX | LOCK_NB);
+    } while (rc != 0 && errno == EINTR);
+    if (rc == 0) {
+      // Nobody holds it: released or dead. (While we hold it for this
+      // instant a prober would read the owner as alive: the safe side.)
+      flock(fd, LOCK_UN);
+      verdict = AnchorWatch::kReleased;
+    } else if (errno != EWOULDBLOCK) {
+      UnwatchAnchor();
+      verdict = AnchorWatch::kNoAnchor;
+    }
+  }
+  close(fd);
+  return verdict;
+#else
+  (void)target;
+  return AnchorWatch::kNoAnchor;
+#endif
+}
+
 Result Driver::Wait(const Op& op) {
   Result result;
-  if (!watch_tried_ && ArmWatch()) return result;  // rescan with the watch armed
+  if (ReadAsTicketedEntry(op.name)) {
+    switch (WatchAnchor(op.name)) {
+      case AnchorWatch::kArmed:
+        // The anchor alone decides: drop the directory watch, or every
+        // change of the directory would wake us for nothing (the herd).
+        UnwatchDirectory();
+        break;
+      case AnchorWatch::kReleased:
+        UnwatchAnchor();
+        return result;
+      case AnchorWatch::kNoAnchor:
+        break;
+    }
+  } else {
+    UnwatchAnchor();
+  }
+  if (watch_->anchor_wd_ < 0 && !directory_watched_since_listing_) {
+    // Changes since the listing began went unseen: watch now, scan again.
+    if (WatchDirectory()) return result;
+  }
   for (;;) {
-    if (DrainEvents(op.name)) changed_ = true;
+    if (DrainEvents(op.name, /*stop_at_news=*/true)) changed_ = true;
     if (changed_) {
       changed_ = false;
       return result;
@@ -891,7 +1104,8 @@ Result Driver::Wait(const Op& op) {
       result.status = IoStatus::kTimedOut;
       return result;
     }
-    uint64_t pause_ms = watch_fd_ >= 0 ? kWaitSafetyNetMs : poll_pause_ms_;
+    const bool event_driven = watch_->fd_ >= 0 && (watch_->anchor_wd_ >= 0 || watch_->dir_wd_ >= 0);
+    uint64_t pause_ms = event_driven ? kWaitSafetyNetMs : poll_pause_ms_;
     if (op.deadline_mono_ms != kNoDeadline && op.deadline_mono_ms - now < pause_ms) {
       pause_ms = op.deadline_mono_ms - now;
     }
@@ -903,8 +1117,8 @@ Result Driver::Wait(const Op& op) {
       fds[count].revents = 0;
       ++count;
     }
-    if (watch_fd_ >= 0) {
-      fds[count].fd = watch_fd_;
+    if (event_driven) {
+      fds[count].fd = watch_->fd_;
       fds[count].events = POLLIN;
       fds[count].revents = 0;
       ++count;
@@ -921,7 +1135,7 @@ Result Driver::Wait(const Op& op) {
       // The safety net (or a polling round): re-scan, unless the deadline is
       // what ended the pause.
       if (op.deadline_mono_ms != kNoDeadline && MonotonicMs() >= op.deadline_mono_ms) continue;
-      if (watch_fd_ < 0 && poll_pause_ms_ < kPollLongestPauseMs) {
+      if (!event_driven && poll_pause_ms_ < kPollLongestPauseMs) {
         poll_pause_ms_ = poll_pause_ms_ * 2 > kPollLongestPauseMs ? kPollLongestPauseMs
                                                                   : poll_pause_ms_ * 2;
       }

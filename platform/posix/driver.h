@@ -18,12 +18,22 @@
 //   3. anything else (another host, another namespace, no /proc of our own
 //      namespace): kUnknown, which the core counts as alive.
 //
-// Waiting (kWait) on Linux blocks on an inotify watch of the directory that
-// exists before the listing that precedes the wait (ArmWatch, or the first
-// kWait, which then returns at once), so no change after a kListStart can be
-// missed: a change of an entry ("o.", "f."), or an anchor closed for writing,
-// which is how the death of its owner shows. Elsewhere it polls with a
-// backoff. Either way it re-scans at least every kWaitSafetyNetMs.
+// Waiting (kWait) on Linux uses inotify, in one of two ways:
+//   - behind a predecessor (a wait naming an "o." entry that the last scan
+//     read with a ticket): a watch on that owner's anchor file alone. Only
+//     its owner's release (unlink, then close) or death (the kernel's close)
+//     can let us in, and each of those touches the anchor. Each waiter
+//     watches a different anchor, so a release wakes exactly one waiter, in
+//     the kernel, with no herd. The anchor may change before the watch
+//     exists, so the driver checks it once after arming (see WatchAnchor).
+//   - otherwise (a doorway, the fence ring, k slots, an owner without an
+//     anchor): a watch on the directory that existed before the listing that
+//     precedes the wait, so no change after a kListStart can be missed: a
+//     change of an entry ("o.", "f."), or an anchor closed for writing, which
+//     is how the death of its owner shows. A wait that finds no such watch
+//     arms it and returns at once, so that the core scans again with it.
+// Elsewhere it polls with a backoff. Either way it re-scans at least every
+// kWaitSafetyNetMs.
 #ifndef ONLYONE_PLATFORM_POSIX_DRIVER_H_
 #define ONLYONE_PLATFORM_POSIX_DRIVER_H_
 
@@ -31,6 +41,7 @@
 #include <stdint.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/contender.h"
@@ -153,12 +164,40 @@ Liveness ProbeOwner(int dir_fd, const OwnerRecord& owner);
 // Returns how many it removed.
 int SweepOrphanAnchors(int dir_fd);
 
+// The inotify instance of waits. A Lock keeps one for its whole life:
+// creating and closing an instance costs two system calls and a sleep in
+// close (the kernel waits for an RCU grace period), which a hand-off would
+// otherwise pay between being woken and returning from Acquire.
+class Watch {
+ public:
+  Watch() = default;
+  ~Watch();
+  Watch(const Watch&) = delete;
+  Watch& operator=(const Watch&) = delete;
+
+  // Creates the instance once. false: no inotify here (waits poll).
+  bool Open();
+  int fd() const { return fd_; }
+  bool tried() const { return tried_; }
+
+ private:
+  friend class Driver;
+  int fd_ = -1;
+  bool tried_ = false;
+  int dir_wd_ = -1;     // watch of the lock directory, or -1
+  int anchor_wd_ = -1;  // watch of the anchor of the entry we queue behind
+};
+
 class Driver {
  public:
   // Does not take ownership of dir_fd, which must outlive the driver.
   // cancel_fd (or -1): readable once Cancel was requested; kWait then
-  // returns kIo with os_error ECANCELED.
-  Driver(int dir_fd, int cancel_fd);
+  // returns kIo with os_error ECANCELED. watch (or null: the driver makes its
+  // own): the inotify instance to wait with, which must outlive the driver;
+  // the driver removes its watches from it when it ends. listing_fd (or -1:
+  // the driver opens one per listing): a second descriptor of the same
+  // directory, used for nothing but listings, which move its file offset.
+  Driver(int dir_fd, int cancel_fd, Watch* watch = nullptr, int listing_fd = -1);
   ~Driver();
   Driver(const Driver&) = delete;
   Driver& operator=(const Driver&) = delete;
@@ -166,19 +205,32 @@ class Driver {
   // Names of our own entries (o./f./t./k. with this nonce): changes to them
   // do not wake a wait, since the core made them itself.
   void set_own_nonce(Id128 nonce);
-  // Creates the inotify watch now rather than at the first kWait (which
-  // otherwise returns at once after creating it, so that the core scans
-  // again with the watch in place). For callers that expect to wait.
-  // Returns false when there is no watch (polling instead).
+  // Watches the directory now rather than at the first kWait that needs it
+  // (which otherwise returns at once after arming it, so that the core scans
+  // again with the watch in place). For waits that will not name a
+  // predecessor (k slots). Returns false when there is no watch (polling).
   bool ArmWatch();
 
   Result Perform(const Op& op);
 
   bool cancelled() const { return cancelled_; }
   // Whether waiting is event-driven (inotify) rather than polling.
-  bool event_driven() const { return watch_fd_ >= 0; }
+  bool event_driven() const { return watch_->fd() >= 0; }
+  // Whether the last listing showed an anchor ("k.X") of another owner with
+  // no entry or temporary of X: a candidate for SweepOrphanAnchors (it may
+  // also be a contender between creating its anchor and its entry).
+  // Computed from the last listing, on demand (true where there is none to
+  // look at).
+  bool SawUnclaimedAnchor() const;
 
  private:
+  // What arming a watch on a predecessor's anchor found.
+  enum class AnchorWatch : uint8_t {
+    kArmed,     // watching; the owner still held the anchor after arming
+    kReleased,  // the owner released or died already: scan again now
+    kNoAnchor,  // no usable anchor: wait on the directory instead
+  };
+
   Result Create(const Op& op);
   Result Rename(const Op& op);
   Result Read(const Op& op);
@@ -186,23 +238,37 @@ class Driver {
   Result ListNext();
   Result Remove(const Op& op);
   Result Wait(const Op& op);
-  // Reads pending inotify events; true if any is not about our own names.
+  // Whether the last scan read `target` as an "o." entry with a ticket.
+  bool ReadAsTicketedEntry(Bytes target) const;
+  AnchorWatch WatchAnchor(Bytes target);
+  bool WatchDirectory();
+  void UnwatchDirectory();
+  void UnwatchAnchor();
   // Reads pending inotify events; true if one is news for a wait on `target`
-  // (see Op::name of kWait; empty: any entry or death).
-  bool DrainEvents(Bytes target);
+  // (see Op::name of kWait; empty: any entry or death). With stop_at_news,
+  // stops reading once it found one.
+  bool DrainEvents(Bytes target, bool stop_at_news = false);
   Result Done(Result result);
 
   int dir_fd_;
   int cancel_fd_;
-  int watch_fd_ = -1;    // inotify descriptor, -1 when unavailable
+  int listing_fd_;
+  Watch own_watch_;  // used when the caller gives none
+  Watch* watch_;
+  // The directory watch existed when the last kListStart began, so the wait
+  // after that listing can miss no change (see Wait).
+  bool directory_watched_since_listing_ = false;
   DIR* listing_ = nullptr;  // non-Linux: a readdir stream
 #ifdef __linux__
   std::vector<std::string> snapshot_;  // the whole listing (see kListingBytesMax)
   size_t snapshot_next_ = 0;
   bool snapshot_ready_ = false;
 #endif
+  // Records of "o." entries read since the last kListStart (name, target),
+  // so that a wait knows what the core saw of the entry it names.
+  std::vector<std::pair<std::string, std::string>> reads_;
+  size_t reads_used_ = 0;
   bool changed_ = false;  // a relevant event since the last kListStart
-  bool watch_tried_ = false;  // ArmWatch ran (watch_fd_ < 0 after it: polling)
   bool cancelled_ = false;
   uint64_t poll_pause_ms_ = kPollFirstPauseMs;
   std::string own_suffix_;  // "<32 hex>" of our nonce, empty when unset

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -397,6 +398,213 @@ TEST_F(PosixDriver, WaitEndsWhenCancelled) {
   EXPECT_TRUE(driver.cancelled());
   close(cancel[0]);
   close(cancel[1]);
+}
+
+// Waiting behind a predecessor: the watch is on its anchor alone.
+// One timed sleep is one voluntary context switch; a few more are allowed for
+// the machine's own reasons (page faults on a busy host).
+constexpr long kWakeUpsOfOneSleepMax = 4;
+
+class WaitBehindPredecessor : public PosixDriver {
+ protected:
+  // Publishes "o.<nonce>" with a record in `state` (a ticket when waiting).
+  std::string PublishEntry(Id128 nonce, EntryState state) {
+    OwnerRecord record = Me(nonce);
+    record.state = state;
+    record.ticket = state == EntryState::kWaiting ? 1 : 0;
+    RecordText text;
+    EXPECT_TRUE(EncodeRecord(record, &text));
+    const std::string name = EntryName("o.", nonce);
+    const std::string target(text.data, text.size);
+    EXPECT_EQ(symlinkat(target.c_str(), dir_fd_, name.c_str()), 0);
+    return name;
+  }
+  // A scan as the core makes it: list, then read the entry it will name.
+  // No directory watch is armed first, as in a one-slot acquisition.
+  void Scan(Driver* driver, const std::string& entry) {
+    ASSERT_EQ(Do(driver, OpKind::kListStart, "").status, IoStatus::kOk);
+    while (Do(driver, OpKind::kListNext, "").status == IoStatus::kOk) {
+    }
+    ASSERT_EQ(Do(driver, OpKind::kRead, entry).status, IoStatus::kOk);
+  }
+  // What Lock::Release does: the entry first, then the anchor.
+  void Release(const std::string& entry, Anchor* anchor) {
+    ASSERT_EQ(unlinkat(dir_fd_, entry.c_str(), 0), 0);
+    anchor->Remove();
+  }
+};
+
+TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorReleases) {
+  const Id128 nonce{21, 21};
+  Anchor anchor;
+  int os_error = 0;
+  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
+  Driver driver(dir_fd_, -1);
+  Scan(&driver, entry);
+  std::thread releaser([&] {
+    usleep(100 * 1000);
+    Release(entry, &anchor);
+  });
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
+  const uint64_t waited_ms = MonotonicMs() - start;
+  releaser.join();
+  EXPECT_GE(waited_ms, 50u) << "returned before the release";
+  EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the release, not by the safety net";
+}
+
+TEST_F(WaitBehindPredecessor, SleepsThroughEveryOtherChangeOfTheDirectory) {
+  const Id128 nonce{22, 22};
+  Anchor anchor;
+  int os_error = 0;
+  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
+  Driver driver(dir_fd_, -1);
+  Scan(&driver, entry);
+  std::thread others([&] {
+    usleep(20 * 1000);
+    const std::string other = EntryName("o.", Id128{23, 23});
+    for (int i = 0; i < 20; ++i) {
+      (void)!symlinkat("r", dir_fd_, other.c_str());
+      (void)!unlinkat(dir_fd_, other.c_str(), 0);
+    }
+  });
+  // Not woken by 40 changes of other entries: only the deadline ends it.
+  // And not woken inside the kernel either (the herd): a watch on the
+  // directory would wake this thread for each change, only for the driver
+  // to discard the event; the anchor watch lets it sleep through them all.
+  struct rusage before, after;
+  ASSERT_EQ(getrusage(RUSAGE_THREAD, &before), 0);
+  EXPECT_EQ(Wait(&driver, 300, entry).status, IoStatus::kTimedOut);
+  ASSERT_EQ(getrusage(RUSAGE_THREAD, &after), 0);
+  others.join();
+  EXPECT_LE(after.ru_nvcsw - before.ru_nvcsw, kWakeUpsOfOneSleepMax)
+      << "the waiting thread was woken for changes of other entries";
+  anchor.Remove();
+}
+
+TEST_F(WaitBehindPredecessor, NoticesAReleaseBetweenTheScanAndTheWait) {
+  const Id128 nonce{24, 24};
+  Anchor anchor;
+  int os_error = 0;
+  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
+  Driver driver(dir_fd_, -1);
+  Scan(&driver, entry);
+  Release(entry, &anchor);  // before any watch on the anchor exists
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
+  EXPECT_LT(MonotonicMs() - start, 500u);
+}
+
+TEST_F(WaitBehindPredecessor, NoticesADeathBetweenTheScanAndTheWait) {
+  const Id128 nonce{25, 25};
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Anchor anchor;
+    int os_error = 0;
+    anchor.Create(dir_fd_, nonce, &os_error);
+    char byte = 1;
+    if (write(ready[1], &byte, 1) != 1) _exit(1);
+    pause();  // killed by the parent
+    _exit(0);
+  }
+  char byte;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
+  Driver driver(dir_fd_, -1);
+  Scan(&driver, entry);
+  // Dies holding its anchor (the kernel drops the flock) while the entry
+  // stays: only the check after arming the watch can see it.
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
+  EXPECT_LT(MonotonicMs() - start, 500u);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorDiesWhileWatched) {
+  const Id128 nonce{26, 26};
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Anchor anchor;
+    int os_error = 0;
+    anchor.Create(dir_fd_, nonce, &os_error);
+    char byte = 1;
+    if (write(ready[1], &byte, 1) != 1) _exit(1);
+    pause();
+    _exit(0);
+  }
+  char byte;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
+  Driver driver(dir_fd_, -1);
+  Scan(&driver, entry);
+  std::thread killer([child] {
+    usleep(100 * 1000);
+    kill(child, SIGKILL);
+  });
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
+  const uint64_t waited_ms = MonotonicMs() - start;
+  killer.join();
+  waitpid(child, nullptr, 0);
+  EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the death, not by the safety net";
+  close(ready[0]);
+  close(ready[1]);
+}
+
+TEST_F(WaitBehindPredecessor, WatchesTheDirectoryWhenThePredecessorHasNoAnchor) {
+  // Written by a platform without anchors: its entry's removal must still
+  // wake us (after one immediate return to scan with the directory watched).
+  const std::string entry = PublishEntry(Id128{27, 27}, EntryState::kWaiting);
+  Driver driver(dir_fd_, -1);
+  Scan(&driver, entry);
+  const uint64_t first = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
+  EXPECT_LT(MonotonicMs() - first, 500u) << "returns at once to scan with the watch armed";
+  Scan(&driver, entry);
+  EXPECT_EQ(Wait(&driver, 200, entry).status, IoStatus::kTimedOut);
+  std::thread remover([&] {
+    usleep(100 * 1000);
+    unlinkat(dir_fd_, entry.c_str(), 0);
+  });
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
+  EXPECT_LT(MonotonicMs() - start, kWaitSafetyNetMs);
+  remover.join();
+}
+
+TEST_F(WaitBehindPredecessor, WaitsForADoorwayThroughTheDirectory) {
+  // A choosing entry turns into a ticket by a rename that leaves its anchor
+  // alone: that change must wake us.
+  const Id128 nonce{28, 28};
+  Anchor anchor;
+  int os_error = 0;
+  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  const std::string entry = PublishEntry(nonce, EntryState::kChoosing);
+  Driver driver(dir_fd_, -1);
+  driver.ArmWatch();  // a try, or the scan after the first return, has it
+  Scan(&driver, entry);
+  std::thread publisher([&] {
+    usleep(100 * 1000);
+    (void)!symlinkat("ticket", dir_fd_, "t.x");
+    (void)!renameat(dir_fd_, "t.x", dir_fd_, entry.c_str());
+  });
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
+  EXPECT_LT(MonotonicMs() - start, kWaitSafetyNetMs);
+  publisher.join();
+  anchor.Remove();
 }
 
 // Directory safety (H10).

@@ -5,8 +5,13 @@
 //     acquisition, kept for the Lock's life; all Ops are relative to them.
 //   anchor k.<nonce>: created and flock()ed before the Contender's first Op,
 //     removed after a release or a failed attempt (see driver.h).
-//   driver: one per acquisition; its inotify watch exists before the first
-//     listing, so no change after a kListStart is missed.
+//   listing fd: a second descriptor of the lock directory, for listings
+//     only (they move its offset), kept like dir fd.
+//   inotify instance (posix::Watch): created by the first wait and kept for
+//     the Lock's life (closing one sleeps); each wait watches what it needs
+//     (its predecessor's anchor, or the directory) and the driver removes
+//     those watches when its operation ends.
+//   driver: one per operation.
 #include "platform/posix/lock.h"
 
 #include <errno.h>
@@ -124,6 +129,11 @@ struct Lock::State {
   std::function<void(const Holder*, uint64_t)> observer;
   int parent_fd = -1;
   int dir_fd = -1;
+  int listing_fd = -1;
+  posix::Watch watch;
+  // The last acquisition's listing showed an anchor without an entry: sweep
+  // orphan anchors when this holding ends (see SweepOrphanAnchors).
+  bool sweep_after_release = false;
   int cancel_pipe[2] = {-1, -1};
   std::atomic<bool> cancel_requested{false};
   posix::Anchor anchor;
@@ -132,6 +142,7 @@ struct Lock::State {
   uint64_t fence = 0;
 
   ~State() {
+    if (listing_fd >= 0) close(listing_fd);
     if (dir_fd >= 0) close(dir_fd);
     if (parent_fd >= 0) close(parent_fd);
     for (int fd : cancel_pipe) {
@@ -158,6 +169,8 @@ struct Lock::State {
       // directory fail with ENOENT. Start over with the current one.
       close(dir_fd);
       dir_fd = -1;
+      if (listing_fd >= 0) close(listing_fd);
+      listing_fd = -1;
     }
     if (dir_fd >= 0) return true;
     posix::DirectoryProblem problem;
@@ -175,6 +188,9 @@ struct Lock::State {
                problem.message);
       return false;
     }
+    // Opened through dir_fd, so it is the same (already checked) directory.
+    // -1 is fine: the driver then opens one per listing.
+    listing_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     return true;
   }
 
@@ -281,11 +297,13 @@ struct Lock::State {
                    IoAdvice(anchored));
       return false;
     }
-    posix::Driver driver(dir_fd, cancel_pipe[0]);
+    posix::Driver driver(dir_fd, cancel_pipe[0], &watch, listing_fd);
     driver.set_own_nonce(nonce);
-    // Waiting is likely: watch from the first listing. A try rarely waits
-    // (only for a doorway), so it lets the first wait arm the watch.
-    if (!try_once) driver.ArmWatch();
+    // With k slots every wait watches the directory: watch it from the first
+    // listing. With one slot a wait watches its predecessor's anchor, and a
+    // try rarely waits (only for a doorway): the first wait that needs the
+    // directory watch arms it.
+    if (!try_once && options.slots > 1) driver.ArmWatch();
     const uint64_t now = posix::MonotonicMs();
     uint64_t deadline = kNoDeadline;
     if (try_once) {
@@ -300,6 +318,7 @@ struct Lock::State {
       held = true;
       fence = contender.fence();
       status = LockStatus();
+      sweep_after_release = driver.SawUnclaimedAnchor();
       return true;
     }
     if (driver.cancelled()) {
@@ -324,7 +343,7 @@ struct Lock::State {
       ReportFailure("acquire");
     }
     if (!status.entry_left_behind) anchor.Remove();
-    posix::SweepOrphanAnchors(dir_fd);
+    if (driver.SawUnclaimedAnchor()) posix::SweepOrphanAnchors(dir_fd);
     return false;
   }
 };
@@ -363,14 +382,16 @@ bool Lock::Release() {
     s.SetError(LockError::kInvalidArgument, 0, "onlyone: lock \"" + s.name + "\" is not held");
     return false;
   }
-  posix::Driver driver(s.dir_fd, -1);
+  posix::Driver driver(s.dir_fd, -1, &s.watch, s.listing_fd);
   s.Drive(s.contender.Release(), &driver, posix::MonotonicMs());
   const Outcome outcome = s.contender.outcome();
   if (outcome == Outcome::kReleased) {
     s.held = false;
     s.status = LockStatus();
     s.anchor.Remove();
-    posix::SweepOrphanAnchors(s.dir_fd);
+    // Only when the acquisition's listing showed a candidate: a sweep is a
+    // listing of its own, and orphans are rare (a crash between two steps).
+    if (s.sweep_after_release) posix::SweepOrphanAnchors(s.dir_fd);
     return true;
   }
   if (outcome == Outcome::kLost) {
@@ -397,7 +418,7 @@ bool Lock::HoldingCheck(bool refresh) {
     s.SetError(LockError::kInvalidArgument, 0, "onlyone: lock \"" + s.name + "\" is not held");
     return false;
   }
-  posix::Driver driver(s.dir_fd, -1);
+  posix::Driver driver(s.dir_fd, -1, &s.watch, s.listing_fd);
   const Op first = refresh ? s.contender.Refresh(posix::WallMs()) : s.contender.Validate();
   s.Drive(first, &driver, posix::MonotonicMs());
   const Outcome outcome = s.contender.outcome();

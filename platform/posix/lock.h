@@ -100,8 +100,10 @@ class Lock {
 
   // One attempt. true: held. false: see status() (kBusy names the holder).
   bool TryAcquire();
-  // Waits up to timeout_ms (kWaitForever: no limit). Blocks on the entry it
-  // queues behind and on changes of the directory; never busy-polls on Linux.
+  // Waits up to timeout_ms (kWaitForever: no limit). On Linux it sleeps on
+  // the anchor of the entry it queues behind (woken by that owner's release
+  // or death alone), or on changes of the directory while someone is in the
+  // doorway or with k slots; it never busy-polls there.
   bool Acquire(int64_t timeout_ms);
   // true: released. false with kLost: it had been taken from us.
   bool Release();

@@ -114,6 +114,48 @@ TEST_F(LockTest, AcquireWaitsUntilTheHolderReleases) {
   EXPECT_LT(waited, std::chrono::milliseconds(900)) << "woken by inotify, not the safety net";
 }
 
+// A Lock keeps one inotify instance for all its waits: events and watches
+// left by one wait must neither wake nor blind the next.
+TEST_F(LockTest, WaitsAgainAndAgainWithTheSameLock) {
+  Lock waiter("job", options_);
+  for (int round = 0; round < 3; ++round) {
+    Lock holder("job", options_);
+    ASSERT_TRUE(holder.TryAcquire()) << holder.status().message;
+    std::thread releaser([&holder] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+      holder.Release();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(waiter.Acquire(5000)) << waiter.status().message;
+    const auto waited = std::chrono::steady_clock::now() - start;
+    releaser.join();
+    EXPECT_GE(waited, std::chrono::milliseconds(100)) << "round " << round << ": woken early";
+    EXPECT_LT(waited, std::chrono::milliseconds(900))
+        << "round " << round << ": woken by the safety net, not by the release";
+    EXPECT_TRUE(waiter.Release());
+  }
+}
+
+// With k slots a waiter watches the directory (no single predecessor).
+TEST_F(LockTest, AWaiterForOneOfTwoSlotsWakesWhenEitherHolderReleases) {
+  options_.slots = 2;
+  Lock first("job", options_);
+  Lock second("job", options_);
+  ASSERT_TRUE(first.TryAcquire());
+  ASSERT_TRUE(second.TryAcquire());
+  std::thread releaser([&first] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    first.Release();
+  });
+  Lock third("job", options_);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(third.Acquire(5000)) << third.status().message;
+  const auto waited = std::chrono::steady_clock::now() - start;
+  releaser.join();
+  EXPECT_GE(waited, std::chrono::milliseconds(100));
+  EXPECT_LT(waited, std::chrono::milliseconds(900)) << "woken by inotify, not the safety net";
+}
+
 TEST_F(LockTest, AcquireGivesUpAtTheTimeout) {
   Lock first("job", options_);
   ASSERT_TRUE(first.TryAcquire());

@@ -205,4 +205,26 @@ else
   echo "SKIP: unshare --pid is not permitted here; the refusal is not exercised"
 fi
 
+begin "a signal ignored when onlyone starts stays ignored, by onlyone and by the command"
+# Signal set-up is one sigaction per signal that puts SIG_IGN back when it
+# was there: nohup's SIGHUP must survive it.
+if env --ignore-signal=HUP true 2>/dev/null; then
+  run_onlyone ignored -- true  # warm: the lock directory exists
+  env --ignore-signal=HUP "$ONLYONE" --dir "$LOCKS" ignored -- \
+    sh -c "grep '^SigIgn:' /proc/self/status > '$WORK/ignored.mask'; touch '$WORK/ignored.started'; exec sleep 30" &
+  IGN_PID=$!
+  BACKGROUND_PIDS+=("$IGN_PID")
+  wait_until 10 file_exists "$WORK/ignored.started" || fail "command did not start"
+  MASK="$(cut -f2 "$WORK/ignored.mask")"
+  (( (16#$MASK & 1) == 1 )) || fail "SIGHUP is not ignored by the command (SigIgn $MASK)"
+  kill -HUP "$IGN_PID"
+  sleep 0.3
+  process_gone "$IGN_PID" && fail "onlyone died of a SIGHUP it was started ignoring"
+  kill -TERM "$IGN_PID"
+  wait_background "$IGN_PID" 10
+  expect_eq "exit code after SIGTERM" 143 "$BG_RC"
+else
+  echo "SKIP: env --ignore-signal is not available"
+fi
+
 finish

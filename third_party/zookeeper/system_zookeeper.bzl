@@ -33,6 +33,11 @@ def _system_zookeeper_impl(ctx):
              "(or run tools/bootstrap.sh)")
     ctx.symlink(headers, "include/zookeeper")
     ctx.symlink(library, "lib/libzookeeper_mt.so")
+    archive = _find_library(ctx, "libzookeeper_mt.a")
+    if archive == None:
+        fail("libzookeeper_mt.a was not found: the onlyone command links it statically. " +
+             "Install it with: apt-get install libzookeeper-mt-dev (or run tools/bootstrap.sh)")
+    ctx.symlink(archive, "lib/libzookeeper_mt.a")
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
     ctx.template("BUILD.bazel", ctx.attr.build_file, {})
 
