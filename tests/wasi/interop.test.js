@@ -18,6 +18,7 @@ const onlyone = require(process.env.ONLYONE_HOST_JS);
 
 const ONLYONE = process.env.ONLYONE_BIN;
 const CONTENDER = process.env.ONLYONE_CONTENDER_JS;
+const { gone } = require(CONTENDER);
 const WITNESS = process.env.WITNESS_SH;
 const TEST_TIMEOUT_MS = 60000;
 // How long a child contender may take to start and acquire.
@@ -116,13 +117,12 @@ async function startNativeHolder(dir, name, command = ['sleep', '60']) {
 }
 
 // Alive and not a zombie.
+// Running and not dying: a zombie, an exiting process or one with SIGKILL
+// pending will never run user code again. The watchdog of a killed onlyone
+// sends SIGKILL to its whole group and then exits, which frees the lock; the
+// group's members may still be on their way out at that moment.
 function isRunning(pid) {
-  try {
-    const state = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(')').pop().trim().split(/\s+/)[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
+  return !gone(pid);
 }
 
 // SIGKILL, then wait until reaped: a zombie keeps its /proc entry and start

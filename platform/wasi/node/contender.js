@@ -176,9 +176,13 @@ async function main() {
   return EXIT_OK;
 }
 
-main().then((code) => {
-  if (code !== null) process.exit(code);
-}, (error) => {
-  process.stderr.write(`contender: ${error.message}\n`);
-  process.exit(EXIT_FAILURE);
-});
+module.exports = { gone };
+
+if (require.main === module) {
+  main().then((code) => {
+    if (code !== null) process.exit(code);
+  }, (error) => {
+    process.stderr.write(`contender: ${error.message}\n`);
+    process.exit(EXIT_FAILURE);
+  });
+}
