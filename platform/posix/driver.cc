@@ -576,6 +576,30 @@ void Anchor::Remove() {
   fd_ = -1;
 }
 
+// The one test of an anchor's kernel lock, shared by the prober and the
+// waiter's watch: take its flock without waiting and drop it at once.
+// kFree: nobody holds it, so its owner released or died (the kernel drops an
+// flock only when every descriptor of it is closed). kHeld: someone does, the
+// owner (or, for this instant, another prober: read as alive, the safe side).
+// kError: no verdict (errno says why).
+namespace {
+
+enum class AnchorLock : uint8_t { kFree, kHeld, kError };
+
+AnchorLock TryAnchorLock(int fd) {
+  int rc;
+  do {
+    rc = flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) {
+    flock(fd, LOCK_UN);
+    return AnchorLock::kFree;
+  }
+  return errno == EWOULDBLOCK ? AnchorLock::kHeld : AnchorLock::kError;
+}
+
+}  // namespace
+
 Liveness ProbeOwner(int dir_fd, const OwnerRecord& record) {
   const Identity& owner = record.owner;
   // 1. The anchor: proof either way, whatever host or namespace.
@@ -585,18 +609,10 @@ Liveness ProbeOwner(int dir_fd, const OwnerRecord& record) {
     struct stat st;
     // A regular file only: a planted FIFO or device is no evidence (H10).
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-      int rc;
-      do {
-        rc = flock(fd, LOCK_EX | LOCK_NB);
-      } while (rc != 0 && errno == EINTR);
-      if (rc == 0) {
-        flock(fd, LOCK_UN);
-        close(fd);
-        return Liveness::kDead;
-      }
-      int saved = errno;
+      const AnchorLock lock = TryAnchorLock(fd);
       close(fd);
-      if (saved == EWOULDBLOCK) return Liveness::kAlive;
+      if (lock == AnchorLock::kFree) return Liveness::kDead;
+      if (lock == AnchorLock::kHeld) return Liveness::kAlive;
     } else {
       close(fd);
     }
@@ -1049,18 +1065,16 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
   } else if (st.st_nlink == 0) {
     verdict = AnchorWatch::kReleased;  // unlinked: its owner is leaving
   } else {
-    int rc;
-    do {
-      rc = flock(fd, LOCK_EX | LOCK_NB);
-    } while (rc != 0 && errno == EINTR);
-    if (rc == 0) {
-      // Nobody holds it: released or dead. (While we hold it for this
-      // instant a prober would read the owner as alive: the safe side.)
-      flock(fd, LOCK_UN);
-      verdict = AnchorWatch::kReleased;
-    } else if (errno != EWOULDBLOCK) {
-      UnwatchAnchor();
-      verdict = AnchorWatch::kNoAnchor;
+    switch (TryAnchorLock(fd)) {
+      case AnchorLock::kFree:
+        verdict = AnchorWatch::kReleased;  // nobody holds it: released or dead
+        break;
+      case AnchorLock::kHeld:
+        break;
+      case AnchorLock::kError:
+        UnwatchAnchor();
+        verdict = AnchorWatch::kNoAnchor;
+        break;
     }
   }
   close(fd);
