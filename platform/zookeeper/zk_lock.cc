@@ -266,13 +266,15 @@ struct ZkLock::State {
     const int init_errno = errno;
     pthread_sigmask(SIG_SETMASK, &original_mask, nullptr);
     if (zh == nullptr) {
-      const int saved_errno = init_errno;
       // zookeeper_init resolves every host at once and fails when none
-      // resolves (errno is whatever getaddrinfo left, often ENOENT).
+      // resolves. Its errno is whatever getaddrinfo's NSS lookups left behind
+      // (ENOENT for an unknown name), which would read as a missing file:
+      // only an errno that says something else is shown.
+      const bool errno_informative = init_errno != 0 && init_errno != ENOENT && init_errno != EINVAL;
       return Fail(ZkError::kUnreachable,
-                  "none of the hosts of '" + connect_text + "' could be resolved (" +
-                      (saved_errno != 0 ? strerror(saved_errno) : "zookeeper_init failed") +
-                      "); check the host names");
+                  "none of the hosts of '" + connect_text + "' could be resolved" +
+                      (errno_informative ? std::string(" (") + strerror(init_errno) + ")" : std::string()) +
+                      "; check the host names");
     }
     const int64_t connect_deadline_ms =
         started_ms + std::min(options.session_timeout_ms, kConnectTimeoutMsMax);

@@ -241,6 +241,14 @@ class ConnectStrings(unittest.TestCase):
         self.assertIn("no ZooKeeper server at '127.0.0.1:%d' answered" % port, result.stderr)
         self.assertLess(time.monotonic() - started, 15)
 
+    def test_an_unresolvable_host_exits_68_naming_the_host_and_no_stray_errno(self):
+        # .invalid never resolves (RFC 2606). zookeeper_init's errno here is an
+        # NSS leftover (ENOENT) that read as "No such file or directory".
+        result = zk.run(["--zk", "no-such-host.invalid:2181", "x", "--", "true"])
+        self.assertEqual(result.returncode, 68, result.stderr)
+        self.assertIn("'no-such-host.invalid:2181' could be resolved; check the host names", result.stderr)
+        self.assertNotIn("No such file", result.stderr)
+
     def test_a_missing_chroot_exits_78_and_an_existing_one_is_used(self):
         result = zk.run(["--zk", SERVER.connect + "/no-such-chroot", "x", "--", "true"])
         self.assertEqual(result.returncode, 78, result.stderr)
