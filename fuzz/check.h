@@ -9,22 +9,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define FUZZ_CHECK(condition)                                                           \
-  do {                                                                                  \
-    if (!(condition)) {                                                                 \
+#define FUZZ_CHECK(condition)                                                            \
+  do {                                                                                   \
+    if (!(condition)) {                                                                  \
       fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #condition); \
-      abort();                                                                          \
-    }                                                                                   \
+      abort();                                                                           \
+    }                                                                                    \
   } while (0)
 
 // As FUZZ_CHECK, with a message (a simulator violation, a trace).
-#define FUZZ_CHECK_MSG(condition, message)                                               \
-  do {                                                                                  \
-    if (!(condition)) {                                                                 \
+#define FUZZ_CHECK_MSG(condition, message)                                                  \
+  do {                                                                                      \
+    if (!(condition)) {                                                                     \
       fprintf(stderr, "%s:%d: property violated: %s\n%s\n", __FILE__, __LINE__, #condition, \
-              (message));                                                               \
-      abort();                                                                          \
-    }                                                                                   \
+              (message));                                                                   \
+      abort();                                                                              \
+    }                                                                                       \
   } while (0)
 
 #endif  // ONLYONE_FUZZ_CHECK_H_

@@ -65,18 +65,13 @@ inline void CheckOp(OpKind kind, Bytes name, Bytes from, Bytes record, Id128 own
       FUZZ_CHECK(IsOwnName(name, own) || Equal(name, View("fence")));
       break;
     case OpKind::kRead:
-    case OpKind::kRemove:
-      FUZZ_CHECK(IsProtocolName(name));
-      break;
-    case OpKind::kWait:
-      FUZZ_CHECK(name.size == 0 || IsProtocolName(name));
-      break;
+    case OpKind::kRemove: FUZZ_CHECK(IsProtocolName(name)); break;
+    case OpKind::kWait: FUZZ_CHECK(name.size == 0 || IsProtocolName(name)); break;
     case OpKind::kListStart:
     case OpKind::kListNext:
     case OpKind::kProbe:
     case OpKind::kDone:
-    case OpKind::kNone:
-      break;
+    case OpKind::kNone: break;
   }
 }
 

@@ -78,8 +78,8 @@ Result NextResult(const Op& op, FuzzInput* input, std::string* storage) {
   Result result;
   const uint8_t shape = input->Byte();
   // Low bits: mostly success, so that runs get deep into the protocol.
-  result.status = (shape & 0x3) != 0 ? IoStatus::kOk
-                                     : static_cast<IoStatus>(input->Below(kIoStatusCount));
+  result.status =
+      (shape & 0x3) != 0 ? IoStatus::kOk : static_cast<IoStatus>(input->Below(kIoStatusCount));
   if (op.kind == OpKind::kListNext && (shape & 0x3) == 1) result.status = IoStatus::kEnd;
   result.os_error = (shape & 0x4) != 0 ? static_cast<int32_t>(input->U32()) : 0;
   result.liveness = static_cast<Liveness>(input->Below(kLivenessCount));
@@ -90,7 +90,10 @@ Result NextResult(const Op& op, FuzzInput* input, std::string* storage) {
   switch ((shape >> 4) & 0x3) {
     case 0: *storage = input->ShortString(); break;
     case 1: *storage = ForgedRecord(input); break;
-    case 2: *storage = EntryNameFor("oftk"[input->Below(4)], Id128{input->Below(4), input->Below(4)}); break;
+    case 2:
+      *storage = EntryNameFor(
+          "oftk" [input->Below(4)], Id128 { input->Below(4), input->Below(4) });
+      break;
     case 3: *storage = "fence"; break;
   }
   result.data = Bytes{storage->data(), static_cast<uint32_t>(storage->size())};

@@ -23,6 +23,8 @@
 // cause) plus the core's own (fuzz/core_checks.h) on every Op and outcome.
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <set>
 #include <string>
@@ -90,18 +92,17 @@ class HostileDriver : public sim::Interference {
     const PendingOpView op = OpOf(p);
     CheckOp(op.kind, op.name, op.from, op.record, WorldNonce(p.index, p.incarnation, p.round));
     // An exhausted input answers the truth: the run winds down faithfully.
-    answer_ = input_->Empty() ? Answer::kTruth : static_cast<Answer>(input_->Below(kAnswerCount + 3) % kAnswerCount);
+    answer_ = input_->Empty() ? Answer::kTruth
+                              : static_cast<Answer>(input_->Below(kAnswerCount + 3) % kAnswerCount);
     switch (answer_) {
       case Answer::kTruth:
-      case Answer::kClocks:
-        return false;
+      case Answer::kClocks: return false;
       case Answer::kError:
         if (p.op.kind == OpKind::kProbe) return false;  // a probe has no status
         result->status = kErrors[input_->Below(sizeof kErrors / sizeof kErrors[0])];
         result->os_error = static_cast<int32_t>(input_->Byte());
         return true;
-      case Answer::kQuirk:
-        return Quirk(p, result);
+      case Answer::kQuirk: return Quirk(p, result);
       case Answer::kDenyDeath:
         if (p.op.kind == OpKind::kWait) return true;  // kOk: a spurious wake-up
         return false;
@@ -153,8 +154,7 @@ class HostileDriver : public sim::Interference {
       case OpKind::kWait:
         result->status = IoStatus::kTimedOut;  // gives up early: allowed, never unsafe
         return true;
-      default:
-        return false;
+      default: return false;
     }
   }
 
@@ -163,7 +163,9 @@ class HostileDriver : public sim::Interference {
       case 0: {  // a name listed again
         if (world_->fs().empty()) return "fence";
         auto it = world_->fs().begin();
-        for (uint32_t skip = input_->Below(8); skip > 0 && std::next(it) != world_->fs().end(); --skip) ++it;
+        for (uint32_t skip = input_->Below(8); skip > 0 && std::next(it) != world_->fs().end();
+             --skip)
+          ++it;
         return it->first;
       }
       case 1:  // an entry of a process that came and went
@@ -193,10 +195,9 @@ class HostileUser {
     std::string name;
     const uint8_t kind = input_->Byte();
     const bool forged_owner = (kind & 0x80) != 0;
-    const Id128 nonce = forged_owner
-                            ? Id128{kForgedNonceHi, input_->Below(4)}
-                            : WorldNonce(input_->Below(kProcsMax), input_->Below(2),
-                                         input_->Below(kRoundsMax));
+    const Id128 nonce = forged_owner ? Id128{kForgedNonceHi, input_->Below(4)}
+                                     : WorldNonce(input_->Below(kProcsMax), input_->Below(2),
+                                                  input_->Below(kRoundsMax));
     switch (kind % 6) {
       case 0: name = "o." + Hex(nonce); break;
       case 1: name = "f." + Hex(nonce); break;
@@ -219,7 +220,8 @@ class HostileUser {
 
   void Unplant() {
     if (planted_.empty()) return;
-    const size_t index = input_->Below(static_cast<uint32_t>(planted_.size() < 256 ? planted_.size() : 256));
+    const size_t index =
+        input_->Below(static_cast<uint32_t>(planted_.size() < 256 ? planted_.size() : 256));
     const PlantedNode node = planted_[index];
     planted_.erase(planted_.begin() + static_cast<std::ptrdiff_t>(index));
     auto it = world_->fs().find(node.name);
@@ -358,5 +360,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckContenders(world);
   }
   world.set_interference(nullptr);
+  // How deep inputs get (acquisitions, removals of dead owners, faults...):
+  // ONLYONE_FUZZ_STATS=1 with the replay test over a corpus prints it.
+  static const bool print_stats = getenv("ONLYONE_FUZZ_STATS") != nullptr;
+  if (print_stats) fprintf(stderr, "world: %s\n", sim::FormatCounters(world.counters()).c_str());
   return 0;
 }

@@ -20,7 +20,7 @@ namespace {
 
 // Inputs far beyond kRecordBytesMax all take the same "too long" path;
 // capping keeps the Bytes size in range without hiding anything.
-constexpr size_t kInputBytesMax = 4 * kRecordBytesMax;
+constexpr size_t kInputBytesMax = size_t{4} * kRecordBytesMax;
 
 bool SameIdentity(const Identity& a, const Identity& b) {
   return a.nonce == b.nonce && a.pid == b.pid && a.start_time == b.start_time &&

@@ -585,7 +585,6 @@ Result World::Perform(Process* p) {
     case OpKind::kWait:
       // `news` stays: the kListStart that follows every wait clears it.
       // Leaving it alone makes waking touch nothing shared.
-      break;
     case OpKind::kNone:
     case OpKind::kDone:
       break;
