@@ -6,6 +6,8 @@
 #ifndef ONLYONE_FUZZ_CORE_CHECKS_H_
 #define ONLYONE_FUZZ_CORE_CHECKS_H_
 
+#include <string>
+
 #include "core/bytes.h"
 #include "core/contender.h"
 #include "core/record.h"
@@ -29,16 +31,23 @@ inline bool IsProtocolName(Bytes name) {
   return true;
 }
 
+inline Bytes ViewOf(const std::string& text) {
+  return Bytes{text.data(), static_cast<uint32_t>(text.size())};
+}
+
+// "<prefix>.<32 lowercase hex digits of nonce>", as the core names entries.
+inline std::string ProtocolName(char prefix, Id128 nonce) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string name = {prefix, '.'};
+  for (int shift = 60; shift >= 0; shift -= 4) name += kHex[(nonce.hi >> shift) & 0xF];
+  for (int shift = 60; shift >= 0; shift -= 4) name += kHex[(nonce.lo >> shift) & 0xF];
+  return name;
+}
+
 // `name` is "<prefix>.<nonce of `own`>".
 inline bool IsOwnName(Bytes name, Id128 own) {
   if (!IsProtocolName(name) || name.size != 34) return false;
-  static const char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < 32; ++i) {
-    const uint64_t half = i < 16 ? own.hi : own.lo;
-    const int shift = 60 - 4 * (i % 16);
-    if (name.data[2 + i] != kHex[(half >> shift) & 0xF]) return false;
-  }
-  return true;
+  return Equal(name, ViewOf(ProtocolName(name.data[0], own)));
 }
 
 // One Op, before it is performed. `own` is the issuing contender's nonce.

@@ -64,14 +64,6 @@ std::string ForgedRecord(FuzzInput* input) {
   return std::string(text.data, text.size);
 }
 
-std::string EntryNameFor(char prefix, Id128 nonce) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string name = std::string(1, prefix) + ".";
-  for (int shift = 60; shift >= 0; shift -= 4) name += kHex[(nonce.hi >> shift) & 0xF];
-  for (int shift = 60; shift >= 0; shift -= 4) name += kHex[(nonce.lo >> shift) & 0xF];
-  return name;
-}
-
 // The result the driver "returns" for `op`. `storage` backs result.data until
 // the next call.
 Result NextResult(const Op& op, FuzzInput* input, std::string* storage) {
@@ -91,7 +83,7 @@ Result NextResult(const Op& op, FuzzInput* input, std::string* storage) {
     case 0: *storage = input->ShortString(); break;
     case 1: *storage = ForgedRecord(input); break;
     case 2:
-      *storage = EntryNameFor(
+      *storage = ProtocolName(
           "oftk" [input->Below(4)], Id128 { input->Below(4), input->Below(4) });
       break;
     case 3: *storage = "fence"; break;

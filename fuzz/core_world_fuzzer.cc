@@ -39,6 +39,11 @@
 
 namespace onlyone {
 namespace fuzz {
+
+// Off in the fuzzer. core_world_lie_test turns it on to show that this
+// harness catches a broken driver: one that reports a live owner dead.
+bool g_driver_reports_live_owners_dead = false;
+
 namespace {
 
 using sim::Process;
@@ -56,18 +61,6 @@ constexpr uint32_t kProcsMax = 4;
 constexpr uint32_t kRoundsMax = 4;
 // Made-up owners' nonces start here, far from the world's (process index + 1).
 constexpr uint64_t kForgedNonceHi = 0xF0F0;
-
-Bytes ViewOf(const std::string& text) {
-  return Bytes{text.data(), static_cast<uint32_t>(text.size())};
-}
-
-std::string Hex(Id128 id) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string text;
-  for (int shift = 60; shift >= 0; shift -= 4) text += kHex[(id.hi >> shift) & 0xF];
-  for (int shift = 60; shift >= 0; shift -= 4) text += kHex[(id.lo >> shift) & 0xF];
-  return text;
-}
 
 // The nonce World gives process `index` in `round` of `incarnation`.
 Id128 WorldNonce(uint32_t index, uint32_t incarnation, uint32_t round) {
@@ -121,6 +114,9 @@ class HostileDriver : public sim::Interference {
       // time) or is fooled into "alive" (a reused pid it cannot tell apart).
       if (answer_ == Answer::kQuirk) result->liveness = Liveness::kUnknown;
       if (answer_ == Answer::kDenyDeath) result->liveness = Liveness::kAlive;
+    } else if (p.op.kind == OpKind::kProbe && answer_ == Answer::kQuirk &&
+               g_driver_reports_live_owners_dead) {
+      result->liveness = Liveness::kDead;  // the lie no real driver may tell
     }
   }
 
@@ -169,10 +165,10 @@ class HostileDriver : public sim::Interference {
         return it->first;
       }
       case 1:  // an entry of a process that came and went
-        return std::string(1, "oft"[input_->Below(3)]) + "." +
-               Hex(WorldNonce(input_->Below(kProcsMax), 0, input_->Below(kRoundsMax)));
+        return ProtocolName("oft"[input_->Below(3)],
+                            WorldNonce(input_->Below(kProcsMax), 0, input_->Below(kRoundsMax)));
       case 2:  // our own name: the core must recognise it
-        return "o." + Hex(WorldNonce(p.index, p.incarnation, p.round));
+        return ProtocolName('o', WorldNonce(p.index, p.incarnation, p.round));
       default:  // anything a file name can be, or not
         return input_->ShortString();
     }
@@ -199,10 +195,10 @@ class HostileUser {
                                      : WorldNonce(input_->Below(kProcsMax), input_->Below(2),
                                                   input_->Below(kRoundsMax));
     switch (kind % 6) {
-      case 0: name = "o." + Hex(nonce); break;
-      case 1: name = "f." + Hex(nonce); break;
-      case 2: name = "t." + Hex(nonce); break;
-      case 3: name = "k." + Hex(nonce); break;
+      case 0: name = ProtocolName('o', nonce); break;
+      case 1: name = ProtocolName('f', nonce); break;
+      case 2: name = ProtocolName('t', nonce); break;
+      case 3: name = ProtocolName('k', nonce); break;
       case 4: name = "fence"; break;
       default: name = input_->ShortString(); break;
     }
