@@ -43,11 +43,25 @@ size_t Utf8SequenceLength(const std::string& bytes, size_t i) {
 
 // Text from another process's record, made safe for a terminal: in a shared
 // directory another user writes those records, and an escape sequence in a
-// "command" must not reach our terminal as one.
+// "command" must not reach our terminal as one. Besides C0 controls and DEL
+// that means C1 controls (U+0080-U+009F: U+009B is CSI, U+009D OSC), encoded
+// or as raw bytes, which an 8-bit terminal reads as C1 too; so every byte
+// that is not UTF-8 goes, not only 0x80-0x9F. Each becomes '?'.
 std::string Printable(const std::string& text) {
-  std::string safe = text;
-  for (char& c : safe) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  std::string safe;
+  safe.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    const size_t length = Utf8SequenceLength(text, i);
+    // A two-byte sequence C2 80..C2 9F is the encoding of U+0080..U+009F.
+    const bool c1 = length == 2 && lead == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+    if (length == 0 || c1 || lead < 0x20 || lead == 0x7f) {
+      safe += '?';
+      i += length == 0 ? 1 : length;
+      continue;
+    }
+    safe.append(text, i, length);
+    i += length;
   }
   return safe;
 }

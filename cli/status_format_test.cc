@@ -77,6 +77,15 @@ TEST(ConflictLine, FallsBackToTheLibraryMessageWithoutAHolder) {
   EXPECT_EQ(ConflictLine("n", status, "here", kNowMs), "onlyone: 'n' is held: held by 2 others");
 }
 
+// Found by //fuzz:status_format (corpus files c1_csi_raw, c1_csi_utf8,
+// invalid_utf8): C1 controls passed through, and 0x9B is CSI to an 8-bit
+// terminal, U+009B to a terminal that honours C1 in UTF-8.
+TEST(DescribeHolder, NeutralizesC1ControlsAndBytesThatAreNotUtf8) {
+  const Holder holder = HolderOf(5, "a\x9b" "2Jb", "c\xc2\x9b" "31md \xff\xfe caf\xc3\xa9", kNowMs);
+  const std::string text = DescribeHolder(holder, "here", kNowMs);
+  EXPECT_TRUE(Contains(text, "pid 5 on a?2Jb (c?31md ?? caf\xc3\xa9)")) << text;
+}
+
 TEST(DescribeHolder, NeutralizesTerminalEscapesFromOtherUsersRecords) {
   const Holder holder = HolderOf(5, "evil\x1b]0;x\x07", "rm\x1b[2J -rf", kNowMs);
   const std::string text = DescribeHolder(holder, "here", kNowMs);
