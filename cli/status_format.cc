@@ -66,6 +66,16 @@ std::string Printable(const std::string& text) {
   return safe;
 }
 
+// `text` padded with spaces to `width` bytes, never cut: a long lock name
+// (up to NAME_MAX) shifts the rest of its row instead of losing the row's end.
+std::string PadRight(const std::string& text, size_t width) {
+  return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
+}
+
+std::string PadLeft(const std::string& text, size_t width) {
+  return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
+}
+
 std::string Age(uint64_t since_ms, uint64_t now_ms) {
   if (since_ms == 0) return "";
   const int64_t age_ms = now_ms > since_ms ? static_cast<int64_t>(now_ms - since_ms) : 0;
@@ -159,15 +169,13 @@ const char* EntryStateName(const Holder& holder) {
 std::string FormatStatusText(const std::vector<LockListing>& locks, const std::string& local_host,
                              uint64_t now_ms) {
   if (locks.empty()) return "no locks\n";
-  std::string out;
-  char row[160];
-  snprintf(row, sizeof row, "%-24s %-8s %8s %-16s %-30s %s\n", "LOCK", "STATE", "PID", "HOST",
-           "SINCE", "COMMAND");
-  out += row;
+  // Columns as printf's "%-24s %-8s %8s %-16s %-30s %s", without its
+  // fixed-size buffer (found by //fuzz:status_format: rows were cut short).
+  std::string out = PadRight("LOCK", 24) + " " + PadRight("STATE", 8) + " " + PadLeft("PID", 8) +
+                    " " + PadRight("HOST", 16) + " " + PadRight("SINCE", 30) + " COMMAND\n";
   for (const LockListing& lock : locks) {
     if (lock.entries.empty()) {
-      snprintf(row, sizeof row, "%-24s %-8s\n", Printable(lock.name).c_str(), "free");
-      out += row;
+      out += PadRight(Printable(lock.name), 24) + " " + PadRight("free", 8) + "\n";
       continue;
     }
     for (const Holder& entry : lock.entries) {
@@ -178,10 +186,9 @@ std::string FormatStatusText(const std::vector<LockListing>& locks, const std::s
       std::string host = entry.host.empty() ? "-" : Printable(entry.host);
       if (entry.host == local_host) host += "*";
       if (!entry.alive_known) host += "?";
-      snprintf(row, sizeof row, "%-24s %-8s %8u %-16s %-30s ", Printable(lock.name).c_str(),
-               EntryStateName(entry), entry.pid, host.c_str(), since.c_str());
-      out += row;
-      out += Printable(entry.command) + "\n";
+      out += PadRight(Printable(lock.name), 24) + " " + PadRight(EntryStateName(entry), 8) + " " +
+             PadLeft(std::to_string(entry.pid), 8) + " " + PadRight(host, 16) + " " +
+             PadRight(since, 30) + " " + Printable(entry.command) + "\n";
     }
   }
   out += "(* this host, ? liveness not checkable from here)\n";

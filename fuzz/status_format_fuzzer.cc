@@ -3,15 +3,17 @@
 // A holder's host and command come from its record, which in a shared lock
 // directory another user writes, and lock names are directory names anyone
 // can create there. Printed to a terminal, such bytes must not act on it.
-// Properties, for any holder, lock name and clocks:
+// Properties, for any holders, lock names and clocks:
 //   - the conflict line, the waiting line, the holder description and the
 //     status table are valid UTF-8 and hold no terminal control: no C0
 //     control (except the table's line ends), no DEL, no C1 control, neither
 //     as a raw byte (8-bit terminals read 0x9B as CSI) nor encoded;
+//   - the status table has one line per entry, whatever the lengths;
 //   - `status --json` is valid UTF-8 without raw control characters.
 #include <stddef.h>
 #include <stdint.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -136,8 +138,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                Newlines::kForbidden));
   FUZZ_CHECK(IsSafeForTerminal(cli::WaitingLine("job", &holder, input.U32(), local_host, now_ms),
                                Newlines::kForbidden));
-  FUZZ_CHECK(
-      IsSafeForTerminal(cli::FormatStatusText(locks, local_host, now_ms), Newlines::kAllowed));
+  const std::string table = cli::FormatStatusText(locks, local_host, now_ms);
+  FUZZ_CHECK(IsSafeForTerminal(table, Newlines::kAllowed));
+  // One line per entry (a free lock: one line), between a header and a
+  // legend, whatever the lengths of names, hosts and commands.
+  size_t rows = 0;
+  for (const cli::LockListing& lock : locks) rows += lock.entries.empty() ? 1 : lock.entries.size();
+  FUZZ_CHECK(static_cast<size_t>(std::count(table.begin(), table.end(), '\n')) == rows + 2);
   const std::string json = cli::FormatStatusJson("/run/onlyone", locks);
   FUZZ_CHECK(onlyone::fuzz::IsJsonSafe(json));
   return 0;
