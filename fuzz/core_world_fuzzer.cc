@@ -267,7 +267,10 @@ class HostileUser {
     // A pid of a world process (alive: it blocks; dead or reused: it is
     // removed) or a pid nobody has.
     record.owner.pid = sim::kSimFirstPid + input_->Below(8);
-    record.owner.start_time = input_->Below(1010);
+    // Sometimes a live process's start time, so that a forged owner can
+    // look alive.
+    record.owner.start_time = input_->Bool() ? sim::kSimFirstStartTime + input_->Below(16)
+                                             : input_->Below(sim::kSimFirstStartTime);
     record.owner.boot_id = input_->Bool() ? sim::kSimBootId : Id128{};
     RecordText text;
     if (!EncodeRecord(record, &text)) return "unencodable";

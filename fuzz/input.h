@@ -37,8 +37,12 @@ class FuzzInput {
     return value;
   }
 
-  // Uniform enough in [0, bound) for bound <= 256. REQUIRES: bound > 0.
-  uint32_t Below(uint32_t bound) { return Byte() % bound; }
+  // In [0, bound): one byte for bounds up to 256, four above. REQUIRES:
+  // bound > 0.
+  uint32_t Below(uint32_t bound) {
+    constexpr uint32_t kByteValues = 256;
+    return (bound <= kByteValues ? Byte() : U32()) % bound;
+  }
   bool Bool() { return (Byte() & 1) != 0; }
 
   // A length byte, then that many bytes (fewer at the end of the input).

@@ -181,6 +181,10 @@ std::string FormatCounters(const WorldCounters& counters);
 void AddCounters(const WorldCounters& from, WorldCounters* into);
 void MaxCounters(const WorldCounters& from, WorldCounters* into);
 
+// The pid and start time of the world's first process; the others follow.
+constexpr uint32_t kSimFirstPid = 100;
+constexpr uint64_t kSimFirstStartTime = 1000;
+
 // A driver that misbehaves the ways a real one may: the core fuzzer
 // (fuzz/core_world_fuzzer.cc) answers the world's own processes' Ops through
 // it. Whatever it does must stay within what a real platform can do (an
@@ -290,7 +294,7 @@ class World {
   std::vector<Process> procs_;
   std::map<std::string, Node> fs_;
   std::map<uint32_t, uint64_t> pid_table_;  // live pid -> start time
-  uint64_t next_start_time_ = 1000;
+  uint64_t next_start_time_ = kSimFirstStartTime;
   uint64_t last_fence_ = 0;
   uint64_t now_ms_ = 1;
   IoStatus next_fault_ = IoStatus::kOk;
@@ -302,8 +306,6 @@ class World {
   WorldCounters counters_;
 };
 
-// The pid of the world's first process; the others follow it.
-constexpr uint32_t kSimFirstPid = 100;
 // The boot id every simulated process shares (one simulated machine).
 constexpr Id128 kSimBootId = {0x5eed5eed5eed5eedull, 0x0b007b007b007b00ull};
 
