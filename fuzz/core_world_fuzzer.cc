@@ -220,8 +220,7 @@ class HostileUser {
 
   void Unplant() {
     if (planted_.empty()) return;
-    const size_t index =
-        input_->Below(static_cast<uint32_t>(planted_.size() < 256 ? planted_.size() : 256));
+    const size_t index = input_->Below(static_cast<uint32_t>(planted_.size()));
     const PlantedNode node = planted_[index];
     planted_.erase(planted_.begin() + static_cast<std::ptrdiff_t>(index));
     auto it = world_->fs().find(node.name);
