@@ -31,6 +31,8 @@ enum class Newlines : uint8_t { kForbidden, kAllowed };
 // The code points of `text`; false if it is not valid UTF-8 (overlong forms,
 // surrogates and values above U+10FFFF are invalid too). A byte that is not
 // UTF-8 matters: a raw 0x80-0x9F is a C1 control to an 8-bit terminal.
+// Written apart from status_format.cc's own UTF-8 code on purpose: an
+// oracle that shared the code under test would share its mistakes.
 bool DecodeUtf8(const std::string& text, std::vector<uint32_t>* code_points) {
   code_points->clear();
   for (size_t i = 0; i < text.size();) {
