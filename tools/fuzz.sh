@@ -2,8 +2,11 @@
 # Builds the libFuzzer targets with clang (--config=fuzz) and runs each for a
 # bounded time. Called by `./run fuzz [SECONDS] [NAME...]`.
 #
-#   tools/fuzz.sh [SECONDS] [NAME...]   SECONDS per target (default 60);
-#                                       NAME: record, core_world, ... (default: all)
+#   tools/fuzz.sh [--merge] [SECONDS] [NAME...]
+#       SECONDS per target (default 60); NAME: record, core_world, ... (default:
+#       all). --merge: afterwards, add to fuzz/corpus/NAME/ the inputs of the
+#       working corpus that reach coverage the checked-in corpus does not
+#       (libFuzzer's -merge=1), so that the replay tests run them too.
 #
 # The build uses an output base of its own ($ONLYONE_FUZZ_OUTPUT_BASE, default
 # ~/.cache/onlyone-fuzz/<hash of this checkout>), so switching the C++
@@ -22,6 +25,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 BAZEL="${BAZEL:-bazel}"
 
+merge=0
+if [[ "${1:-}" == --merge ]]; then
+  merge=1
+  shift
+fi
 seconds=60
 if [[ $# -gt 0 && "$1" =~ ^[0-9]+$ ]]; then
   seconds="$1"
@@ -51,10 +59,10 @@ if ((${#labels[@]} == 0)); then
   exit 1
 fi
 
-bazel_fuzz build "${flags[@]}" -- "${labels[@]}"
-bin="$(bazel_fuzz info "${flags[@]}" bazel-bin 2>/dev/null)"
 # The fuzz server is needed again only at the next ./run fuzz: free its memory.
 trap 'bazel_fuzz shutdown >/dev/null 2>&1 || true' EXIT
+bazel_fuzz build "${flags[@]}" -- "${labels[@]}"
+bin="$(bazel_fuzz info "${flags[@]}" bazel-bin 2>/dev/null)"
 
 passed=0
 failed=0
@@ -86,6 +94,11 @@ for label in "${labels[@]}"; do
     for crash in "$crashes"/*; do
       [[ -f "$crash" ]] && echo "fuzz: reproduce with: $bin/fuzz/$target $crash" >&2
     done
+  fi
+  if ((merge && rc == 0)); then
+    before="$(find "fuzz/corpus/$name" -type f | wc -l)"
+    "$bin/fuzz/$target" -merge=1 "fuzz/corpus/$name" "$corpus" >"$work/$name.merge.log" 2>&1
+    line="$line, checked-in corpus $before -> $(find "fuzz/corpus/$name" -type f | wc -l) files"
   fi
   summary+=("$line")
 done
