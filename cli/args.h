@@ -11,7 +11,7 @@
 namespace onlyone {
 namespace cli {
 
-constexpr int64_t kDefaultGraceMs = 10 * 1000;
+constexpr int64_t kDefaultGraceMs = int64_t{10} * 1000;
 // --wait without a duration (the same value as the library's kWaitForever).
 constexpr int64_t kWaitForeverMs = -1;
 constexpr int kConflictExitCodeDefault = 75;  // EX_TEMPFAIL

@@ -43,13 +43,37 @@ size_t Utf8SequenceLength(const std::string& bytes, size_t i) {
 
 // Text from another process's record, made safe for a terminal: in a shared
 // directory another user writes those records, and an escape sequence in a
-// "command" must not reach our terminal as one.
+// "command" must not reach our terminal as one. Besides C0 controls and DEL
+// that means C1 controls (U+0080-U+009F: U+009B is CSI, U+009D OSC), encoded
+// or as raw bytes, which an 8-bit terminal reads as C1 too; so every byte
+// that is not UTF-8 goes, not only 0x80-0x9F. Each becomes '?'.
 std::string Printable(const std::string& text) {
-  std::string safe = text;
-  for (char& c : safe) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  std::string safe;
+  safe.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    const size_t length = Utf8SequenceLength(text, i);
+    // A two-byte sequence C2 80..C2 9F is the encoding of U+0080..U+009F.
+    const bool c1 = length == 2 && lead == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+    if (length == 0 || c1 || lead < 0x20 || lead == 0x7f) {
+      safe += '?';
+      i += length == 0 ? 1 : length;
+      continue;
+    }
+    safe.append(text, i, length);
+    i += length;
   }
   return safe;
+}
+
+// `text` padded with spaces to `width` bytes, never cut: a long lock name
+// (up to NAME_MAX) shifts the rest of its row instead of losing the row's end.
+std::string PadRight(const std::string& text, size_t width) {
+  return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
+}
+
+std::string PadLeft(const std::string& text, size_t width) {
+  return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
 }
 
 std::string Age(uint64_t since_ms, uint64_t now_ms) {
@@ -146,15 +170,13 @@ const char* EntryStateName(const Holder& holder) {
 std::string FormatStatusText(const std::vector<LockListing>& locks, const std::string& local_host,
                              uint64_t now_ms) {
   if (locks.empty()) return "no locks\n";
-  std::string out;
-  char row[160];
-  snprintf(row, sizeof row, "%-24s %-8s %8s %-16s %-30s %s\n", "LOCK", "STATE", "PID", "HOST",
-           "SINCE", "COMMAND");
-  out += row;
+  // Columns as printf's "%-24s %-8s %8s %-16s %-30s %s", without its
+  // fixed-size buffer (found by //fuzz:status_format: rows were cut short).
+  std::string out = PadRight("LOCK", 24) + " " + PadRight("STATE", 8) + " " + PadLeft("PID", 8) +
+                    " " + PadRight("HOST", 16) + " " + PadRight("SINCE", 30) + " COMMAND\n";
   for (const LockListing& lock : locks) {
     if (lock.entries.empty()) {
-      snprintf(row, sizeof row, "%-24s %-8s\n", Printable(lock.name).c_str(), "free");
-      out += row;
+      out += PadRight(Printable(lock.name), 24) + " " + PadRight("free", 8) + "\n";
       continue;
     }
     for (const Holder& entry : lock.entries) {
@@ -165,10 +187,9 @@ std::string FormatStatusText(const std::vector<LockListing>& locks, const std::s
       std::string host = entry.host.empty() ? "-" : Printable(entry.host);
       if (entry.host == local_host) host += "*";
       if (!entry.alive_known) host += "?";
-      snprintf(row, sizeof row, "%-24s %-8s %8u %-16s %-30s ", Printable(lock.name).c_str(),
-               EntryStateName(entry), entry.pid, host.c_str(), since.c_str());
-      out += row;
-      out += Printable(entry.command) + "\n";
+      out += PadRight(Printable(lock.name), 24) + " " + PadRight(EntryStateName(entry), 8) + " " +
+             PadLeft(std::to_string(entry.pid), 8) + " " + PadRight(host, 16) + " " +
+             PadRight(since, 30) + " " + Printable(entry.command) + "\n";
     }
   }
   out += "(* this host, ? liveness not checkable from here)\n";

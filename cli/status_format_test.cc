@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+
 namespace onlyone {
 namespace cli {
 namespace {
@@ -75,6 +78,26 @@ TEST(ConflictLine, FallsBackToTheLibraryMessageWithoutAHolder) {
   LockStatus status;
   status.message = "held by 2 others";
   EXPECT_EQ(ConflictLine("n", status, "here", kNowMs), "onlyone: 'n' is held: held by 2 others");
+}
+
+// Found by //fuzz:status_format (corpus files c1_csi_raw, c1_csi_utf8,
+// invalid_utf8): C1 controls passed through, and 0x9B is CSI to an 8-bit
+// terminal, U+009B to a terminal that honours C1 in UTF-8.
+TEST(DescribeHolder, NeutralizesC1ControlsAndBytesThatAreNotUtf8) {
+  const Holder holder = HolderOf(5, "a\x9b" "2Jb", "c\xc2\x9b" "31md \xff\xfe caf\xc3\xa9", kNowMs);
+  const std::string text = DescribeHolder(holder, "here", kNowMs);
+  EXPECT_TRUE(Contains(text, "pid 5 on a?2Jb (c?31md ?? caf\xc3\xa9)")) << text;
+}
+
+// Found by //fuzz:status_format (corpus file long_lock_names): rows went
+// through a 160-byte buffer, so a long lock name lost its row's line end.
+TEST(FormatStatusText, KeepsOneLinePerEntryForTheLongestLockNames) {
+  const std::string longest(255, 'n');  // NAME_MAX
+  const Holder holder = HolderOf(5, std::string(64, 'h'), std::string(96, 'c'), kNowMs);
+  const std::string table = FormatStatusText({{longest, {}}, {longest, {holder}}}, "here", kNowMs);
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 4) << table;
+  EXPECT_TRUE(Contains(table, longest + " free    \n")) << table;
+  EXPECT_TRUE(Contains(table, std::string(96, 'c') + "\n")) << table;
 }
 
 TEST(DescribeHolder, NeutralizesTerminalEscapesFromOtherUsersRecords) {

@@ -6,8 +6,6 @@ namespace onlyone {
 namespace sim {
 namespace {
 
-constexpr uint32_t kFirstPid = 100;
-
 Bytes ViewOf(const std::string& text) {
   return Bytes{text.data(), static_cast<uint32_t>(text.size())};
 }
@@ -103,7 +101,7 @@ World::World(const WorldConfig& config) : config_(config) {
   for (uint32_t i = 0; i < config.procs; ++i) {
     Process& p = procs_[i];
     p.index = i;
-    p.pid = kFirstPid + i;
+    p.pid = kSimFirstPid + i;
     p.start_time = next_start_time_++;
     pid_table_[p.pid] = p.start_time;
   }
@@ -359,6 +357,43 @@ void World::Plant(const std::string& name, bool symlink, const std::string& cont
   Node node{symlink, content, 0, 0, symlink ? OwnerNonce(content) : Id128{}};
   node.hash = NodeHash(name, node);
   fs_[name] = node;
+  ++counters_.planted;
+  if (IsEntryLike(name)) Announce(static_cast<uint32_t>(procs_.size()), name);
+}
+
+bool World::Unplant(const std::string& name) {
+  auto it = fs_.find(name);
+  if (it == fs_.end()) return false;
+  const Process* owner = OwnerOf(it->second);
+  if (owner != nullptr && owner->alive) return false;
+  fs_.erase(it);
+  if (IsEntryLike(name)) Announce(static_cast<uint32_t>(procs_.size()), name);
+  return true;
+}
+
+// A contender fails only for a cause: an injected fault, or for the kinds a
+// planted entry can cause (a newer format, a damaged fence counter, a huge
+// ticket, a name taken), a planted node.
+bool World::FailureExplained(const Failure& failure) const {
+  if (counters_.io_faults != 0) return true;
+  if (counters_.planted == 0) return false;
+  return failure.kind == FailureKind::kIncompatibleEntry ||
+         failure.kind == FailureKind::kFenceCorrupt ||
+         failure.kind == FailureKind::kTicketOverflow ||
+         failure.kind == FailureKind::kNonceCollision;
+}
+
+Result World::PerformOwn(Process* p) {
+  Result result;
+  if (interference_ != nullptr && interference_->Preempt(*p, &result)) {
+    if (result.status != IoStatus::kOk && result.status != IoStatus::kTimedOut) {
+      ++counters_.io_faults;
+    }
+    return result;
+  }
+  result = Perform(p);
+  if (interference_ != nullptr) interference_->Adjust(*p, &result);
+  return result;
 }
 
 Result World::PerformFor(Process* outside, const Op& op) {
@@ -434,7 +469,7 @@ void World::OnDone(Process* p) {
       next_round();
       return;
     }
-    if (outcome == Outcome::kFailed && counters_.io_faults == 0) {
+    if (outcome == Outcome::kFailed && !FailureExplained(p->contender.failure())) {
       Violate("P" + std::to_string(p->index) + " failed without any injected fault: " +
               FailureKindName(p->contender.failure().kind));
     }
@@ -550,7 +585,6 @@ Result World::Perform(Process* p) {
     case OpKind::kWait:
       // `news` stays: the kListStart that follows every wait clears it.
       // Leaving it alone makes waking touch nothing shared.
-      break;
     case OpKind::kNone:
     case OpKind::kDone:
       break;
@@ -580,7 +614,7 @@ void World::Apply(const Transition& t) {
       }
       OpKind performed = p->op.kind;
       std::string listed = performed == OpKind::kListNext ? NextListedName(*p) : std::string();
-      Result result = Perform(p);
+      Result result = PerformOwn(p);
       Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
       // Chain the reads that follow a listing step (see WorldConfig).
       while (config_.merge_reads && p->alive &&
@@ -592,7 +626,7 @@ void World::Apply(const Transition& t) {
           narration_ += ", then " + Describe(Transition{TransitionKind::kStep, p->index}).substr(
                                         ("P" + std::to_string(p->index) + " ").size());
         }
-        result = Perform(p);
+        result = PerformOwn(p);
         Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
       }
       break;

@@ -149,6 +149,7 @@ struct WorldCounters {
   uint64_t timeouts = 0;
   uint64_t names_skipped = 0;  // listings that missed a name created meanwhile
   uint64_t exits = 0;          // processes that finished and exited
+  uint64_t planted = 0;        // nodes planted by a hostile or careless user
 };
 
 // Every counter by name: one list for printing, summing and taking maxima.
@@ -172,12 +173,35 @@ inline constexpr CounterField kCounterFields[] = {
     {"timeouts", &WorldCounters::timeouts},
     {"names_skipped", &WorldCounters::names_skipped},
     {"exits", &WorldCounters::exits},
+    {"planted", &WorldCounters::planted},
 };
 
 // "name=value name=value ...", for reports.
 std::string FormatCounters(const WorldCounters& counters);
 void AddCounters(const WorldCounters& from, WorldCounters* into);
 void MaxCounters(const WorldCounters& from, WorldCounters* into);
+
+// The pid and start time of the world's first process; the others follow.
+constexpr uint32_t kSimFirstPid = 100;
+constexpr uint64_t kSimFirstStartTime = 1000;
+
+// A driver that misbehaves the ways a real one may: the core fuzzer
+// (fuzz/core_world_fuzzer.cc) answers the world's own processes' Ops through
+// it. Whatever it does must stay within what a real platform can do (an
+// error instead of the operation, a verdict of "cannot tell", a phantom name
+// in a listing, any clock), or the safety checks would blame the protocol for
+// the driver's lie.
+class Interference {
+ public:
+  virtual ~Interference() = default;
+  // Before `p` performs p.op: return true and fill *result to answer the Op
+  // without performing it. A status other than kOk or kTimedOut counts as an
+  // injected fault.
+  virtual bool Preempt(const Process& p, Result* result) = 0;
+  // After `p` performed p.op: may change *result. Views it sets must stay
+  // valid until the next call.
+  virtual void Adjust(const Process& p, Result* result) = 0;
+};
 
 class World {
  public:
@@ -220,6 +244,13 @@ class World {
   void RemoveOutsideProcess(uint32_t pid) { pid_table_.erase(pid); }
   // Plants a node (foreign file, garbage record) as a hostile user would.
   void Plant(const std::string& name, bool symlink, const std::string& content);
+  // Removes a node, as its hostile or careless owner would; refused (false)
+  // when a live process owns it, which in a shared, sticky directory nobody
+  // else can remove.
+  bool Unplant(const std::string& name);
+  // Answers the world's own processes' Ops through `interference` (not
+  // owned; nullptr: none). Outside processes (PerformFor) are unaffected.
+  void set_interference(Interference* interference) { interference_ = interference; }
   // Virtual clock, advanced by the random simulator.
   void AdvanceClock(uint64_t ms) { now_ms_ += ms; }
   uint64_t now_ms() const { return now_ms_; }
@@ -243,6 +274,8 @@ class World {
 
  private:
   Result Perform(Process* p);
+  Result PerformOwn(Process* p);
+  bool FailureExplained(const Failure& failure) const;
   void Advance(Process* p, const Op& op);
   void Start(Process* p);
   void OnDone(Process* p);
@@ -261,12 +294,13 @@ class World {
   std::vector<Process> procs_;
   std::map<std::string, Node> fs_;
   std::map<uint32_t, uint64_t> pid_table_;  // live pid -> start time
-  uint64_t next_start_time_ = 1000;
+  uint64_t next_start_time_ = kSimFirstStartTime;
   uint64_t last_fence_ = 0;
   uint64_t now_ms_ = 1;
   IoStatus next_fault_ = IoStatus::kOk;
   bool stopping_ = false;
   bool narrate_ = false;
+  Interference* interference_ = nullptr;
   std::string narration_;
   std::string violation_;
   WorldCounters counters_;

@@ -7,6 +7,11 @@ Prints any per-target problems, then exactly one final line
 
 and exits 1 if anything failed, else 0. Python 3 standard library only.
 
+With --label NAME (one pass of several, e.g. the ASan+UBSan pass of
+./run test) the last line is "NAME: N tests passed, N failed" instead, so
+that only the caller's sum reads as the closing totals line, and
+--counts-out FILE receives "PASSED FAILED SKIPPED" for that sum.
+
 Which test.xml files are counted
 --------------------------------
 Preferred: the Build Event Protocol file of the run (`bazel test
@@ -199,6 +204,8 @@ def main(argv):
                     help="bazel-testlogs directory (only used without --bep)")
     ap.add_argument("--bazel-exit-code", type=int, default=None,
                     help="exit code of `bazel test`; an error counts as a failure")
+    ap.add_argument("--label", help="name of this pass; see above")
+    ap.add_argument("--counts-out", help="file to write 'PASSED FAILED SKIPPED' to")
     args = ap.parse_args(argv)
 
     totals = Totals()
@@ -228,7 +235,13 @@ def main(argv):
 
     for note in totals.notes:
         print(note)
-    line = "%d passed, %d failed" % (totals.passed, totals.failed)
+    if args.counts_out:
+        with open(args.counts_out, "w", encoding="utf-8") as f:
+            f.write("%d %d %d\n" % (totals.passed, totals.failed, totals.skipped))
+    if args.label:
+        line = "%s: %d tests passed, %d failed" % (args.label, totals.passed, totals.failed)
+    else:
+        line = "%d passed, %d failed" % (totals.passed, totals.failed)
     if totals.skipped:
         line += ", %d skipped" % totals.skipped
     print(line)
