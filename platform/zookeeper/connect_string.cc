@@ -14,6 +14,31 @@ bool IsIpv6Char(char c) {
          c == '.' || c == '%';
 }
 
+// Input shown inside an error message, byte for byte but harmless: the
+// text comes from the command line or the environment ($ZKHOSTS may be set
+// by a wrapper), and a newline or a terminal escape in it must not break the
+// one-line message or reach the terminal as a control. Every byte outside
+// printable ASCII, and the backslash itself, is written as \xNN, so a
+// stray byte (a pasted non-breaking space, a CR from a DOS file) shows
+// exactly. (cli's Printable() replaces with '?' instead: it cleans other
+// users' records for a table, where the exact byte does not help.)
+std::string Shown(const std::string& text) {
+  static const char kHexDigits[] = "0123456789abcdef";
+  std::string shown;
+  shown.reserve(text.size());
+  for (char c : text) {
+    const unsigned char byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
+      shown += c;
+    } else {
+      shown += "\\x";
+      shown += kHexDigits[byte >> 4];
+      shown += kHexDigits[byte & 0x0f];
+    }
+  }
+  return shown;
+}
+
 ConnectStringResult Fail(ConnectStringError error, size_t offset, const std::string& message) {
   ConnectStringResult result;
   result.error = error;
@@ -56,15 +81,24 @@ ConnectStringResult ParseEndpoint(const std::string& text, size_t offset, Endpoi
       const char c = host[i];
       if (zone != std::string::npos && i > zone ? !IsHostNameChar(c) : !IsIpv6Char(c)) {
         return Fail(ConnectStringError::kBadHost, offset + 1,
-                    "'" + host + "' is not an IPv6 address");
+                    "'" + Shown(host) + "' is not an IPv6 address");
       }
     }
     if (host.empty()) return Fail(ConnectStringError::kEmptyHost, offset, "empty IPv6 address '[]'");
+    // Brackets hold IPv6 only, and every IPv6 address has a ':' before any
+    // zone: "[%eth0]" or "[1.2.3.4]" would be formatted back without
+    // brackets, as a host name that is not one. A zone, if any, is a name.
+    const std::string address = host.substr(0, zone);
+    if (address.find(':') == std::string::npos ||
+        (zone != std::string::npos && zone + 1 == host.size())) {
+      return Fail(ConnectStringError::kBadHost, offset + 1,
+                  "'" + Shown(host) + "' is not an IPv6 address: write [ADDRESS]:PORT, e.g. [::1]:2181");
+    }
     const std::string rest = text.substr(close + 1);
     if (!rest.empty()) {
       if (rest[0] != ':') {
         return Fail(ConnectStringError::kBadBracket, offset + close + 1,
-                    "expected ':PORT' after ']' in '" + text + "'");
+                    "expected ':PORT' after ']' in '" + Shown(text) + "'");
       }
       has_port = true;
       port_text = rest.substr(1);
@@ -77,18 +111,18 @@ ConnectStringResult ParseEndpoint(const std::string& text, size_t offset, Endpoi
       port_text = text.substr(colon + 1);
       if (port_text.find(':') != std::string::npos) {
         return Fail(ConnectStringError::kBadHost, offset,
-                    "'" + text + "' has several ':'; write an IPv6 address as [ADDRESS]:PORT");
+                    "'" + Shown(text) + "' has several ':'; write an IPv6 address as [ADDRESS]:PORT");
       }
     }
     if (host.empty()) {
       return Fail(ConnectStringError::kEmptyHost, offset,
-                  "no host before ':' in '" + text + "': write HOST:PORT");
+                  "no host before ':' in '" + Shown(text) + "': write HOST:PORT");
     }
     for (size_t i = 0; i < host.size(); ++i) {
       if (!IsHostNameChar(host[i])) {
         return Fail(ConnectStringError::kBadHost, offset + i,
-                    "'" + host + "' is not a host name or address (unexpected '" +
-                        std::string(1, host[i]) + "')");
+                    "'" + Shown(host) + "' is not a host name or address (unexpected '" +
+                        Shown(std::string(1, host[i])) + "')");
       }
     }
   }
@@ -100,7 +134,8 @@ ConnectStringResult ParseEndpoint(const std::string& text, size_t offset, Endpoi
   endpoint->port = kDefaultClientPort;
   if (has_port && !ParsePort(port_text, &endpoint->port)) {
     return Fail(ConnectStringError::kBadPort, offset,
-                "bad port '" + port_text + "' in '" + text + "': expected a number from 1 to 65535");
+                "bad port '" + Shown(port_text) + "' in '" + Shown(text) +
+                    "': expected a number from 1 to 65535");
   }
   return ConnectStringResult();
 }
@@ -162,7 +197,7 @@ ConnectStringResult ParseConnectString(const std::string& text, ConnectString* o
     const std::string problem = ValidateZnodePath(chroot);
     if (!problem.empty()) {
       return Fail(ConnectStringError::kBadChroot, slash,
-                  "bad chroot '" + chroot + "': " + problem);
+                  "bad chroot '" + Shown(chroot) + "': " + problem);
     }
     if (chroot != "/") out->chroot = chroot;  // "/" is the root: no chroot
   }

@@ -115,6 +115,36 @@ TEST(ConnectString, ReportsWhereTheProblemIs) {
   EXPECT_EQ(ParseConnectString("a:1/x//", &parsed).offset, 3u);
 }
 
+// Regression (found by //fuzz:connect_string_fuzzer): messages quoted the
+// input raw, so a newline split the one-line error and an escape sequence
+// reached the terminal.
+TEST(ConnectString, QuotesControlBytesOfTheInputAsHexInItsMessages) {
+  for (const std::string text : {std::string("zk\n1:2181"), std::string("zk1:21\x1b[31m81"),
+                                 std::string("[::1\r]:2181"), std::string("zk1:2181/a\x7f\\b"),
+                                 std::string("zk1\xc2\xa0:2181")}) {
+    ConnectString parsed;
+    const ConnectStringResult result = ParseConnectString(text, &parsed);
+    ASSERT_NE(result.error, ConnectStringError::kNone) << text;
+    for (char c : result.message) {
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << static_cast<int>(static_cast<unsigned char>(c))
+                                         << " in: " << result.message;
+    }
+  }
+  ConnectString parsed;
+  EXPECT_EQ(ParseConnectString("zk\n1:2181", &parsed).message,
+            "'zk\\x0a1' is not a host name or address (unexpected '\\x0a')");
+}
+
+// Regression (found by //fuzz:connect_string_fuzzer): "[%nA]" parsed as an
+// IPv6 host "%nA", which formats back without brackets and then fails to
+// parse: the C client would have been given a host we never checked.
+TEST(ConnectString, RefusesBracketsAroundWhatIsNotAnIpv6Address) {
+  EXPECT_EQ(ErrorOf("[%nA]"), ConnectStringError::kBadHost);
+  EXPECT_EQ(ErrorOf("[1.2.3.4]:2181"), ConnectStringError::kBadHost);
+  EXPECT_EQ(ErrorOf("[fe80::1%]:2181"), ConnectStringError::kBadHost);
+  EXPECT_EQ(MustParse("[fe80::1%eth0]:2181").endpoints[0].host, "fe80::1%eth0");
+}
+
 TEST(ZnodePath, AcceptsAbsolutePathsAndTheRoot) {
   EXPECT_EQ(ValidateZnodePath("/"), "");
   EXPECT_EQ(ValidateZnodePath("/onlyone/locks/backup"), "");
