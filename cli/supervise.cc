@@ -303,7 +303,11 @@ pid_t StartChild(const std::vector<std::string>& command, pid_t group_id, bool t
   // table, not ours (vfork does not share it).
   const pid_t pid = vfork();
   if (pid == 0) {
-    ExecChild(argv.data(), parent_pid, group_id, take_terminal, original_mask, exec_pipe[1]);
+    // The analyzer allows only exec and _exit after vfork; ExecChild makes
+    // system calls only (setpgid, tcsetpgrp, prctl, close_range, sigprocmask,
+    // sigaction, execvp, write, _exit), no allocation and no lock, as above.
+    ExecChild(argv.data(), parent_pid, group_id, take_terminal, original_mask,  // NOLINT(clang-analyzer-unix.Vfork)
+              exec_pipe[1]);
   }
   const int fork_errno = errno;
   if (pid > 0) setpgid(pid, group_id);  // also here: no race with signalling the group

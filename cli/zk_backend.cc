@@ -14,16 +14,16 @@ using zookeeper::ZkLock;
 int ExitCodeForZkError(ZkError error) {
   switch (error) {
     case ZkError::kNone: return kExitOk;
-    case ZkError::kBusy: return kExitTempFail;
+    case ZkError::kBusy:
     case ZkError::kCancelled: return kExitTempFail;
     case ZkError::kInvalidArgument: return kExitUsage;
     case ZkError::kUnreachable: return kExitNoHost;
-    case ZkError::kNoChroot: return kExitConfig;
+    case ZkError::kNoChroot:
     case ZkError::kTimeoutTooShort: return kExitConfig;
-    case ZkError::kSessionExpired: return kExitUnavailable;
-    case ZkError::kLost: return kExitUnavailable;
-    case ZkError::kNoAuth: return kExitNoPerm;
+    case ZkError::kSessionExpired:
+    case ZkError::kLost:
     case ZkError::kServer: return kExitUnavailable;
+    case ZkError::kNoAuth: return kExitNoPerm;
   }
   return kExitSoftware;
 }

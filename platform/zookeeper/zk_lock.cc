@@ -27,6 +27,10 @@ namespace {
 constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
 // How often a waiter calls the wait observer (a terminal status line).
 constexpr int64_t kObserverIntervalMs = 1000;
+// A waiter nobody watches (no observer) sleeps until a node or session event,
+// the deadline, Cancel, or this long, then runs the same checks again: a
+// bound on any one sleep, not a poll (every event wakes it at once).
+constexpr int64_t kUnobservedWaitPeriodMs = int64_t{60} * 1000;
 // Attempts at creating our node when its parents are missing: a concurrent
 // deletion of an empty parent (by an operator) can make one attempt fail.
 constexpr int kCreateAttemptsMax = 4;
@@ -134,7 +138,8 @@ struct ZkLock::State {
   void WaitForWake(int64_t timeout_ms) {
     if (timeout_ms < 0) timeout_ms = 0;
     struct pollfd wake = {wake_pipe[0], POLLIN, 0};
-    poll(&wake, 1, static_cast<int>(std::min<int64_t>(timeout_ms, 60 * 1000)));
+    // poll takes an int: one sleep is capped (callers loop) so it never overflows.
+    poll(&wake, 1, static_cast<int>(std::min<int64_t>(timeout_ms, kUnobservedWaitPeriodMs)));
     DrainWakes();
   }
 
@@ -720,7 +725,7 @@ struct ZkLock::State {
         }
         if (zoo_state(zh) != ZOO_CONNECTED_STATE || expired.load()) break;
         int64_t wake_ms = std::min(deadline_ms, next_observe_ms);
-        if (!observer) wake_ms = std::min(deadline_ms, wait_now_ms + 60 * 1000);
+        if (!observer) wake_ms = std::min(deadline_ms, wait_now_ms + kUnobservedWaitPeriodMs);
         WaitForWake(wake_ms - wait_now_ms);
       }
       if (expired.load()) {

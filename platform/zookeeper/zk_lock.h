@@ -50,14 +50,14 @@ namespace onlyone {
 namespace zookeeper {
 
 constexpr int64_t kWaitForever = -1;
-constexpr int64_t kSessionTimeoutMsDefault = 30 * 1000;
+constexpr int64_t kSessionTimeoutMsDefault = int64_t{30} * 1000;
 // See "Session safety" above.
 constexpr int64_t kSessionSafetySlackMs = 2000;
 // The shortest tolerance we accept: below it, a routine leader election
 // would stop the command.
 constexpr int64_t kToleranceMsMin = 1000;
 // Connecting gives up after the session timeout or this, whichever is less.
-constexpr int64_t kConnectTimeoutMsMax = 10 * 1000;
+constexpr int64_t kConnectTimeoutMsMax = int64_t{10} * 1000;
 constexpr int64_t kHeartbeatIntervalMsMax = 1000;
 constexpr int64_t kHeartbeatsPerSessionTimeout = 10;
 // Node data we read: our records are under 1 KiB; others' are cut here.
