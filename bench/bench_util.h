@@ -31,7 +31,8 @@ inline int64_t NowNs() {
 }
 
 // Appends "<round> <ns>" lines to `path`.
-inline void AppendSamples(const std::string& path, int round, const std::vector<int64_t>& samples_ns) {
+inline void AppendSamples(const std::string& path, int round,
+                          const std::vector<int64_t>& samples_ns) {
   FILE* f = fopen(path.c_str(), "a");
   if (f == nullptr) Die("cannot open " + path + ": " + strerror(errno));
   for (int64_t ns : samples_ns) fprintf(f, "%d %lld\n", round, static_cast<long long>(ns));

@@ -64,7 +64,8 @@ class Cycler {
       // docs/performance.md), as the library's driver sets one up per call.
       const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
       if (fd < 0) Die(std::string("inotify_init1: ") + strerror(errno));
-      if (inotify_add_watch(fd, dir_.c_str(), IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM) < 0) {
+      if (inotify_add_watch(fd, dir_.c_str(), IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM) <
+          0) {
         Die("inotify_add_watch " + dir_ + ": " + strerror(errno));
       }
       close(fd);
@@ -145,12 +146,15 @@ int Main(int argc, char** argv) {
     const int64_t wall_ns = NowNs() - wall_before;
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
-    auto ns = [](const struct timeval& tv) { return static_cast<int64_t>(tv.tv_sec) * 1000000000 + tv.tv_usec * 1000; };
+    auto ns = [](const struct timeval& tv) {
+      return static_cast<int64_t>(tv.tv_sec) * 1000000000 + tv.tv_usec * 1000;
+    };
     FILE* f = fopen(rusage_out.c_str(), "a");
     if (f == nullptr) Die("cannot open " + rusage_out);
     // variant cycles wall_ns user_ns sys_ns voluntary_switches involuntary_switches
-    fprintf(f, "%s %lld %lld %lld %lld %ld %ld\n", variants[0].name.c_str(), static_cast<long long>(cycles),
-            static_cast<long long>(wall_ns), static_cast<long long>(ns(usage.ru_utime) - ns(usage_before.ru_utime)),
+    fprintf(f, "%s %lld %lld %lld %lld %ld %ld\n", variants[0].name.c_str(),
+            static_cast<long long>(cycles), static_cast<long long>(wall_ns),
+            static_cast<long long>(ns(usage.ru_utime) - ns(usage_before.ru_utime)),
             static_cast<long long>(ns(usage.ru_stime) - ns(usage_before.ru_stime)),
             usage.ru_nvcsw - usage_before.ru_nvcsw, usage.ru_nivcsw - usage_before.ru_nivcsw);
     fclose(f);
@@ -160,8 +164,8 @@ int Main(int argc, char** argv) {
     std::vector<int64_t> sorted = v.samples_ns;
     std::sort(sorted.begin(), sorted.end());
     if (!sorted.empty()) {
-      fprintf(stderr, "cycle_bench: round %d %-10s n=%zu median=%.2fus\n", round, v.name.c_str(), sorted.size(),
-              static_cast<double>(sorted[sorted.size() / 2]) / 1000.0);
+      fprintf(stderr, "cycle_bench: round %d %-10s n=%zu median=%.2fus\n", round, v.name.c_str(),
+              sorted.size(), static_cast<double>(sorted[sorted.size() / 2]) / 1000.0);
     }
   }
   return 0;

@@ -70,9 +70,11 @@ int Main(int argc, char** argv) {
     }
   }
   for (const Command& c : commands) {
-    if (c.label.empty() || c.argv.empty()) Die("each command needs a label and a program: LABEL CMD [ARG...]");
+    if (c.label.empty() || c.argv.empty())
+      Die("each command needs a label and a program: LABEL CMD [ARG...]");
   }
-  if (commands.size() < 1) Die("usage: exec_bench [--runs N] --out PREFIX -- LABEL CMD... ::: LABEL CMD...");
+  if (commands.size() < 1)
+    Die("usage: exec_bench [--runs N] --out PREFIX -- LABEL CMD... ::: LABEL CMD...");
   std::vector<char*> option_argv = {argv[0]};
   for (std::string& o : options) option_argv.push_back(&o[0]);
   Args args(static_cast<int>(option_argv.size()), option_argv.data());
@@ -100,8 +102,8 @@ int Main(int argc, char** argv) {
     if (!out.empty()) AppendSamples(out + "." + c.label + ".ns", round, c.samples_ns);
     std::vector<int64_t> sorted = c.samples_ns;
     std::sort(sorted.begin(), sorted.end());
-    fprintf(stderr, "exec_bench: %-12s n=%zu failures=%lld median=%.1fus\n", c.label.c_str(), sorted.size(),
-            static_cast<long long>(c.failures),
+    fprintf(stderr, "exec_bench: %-12s n=%zu failures=%lld median=%.1fus\n", c.label.c_str(),
+            sorted.size(), static_cast<long long>(c.failures),
             sorted.empty() ? 0.0 : static_cast<double>(sorted[sorted.size() / 2]) / 1000.0);
     if (c.failures > 0) {
       fprintf(stderr, "exec_bench: %s failed %lld times (last wait status 0x%x)\n", c.label.c_str(),

@@ -105,20 +105,28 @@ void Run(Args& args) {
       fd = openat(dir_fd, anchor.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     });
     timer.Step(k++, "anchor_flock", [&] { flock(fd, LOCK_EX); });
-    timer.Step(k++, "entry_symlink_choosing", [&] { symlinkat(record.c_str(), dir_fd, entry.c_str()); });
+    timer.Step(k++, "entry_symlink_choosing",
+               [&] { symlinkat(record.c_str(), dir_fd, entry.c_str()); });
     timer.Step(k++, "listing_doorway", list);
-    timer.Step(k++, "temp_symlink_ticket", [&] { symlinkat(record.c_str(), dir_fd, temp.c_str()); });
-    timer.Step(k++, "rename_temp_over_entry", [&] { renameat(dir_fd, temp.c_str(), dir_fd, entry.c_str()); });
+    timer.Step(k++, "temp_symlink_ticket",
+               [&] { symlinkat(record.c_str(), dir_fd, temp.c_str()); });
+    timer.Step(k++, "rename_temp_over_entry",
+               [&] { renameat(dir_fd, temp.c_str(), dir_fd, entry.c_str()); });
     timer.Step(k++, "listing_scan", list);
-    timer.Step(k++, "fence_readlink", [&] { readlinkat(dir_fd, "fence", read_buffer, sizeof read_buffer); });
+    timer.Step(k++, "fence_readlink",
+               [&] { readlinkat(dir_fd, "fence", read_buffer, sizeof read_buffer); });
     timer.Step(k++, "temp_symlink_fence", [&] { symlinkat(record.c_str(), dir_fd, temp.c_str()); });
-    timer.Step(k++, "rename_temp_over_fence", [&] { renameat(dir_fd, temp.c_str(), dir_fd, "fence"); });
+    timer.Step(k++, "rename_temp_over_fence",
+               [&] { renameat(dir_fd, temp.c_str(), dir_fd, "fence"); });
     timer.Step(k++, "entry_unlink", [&] { unlinkat(dir_fd, entry.c_str(), 0); });
     timer.Step(k++, "anchor_unlink", [&] { unlinkat(dir_fd, anchor.c_str(), 0); });
     timer.Step(k++, "anchor_close", [&] { close(fd); });
-    timer.Step(k++, "short_symlink_100B", [&] { symlinkat(short_record.c_str(), dir_fd, entry.c_str()); });
-    timer.Step(k++, "short_temp_symlink_100B", [&] { symlinkat(short_record.c_str(), dir_fd, temp.c_str()); });
-    timer.Step(k++, "short_rename_over_100B", [&] { renameat(dir_fd, temp.c_str(), dir_fd, entry.c_str()); });
+    timer.Step(k++, "short_symlink_100B",
+               [&] { symlinkat(short_record.c_str(), dir_fd, entry.c_str()); });
+    timer.Step(k++, "short_temp_symlink_100B",
+               [&] { symlinkat(short_record.c_str(), dir_fd, temp.c_str()); });
+    timer.Step(k++, "short_rename_over_100B",
+               [&] { renameat(dir_fd, temp.c_str(), dir_fd, entry.c_str()); });
     timer.Step(k++, "short_unlink_100B", [&] { unlinkat(dir_fd, entry.c_str(), 0); });
   }
   FILE* file = out.empty() ? nullptr : fopen(out.c_str(), "w");

@@ -59,7 +59,7 @@ constexpr int kProcsMax = 512;
 struct Shared {
   std::atomic<int> stop;
   std::atomic<int> waiting;
-  std::atomic<int> holders;      // exclusion check: must be 0 or 1
+  std::atomic<int> holders;  // exclusion check: must be 0 or 1
   std::atomic<int> violations;
   std::atomic<int> errors;
   std::atomic<uint32_t> acquisitions;  // futex word: bumped by each new holder
@@ -187,7 +187,8 @@ void Child(Shared* shared, const std::string& mode, const std::string& dir, int 
     if (shared->stop.load() == 0) {
       // Hold until the others are all queued (bounded), then a little more.
       const int64_t settle_until = NowNs() + 200 * 1000000LL;
-      while (shared->waiting.load() < procs - 1 && NowNs() < settle_until && shared->stop.load() == 0) {
+      while (shared->waiting.load() < procs - 1 && NowNs() < settle_until &&
+             shared->stop.load() == 0) {
         SleepNs(100 * 1000);
       }
       SleepNs(hold_ns);
@@ -228,7 +229,8 @@ int Main(int argc, char** argv) {
   if (mode == "lib") Die("this build has no library (BENCH_NO_LIB): only --mode flock");
 #endif
 
-  void* memory = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* memory =
+      mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) Die(std::string("mmap: ") + strerror(errno));
   Shared* shared = new (memory) Shared();
   shared->deadline_ns = NowNs() + max_seconds * 1000000000LL;
@@ -257,7 +259,9 @@ int Main(int argc, char** argv) {
     }
     if (pid < 0 && errno != EINTR) break;
     if (!killed && NowNs() > kill_at) {
-      fprintf(stderr, "handoff_bench: %zu processes still running 20 s past the deadline: killing them\n", alive);
+      fprintf(stderr,
+              "handoff_bench: %zu processes still running 20 s past the deadline: killing them\n",
+              alive);
       for (pid_t child : children) kill(child, SIGKILL);
       killed = true;
     }
@@ -282,12 +286,14 @@ int Main(int argc, char** argv) {
   std::vector<int64_t> sorted_waiters = waiters;
   std::sort(sorted_waiters.begin(), sorted_waiters.end());
   fprintf(stderr,
-          "handoff_bench: mode=%s procs=%d n=%d median=%.1fus p99=%.1fus waiters_at_release[min/median]=%lld/%lld "
+          "handoff_bench: mode=%s procs=%d n=%d median=%.1fus p99=%.1fus "
+          "waiters_at_release[min/median]=%lld/%lld "
           "violations=%d errors=%d\n",
           mode.c_str(), procs, n, n ? static_cast<double>(sorted[n / 2]) / 1000.0 : 0.0,
           n ? static_cast<double>(sorted[std::min(n - 1, (n * 99) / 100)]) / 1000.0 : 0.0,
-          n ? static_cast<long long>(sorted_waiters[0]) : 0LL, n ? static_cast<long long>(sorted_waiters[n / 2]) : 0LL,
-          shared->violations.load(), shared->errors.load());
+          n ? static_cast<long long>(sorted_waiters[0]) : 0LL,
+          n ? static_cast<long long>(sorted_waiters[n / 2]) : 0LL, shared->violations.load(),
+          shared->errors.load());
   if (shared->violations.load() != 0 || shared->errors.load() != 0 || killed) return 1;
   return 0;
 }

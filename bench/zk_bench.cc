@@ -11,11 +11,11 @@
 // Round trips are counted by the client (ZkCounters: every request is one
 // round trip) and cross-checked by the server's zk_packets_received (mntr),
 // which also counts the client's pings.
+#include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <atomic>
@@ -98,12 +98,13 @@ void Cycle(const std::string& connect, int port, int samples) {
     release_requests += lock.counters().requests - acquired.requests;
   }
   const long long packets_after = ServerPacketsReceived(port);
-  printf("zk cycle onlyone n=%d median_us=%.1f p99_us=%.1f requests_per_acquire=%.2f "
-         "requests_per_release=%.2f server_packets_per_cycle=%.2f\n",
-         samples, Percentile(durations, 0.5), Percentile(durations, 0.99),
-         static_cast<double>(acquire_requests) / samples,
-         static_cast<double>(release_requests) / samples,
-         packets_before < 0 ? -1.0 : static_cast<double>(packets_after - packets_before) / samples);
+  printf(
+      "zk cycle onlyone n=%d median_us=%.1f p99_us=%.1f requests_per_acquire=%.2f "
+      "requests_per_release=%.2f server_packets_per_cycle=%.2f\n",
+      samples, Percentile(durations, 0.5), Percentile(durations, 0.99),
+      static_cast<double>(acquire_requests) / samples,
+      static_cast<double>(release_requests) / samples,
+      packets_before < 0 ? -1.0 : static_cast<double>(packets_after - packets_before) / samples);
 }
 
 // `contenders` threads, each with its own session, hand the lock around.
@@ -144,10 +145,11 @@ void Handoff(const std::string& connect, int samples, int contenders) {
     handoffs += acquisitions[i];
     notifications += events[i];
   }
-  printf("zk handoff onlyone contenders=%d n=%d median_us=%.1f p99_us=%.1f "
-         "notifications_per_release=%.2f\n",
-         contenders, handoffs, Percentile(all, 0.5), Percentile(all, 0.99),
-         static_cast<double>(notifications) / handoffs);
+  printf(
+      "zk handoff onlyone contenders=%d n=%d median_us=%.1f p99_us=%.1f "
+      "notifications_per_release=%.2f\n",
+      contenders, handoffs, Percentile(all, 0.5), Percentile(all, 0.99),
+      static_cast<double>(notifications) / handoffs);
 }
 
 }  // namespace
@@ -158,16 +160,25 @@ int main(int argc, char** argv) {
   int contenders = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--zk") connect = argv[i + 1];
-    else if (flag == "--mode") mode = argv[i + 1];
-    else if (flag == "--samples") samples = atoi(argv[i + 1]);
-    else if (flag == "--contenders") contenders = atoi(argv[i + 1]);
-    else Die("unknown flag " + flag);
+    if (flag == "--zk")
+      connect = argv[i + 1];
+    else if (flag == "--mode")
+      mode = argv[i + 1];
+    else if (flag == "--samples")
+      samples = atoi(argv[i + 1]);
+    else if (flag == "--contenders")
+      contenders = atoi(argv[i + 1]);
+    else
+      Die("unknown flag " + flag);
   }
-  if (connect.empty() || samples <= 0) Die("usage: zk_bench --zk HOST:PORT [--mode cycle|handoff] [--samples N]");
+  if (connect.empty() || samples <= 0)
+    Die("usage: zk_bench --zk HOST:PORT [--mode cycle|handoff] [--samples N]");
   const int port = atoi(connect.substr(connect.rfind(':') + 1).c_str());
-  if (mode == "cycle") Cycle(connect, port, samples);
-  else if (mode == "handoff") Handoff(connect, samples, contenders < 2 ? 2 : contenders);
-  else Die("unknown mode " + mode);
+  if (mode == "cycle")
+    Cycle(connect, port, samples);
+  else if (mode == "handoff")
+    Handoff(connect, samples, contenders < 2 ? 2 : contenders);
+  else
+    Die("unknown mode " + mode);
   return 0;
 }

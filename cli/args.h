@@ -33,17 +33,17 @@ struct Options {
   int64_t wait_ms = kWaitForeverMs;  // with --wait: the limit
   int conflict_exit_code = kConflictExitCodeDefault;
   uint32_t slots = 1;
-  std::string dir;                   // --dir; empty: $ONLYONE_DIR or the default
+  std::string dir;  // --dir; empty: $ONLYONE_DIR or the default
   bool shared_dir = false;
   int64_t grace_ms = kDefaultGraceMs;
   bool replace = false;
-  bool json = false;                 // status --json
+  bool json = false;  // status --json
   Verbosity verbosity = Verbosity::kNormal;
   // Distributed mode (issue 5): --zk, else $ONLYONE_ZK, else $ZKHOSTS.
-  std::string zk;                    // --zk connect string; empty: not given
-  std::string zk_path;               // --zk-path: the lock's node path (NAME is then only a label)
-  int64_t zk_session_timeout_ms = 0; // --zk-session-timeout; 0: the default
-  bool grace_given = false;          // --grace was given (the ZooKeeper margin depends on it)
+  std::string zk;                     // --zk connect string; empty: not given
+  std::string zk_path;                // --zk-path: the lock's node path (NAME is then only a label)
+  int64_t zk_session_timeout_ms = 0;  // --zk-session-timeout; 0: the default
+  bool grace_given = false;           // --grace was given (the ZooKeeper margin depends on it)
 };
 
 struct ParseResult {

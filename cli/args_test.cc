@@ -175,7 +175,8 @@ TEST(ParseArgs, RefusesEmptyOrRelativeZooKeeperValues) {
   EXPECT_TRUE(Contains(ErrorFor({"--zk-path", "a/b", "n", "--", "x"}), "absolute"));
   EXPECT_TRUE(Contains(ErrorFor({"--zk-path", "/", "n", "--", "x"}), "absolute"));
   EXPECT_TRUE(Contains(ErrorFor({"--zk-session-timeout", "0s", "n", "--", "x"}), "longer than 0"));
-  EXPECT_TRUE(Contains(ErrorFor({"--zk-session-timeout", "30", "n", "--", "x"}), "--zk-session-timeout"));
+  EXPECT_TRUE(
+      Contains(ErrorFor({"--zk-session-timeout", "30", "n", "--", "x"}), "--zk-session-timeout"));
 }
 
 TEST(ChooseZkConnect, PrefersTheFlagThenOnlyoneZkThenZkhosts) {

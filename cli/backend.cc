@@ -30,8 +30,10 @@ int LocalBackend::ReportFailure() const {
   if (status.message.empty() && !advice.empty()) line += "; " + advice;
   fprintf(stderr, "%s\n", line.c_str());
   if (status.entry_left_behind) {
-    fprintf(stderr, "onlyone: our entry in '%s' could not be removed; it blocks others until "
-            "this process exits\n", lock_.name().c_str());
+    fprintf(stderr,
+            "onlyone: our entry in '%s' could not be removed; it blocks others until "
+            "this process exits\n",
+            lock_.name().c_str());
   }
   return ExitCodeForLockStatus(status);
 }

@@ -14,8 +14,11 @@ struct Unit {
 // In rank order: a duration's parts must have strictly increasing ranks, so
 // "1h30m" is accepted and "30m1h" or "1s1s" are not.
 constexpr Unit kUnitsByRank[] = {
-    {"d", 24LL * 60 * 60 * 1000}, {"h", 60LL * 60 * 1000}, {"m", 60LL * 1000},
-    {"s", 1000},                  {"ms", 1},
+    {"d", 24LL * 60 * 60 * 1000},
+    {"h", 60LL * 60 * 1000},
+    {"m", 60LL * 1000},
+    {"s", 1000},
+    {"ms", 1},
 };
 constexpr int kUnitCount = sizeof(kUnitsByRank) / sizeof(kUnitsByRank[0]);
 constexpr const char* kAccepted =
@@ -74,8 +77,8 @@ bool ParseDuration(const std::string& text, int64_t* duration_ms, std::string* e
     size_t unit_end = pos;
     const int rank = MatchUnit(text, pos, &unit_end);
     if (rank < 0) {
-      *error = "bad duration " + quoted + ": unknown unit at '" + text.substr(pos) + "'; " +
-               kAccepted;
+      *error =
+          "bad duration " + quoted + ": unknown unit at '" + text.substr(pos) + "'; " + kAccepted;
       return false;
     }
     if (rank <= previous_rank) {
@@ -107,7 +110,8 @@ std::string FormatDuration(int64_t duration_ms) {
   seconds %= 60;
   // Two most significant non-empty units at most: "1h30m", not "1h30m12s".
   if (days > 0) return std::to_string(days) + "d" + (hours ? std::to_string(hours) + "h" : "");
-  if (hours > 0) return std::to_string(hours) + "h" + (minutes ? std::to_string(minutes) + "m" : "");
+  if (hours > 0)
+    return std::to_string(hours) + "h" + (minutes ? std::to_string(minutes) + "m" : "");
   return std::to_string(minutes) + "m" + (seconds ? std::to_string(seconds) + "s" : "");
 }
 

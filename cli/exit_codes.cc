@@ -20,10 +20,8 @@ bool IsCantCreateErrno(int os_error) {
     case EDQUOT:
     case ENOTDIR:
     case ELOOP:
-    case ENAMETOOLONG:
-      return true;
-    default:
-      return false;
+    case ENAMETOOLONG: return true;
+    default: return false;
   }
 }
 
@@ -31,22 +29,15 @@ bool IsCantCreateErrno(int os_error) {
 
 int ExitCodeForLockStatus(const LockStatus& status) {
   switch (status.error) {
-    case LockError::kNone:
-      return kExitOk;
+    case LockError::kNone: return kExitOk;
     case LockError::kBusy:
-    case LockError::kCancelled:
-      return kExitTempFail;
-    case LockError::kInvalidArgument:
-      return kExitUsage;
-    case LockError::kUnsafeDirectory:
-      return kExitCantCreat;
-    case LockError::kIo:
-      return IsCantCreateErrno(status.os_error) ? kExitCantCreat : kExitIoErr;
+    case LockError::kCancelled: return kExitTempFail;
+    case LockError::kInvalidArgument: return kExitUsage;
+    case LockError::kUnsafeDirectory: return kExitCantCreat;
+    case LockError::kIo: return IsCantCreateErrno(status.os_error) ? kExitCantCreat : kExitIoErr;
     case LockError::kIncompatibleEntry:
-    case LockError::kFenceCorrupt:
-      return kExitDataErr;
-    case LockError::kLost:
-      return kExitUnavailable;
+    case LockError::kFenceCorrupt: return kExitDataErr;
+    case LockError::kLost: return kExitUnavailable;
   }
   return kExitSoftware;
 }
@@ -87,10 +78,8 @@ std::string AdviceForLockStatus(const LockStatus& status) {
     case LockError::kFenceCorrupt:
       return "the lock's fence counter is damaged: when nothing holds the lock, remove its "
              "directory (see 'onlyone status') and try again";
-    case LockError::kInvalidArgument:
-      return "see 'onlyone --help' for valid names and slot counts";
-    default:
-      return "";
+    case LockError::kInvalidArgument: return "see 'onlyone --help' for valid names and slot counts";
+    default: return "";
   }
 }
 

@@ -15,9 +15,11 @@ namespace cli {
 
 // sysexits(3) values, spelled out so the numbers are visible where used.
 constexpr int kExitOk = 0;
-constexpr int kExitUsage = 64;        // EX_USAGE: bad option or value
-constexpr int kExitDataErr = 65;      // EX_DATAERR: lock data we cannot read (newer onlyone, corrupt fence)
-constexpr int kExitNoHost = 68;       // EX_NOHOST: ZooKeeper ensemble unreachable (or a host does not resolve)
+constexpr int kExitUsage = 64;  // EX_USAGE: bad option or value
+constexpr int kExitDataErr =
+    65;  // EX_DATAERR: lock data we cannot read (newer onlyone, corrupt fence)
+constexpr int kExitNoHost =
+    68;  // EX_NOHOST: ZooKeeper ensemble unreachable (or a host does not resolve)
 constexpr int kExitUnavailable = 69;  // EX_UNAVAILABLE: the lock was lost while the command ran
 constexpr int kExitSoftware = 70;     // EX_SOFTWARE: internal error (a bug)
 constexpr int kExitOsErr = 71;        // EX_OSERR: fork, pipe or signal setup failed
@@ -25,7 +27,7 @@ constexpr int kExitCantCreat = 73;    // EX_CANTCREAT: lock directory unsafe or 
 constexpr int kExitIoErr = 74;        // EX_IOERR: other file system failure
 constexpr int kExitTempFail = 75;     // EX_TEMPFAIL: held by others (default), or wait timed out
 constexpr int kExitNoPerm = 77;       // EX_NOPERM: ZooKeeper refused access (ACL, authentication)
-constexpr int kExitConfig = 78;       // EX_CONFIG: ZooKeeper chroot missing, session timeout too short
+constexpr int kExitConfig = 78;  // EX_CONFIG: ZooKeeper chroot missing, session timeout too short
 constexpr int kExitCannotExecute = 126;  // the command exists but cannot be executed
 constexpr int kExitNotFound = 127;       // the command was not found
 constexpr int kExitSignalBase = 128;     // 128+N: killed by (or cancelled on) signal N

@@ -61,7 +61,8 @@ TEST(DescribeLockStatus, DropsTheLibrarysPrefixOrNamesTheError) {
   status.message = "onlyone: cannot read x: Input/output error";
   EXPECT_EQ(DescribeLockStatus(status), "cannot read x: Input/output error");
   status.message.clear();
-  EXPECT_EQ(DescribeLockStatus(status), std::string(LockErrorName(LockError::kIo)) + ": " + strerror(EIO));
+  EXPECT_EQ(DescribeLockStatus(status),
+            std::string(LockErrorName(LockError::kIo)) + ": " + strerror(EIO));
 }
 
 TEST(ExitCodeForWaitStatus, PassesTheExitCodeThrough) {

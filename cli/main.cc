@@ -304,7 +304,8 @@ int RunCommand(Options options) {
     RelayCancelsWaitOf(nullptr);
   }
   if (CancelSignal() != 0) {
-    if (verbose) fprintf(stderr, "onlyone: %s while waiting; giving up\n", strsignal(CancelSignal()));
+    if (verbose)
+      fprintf(stderr, "onlyone: %s while waiting; giving up\n", strsignal(CancelSignal()));
     if (acquired) lock.Release();
     return kExitSignalBase + CancelSignal();
   }
@@ -394,9 +395,8 @@ int RunStatus(const Options& options) {
     }
     locks.push_back(listing);
   }
-  const std::string output =
-      options.json ? FormatStatusJson(DisplayDirectory(lock_options), locks)
-                   : FormatStatusText(locks, LocalHostName(), WallClockMs());
+  const std::string output = options.json ? FormatStatusJson(DisplayDirectory(lock_options), locks)
+                                          : FormatStatusText(locks, LocalHostName(), WallClockMs());
   fputs(output.c_str(), stdout);
   return kExitOk;
 }
@@ -414,16 +414,10 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   switch (parsed.options.mode) {
-    case Mode::kHelp:
-      fputs(UsageText().c_str(), stdout);
-      return kExitOk;
-    case Mode::kVersion:
-      printf("%s\n", kVersion);
-      return kExitOk;
-    case Mode::kStatus:
-      return RunStatus(parsed.options);
-    case Mode::kRun:
-      return RunCommand(parsed.options);
+    case Mode::kHelp: fputs(UsageText().c_str(), stdout); return kExitOk;
+    case Mode::kVersion: printf("%s\n", kVersion); return kExitOk;
+    case Mode::kStatus: return RunStatus(parsed.options);
+    case Mode::kRun: return RunCommand(parsed.options);
   }
   return kExitSoftware;
 }

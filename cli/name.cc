@@ -15,8 +15,8 @@ void HashByte(uint64_t* hash, uint8_t byte) {
 }
 
 bool IsPortableNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '+' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '+' || c == '-';
 }
 
 bool NeedsNoQuoting(const std::string& word) {

@@ -154,8 +154,8 @@ std::string ConflictLine(const std::string& name, const LockStatus& status,
 
 std::string WaitingLine(const std::string& name, const Holder* holder, uint64_t waited_ms,
                         const std::string& local_host, uint64_t now_ms) {
-  std::string line = "onlyone: waiting " + FormatDuration(static_cast<int64_t>(waited_ms)) +
-                     " for '" + name + "'";
+  std::string line =
+      "onlyone: waiting " + FormatDuration(static_cast<int64_t>(waited_ms)) + " for '" + name + "'";
   if (holder != nullptr) line += ", held by " + DescribeHolder(*holder, local_host, now_ms);
   return line;
 }
@@ -212,12 +212,14 @@ std::string LocksJson(const std::vector<LockListing>& locks) {
       out += ", \"host\": " + JsonString(entry.host);
       out += ", \"command\": " + JsonString(entry.command);
       out += ", \"since_ms\": " + std::to_string(entry.since_ms);
-      out += ", \"since\": " + (entry.since_ms ? JsonString(FormatUtcTime(entry.since_ms)) : "null");
+      out +=
+          ", \"since\": " + (entry.since_ms ? JsonString(FormatUtcTime(entry.since_ms)) : "null");
       out += ", \"ticket\": " + std::to_string(entry.ticket);
       out += ", \"slots\": " + std::to_string(entry.slots);
       out += ", \"holding\": " + std::string(entry.holding ? "true" : "false");
-      out += ", \"alive\": " +
-             std::string(!entry.alive_known ? "null" : entry.alive ? "true" : "false");
+      out += ", \"alive\": " + std::string(!entry.alive_known ? "null"
+                                           : entry.alive      ? "true"
+                                                              : "false");
       if (e < lock.zk_nodes.size()) {
         const ZkNodeFields& zk = lock.zk_nodes[e];
         out += ", \"node\": " + JsonString(zk.node);

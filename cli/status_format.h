@@ -24,7 +24,7 @@ struct ZkNodeFields {
 
 struct LockListing {
   std::string name;
-  std::vector<Holder> entries;  // holders first, as Lock::List returns them
+  std::vector<Holder> entries;         // holders first, as Lock::List returns them
   std::vector<ZkNodeFields> zk_nodes;  // ZooKeeper locks: one per entry; else empty
 };
 

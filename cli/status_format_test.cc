@@ -41,8 +41,8 @@ TEST(JsonString, KeepsValidUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(JsonString("caf\xC3\xA9"), "\"caf\xC3\xA9\"");
   EXPECT_EQ(JsonString("\xF0\x9F\x94\x92"), "\"\xF0\x9F\x94\x92\"");
   EXPECT_EQ(JsonString("\xFF"), "\"\xEF\xBF\xBD\"");
-  EXPECT_EQ(JsonString("\xC3"), "\"\xEF\xBF\xBD\"");              // truncated
-  EXPECT_EQ(JsonString("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong
+  EXPECT_EQ(JsonString("\xC3"), "\"\xEF\xBF\xBD\"");                                  // truncated
+  EXPECT_EQ(JsonString("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // overlong
   EXPECT_EQ(JsonString("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
 }
 
@@ -84,7 +84,12 @@ TEST(ConflictLine, FallsBackToTheLibraryMessageWithoutAHolder) {
 // invalid_utf8): C1 controls passed through, and 0x9B is CSI to an 8-bit
 // terminal, U+009B to a terminal that honours C1 in UTF-8.
 TEST(DescribeHolder, NeutralizesC1ControlsAndBytesThatAreNotUtf8) {
-  const Holder holder = HolderOf(5, "a\x9b" "2Jb", "c\xc2\x9b" "31md \xff\xfe caf\xc3\xa9", kNowMs);
+  const Holder holder = HolderOf(5,
+                                 "a\x9b"
+                                 "2Jb",
+                                 "c\xc2\x9b"
+                                 "31md \xff\xfe caf\xc3\xa9",
+                                 kNowMs);
   const std::string text = DescribeHolder(holder, "here", kNowMs);
   EXPECT_TRUE(Contains(text, "pid 5 on a?2Jb (c?31md ?? caf\xc3\xa9)")) << text;
 }
@@ -171,9 +176,11 @@ TEST(FormatZkStatusJson, AddsTheEnsembleAndEachEntrysNode) {
   LockListing listing{"a", {HolderOf(11, "h", "x", kNowMs)}, {}};
   listing.zk_nodes.push_back(ZkNodeFields{"0123__lock__0000000004", 77, "kazoo"});
   const std::string json = FormatZkStatusJson("zk1:2181/app", "/onlyone/locks", {listing});
-  EXPECT_TRUE(Contains(json, "{\"zk\": \"zk1:2181/app\", \"root\": \"/onlyone/locks\", \"locks\": ["))
+  EXPECT_TRUE(
+      Contains(json, "{\"zk\": \"zk1:2181/app\", \"root\": \"/onlyone/locks\", \"locks\": ["))
       << json;
-  EXPECT_TRUE(Contains(json, "\"node\": \"0123__lock__0000000004\", \"czxid\": 77, \"owner\": \"kazoo\"}"))
+  EXPECT_TRUE(
+      Contains(json, "\"node\": \"0123__lock__0000000004\", \"czxid\": 77, \"owner\": \"kazoo\"}"))
       << json;
 }
 

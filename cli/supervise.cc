@@ -23,8 +23,8 @@
 namespace onlyone {
 namespace cli {
 
-const int kForwardedSignals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
-                                 SIGWINCH};
+const int kForwardedSignals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM,
+                                 SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH};
 const int kForwardedSignalCount = sizeof(kForwardedSignals) / sizeof(kForwardedSignals[0]);
 
 namespace {
@@ -157,8 +157,8 @@ void MarkNotInheritedCloseOnExec() {
 }
 
 // In the child, between fork and exec: only async-signal-safe calls.
-[[noreturn]] void ExecChild(char* const* argv, pid_t parent_pid, pid_t group_id,
-                            bool take_terminal, const sigset_t& original_mask, int exec_error_fd) {
+[[noreturn]] void ExecChild(char* const* argv, pid_t parent_pid, pid_t group_id, bool take_terminal,
+                            const sigset_t& original_mask, int exec_error_fd) {
   ResetSignalDispositions();
   // The job's process group (led by the watchdog), so that stopping the
   // command reaches its helpers, and terminal signals aimed at onlyone are
@@ -306,8 +306,8 @@ pid_t StartChild(const std::vector<std::string>& command, pid_t group_id, bool t
     // The analyzer allows only exec and _exit after vfork; ExecChild makes
     // system calls only (setpgid, tcsetpgrp, prctl, close_range, sigprocmask,
     // sigaction, execvp, write, _exit), no allocation and no lock, as above.
-    ExecChild(argv.data(), parent_pid, group_id, take_terminal, original_mask,  // NOLINT(clang-analyzer-unix.Vfork)
-              exec_pipe[1]);
+    // NOLINTNEXTLINE(clang-analyzer-unix.Vfork)
+    ExecChild(argv.data(), parent_pid, group_id, take_terminal, original_mask, exec_pipe[1]);
   }
   const int fork_errno = errno;
   if (pid > 0) setpgid(pid, group_id);  // also here: no race with signalling the group
@@ -417,7 +417,8 @@ class Supervisor {
   void CheckLock(int64_t* check_in_ms) {
     std::string why;
     if (lock_->CheckHeld(&why, check_in_ms) == LockBackend::Check::kHeld) return;
-    fprintf(stderr, "onlyone: lost the lock '%s': %s; stopping the command (SIGTERM, then "
+    fprintf(stderr,
+            "onlyone: lost the lock '%s': %s; stopping the command (SIGTERM, then "
             "SIGKILL after %s)\n",
             lock_->name().c_str(), why.c_str(), FormatDuration(options_.grace_ms).c_str());
     stopping_ = true;

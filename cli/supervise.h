@@ -56,10 +56,10 @@ int CancelSignal();
 void ResetSignalDispositions();
 
 struct ChildResult {
-  int exit_code = 0;        // what onlyone should exit with
-  bool lock_lost = false;   // we stopped the command because the lock was lost
-  bool started = false;     // exec succeeded
-  std::string error;        // when onlyone itself failed (spawn error)
+  int exit_code = 0;       // what onlyone should exit with
+  bool lock_lost = false;  // we stopped the command because the lock was lost
+  bool started = false;    // exec succeeded
+  std::string error;       // when onlyone itself failed (spawn error)
 };
 
 struct SuperviseOptions {

@@ -80,8 +80,8 @@ bool ZkBackend::TryAcquire() {
 }
 
 bool ZkBackend::Acquire(int64_t timeout_ms) {
-  const bool acquired = lock_.Acquire(timeout_ms == kWaitForever ? zookeeper::kWaitForever
-                                                                 : timeout_ms);
+  const bool acquired =
+      lock_.Acquire(timeout_ms == kWaitForever ? zookeeper::kWaitForever : timeout_ms);
   UpdateStatus();
   return acquired;
 }
@@ -116,8 +116,8 @@ bool ListZkLocks(const zookeeper::ZkOptions& options, const std::string& root,
   if (single) {
     names.push_back(name);
   } else if (!ZkLock::ListChildren(options, root, &names, &status)) {
-    *error_line = "onlyone: cannot list locks under " + root + " on ZooKeeper '" +
-                  options.connect + "': " + status.message;
+    *error_line = "onlyone: cannot list locks under " + root + " on ZooKeeper '" + options.connect +
+                  "': " + status.message;
     *exit_code = ExitCodeForZkError(status.error);
     return false;
   }
@@ -138,7 +138,7 @@ bool ListZkLocks(const zookeeper::ZkOptions& options, const std::string& root,
       ZkNodeFields fields;
       fields.node = entry.node;
       fields.czxid = entry.czxid;
-      fields.kind = entry.is_onlyone ? "onlyone"
+      fields.kind = entry.is_onlyone                              ? "onlyone"
                     : entry.kind == zookeeper::NodeKind::kCurator ? "curator"
                                                                   : "kazoo";
       listing.zk_nodes.push_back(fields);

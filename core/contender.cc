@@ -80,13 +80,13 @@ namespace onlyone {
 
 enum class Contender::Phase : uint8_t {
   kIdle = 0,
-  kCreateEntry,        // Create(o. or f.) as choosing
+  kCreateEntry,  // Create(o. or f.) as choosing
   kDoorwayListStart,
   kDoorwayListNext,
   kDoorwayRead,
-  kPublishTemp,        // Create(t.<nonce>) with the record to publish
+  kPublishTemp,  // Create(t.<nonce>) with the record to publish
   kPublishRemoveStaleTemp,
-  kPublishRename,      // Rename(t.<nonce> -> target)
+  kPublishRename,  // Rename(t.<nonce> -> target)
   kScanListStart,
   kScanListNext,
   kScanRead,
@@ -97,8 +97,8 @@ enum class Contender::Phase : uint8_t {
   kWait,
   kFenceRead,
   kLeaveFenceRing,
-  kLeaveTemp,          // giving up or failing: remove what we created
-  kDropTemp,           // a holder's publish failed: remove its temporary
+  kLeaveTemp,  // giving up or failing: remove what we created
+  kDropTemp,   // a holder's publish failed: remove its temporary
   kLeaveRing,
   kLeaveMain,
   kReleaseRemove,
@@ -112,8 +112,8 @@ enum class Contender::Ring : uint8_t {
 };
 
 enum class Contender::ScanPurpose : uint8_t {
-  kDecide = 0,  // step 4: may we hold?
-  kCleanup = 1, // remove dead owners' entries, decide nothing
+  kDecide = 0,   // step 4: may we hold?
+  kCleanup = 1,  // remove dead owners' entries, decide nothing
 };
 
 namespace {
@@ -317,8 +317,7 @@ Op Contender::Acquire(uint64_t now_mono_ms, uint64_t now_wall_ms, uint64_t deadl
   now_wall_ms_ = now_wall_ms;
   try_mode_ = deadline_mono_ms <= now_mono_ms;
   deadline_mono_ms_ = deadline_mono_ms;
-  choosing_deadline_mono_ms_ =
-      try_mode_ ? now_mono_ms + kChoosingPatienceMs : deadline_mono_ms;
+  choosing_deadline_mono_ms_ = try_mode_ ? now_mono_ms + kChoosingPatienceMs : deadline_mono_ms;
   mine_.since_ms = now_wall_ms;
   mine_.refreshed_ms = now_wall_ms;
   return BeginRing(Ring::kMain);
@@ -417,8 +416,8 @@ Op Contender::OnListName(Bytes name) {
   const bool is_temp = IsEntryName(name, kTempPrefix);
   // Cleanup also judges temporaries: one whose owner died between its
   // symlink and its rename would otherwise stay forever.
-  const bool wanted = cleanup ? (is_main || is_ring || is_temp)
-                              : (ring_ == Ring::kMain ? is_main : is_ring);
+  const bool wanted =
+      cleanup ? (is_main || is_ring || is_temp) : (ring_ == Ring::kMain ? is_main : is_ring);
   if (!wanted) {
     // Temporaries, the fence counter and the other ring's entries are part
     // of the protocol; anything else is foreign and never touched (H10).
@@ -465,7 +464,8 @@ Op Contender::OnEntryRead(const Result& result) {
     // a real contender would break exclusion: refuse.
     return Fail(FailureKind::kIncompatibleEntry, &result, other_name_.view());
   }
-  if (parsed.error != ParseError::kNone || !NameMatchesNonce(other_name_.view(), other_.owner.nonce)) {
+  if (parsed.error != ParseError::kNone ||
+      !NameMatchesNonce(other_name_.view(), other_.owner.nonce)) {
     // Garbage cannot have been written by a contender (records are written
     // whole, atomically), so it is not one: skip it, never delete it.
     ++counters_.garbage_entries;
@@ -511,15 +511,15 @@ Op Contender::OnProbe(Liveness liveness) {
     // The nearest smaller ticket is the one we are queued behind: waiting on
     // it (not on the holder) is what spares the others a thundering herd.
     // Listings come in name order, not ticket order, so compare.
-    if (!has_predecessor_ || TicketLess(predecessor_ticket_, predecessor_nonce_, other_.ticket,
-                                        other_.owner.nonce)) {
+    if (!has_predecessor_ ||
+        TicketLess(predecessor_ticket_, predecessor_nonce_, other_.ticket, other_.owner.nonce)) {
       has_predecessor_ = true;
       predecessor_ticket_ = other_.ticket;
       predecessor_nonce_ = other_.owner.nonce;
       wait_target_.Assign(other_name_.view());
     }
-    if (!has_blocker_ || TicketLess(other_.ticket, other_.owner.nonce, blocker_.ticket,
-                                    blocker_.owner.nonce)) {
+    if (!has_blocker_ ||
+        TicketLess(other_.ticket, other_.owner.nonce, blocker_.ticket, blocker_.owner.nonce)) {
       blocker_ = other_;
       has_blocker_ = true;
     }
@@ -597,8 +597,7 @@ Op Contender::Step(const Result& result) {
 
   switch (phase_) {
     case Phase::kIdle:
-    case Phase::kDone:
-      return SimpleOp(OpKind::kDone);
+    case Phase::kDone: return SimpleOp(OpKind::kDone);
 
     case Phase::kCreateEntry:
       if (result.status == IoStatus::kExists) {
@@ -644,11 +643,9 @@ Op Contender::Step(const Result& result) {
       return OnListName(result.data);
 
     case Phase::kDoorwayRead:
-    case Phase::kScanRead:
-      return OnEntryRead(result);
+    case Phase::kScanRead: return OnEntryRead(result);
 
-    case Phase::kScanProbe:
-      return OnProbe(result.liveness);
+    case Phase::kScanProbe: return OnProbe(result.liveness);
 
     case Phase::kRemoveDeadTemp:
       if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
@@ -669,7 +666,8 @@ Op Contender::Step(const Result& result) {
       // orphan anchor (a few bytes, harmless) rather than an entry whose
       // owner can no longer be proven dead.
       other_temp_name_.Assign(View(kAnchorPrefix));
-      other_temp_name_.Append(Bytes{other_name_.data + kPrefixBytes, other_name_.size - kPrefixBytes});
+      other_temp_name_.Append(
+          Bytes{other_name_.data + kPrefixBytes, other_name_.size - kPrefixBytes});
       phase_ = Phase::kRemoveDeadAnchor;
       return RemoveOp(other_temp_name_.view());
 
@@ -718,7 +716,8 @@ Op Contender::Step(const Result& result) {
       } else if (result.status != IoStatus::kNotFound) {
         return Fail(FailureKind::kIo, &result, View(kFenceName));
       }
-      if (last.fence >= kTicketMax) return Fail(FailureKind::kTicketOverflow, nullptr, View(kFenceName));
+      if (last.fence >= kTicketMax)
+        return Fail(FailureKind::kTicketOverflow, nullptr, View(kFenceName));
       fence_ = last.fence + 1;
       last.fence = fence_;
       last.owner = mine_.owner;
@@ -781,7 +780,8 @@ Op Contender::Step(const Result& result) {
         in_main_ring_ = false;
         return Finish(Outcome::kLost);
       }
-      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, entry_name_.view());
+      if (result.status != IoStatus::kOk)
+        return Fail(FailureKind::kIo, &result, entry_name_.view());
       const ParseResult parsed = ParseRecord(result.data, &other_);
       if (parsed.error != ParseError::kNone || other_.owner.nonce != mine_.owner.nonce ||
           other_.state != EntryState::kWaiting || other_.ticket != mine_.ticket) {
@@ -796,15 +796,13 @@ Op Contender::Step(const Result& result) {
       return Publish(PublishKind::kRefresh);
     }
 
-    default:
-      break;
+    default: break;
   }
   return Fail(FailureKind::kIo, nullptr, Bytes{});
 }
 
 // ---------------------------------------------------------------------------
 // Model checking support.
-
 
 uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
   Hasher hash(seed);
@@ -863,8 +861,7 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
     case Phase::kReleaseRemove:
     case Phase::kValidateRead:
     case Phase::kIdle:
-    case Phase::kDone:
-      break;
+    case Phase::kDone: break;
   }
   return hash.value();
 }
@@ -883,12 +880,9 @@ Op Contender::Publish(PublishKind kind) {
 
 Bytes Contender::PublishTarget() const {
   switch (publish_kind_) {
-    case PublishKind::kTicket:
-      return RingEntryName();
-    case PublishKind::kFenceCounter:
-      return View(kFenceName);
-    case PublishKind::kRefresh:
-      return entry_name_.view();
+    case PublishKind::kTicket: return RingEntryName();
+    case PublishKind::kFenceCounter: return View(kFenceName);
+    case PublishKind::kRefresh: return entry_name_.view();
   }
   return entry_name_.view();
 }
@@ -900,16 +894,14 @@ Op Contender::Won() {
 
 Op Contender::AfterPublish() {
   switch (publish_kind_) {
-    case PublishKind::kTicket:
-      return BeginScan(ScanPurpose::kDecide);
+    case PublishKind::kTicket: return BeginScan(ScanPurpose::kDecide);
     case PublishKind::kFenceCounter:
       if (ring_ == Ring::kFence) {
         phase_ = Phase::kLeaveFenceRing;
         return RemoveOp(ring_name_.view());
       }
       return Won();
-    case PublishKind::kRefresh:
-      return Finish(Outcome::kHeld);
+    case PublishKind::kRefresh: return Finish(Outcome::kHeld);
   }
   return Finish(Outcome::kFailed);
 }

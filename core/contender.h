@@ -59,10 +59,10 @@ enum class OpKind : uint8_t {
 
 struct Op {
   OpKind kind = OpKind::kNone;
-  Bytes name;    // kCreate, kRead, kRemove; kRename's destination; kWait: the
-                 // one entry whose change can let us in (empty: any change)
-  Bytes from;    // kRename's source
-  Bytes record;  // kCreate: the symlink target to write
+  Bytes name;                          // kCreate, kRead, kRemove; kRename's destination; kWait: the
+                                       // one entry whose change can let us in (empty: any change)
+  Bytes from;                          // kRename's source
+  Bytes record;                        // kCreate: the symlink target to write
   const OwnerRecord* owner = nullptr;  // kProbe
   uint64_t deadline_mono_ms = kNoDeadline;  // kWait
 };
@@ -92,11 +92,11 @@ enum class Liveness : uint8_t {
 
 struct Result {
   IoStatus status = IoStatus::kOk;
-  int32_t os_error = 0;  // the raw errno where there is one
-  Bytes data;            // kRead: the symlink target; kListNext: the name
+  int32_t os_error = 0;                    // the raw errno where there is one
+  Bytes data;                              // kRead: the symlink target; kListNext: the name
   Liveness liveness = Liveness::kUnknown;  // kProbe
-  uint64_t mono_ms = 0;  // driver's monotonic clock when the op completed
-  uint64_t wall_ms = 0;  // driver's wall clock (records, leases)
+  uint64_t mono_ms = 0;                    // driver's monotonic clock when the op completed
+  uint64_t wall_ms = 0;                    // driver's wall clock (records, leases)
 };
 
 enum class Outcome : uint8_t {

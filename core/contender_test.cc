@@ -86,9 +86,8 @@ class FakeDir {
   void FailNext(OpKind kind, const std::string& name_prefix, IoStatus status,
                 int32_t os_error = 0) {
     faults.push_back(Fault{[kind, name_prefix](const Op& op) {
-                             return op.kind == kind &&
-                                    StringOf(op.name).compare(0, name_prefix.size(),
-                                                              name_prefix) == 0;
+                             return op.kind == kind && StringOf(op.name).compare(
+                                                           0, name_prefix.size(), name_prefix) == 0;
                            },
                            status, os_error});
   }
@@ -212,9 +211,7 @@ class FakeDir {
         result.wall_ms = wall_ms;
         break;
       case OpKind::kNone:
-      case OpKind::kDone:
-        ADD_FAILURE() << "the driver was asked to perform a non-operation";
-        break;
+      case OpKind::kDone: ADD_FAILURE() << "the driver was asked to perform a non-operation"; break;
     }
     return result;
   }
@@ -438,8 +435,7 @@ TEST(Acquire, DrawsATicketAboveTheLargestSeen) {
   OwnerRecord published;
   const int create_temp = dir.IndexOf(OpKind::kCreate, TempName(kMe.nonce));
   ASSERT_GE(create_temp, 0);
-  ASSERT_EQ(ParseRecord(ViewOf(dir.log[static_cast<size_t>(create_temp)].record), &published)
-                .error,
+  ASSERT_EQ(ParseRecord(ViewOf(dir.log[static_cast<size_t>(create_temp)].record), &published).error,
             ParseError::kNone);
   EXPECT_EQ(published.ticket, 42u);
   EXPECT_EQ(published.state, EntryState::kWaiting);
@@ -453,15 +449,15 @@ TEST(Acquire, IgnoresALiveEntryBehindItInLine) {
   bool planted = false;
   // Plant the later entry right after our ticket is published: the first
   // scan's kListStart.
-  dir.faults.push_back(FakeDir::Fault{
-      [&dir, &planted](const Op& op) {
-        if (op.kind == OpKind::kListStart && dir.Count(OpKind::kRename) == 1 && !planted) {
-          PlantHolder(&dir, kOther, 2);
-          planted = true;
-        }
-        return false;
-      },
-      IoStatus::kOk, 0});
+  dir.faults.push_back(FakeDir::Fault{[&dir, &planted](const Op& op) {
+                                        if (op.kind == OpKind::kListStart &&
+                                            dir.Count(OpKind::kRename) == 1 && !planted) {
+                                          PlantHolder(&dir, kOther, 2);
+                                          planted = true;
+                                        }
+                                        return false;
+                                      },
+                                      IoStatus::kOk, 0});
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   ASSERT_TRUE(planted);
   EXPECT_EQ(me.ticket(), 1u);
@@ -824,8 +820,7 @@ TEST(Acquire, CorruptFenceFileFailsWithFenceCorrupt) {
     }
     Contender me = MakeContender(kMe);
     EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
-    EXPECT_EQ(me.failure().kind, FailureKind::kFenceCorrupt)
-        << FailureKindName(me.failure().kind);
+    EXPECT_EQ(me.failure().kind, FailureKind::kFenceCorrupt) << FailureKindName(me.failure().kind);
     EXPECT_EQ(StringOf(me.failure().name.view()), "fence");
     EXPECT_FALSE(me.holding());
     EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
@@ -847,14 +842,14 @@ TEST(Acquire, SkipsAnEntryThatVanishesBeforeItIsRead) {
   FakeDir dir;
   PlantHolder(&dir, kOther);
   // Listed, then gone (its owner released) before our read.
-  dir.faults.push_back(FakeDir::Fault{
-      [&dir](const Op& op) {
-        if (op.kind == OpKind::kRead && StringOf(op.name) == EntryName(kOther.nonce)) {
-          dir.entries.erase(EntryName(kOther.nonce));
-        }
-        return false;
-      },
-      IoStatus::kOk, 0});
+  dir.faults.push_back(FakeDir::Fault{[&dir](const Op& op) {
+                                        if (op.kind == OpKind::kRead &&
+                                            StringOf(op.name) == EntryName(kOther.nonce)) {
+                                          dir.entries.erase(EntryName(kOther.nonce));
+                                        }
+                                        return false;
+                                      },
+                                      IoStatus::kOk, 0});
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_EQ(me.counters().vanished_while_reading, 1u);
@@ -910,13 +905,12 @@ TEST(Acquire, WaitsBehindTheNearestSmallerTicket) {
   EXPECT_EQ(WaitTargetBehind(/*holder=*/kOther, /*waiter=*/kThird), EntryName(kThird.nonce));
 }
 
-// Regression (found by this test, fixed in core/contender.cc, Contender::OnProbe: `wait_target_.Assign(...)` on
-// every smaller live ticket): the comment says "The nearest smaller ticket is
-// the one we are queued behind", but the code keeps the *last listed* smaller
-// ticket, and listings come in name (nonce) order, not ticket order. When the
-// holder's name sorts after the waiter's, a waiter blocks on the holder
-// instead of its predecessor: every waiter then wakes on the holder's release
-// (a thundering herd, against DESIGN.md's "waiters must wake when the entry
+// Regression (found by this test, fixed in core/contender.cc, Contender::OnProbe:
+// `wait_target_.Assign(...)` on every smaller live ticket): the comment says "The nearest smaller
+// ticket is the one we are queued behind", but the code keeps the *last listed* smaller ticket, and
+// listings come in name (nonce) order, not ticket order. When the holder's name sorts after the
+// waiter's, a waiter blocks on the holder instead of its predecessor: every waiter then wakes on
+// the holder's release (a thundering herd, against DESIGN.md's "waiters must wake when the entry
 // ahead of them goes away"). Not a safety problem: the woken scan re-decides.
 TEST(Acquire, WaitsBehindTheNearestSmallerTicketWhateverTheListingOrder) {
   ASSERT_LT(EntryName(kOther.nonce), EntryName(kThird.nonce));
@@ -1193,13 +1187,12 @@ TEST(Release, ReportsAFailedRemovalAndKeepsHolding) {
   EXPECT_FALSE(dir.Has(EntryName(kMe.nonce)));
 }
 
-// Regression (found by this test, fixed in core/contender.cc, Phase::kPublishRename in Step, and Release):
-// when Refresh's rename fails, Fail() keeps holding (correctly) but leaves
-// our temporary "t.<nonce>" in the directory, and Release() removes only
-// "o.<nonce>". The contender knows it may have left the temporary, yet after
-// a successful Release it stays in the directory for as long as this process
-// lives, and afterwards until somebody runs Cleanup (acquisitions never look
-// at temporaries).
+// Regression (found by this test, fixed in core/contender.cc, Phase::kPublishRename in Step, and
+// Release): when Refresh's rename fails, Fail() keeps holding (correctly) but leaves our temporary
+// "t.<nonce>" in the directory, and Release() removes only "o.<nonce>". The contender knows it may
+// have left the temporary, yet after a successful Release it stays in the directory for as long as
+// this process lives, and afterwards until somebody runs Cleanup (acquisitions never look at
+// temporaries).
 TEST(Release, AfterAFailedRefreshLeavesNoTemporaryBehind) {
   FakeDir dir;
   Contender me = MakeContender(kMe);
@@ -1465,14 +1458,13 @@ TEST(SimWorld, AWaiterAcquiresWhenTheHolderReleases) {
   EXPECT_EQ(world.violation(), "");
 }
 
-// Regression (found by this test, fixed in core/contender.cc, Contender::FinishScan): in try mode a contender
-// that has already won a main-ring slot (slots > 1) gives up with kBusy as
-// soon as the fence ring (slots = 1, used only to serialize the fence
-// counter) holds a smaller live ticket, because `try_mode_` is applied to the
-// fence ring too. With slots = 2 and a single holder, a second try-acquirer
-// that overlaps the first one's fencing is told "busy" although a slot is
-// free: a false busy of the kind kChoosingPatienceMs exists to avoid. The fence
-// ring is a few operations long, so it deserves the same patience.
+// Regression (found by this test, fixed in core/contender.cc, Contender::FinishScan): in try mode a
+// contender that has already won a main-ring slot (slots > 1) gives up with kBusy as soon as the
+// fence ring (slots = 1, used only to serialize the fence counter) holds a smaller live ticket,
+// because `try_mode_` is applied to the fence ring too. With slots = 2 and a single holder, a
+// second try-acquirer that overlaps the first one's fencing is told "busy" although a slot is free:
+// a false busy of the kind kChoosingPatienceMs exists to avoid. The fence ring is a few operations
+// long, so it deserves the same patience.
 TEST(SimWorld, TryModeIsNotBusyWhileASlotIsFree) {
   WorldConfig config;
   config.procs = 2;
@@ -1504,8 +1496,8 @@ TEST(SimWorld, TryModeIsNotBusyWhileASlotIsFree) {
     ASSERT_TRUE(world.IsEnabled(p1) || world.IsEnabled(p0)) << world.DescribeFs();
     world.Apply(world.IsEnabled(p1) ? p1 : p0);
   }
-  EXPECT_EQ(world.counters().busy, 0u) << "P1 was told busy with " << world.LiveHolders()
-                                       << " holder(s) and 2 slots";
+  EXPECT_EQ(world.counters().busy, 0u)
+      << "P1 was told busy with " << world.LiveHolders() << " holder(s) and 2 slots";
   EXPECT_EQ(world.procs()[1].pc, ProgramCounter::kHolding);
   EXPECT_EQ(world.violation(), "");
 }

@@ -25,9 +25,8 @@ const char* StateName(EntryState state) {
 // (';' and '=' which delimit fields, '%', spaces, controls, non-ASCII) is
 // percent-encoded, so a field can never forge another field.
 bool IsPlainTextByte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-' || c == '/' || c == ':' || c == ',' || c == '+' ||
-         c == '@';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-' || c == '/' || c == ':' || c == ',' || c == '+' || c == '@';
 }
 
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -220,12 +219,12 @@ void WriteCommandAndEnd(const Identity& owner, Writer* writer) {
 }
 
 bool ReadIdentity(Reader* reader, Identity* owner) {
-  return reader->Expect(";nonce=") && reader->Hex128(&owner->nonce) &&
-         reader->Expect(";pid=") && reader->Decimal32(&owner->pid) &&
-         reader->Expect(";start=") && reader->Decimal(&owner->start_time) &&
-         reader->Expect(";boot=") && reader->Hex128(&owner->boot_id) &&
-         reader->Expect(";pidns=") && reader->Decimal(&owner->pid_namespace) &&
-         reader->Expect(";host=") && reader->Escaped(&owner->host);
+  return reader->Expect(";nonce=") && reader->Hex128(&owner->nonce) && reader->Expect(";pid=") &&
+         reader->Decimal32(&owner->pid) && reader->Expect(";start=") &&
+         reader->Decimal(&owner->start_time) && reader->Expect(";boot=") &&
+         reader->Hex128(&owner->boot_id) && reader->Expect(";pidns=") &&
+         reader->Decimal(&owner->pid_namespace) && reader->Expect(";host=") &&
+         reader->Escaped(&owner->host);
 }
 
 }  // namespace

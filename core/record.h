@@ -58,10 +58,10 @@ enum class EntryState : uint8_t {
 // Who a contender is: everything another process needs to judge whether the
 // owner of an entry is still alive (DESIGN.md section 3, "Liveness").
 struct Identity {
-  Id128 nonce;             // random, unique per acquisition; names the entry
+  Id128 nonce;  // random, unique per acquisition; names the entry
   uint32_t pid = 0;
-  uint64_t start_time = 0;  // process start time in the platform's units
-  Id128 boot_id;            // all zero when the platform has none
+  uint64_t start_time = 0;     // process start time in the platform's units
+  Id128 boot_id;               // all zero when the platform has none
   uint64_t pid_namespace = 0;  // inode of the PID namespace; 0 when unknown
   FixedBytes<kHostBytesMax> host;
   FixedBytes<kCommandBytesMax> command;  // a summary of argv, for humans
@@ -69,8 +69,8 @@ struct Identity {
 
 struct OwnerRecord {
   EntryState state = EntryState::kChoosing;
-  uint64_t ticket = 0;    // bakery ticket; 0 while choosing
-  uint32_t slots = 1;     // the k of k-exclusion this contender uses
+  uint64_t ticket = 0;  // bakery ticket; 0 while choosing
+  uint32_t slots = 1;   // the k of k-exclusion this contender uses
   Identity owner;
   uint64_t since_ms = 0;      // wall clock when the entry was created
   uint64_t refreshed_ms = 0;  // wall clock of the last refresh (for leases)

@@ -115,17 +115,15 @@ std::string Replace(const std::string& text, const std::string& from, const std:
 // ---------------------------------------------------------------------------
 // Round trips.
 
-TEST(RecordCodec, EncodesTheDocumentedFormat) {
-  EXPECT_EQ(Encode(FullRecord()), kFullRecordText);
-}
+TEST(RecordCodec, EncodesTheDocumentedFormat) { EXPECT_EQ(Encode(FullRecord()), kFullRecordText); }
 
 TEST(RecordCodec, RoundTripsARecordWithEveryFieldSet) {
   const OwnerRecord original = FullRecord();
   const std::string text = Encode(original);
   OwnerRecord parsed;
   const ParseResult result = ParseRecord(ViewOf(text), &parsed);
-  ASSERT_EQ(result.error, ParseError::kNone) << ParseErrorName(result.error) << " at "
-                                             << result.offset << " in " << text;
+  ASSERT_EQ(result.error, ParseError::kNone)
+      << ParseErrorName(result.error) << " at " << result.offset << " in " << text;
   EXPECT_TRUE(SameRecord(parsed, original));
 }
 
@@ -190,7 +188,8 @@ TEST(RecordCodec, PercentEncodesDelimitersSpacesAndNonAsciiBytes) {
             std::string::npos)
       << text;
   // The free text cannot forge a field: every byte of the record is printable
-  // ASCII, and ';' appears only as the 13 field separators (before each field after the version, and before the terminator).
+  // ASCII, and ';' appears only as the 13 field separators (before each field after the version,
+  // and before the terminator).
   size_t separators = 0;
   for (char c : text) {
     EXPECT_TRUE(c > ' ' && c < 127) << "unprintable byte " << static_cast<int>(c);
@@ -682,9 +681,9 @@ rc::Gen<OwnerRecord> ArbitraryRecord() {
     OwnerRecord record;
     const bool choosing = *rc::gen::arbitrary<bool>();
     record.state = choosing ? EntryState::kChoosing : EntryState::kWaiting;
-    record.ticket = choosing ? 0 : *rc::gen::suchThat(EdgyNumber<uint64_t>(), [](uint64_t t) {
-      return t != 0;
-    });
+    record.ticket =
+        choosing ? 0
+                 : *rc::gen::suchThat(EdgyNumber<uint64_t>(), [](uint64_t t) { return t != 0; });
     record.slots = *rc::gen::inRange<uint32_t>(1, kSlotsMax + 1);
     record.owner.nonce = Id128{*EdgyNumber<uint64_t>(), *EdgyNumber<uint64_t>()};
     record.owner.pid = *EdgyNumber<uint32_t>();

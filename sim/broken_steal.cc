@@ -58,7 +58,8 @@ Op BrokenSteal::Step(const Result& result) {
       return MakeOp(OpKind::kRead, kLockName);
     case Phase::kRead:
       if (result.status == IoStatus::kNotFound) return Create();
-      if (result.status != IoStatus::kOk || ParseRecord(result.data, &other_).error != ParseError::kNone) {
+      if (result.status != IoStatus::kOk ||
+          ParseRecord(result.data, &other_).error != ParseError::kNone) {
         return Finish(Outcome::kFailed);
       }
       phase_ = Phase::kProbe;
@@ -79,13 +80,11 @@ Op BrokenSteal::Step(const Result& result) {
       phase_ = Phase::kWait;
       return MakeOp(OpKind::kWait, kLockName);
     case Phase::kRemoveStale:
-    case Phase::kWait:
-      return Create();
+    case Phase::kWait: return Create();
     case Phase::kRelease:
       return Finish(result.status == IoStatus::kOk ? Outcome::kReleased : Outcome::kLost);
     case Phase::kIdle:
-    case Phase::kDone:
-      break;
+    case Phase::kDone: break;
   }
   return Finish(outcome_);
 }

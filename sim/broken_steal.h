@@ -29,7 +29,16 @@ class BrokenSteal {
   uint64_t ProtocolFingerprint(uint64_t seed) const;
 
  private:
-  enum class Phase : uint8_t { kIdle, kCreate, kRead, kProbe, kRemoveStale, kWait, kRelease, kDone };
+  enum class Phase : uint8_t {
+    kIdle,
+    kCreate,
+    kRead,
+    kProbe,
+    kRemoveStale,
+    kWait,
+    kRelease,
+    kDone
+  };
 
   Op Create();
   Op Finish(Outcome outcome);

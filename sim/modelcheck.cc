@@ -213,7 +213,7 @@ ModelCheckReport ModelCheck(const ModelCheckConfig& config) {
   const bool compact = config.compact;
   std::unordered_map<Key, uint32_t, KeyHash> seen;  // full runs: state -> index
   std::vector<StateInfo> states;                    // full runs: by index
-  std::vector<Edge> edges;  // non-progress, non-fault edges, for the livelock check
+  std::vector<Edge> edges;     // non-progress, non-fault edges, for the livelock check
   std::vector<bool> on_stack;  // full runs, by state index: the cycle proviso (C3)
   FingerprintSet compact_seen(compact ? config.max_states : 0);
   std::unordered_map<Key, uint32_t, KeyHash> compact_on_stack;  // compact runs
@@ -275,8 +275,7 @@ ModelCheckReport ModelCheck(const ModelCheckConfig& config) {
       auto [it, is_new] = seen.emplace(child.key, static_cast<uint32_t>(states.size()));
       inserted = is_new;
       child_index = it->second;
-      const bool progress =
-          child.world.counters().acquisitions > top.world.counters().acquisitions;
+      const bool progress = child.world.counters().acquisitions > top.world.counters().acquisitions;
       const bool fault = t.kind == TransitionKind::kCrash || t.kind == TransitionKind::kReusePid;
       if (config.check_livelock && !progress && !fault) {
         edges.push_back(Edge{top.index, child_index, t.proc});
@@ -368,9 +367,9 @@ ModelCheckReport ModelCheck(const ModelCheckConfig& config) {
       if (!has_cycle) return;
       const uint32_t live = states[members[0]].live_mask;
       if ((live & ~(moved | blocked_somewhere)) != 0) return;  // someone starved: unfair
-      record_violation(members[0], Transition{}, "P3 violated: a fair cycle of " +
-                                       std::to_string(members.size()) +
-                                       " states in which nobody ever acquires");
+      record_violation(members[0], Transition{},
+                       "P3 violated: a fair cycle of " + std::to_string(members.size()) +
+                           " states in which nobody ever acquires");
     });
   }
   return report;

@@ -37,7 +37,7 @@ struct ModelCheckReport {
   uint64_t states = 0;
   uint64_t transitions = 0;
   uint64_t violations = 0;
-  bool complete = true;        // false when max_states stopped the search
+  bool complete = true;         // false when max_states stopped the search
   std::string first_violation;  // what was violated
   std::string trace;            // how to get there, one transition per line
   WorldCounters reached;        // the largest value of each counter in any state

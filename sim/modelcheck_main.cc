@@ -36,7 +36,8 @@ uint64_t NumberArgument(int argc, char** argv, int* i, uint64_t max) {
   const unsigned long long value = strtoull(text, &end, 10);
   if (*text == '\0' || *end != '\0' || text[0] == '-' || value > max) {
     Usage((std::string(argv[*i - 1]) + " takes a whole number up to " + std::to_string(max) +
-           ", not '" + text + "'").c_str());
+           ", not '" + text + "'")
+              .c_str());
   }
   return value;
 }

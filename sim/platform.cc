@@ -11,7 +11,9 @@ WorldConfig EmptyWorld() {
   return config;
 }
 
-Bytes ViewOf(const std::string& text) { return Bytes{text.data(), static_cast<uint32_t>(text.size())}; }
+Bytes ViewOf(const std::string& text) {
+  return Bytes{text.data(), static_cast<uint32_t>(text.size())};
+}
 
 }  // namespace
 

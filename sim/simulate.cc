@@ -49,10 +49,9 @@ std::string Describe(const WorldConfig& world, const FaultRates& rates) {
            "procs=%u slots=%u %s%s crash=%lluppm reuse=%lluppm io_fault=%lluppm respawn=%lluppm "
            "skip_name=%lluppm",
            world.procs, world.slots, world.try_mode ? "try" : "wait",
-           world.spurious_wakeups ? " spurious-wakeups" : "",
-           (unsigned long long)rates.crash, (unsigned long long)rates.reuse,
-           (unsigned long long)rates.io_fault, (unsigned long long)rates.respawn,
-           (unsigned long long)rates.skip_name);
+           world.spurious_wakeups ? " spurious-wakeups" : "", (unsigned long long)rates.crash,
+           (unsigned long long)rates.reuse, (unsigned long long)rates.io_fault,
+           (unsigned long long)rates.respawn, (unsigned long long)rates.skip_name);
   return text;
 }
 
@@ -90,7 +89,8 @@ SimulateReport Simulate(const SimulateConfig& config) {
   std::map<std::string, Node> planted = {
       {"README", Node{false, "not a lock entry", 0, 0, {}}},
       {"o.0123456789abcdef0123456789abcdef", Node{true, "garbage, not a record", 0, 0, {}}},
-      {"o.ffffffffffffffffffffffffffffffff", Node{false, "regular file named like an entry", 0, 0, {}}},
+      {"o.ffffffffffffffffffffffffffffffff",
+       Node{false, "regular file named like an entry", 0, 0, {}}},
       {"o.short", Node{true, "onlyone1;state=choosing", 0, 0, {}}},
   };
   for (const auto& entry : planted) {

@@ -17,7 +17,8 @@ constexpr int kExitUsage = 2;
 
 [[noreturn]] void Usage(const std::string& problem) {
   fprintf(stderr,
-          "simulate: %s\nusage: simulate [--seed N | --seeds FIRST:COUNT] [--steps N] [--trace LAST_N]\n",
+          "simulate: %s\nusage: simulate [--seed N | --seeds FIRST:COUNT] [--steps N] [--trace "
+          "LAST_N]\n",
           problem.c_str());
   exit(kExitUsage);
 }

@@ -45,7 +45,8 @@ std::string ShortName(const std::string& name) {
   uint64_t lo = 0;
   for (size_t i = 2; i < 34; ++i) {
     const char c = name[i];
-    const uint64_t nibble = (c >= 'a') ? static_cast<uint64_t>(c - 'a' + 10) : static_cast<uint64_t>(c - '0');
+    const uint64_t nibble =
+        (c >= 'a') ? static_cast<uint64_t>(c - 'a' + 10) : static_cast<uint64_t>(c - '0');
     uint64_t& half = i < 18 ? hi : lo;
     half = (half << 4) | nibble;
   }
@@ -64,7 +65,8 @@ std::string ShortRecord(const std::string& content) {
   }
   FenceRecord fence;
   if (ParseFence(ViewOf(content), &fence).error == ParseError::kNone) {
-    return "fence=" + std::to_string(fence.fence) + " by P" + std::to_string(fence.owner.nonce.hi - 1);
+    return "fence=" + std::to_string(fence.fence) + " by P" +
+           std::to_string(fence.owner.nonce.hi - 1);
   }
   return "garbage";
 }
@@ -77,7 +79,9 @@ bool IsEntryLike(const std::string& name) {
   return name.size() == 34 && (name[0] == 'o' || name[0] == 'f') && name[1] == '.';
 }
 
-bool IsTemporary(const std::string& name) { return name.size() == 34 && name[0] == 't' && name[1] == '.'; }
+bool IsTemporary(const std::string& name) {
+  return name.size() == 34 && name[0] == 't' && name[1] == '.';
+}
 
 }  // namespace
 
@@ -200,10 +204,8 @@ bool World::IsEnabled(const Transition& t) const {
         return false;
       }
       return true;
-    case TransitionKind::kCrash:
-      return p.alive && p.pc != ProgramCounter::kDone;
-    case TransitionKind::kReusePid:
-      return !p.alive && pid_table_.count(p.pid) == 0;
+    case TransitionKind::kCrash: return p.alive && p.pc != ProgramCounter::kDone;
+    case TransitionKind::kReusePid: return !p.alive && pid_table_.count(p.pid) == 0;
     case TransitionKind::kTimeout:
       return p.alive && p.pc == ProgramCounter::kAcquiring && p.op.kind == OpKind::kWait &&
              p.op.deadline_mono_ms != kNoDeadline;
@@ -223,13 +225,10 @@ bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* ou
   *out = Transition{TransitionKind::kStep, proc};
   switch (p.pc) {
     case ProgramCounter::kIdle:
-    case ProgramCounter::kHolding:
-      return true;
-    case ProgramCounter::kDone:
-      return false;
+    case ProgramCounter::kHolding: return true;
+    case ProgramCounter::kDone: return false;
     case ProgramCounter::kAcquiring:
-    case ProgramCounter::kReleasing:
-      break;
+    case ProgramCounter::kReleasing: break;
   }
   if (p.op.kind == OpKind::kWait) {
     return (config_.spurious_wakeups || IsWokenFor(p)) && p.op.deadline_mono_ms == kNoDeadline;
@@ -248,7 +247,8 @@ bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* ou
   }
   // Liveness anchors ("k.") belong to drivers with kernel locks; the
   // simulated platform has none, so removing one is a no-op.
-  if (p.op.kind == OpKind::kRemove && p.op.name.size() == 34 && p.op.name.compare(0, 2, "k.") == 0) {
+  if (p.op.kind == OpKind::kRemove && p.op.name.size() == 34 &&
+      p.op.name.compare(0, 2, "k.") == 0) {
     return true;
   }
   if (p.op.kind != OpKind::kProbe) return false;
@@ -424,12 +424,10 @@ bool World::RunCleanup() {
 }
 
 void World::OnDone(Process* p) {
-  const Outcome outcome =
-      config_.broken_steal ? p->broken.outcome() : p->contender.outcome();
+  const Outcome outcome = config_.broken_steal ? p->broken.outcome() : p->contender.outcome();
   auto next_round = [&] {
     ++p->round;
-    p->pc = p->round < config_.rounds && !stopping_ ? ProgramCounter::kIdle
-                                                   : ProgramCounter::kDone;
+    p->pc = p->round < config_.rounds && !stopping_ ? ProgramCounter::kIdle : ProgramCounter::kDone;
     if (p->pc == ProgramCounter::kDone) Exit(p);
   };
   if (!config_.broken_steal) {
@@ -450,9 +448,9 @@ void World::OnDone(Process* p) {
       p->pc = ProgramCounter::kHolding;
       ++counters_.acquisitions;
       if (LiveHolders() > config_.slots) {
-        Violate("P1 violated: " + std::to_string(LiveHolders()) + " live holders with slots=" +
-                std::to_string(config_.slots) + " after P" + std::to_string(p->index) +
-                " acquired");
+        Violate("P1 violated: " + std::to_string(LiveHolders()) +
+                " live holders with slots=" + std::to_string(config_.slots) + " after P" +
+                std::to_string(p->index) + " acquired");
       }
       if (!config_.broken_steal) {
         p->fence = p->contender.fence();
@@ -478,8 +476,7 @@ void World::OnDone(Process* p) {
   }
   if (p->pc == ProgramCounter::kReleasing) {
     if (outcome == Outcome::kLost) {
-      Violate("P2 violated: P" + std::to_string(p->index) +
-              " found its entry gone when releasing");
+      Violate("P2 violated: P" + std::to_string(p->index) + " found its entry gone when releasing");
     }
     next_round();
   }
@@ -566,8 +563,8 @@ Result World::Perform(Process* p) {
       }
       CheckWrite(*p, op.name);
       const Process* owner = OwnerOf(it->second);
-      if (owner != nullptr && owner->index != p->index && !owner->alive &&
-          op.name.size() > 2 && op.name[0] == 'o') {
+      if (owner != nullptr && owner->index != p->index && !owner->alive && op.name.size() > 2 &&
+          op.name[0] == 'o') {
         ++counters_.dead_entries_removed;
       }
       fs_.erase(it);
@@ -586,8 +583,7 @@ Result World::Perform(Process* p) {
       // `news` stays: the kListStart that follows every wait clears it.
       // Leaving it alone makes waking touch nothing shared.
     case OpKind::kNone:
-    case OpKind::kDone:
-      break;
+    case OpKind::kDone: break;
   }
   return result;
 }
@@ -623,8 +619,8 @@ void World::Apply(const Transition& t) {
               (performed == OpKind::kRead && p->op.kind == OpKind::kProbe))) {
         performed = p->op.kind;
         if (narrate_) {
-          narration_ += ", then " + Describe(Transition{TransitionKind::kStep, p->index}).substr(
-                                        ("P" + std::to_string(p->index) + " ").size());
+          narration_ += ", then " + Describe(Transition{TransitionKind::kStep, p->index})
+                                        .substr(("P" + std::to_string(p->index) + " ").size());
         }
         result = PerformOwn(p);
         Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
@@ -674,8 +670,8 @@ void World::Apply(const Transition& t) {
     }
   }
   if (LiveHolders() > config_.slots) {
-    Violate("P1 violated: " + std::to_string(LiveHolders()) + " live holders with slots=" +
-            std::to_string(config_.slots));
+    Violate("P1 violated: " + std::to_string(LiveHolders()) +
+            " live holders with slots=" + std::to_string(config_.slots));
   }
 }
 
@@ -748,34 +744,42 @@ std::string World::Describe(const Transition& t) const {
     case TransitionKind::kTimeout: return who + " wait times out";
     case TransitionKind::kSkipName: {
       auto it = NextListed(p);
-      return who + " list: next -> (skips " + ShortName(it->first) + ", created during the listing)";
+      return who + " list: next -> (skips " + ShortName(it->first) +
+             ", created during the listing)";
     }
     case TransitionKind::kStep: break;
   }
-  if (p.pc == ProgramCounter::kIdle) return who + " starts acquiring (round " + std::to_string(p.round + 1) + ")";
-  if (p.pc == ProgramCounter::kHolding) return who + " leaves its critical section, starts releasing";
+  if (p.pc == ProgramCounter::kIdle)
+    return who + " starts acquiring (round " + std::to_string(p.round + 1) + ")";
+  if (p.pc == ProgramCounter::kHolding)
+    return who + " leaves its critical section, starts releasing";
   const PendingOp& op = p.op;
   switch (op.kind) {
     case OpKind::kCreate:
       return who + " create " + ShortName(op.name) + " [" + ShortRecord(op.record) + "]" +
              (fs_.count(op.name) != 0 ? " -> exists" : "");
-    case OpKind::kRename: return who + " rename " + ShortName(op.from) + " -> " + ShortName(op.name);
+    case OpKind::kRename:
+      return who + " rename " + ShortName(op.from) + " -> " + ShortName(op.name);
     case OpKind::kRead: {
       auto it = fs_.find(op.name);
       return who + " read " + ShortName(op.name) + " -> " +
-             (it == fs_.end() ? std::string("not found") : "[" + ShortRecord(it->second.content) + "]");
+             (it == fs_.end() ? std::string("not found")
+                              : "[" + ShortRecord(it->second.content) + "]");
     }
     case OpKind::kListStart: return who + " list: start";
     case OpKind::kListNext: {
       auto it = NextListed(p);
-      return who + " list: next -> " + (it == fs_.end() ? std::string("end") : ShortName(it->first));
+      return who + " list: next -> " +
+             (it == fs_.end() ? std::string("end") : ShortName(it->first));
     }
     case OpKind::kRemove:
-      return who + " remove " + ShortName(op.name) + (fs_.count(op.name) == 0 ? " -> not found" : "");
+      return who + " remove " + ShortName(op.name) +
+             (fs_.count(op.name) == 0 ? " -> not found" : "");
     case OpKind::kProbe: {
       auto it = pid_table_.find(op.probe_pid);
       const bool alive = it != pid_table_.end() && it->second == op.probe_start_time;
-      return who + " probe pid " + std::to_string(op.probe_pid) + " -> " + (alive ? "alive" : "dead");
+      return who + " probe pid " + std::to_string(op.probe_pid) + " -> " +
+             (alive ? "alive" : "dead");
     }
     case OpKind::kWait: return who + " wakes up from wait";
     case OpKind::kNone:
@@ -806,8 +810,10 @@ void MaxCounters(const WorldCounters& from, WorldCounters* into) {
 std::string World::DescribeFs() const {
   std::string text;
   for (const auto& entry : fs_) {
-    text += "  " + ShortName(entry.first) + ": " +
-            (entry.second.symlink ? ShortRecord(entry.second.content) : std::string("regular file")) + "\n";
+    text +=
+        "  " + ShortName(entry.first) + ": " +
+        (entry.second.symlink ? ShortRecord(entry.second.content) : std::string("regular file")) +
+        "\n";
   }
   return text.empty() ? "  (empty)\n" : text;
 }

@@ -58,11 +58,11 @@ struct WorldConfig {
 };
 
 enum class TransitionKind : uint8_t {
-  kStep = 0,   // process performs its pending Op (or starts its next action)
-  kCrash,      // process is killed with SIGKILL
-  kReusePid,   // a dead process's pid is given to an unrelated new process
-  kTimeout,    // a waiting process's deadline passes
-  kSkipName,   // a listing skips a name created after it started (H8)
+  kStep = 0,  // process performs its pending Op (or starts its next action)
+  kCrash,     // process is killed with SIGKILL
+  kReusePid,  // a dead process's pid is given to an unrelated new process
+  kTimeout,   // a waiting process's deadline passes
+  kSkipName,  // a listing skips a name created after it started (H8)
 };
 
 struct Transition {
@@ -72,9 +72,9 @@ struct Transition {
 
 // Where a process is in its program: rounds of acquire, hold, release.
 enum class ProgramCounter : uint8_t {
-  kIdle = 0,    // about to start an acquisition
+  kIdle = 0,  // about to start an acquisition
   kAcquiring,
-  kHolding,     // in its critical section; next step starts the release
+  kHolding,  // in its critical section; next step starts the release
   kReleasing,
   kDone,
 };
@@ -104,8 +104,8 @@ struct Process {
   BrokenSteal broken;
   PendingOp op;
   bool listing = false;
-  std::string cursor;      // last name returned by the listing
-  bool at_start = false;   // listing started, nothing returned yet
+  std::string cursor;     // last name returned by the listing
+  bool at_start = false;  // listing started, nothing returned yet
   // What changed since our last kListStart, as the POSIX driver's inotify
   // watch reports it: entry names ("o.", "f.") that were written or removed,
   // and "k.<nonce>" for each owner that died (its anchor closed). A waiter
@@ -113,11 +113,11 @@ struct Process {
   std::set<std::string> news;
   bool lists_temporaries = false;  // a cleaner: its listings include t.* names
   bool lists_everything = false;   // an outside driver: listings hide nothing
-  uint64_t fence = 0;      // token of the current holding
+  uint64_t fence = 0;              // token of the current holding
 };
 
 struct Node {
-  bool symlink = true;     // false: a regular file (foreign, or planted)
+  bool symlink = true;  // false: a regular file (foreign, or planted)
   std::string content;
   // Bit i: present since process i's current listing started. A listing must
   // return such names; names created after it started may or may not appear.

@@ -102,8 +102,8 @@ int OwnerIndex(const std::string& name, uint64_t* round_plus_one) {
   uint64_t lo = 0;
   for (size_t i = 2; i < name.size(); ++i) {
     const char c = name[i];
-    const uint64_t nibble = c >= 'a' ? static_cast<uint64_t>(c - 'a' + 10)
-                                     : static_cast<uint64_t>(c - '0');
+    const uint64_t nibble =
+        c >= 'a' ? static_cast<uint64_t>(c - 'a' + 10) : static_cast<uint64_t>(c - '0');
     (i < 18 ? hi : lo) = ((i < 18 ? hi : lo) << 4) | nibble;
   }
   *round_plus_one = lo;
@@ -144,15 +144,13 @@ void CheckWorld(const Model& model, const Harness& h, bool scanned, bool fenced)
     if (model.alive[p]) {
       // A live process between commands is idle or holding: it has exactly
       // its current "o." entry if it holds, and nothing else.
-      if (name[0] != 'o' || !model.holding[p] ||
-          round_plus_one != world.procs()[p].round + 1ull) {
+      if (name[0] != 'o' || !model.holding[p] || round_plus_one != world.procs()[p].round + 1ull) {
         RC_FAIL("live P" + std::to_string(p) + " left " + name + "\n" + Where(world));
       }
       ++live_entries[p];
     } else {
       if (scanned && name[0] != 'f') {
-        RC_FAIL("dead P" + std::to_string(p) + "'s " + name + " survived a scan\n" +
-                Where(world));
+        RC_FAIL("dead P" + std::to_string(p) + "'s " + name + " survived a scan\n" + Where(world));
       }
       if (fenced && name[0] == 'f') {
         RC_FAIL("dead P" + std::to_string(p) + "'s " + name + " survived the fence ring\n" +
@@ -194,8 +192,7 @@ struct Acquire : Command {
     } else {
       if (pc != ProgramCounter::kIdle) {
         RC_FAIL("P" + std::to_string(p) + " was not busy with " + std::to_string(m.Holders()) +
-                " live holder(s) and " + std::to_string(m.slots) + " slot(s)\n" +
-                Where(h.world));
+                " live holder(s) and " + std::to_string(m.slots) + " slot(s)\n" + Where(h.world));
       }
       RC_ASSERT(h.world.procs()[p].contender.outcome() == Outcome::kBusy);
       ++h.busy;
@@ -233,9 +230,7 @@ struct Crash : Command {
   uint32_t p;
   explicit Crash(uint32_t proc) : p(proc) {}
 
-  void checkPreconditions(const Model& m) const override {
-    RC_PRE(p < m.procs() && m.alive[p]);
-  }
+  void checkPreconditions(const Model& m) const override { RC_PRE(p < m.procs() && m.alive[p]); }
   void apply(Model& m) const override {
     m.alive[p] = false;
     m.holding[p] = false;
@@ -264,8 +259,7 @@ struct CrashMidAcquire : Command {
   void run(const Model& m, Harness& h) const override {
     RC_ASSERT(h.world.procs()[p].pc == ProgramCounter::kIdle);
     Step(&h, p);
-    for (int steps = 1; steps < k && h.world.procs()[p].pc == ProgramCounter::kAcquiring;
-         ++steps) {
+    for (int steps = 1; steps < k && h.world.procs()[p].pc == ProgramCounter::kAcquiring; ++steps) {
       Step(&h, p);
     }
     const ProgramCounter pc = h.world.procs()[p].pc;
@@ -349,10 +343,8 @@ rc::Gen<CommandPtr> GenerateCommand(const Model& m) {
       pick -= w.first;
     }
     switch (kind) {
-      case kAcquire:
-        return std::make_shared<Acquire>(*rc::gen::elementOf(idle));
-      case kRelease:
-        return std::make_shared<Release>(*rc::gen::elementOf(holders));
+      case kAcquire: return std::make_shared<Acquire>(*rc::gen::elementOf(idle));
+      case kRelease: return std::make_shared<Release>(*rc::gen::elementOf(holders));
       case kCrash:
         // Holders leave the most interesting remains.
         return std::make_shared<Crash>(!holders.empty() && *rc::gen::arbitrary<bool>()
@@ -361,10 +353,8 @@ rc::Gen<CommandPtr> GenerateCommand(const Model& m) {
       case kCrashMid:
         return std::make_shared<CrashMidAcquire>(*rc::gen::elementOf(idle),
                                                  *rc::gen::inRange(1, 40));
-      case kReuse:
-        return std::make_shared<ReusePid>(*rc::gen::elementOf(reusable));
-      case kClock:
-        break;
+      case kReuse: return std::make_shared<ReusePid>(*rc::gen::elementOf(reusable));
+      case kClock: break;
     }
     return std::make_shared<AdvanceClock>(*rc::gen::inRange<uint64_t>(1, 3 * kChoosingPatienceMs));
   });
@@ -386,33 +376,33 @@ TEST(StatefulWorld, TryAcquisitionsMatchTheModel) {
   // Three rounds of rapidcheck's default 100 cases, so that the coverage
   // expectations below hold for every seed.
   for (int round = 0; round < 3; ++round) {
-  const bool ok = rc::check("the world in try mode behaves like the model", [&coverage] {
-    const uint32_t slots = *rc::gen::inRange<uint32_t>(1, 4);
-    const uint32_t procs = *rc::gen::inRange<uint32_t>(slots + 1, 7);
-    WorldConfig config;
-    config.procs = procs;
-    config.slots = slots;
-    config.rounds = 1000;
-    config.try_mode = true;
-    Harness harness(config);
-    Model model;
-    model.slots = slots;
-    model.alive.assign(procs, true);
-    model.holding.assign(procs, false);
-    model.pid_reused.assign(procs, false);
+    const bool ok = rc::check("the world in try mode behaves like the model", [&coverage] {
+      const uint32_t slots = *rc::gen::inRange<uint32_t>(1, 4);
+      const uint32_t procs = *rc::gen::inRange<uint32_t>(slots + 1, 7);
+      WorldConfig config;
+      config.procs = procs;
+      config.slots = slots;
+      config.rounds = 1000;
+      config.try_mode = true;
+      Harness harness(config);
+      Model model;
+      model.slots = slots;
+      model.alive.assign(procs, true);
+      model.holding.assign(procs, false);
+      model.pid_reused.assign(procs, false);
 
-    rc::state::check(model, harness, &GenerateCommand);
+      rc::state::check(model, harness, &GenerateCommand);
 
-    ++coverage.runs;
-    coverage.acquired += harness.acquired;
-    coverage.busy += harness.busy;
-    coverage.dead_entries_removed += harness.world.counters().dead_entries_removed;
-    coverage.dead_verdicts_on_reused_pid += harness.world.counters().dead_verdicts_on_reused_pid;
-    coverage.crashes_while_choosing += harness.world.counters().crashes_while_choosing;
-    coverage.crashes_while_holding += harness.world.counters().crashes_while_holding;
-    ++coverage.slots_seen[slots];
-  });
-  ASSERT_TRUE(ok);
+      ++coverage.runs;
+      coverage.acquired += harness.acquired;
+      coverage.busy += harness.busy;
+      coverage.dead_entries_removed += harness.world.counters().dead_entries_removed;
+      coverage.dead_verdicts_on_reused_pid += harness.world.counters().dead_verdicts_on_reused_pid;
+      coverage.crashes_while_choosing += harness.world.counters().crashes_while_choosing;
+      coverage.crashes_while_holding += harness.world.counters().crashes_while_holding;
+      ++coverage.slots_seen[slots];
+    });
+    ASSERT_TRUE(ok);
   }
   // The runs must have reached the branches that make this test worth
   // having; a generator that stopped producing them would pass vacuously.

@@ -21,7 +21,8 @@ TEST(CApi, AcquiresReleasesAndRefusesASecondHolder) {
   EXPECT_EQ(onlyone_fence(first), 1u);
   EXPECT_STREQ(onlyone_error_message(first), "");
   EXPECT_EQ(onlyone_try_acquire(second), ONLYONE_BUSY);
-  EXPECT_NE(strstr(onlyone_error_message(second), "is held by pid"), nullptr) << onlyone_error_message(second);
+  EXPECT_NE(strstr(onlyone_error_message(second), "is held by pid"), nullptr)
+      << onlyone_error_message(second);
   EXPECT_EQ(onlyone_acquire(second, 100), ONLYONE_BUSY);
   EXPECT_EQ(onlyone_fence(second), 0u);
   EXPECT_EQ(onlyone_release(first), ONLYONE_OK);

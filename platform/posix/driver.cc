@@ -157,8 +157,8 @@ bool CheckDirectory(int fd, const std::string& path, bool is_lock_dir, bool shar
   if (others_write && !sticky) {
     problem->message = "onlyone: " + path + " is writable by others (mode " + ModeText(st.st_mode) +
                        ") without the sticky bit: another user could plant fake holders; "
-                       "run \"chmod " + (is_lock_dir ? "700 " : "go-w ") + path +
-                       "\" or use --dir";
+                       "run \"chmod " +
+                       (is_lock_dir ? "700 " : "go-w ") + path + "\" or use --dir";
     return false;
   }
   if (is_lock_dir && others_write) {
@@ -187,9 +187,11 @@ void DescribeOpenFailure(int os_error, const std::string& path, DirectoryProblem
     return;
   }
   problem->message = "onlyone: cannot open " + path + ": " + strerror(os_error);
-  if (os_error == EACCES || os_error == EPERM) problem->message += "; check its permissions or use --dir";
+  if (os_error == EACCES || os_error == EPERM)
+    problem->message += "; check its permissions or use --dir";
   if (os_error == EROFS) problem->message += "; use --dir on a writable file system";
-  if (os_error == ENOSPC || os_error == EDQUOT) problem->message += "; free some space or use --dir";
+  if (os_error == ENOSPC || os_error == EDQUOT)
+    problem->message += "; free some space or use --dir";
 }
 
 int FinishOpenLockDirectory(int fd, int open_errno, int parent_fd, const std::string& name,
@@ -206,12 +208,12 @@ int OpenLockDirectoryImpl(int parent_fd, const std::string& name, const std::str
   }
   if (mkdirat(parent_fd, name.c_str(), shared ? 0755 : 0700) != 0 && errno != EEXIST) {
     DescribeOpenFailure(errno, path, problem);
-    problem->message = "onlyone: cannot create " + path + ": " + strerror(problem->os_error) +
-                       (problem->os_error == EROFS
-                            ? "; the file system is read-only, use --dir on a writable one"
-                            : problem->os_error == ENOSPC || problem->os_error == EDQUOT
-                                  ? "; free some space or use --dir"
-                                  : "; check permissions of its parent or use --dir");
+    problem->message =
+        "onlyone: cannot create " + path + ": " + strerror(problem->os_error) +
+        (problem->os_error == EROFS ? "; the file system is read-only, use --dir on a writable one"
+         : problem->os_error == ENOSPC || problem->os_error == EDQUOT
+             ? "; free some space or use --dir"
+             : "; check permissions of its parent or use --dir");
     return -1;
   }
   fd = OpenDirectoryAt(parent_fd, name.c_str());
@@ -464,7 +466,8 @@ int OpenParentDirectory(const std::string& path, bool shared, DirectoryProblem* 
     fstat(fd, &st);
     if ((st.st_mode & S_ISVTX) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
       problem->unsafe = true;
-      problem->message = "onlyone: shared directory " + path + " must be sticky; run \"chmod +t " + path + "\"";
+      problem->message =
+          "onlyone: shared directory " + path + " must be sticky; run \"chmod +t " + path + "\"";
       close(fd);
       return -1;
     }
@@ -842,7 +845,8 @@ Result Driver::Create(const Op& op) {
 Result Driver::Rename(const Op& op) {
   scratch_a_.assign(op.from.data, op.from.size);
   scratch_b_.assign(op.name.data, op.name.size);
-  if (renameat(dir_fd_, scratch_a_.c_str(), dir_fd_, scratch_b_.c_str()) != 0) return FromErrno(errno);
+  if (renameat(dir_fd_, scratch_a_.c_str(), dir_fd_, scratch_b_.c_str()) != 0)
+    return FromErrno(errno);
   return Result();
 }
 
@@ -876,7 +880,6 @@ Result Driver::Read(const Op& op) {
   result.data = Bytes{read_buffer_, static_cast<uint32_t>(n)};
   return result;
 }
-
 
 Result Driver::ListStart() {
   // Events queued before this point are about state this listing sees.
@@ -967,7 +970,8 @@ bool Driver::DrainEvents(Bytes target, bool stop_at_news) {
     ssize_t n = read(watch_->fd_, buffer, sizeof buffer);
     if (n <= 0) break;
     for (ssize_t offset = 0; offset < n;) {
-      const struct inotify_event* event = reinterpret_cast<const struct inotify_event*>(buffer + offset);
+      const struct inotify_event* event =
+          reinterpret_cast<const struct inotify_event*>(buffer + offset);
       offset += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
       if ((event->mask & IN_Q_OVERFLOW) != 0) {
         relevant = true;  // lost events: assume anything changed
@@ -1005,8 +1009,8 @@ bool Driver::DrainEvents(Bytes target, bool stop_at_news) {
         // nearest predecessor, or a doorway): only its change or its owner's
         // death is news.
         const size_t name_bytes = strlen(name);
-        const bool same_suffix = name_bytes == target.size &&
-                                 memcmp(name + 2, target.data + 2, target.size - 2) == 0;
+        const bool same_suffix =
+            name_bytes == target.size && memcmp(name + 2, target.data + 2, target.size - 2) == 0;
         if (same_suffix && ((entry && name[0] == target.data[0]) || death)) relevant = true;
         continue;
       }
@@ -1049,7 +1053,8 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
   if (!watch_->Open()) return AnchorWatch::kNoAnchor;
   scratch_a_.assign("k.");
   scratch_a_.append(target.data + 2, target.size - 2);
-  const int fd = openat(dir_fd_, scratch_a_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  const int fd =
+      openat(dir_fd_, scratch_a_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   // ENOENT: released meanwhile, or an owner without an anchor (another
   // platform wrote the entry): the directory watch covers both.
   if (fd < 0) return AnchorWatch::kNoAnchor;
@@ -1069,8 +1074,7 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
       case AnchorLock::kFree:
         verdict = AnchorWatch::kReleased;  // nobody holds it: released or dead
         break;
-      case AnchorLock::kHeld:
-        break;
+      case AnchorLock::kHeld: break;
       case AnchorLock::kError:
         UnwatchAnchor();
         verdict = AnchorWatch::kNoAnchor;
@@ -1094,11 +1098,8 @@ Result Driver::Wait(const Op& op) {
         // change of the directory would wake us for nothing (the herd).
         UnwatchDirectory();
         break;
-      case AnchorWatch::kReleased:
-        UnwatchAnchor();
-        return result;
-      case AnchorWatch::kNoAnchor:
-        break;
+      case AnchorWatch::kReleased: UnwatchAnchor(); return result;
+      case AnchorWatch::kNoAnchor: break;
     }
   } else {
     UnwatchAnchor();
@@ -1150,8 +1151,8 @@ Result Driver::Wait(const Op& op) {
       // what ended the pause.
       if (op.deadline_mono_ms != kNoDeadline && MonotonicMs() >= op.deadline_mono_ms) continue;
       if (!event_driven && poll_pause_ms_ < kPollLongestPauseMs) {
-        poll_pause_ms_ = poll_pause_ms_ * 2 > kPollLongestPauseMs ? kPollLongestPauseMs
-                                                                  : poll_pause_ms_ * 2;
+        poll_pause_ms_ =
+            poll_pause_ms_ * 2 > kPollLongestPauseMs ? kPollLongestPauseMs : poll_pause_ms_ * 2;
       }
       return result;
     }

@@ -151,7 +151,9 @@ TEST(PosixDriverOnTmpfs, ListsEveryNameThatExistsThroughoutWhileOthersRenameOver
   constexpr int kNames = 3000;  // several getdents calls' worth for readdir
   int dir_fd = open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(dir_fd, 0);
-  auto name_of = [](const char* prefix, int i) { return std::string(prefix) + std::to_string(10000 + i); };
+  auto name_of = [](const char* prefix, int i) {
+    return std::string(prefix) + std::to_string(10000 + i);
+  };
   for (int i = 0; i < kNames; ++i) ASSERT_EQ(symlinkat("r", dir_fd, name_of("o.", i).c_str()), 0);
   std::atomic<bool> stop{false};
   std::thread renamer([&] {

@@ -40,8 +40,12 @@ constexpr uint64_t kObserverIntervalMs = 1000;
 // "o." and 32 hex digits: the only names List reads.
 constexpr size_t kEntryNameBytes = 2 + 32;
 
-std::string FromBytes(const FixedBytes<kHostBytesMax>& bytes) { return std::string(bytes.data, bytes.size); }
-std::string FromBytes(const FixedBytes<kCommandBytesMax>& bytes) { return std::string(bytes.data, bytes.size); }
+std::string FromBytes(const FixedBytes<kHostBytesMax>& bytes) {
+  return std::string(bytes.data, bytes.size);
+}
+std::string FromBytes(const FixedBytes<kCommandBytesMax>& bytes) {
+  return std::string(bytes.data, bytes.size);
+}
 
 bool ValidName(const std::string& name) {
   if (name.empty() || name == "." || name == "..") return false;
@@ -64,15 +68,18 @@ std::string LocalTimeText(uint64_t wall_ms) {
   time_t seconds = static_cast<time_t>(wall_ms / 1000);
   struct tm parts;
   char text[32] = "?";
-  if (localtime_r(&seconds, &parts) != nullptr) strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &parts);
+  if (localtime_r(&seconds, &parts) != nullptr)
+    strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &parts);
   return text;
 }
 
 std::string IoAdvice(IoStatus status) {
   switch (status) {
-    case IoStatus::kNoSpace: return "the file system is full: free some space or use --dir elsewhere";
+    case IoStatus::kNoSpace:
+      return "the file system is full: free some space or use --dir elsewhere";
     case IoStatus::kReadOnly: return "the file system is read-only: use --dir on a writable one";
-    case IoStatus::kPermission: return "permission denied: check the directory's owner and mode, or use --dir";
+    case IoStatus::kPermission:
+      return "permission denied: check the directory's owner and mode, or use --dir";
     case IoStatus::kTooLong: return "a name or record is too long for this file system";
     default: return "check the file system (dmesg) or use --dir elsewhere";
   }
@@ -150,9 +157,7 @@ struct Lock::State {
     }
   }
 
-  std::string parent() const {
-    return options.dir.empty() ? DefaultLockDirectory() : options.dir;
-  }
+  std::string parent() const { return options.dir.empty() ? DefaultLockDirectory() : options.dir; }
   std::string path() const { return parent() + "/" + name; }
 
   void SetError(LockError error, int os_error, std::string message) {
@@ -244,14 +249,16 @@ struct Lock::State {
                   "/fence) cannot be read: inspect it, or remove it if no holder needs the token";
         break;
       case FailureKind::kTicketOverflow:
-        message = "onlyone: lock \"" + name + "\" has a ticket or fence beyond the maximum: inspect " + path();
+        message = "onlyone: lock \"" + name +
+                  "\" has a ticket or fence beyond the maximum: inspect " + path();
         break;
       case FailureKind::kNonceCollision:
         message = "onlyone: our random entry name already existed in " + path() + ": retry";
         break;
       default: {
         const std::string entry(failure.name.data, failure.name.size);
-        message = std::string("onlyone: cannot ") + doing + " lock \"" + name + "\" in " + path() + ": " +
+        message = std::string("onlyone: cannot ") + doing + " lock \"" + name + "\" in " + path() +
+                  ": " +
                   (failure.os_error != 0 ? std::string(strerror(failure.os_error))
                                          : std::string(IoStatusName(failure.status))) +
                   (entry.empty() ? "" : " (" + entry + ")") + "; " + IoAdvice(failure.status);
@@ -262,7 +269,8 @@ struct Lock::State {
     SetError(error, os_error, message);
     status.entry_left_behind = failure.entry_left_behind;
     if (failure.entry_left_behind) {
-      status.message += "; our entry could not be removed and blocks others until this process exits";
+      status.message +=
+          "; our entry could not be removed and blocks others until this process exits";
     }
   }
 
@@ -275,14 +283,16 @@ struct Lock::State {
 
   bool Acquire(int64_t timeout_ms, bool try_once) {
     if (held) {
-      SetError(LockError::kInvalidArgument, 0, "onlyone: lock \"" + name + "\" is already held by this Lock");
+      SetError(LockError::kInvalidArgument, 0,
+               "onlyone: lock \"" + name + "\" is already held by this Lock");
       return false;
     }
     if (!CheckArguments() || !OpenDirectories()) return false;
     Id128 nonce;
     int os_error = 0;
     if (!posix::RandomNonce(&nonce, &os_error)) {
-      SetError(LockError::kIo, os_error, std::string("onlyone: no randomness for the entry name: ") + strerror(os_error));
+      SetError(LockError::kIo, os_error,
+               std::string("onlyone: no randomness for the entry name: ") + strerror(os_error));
       return false;
     }
     Config config;
@@ -323,7 +333,8 @@ struct Lock::State {
     }
     if (driver.cancelled()) {
       DrainCancel();
-      SetError(LockError::kCancelled, 0, "onlyone: waiting for lock \"" + name + "\" was cancelled");
+      SetError(LockError::kCancelled, 0,
+               "onlyone: waiting for lock \"" + name + "\" was cancelled");
       if (contender.failure().entry_left_behind) status.entry_left_behind = true;
     } else if (outcome == Outcome::kBusy) {
       SetError(LockError::kBusy, 0, "");
@@ -353,7 +364,8 @@ Lock::Lock(std::string name, LockOptions options) : state_(new State) {
   state_->options = std::move(options);
   // Made now, not at Acquire: Cancel() may run on another thread at any time
   // and must find it in place. (A pipe, not a file: nothing on disk.)
-  if (MakeCancelPipe(state_->cancel_pipe) != 0) state_->cancel_pipe[0] = state_->cancel_pipe[1] = -1;
+  if (MakeCancelPipe(state_->cancel_pipe) != 0)
+    state_->cancel_pipe[0] = state_->cancel_pipe[1] = -1;
 }
 
 Lock::~Lock() {
@@ -396,8 +408,9 @@ bool Lock::Release() {
   }
   if (outcome == Outcome::kLost) {
     s.held = false;
-    s.SetError(LockError::kLost, 0,
-               "onlyone: lock \"" + s.name + "\" was lost: our entry had been removed by someone else");
+    s.SetError(
+        LockError::kLost, 0,
+        "onlyone: lock \"" + s.name + "\" was lost: our entry had been removed by someone else");
     s.anchor.Remove();
     return false;
   }
@@ -480,7 +493,8 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
                                            /*create=*/false);
   if (s.parent_fd < 0 && problem.os_error == ENOENT) return true;  // no locks at all
   if (s.parent_fd >= 0) {
-    s.dir_fd = posix::OpenExistingLockDirectory(s.parent_fd, name, s.path(), options.shared_dir, &problem);
+    s.dir_fd =
+        posix::OpenExistingLockDirectory(s.parent_fd, name, s.path(), options.shared_dir, &problem);
     if (s.dir_fd < 0 && problem.os_error == ENOENT) return true;  // no such lock: nobody holds it
   }
   if (s.dir_fd < 0) {
@@ -551,13 +565,15 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
       ++holding;
     }
   }
-  std::stable_sort(found.begin(), found.end(),
-                   [](const Found& a, const Found& b) { return a.holder.holding && !b.holder.holding; });
+  std::stable_sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    return a.holder.holding && !b.holder.holding;
+  });
   for (const Found& item : found) entries->push_back(item.holder);
   return true;
 }
 
-bool Lock::ListNames(const LockOptions& options, std::vector<std::string>* names, LockStatus* status) {
+bool Lock::ListNames(const LockOptions& options, std::vector<std::string>* names,
+                     LockStatus* status) {
   names->clear();
   *status = LockStatus();
   const std::string parent = options.dir.empty() ? DefaultLockDirectory() : options.dir;
@@ -583,7 +599,8 @@ bool Lock::ListNames(const LockOptions& options, std::vector<std::string>* names
     if (entry->d_name[0] == '.') continue;
     struct stat st;
     // Never follow a planted symlink (H10): only real directories are locks.
-    if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+      continue;
     names->push_back(entry->d_name);
   }
   closedir(dir);

@@ -52,19 +52,19 @@ struct Holder {
   uint32_t pid = 0;
   std::string host;
   std::string command;
-  uint64_t since_ms = 0;   // wall clock (ms since the epoch) when it started
-  uint64_t ticket = 0;     // 0 while choosing
+  uint64_t since_ms = 0;  // wall clock (ms since the epoch) when it started
+  uint64_t ticket = 0;    // 0 while choosing
   uint32_t slots = 1;
-  bool holding = false;    // among the first `slots` live tickets
+  bool holding = false;      // among the first `slots` live tickets
   bool alive_known = false;  // liveness could be checked
   bool alive = true;         // meaningful when alive_known
 };
 
 struct LockStatus {
   LockError error = LockError::kNone;
-  int os_error = 0;          // errno, for kIo and kUnsafeDirectory
-  std::string message;       // one line: what happened and what to do
-  bool has_holder = false;   // kBusy: who holds it (the smallest live ticket)
+  int os_error = 0;         // errno, for kIo and kUnsafeDirectory
+  std::string message;      // one line: what happened and what to do
+  bool has_holder = false;  // kBusy: who holds it (the smallest live ticket)
   Holder holder;
   // The lock's entry of ours could not be removed after a failure (EIO,
   // EROFS): it blocks others until this process exits. See core/contender.h.
@@ -72,14 +72,14 @@ struct LockStatus {
 };
 
 struct LockOptions {
-  std::string dir;           // parent directory of locks; empty: DefaultLockDirectory()
-  uint32_t slots = 1;        // at most this many holders
-  uint64_t lease_ms = 0;     // expire Unknown (unverifiable) owners after this; 0: never
+  std::string dir;        // parent directory of locks; empty: DefaultLockDirectory()
+  uint32_t slots = 1;     // at most this many holders
+  uint64_t lease_ms = 0;  // expire Unknown (unverifiable) owners after this; 0: never
   // The parent directory may be shared by several users: it must then be
   // sticky (like /tmp) instead of private to us; each lock directory inside
   // stays owned by whoever created it and mode 0755 instead of 0700.
   bool shared_dir = false;
-  std::string command;       // summary of the guarded work, shown by status
+  std::string command;  // summary of the guarded work, shown by status
 };
 
 // The parent directory used when LockOptions::dir is empty: /run/onlyone for
@@ -122,10 +122,10 @@ class Lock {
   void set_wait_observer(std::function<void(const Holder* holder, uint64_t waited_ms)> observer);
 
   bool held() const;
-  uint64_t fence() const;             // token of the current holding
-  const LockStatus& status() const;   // outcome of the last call
+  uint64_t fence() const;            // token of the current holding
+  const LockStatus& status() const;  // outcome of the last call
   const std::string& name() const;
-  std::string path() const;           // the lock's directory
+  std::string path() const;  // the lock's directory
 
   // Holders and waiters of lock `name`, holders first; dead owners' entries
   // are reported (alive = false), not removed. false: see *status.

@@ -76,8 +76,9 @@ TEST_F(LockTest, RefusesASecondHolderAndNamesTheFirst) {
   ASSERT_TRUE(second.status().has_holder);
   EXPECT_EQ(second.status().holder.pid, static_cast<uint32_t>(getpid()));
   const std::string& message = second.status().message;
-  EXPECT_NE(message.find("lock \"job\" is held by pid " + std::to_string(getpid()) + " (lock_test) on "),
-            std::string::npos)
+  EXPECT_NE(
+      message.find("lock \"job\" is held by pid " + std::to_string(getpid()) + " (lock_test) on "),
+      std::string::npos)
       << message;
   EXPECT_NE(message.find(" since 20"), std::string::npos) << message;
   // The refused attempt left nothing behind.
@@ -212,7 +213,8 @@ TEST_F(LockTest, TakesOverFromAHolderKilledWithSigkill) {
   ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
   EXPECT_EQ(lock.fence(), 2u);
   ASSERT_TRUE(lock.Release());
-  EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence"}) << "the dead owner's entry and anchor are gone";
+  EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence"})
+      << "the dead owner's entry and anchor are gone";
 }
 
 TEST_F(LockTest, SweepsAnchorsLeftByOwnersKilledBeforeTheirFirstEntry) {
@@ -328,7 +330,8 @@ TEST_F(LockTest, ASharedDirectoryIsStickyAndItsLocksReadableByAll) {
   struct stat job;
   ASSERT_EQ(stat(options_.dir.c_str(), &parent), 0);
   ASSERT_EQ(stat((options_.dir + "/job").c_str(), &job), 0);
-  EXPECT_EQ(parent.st_mode & 07777, 01777u) << "like /tmp: anyone may add a lock, nobody remove another's";
+  EXPECT_EQ(parent.st_mode & 07777, 01777u)
+      << "like /tmp: anyone may add a lock, nobody remove another's";
   EXPECT_EQ(job.st_mode & 07777, 0755u);
   ASSERT_TRUE(lock.Release());
 }

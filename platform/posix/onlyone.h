@@ -25,14 +25,14 @@ typedef struct onlyone_lock onlyone_lock;
 
 enum {
   ONLYONE_OK = 0,
-  ONLYONE_BUSY = 1,              /* held by others: try mode, or the timeout passed */
-  ONLYONE_CANCELLED = 2,         /* onlyone_cancel() interrupted the wait */
-  ONLYONE_INVALID_ARGUMENT = 3,  /* bad name, slots, NULL handle, or not held */
-  ONLYONE_UNSAFE_DIRECTORY = 4,  /* the directory failed a safety check */
-  ONLYONE_IO = 5,                /* a file system operation failed */
-  ONLYONE_INCOMPATIBLE_ENTRY = 6,/* an entry written by a newer onlyone */
-  ONLYONE_FENCE_CORRUPT = 7,     /* the fence counter cannot be read */
-  ONLYONE_LOST = 8               /* our entry was removed while we held the lock */
+  ONLYONE_BUSY = 1,               /* held by others: try mode, or the timeout passed */
+  ONLYONE_CANCELLED = 2,          /* onlyone_cancel() interrupted the wait */
+  ONLYONE_INVALID_ARGUMENT = 3,   /* bad name, slots, NULL handle, or not held */
+  ONLYONE_UNSAFE_DIRECTORY = 4,   /* the directory failed a safety check */
+  ONLYONE_IO = 5,                 /* a file system operation failed */
+  ONLYONE_INCOMPATIBLE_ENTRY = 6, /* an entry written by a newer onlyone */
+  ONLYONE_FENCE_CORRUPT = 7,      /* the fence counter cannot be read */
+  ONLYONE_LOST = 8                /* our entry was removed while we held the lock */
 };
 
 /* Timeouts: wait forever. */

@@ -9,13 +9,16 @@
 struct onlyone_lock {
   onlyone::Lock lock;
   std::string message;  // owned copy for onlyone_error_message
-  onlyone_lock(std::string name, onlyone::LockOptions options) : lock(std::move(name), std::move(options)) {}
+  onlyone_lock(std::string name, onlyone::LockOptions options)
+      : lock(std::move(name), std::move(options)) {}
 };
 
 namespace {
 
-static_assert(ONLYONE_BUSY == static_cast<int>(onlyone::LockError::kBusy), "codes follow LockError");
-static_assert(ONLYONE_LOST == static_cast<int>(onlyone::LockError::kLost), "codes follow LockError");
+static_assert(ONLYONE_BUSY == static_cast<int>(onlyone::LockError::kBusy),
+              "codes follow LockError");
+static_assert(ONLYONE_LOST == static_cast<int>(onlyone::LockError::kLost),
+              "codes follow LockError");
 
 int Outcome(onlyone_lock* handle, bool ok) {
   handle->message = ok ? "" : handle->lock.status().message;

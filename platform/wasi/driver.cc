@@ -128,7 +128,8 @@ Result Driver::Perform(const Op& op) {
 }
 
 Result Driver::Create(const Op& op) {
-  if (!ToCString(op.record, record_, sizeof record_) || !ToCString(op.name, name_a_, sizeof name_a_)) {
+  if (!ToCString(op.record, record_, sizeof record_) ||
+      !ToCString(op.name, name_a_, sizeof name_a_)) {
     return TooLong();
   }
   // symlink: fails with EEXIST if the name exists, which is the doorway's
@@ -138,7 +139,8 @@ Result Driver::Create(const Op& op) {
 }
 
 Result Driver::Rename(const Op& op) {
-  if (!ToCString(op.from, name_a_, sizeof name_a_) || !ToCString(op.name, name_b_, sizeof name_b_)) {
+  if (!ToCString(op.from, name_a_, sizeof name_a_) ||
+      !ToCString(op.name, name_b_, sizeof name_b_)) {
     return TooLong();
   }
   const __wasi_errno_t error = __wasi_path_rename(dir_fd_, name_a_, dir_fd_, name_b_);
@@ -198,7 +200,8 @@ Result Driver::ListNext() {
     uint8_t* header = reinterpret_cast<uint8_t*>(&dirent);
     for (uint32_t i = 0; i < kDirentHeaderBytes; ++i) header[i] = listing_[listing_next_ + i];
     const uint32_t name_offset = listing_next_ + kDirentHeaderBytes;
-    if (dirent.d_namlen > listing_bytes_ - name_offset) break;  // torn last entry: impossible below the limit
+    if (dirent.d_namlen > listing_bytes_ - name_offset)
+      break;  // torn last entry: impossible below the limit
     listing_next_ = name_offset + dirent.d_namlen;
     const Bytes name{reinterpret_cast<const char*>(listing_ + name_offset), dirent.d_namlen};
     if (Equal(name, View(".")) || Equal(name, View(".."))) continue;

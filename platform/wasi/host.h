@@ -97,15 +97,15 @@ enum StepCode : int32_t {
 
 // A process, as the host describes it. Layout fixed (offsets below).
 struct HostProcess {
-  uint32_t pid;             //  0
-  uint32_t host_bytes;      //  4: used bytes of `host`
-  uint64_t start_time;      //  8: Linux: /proc/PID/stat field 22
-  uint64_t boot_id_hi;      // 16: /proc/sys/kernel/random/boot_id, first 16 hex
-  uint64_t boot_id_lo;      // 24: ... last 16 hex digits
-  uint64_t pid_namespace;   // 32: inode of /proc/self/ns/pid
-  char host[kHostBytesMax]; // 40: host name, not NUL-terminated
-  uint64_t nonce_hi;        // 104: process_alive: the entry's nonce, which
-  uint64_t nonce_lo;        // 112: names its anchor k.<32 hex> (identity: unused)
+  uint32_t pid;              //  0
+  uint32_t host_bytes;       //  4: used bytes of `host`
+  uint64_t start_time;       //  8: Linux: /proc/PID/stat field 22
+  uint64_t boot_id_hi;       // 16: /proc/sys/kernel/random/boot_id, first 16 hex
+  uint64_t boot_id_lo;       // 24: ... last 16 hex digits
+  uint64_t pid_namespace;    // 32: inode of /proc/self/ns/pid
+  char host[kHostBytesMax];  // 40: host name, not NUL-terminated
+  uint64_t nonce_hi;         // 104: process_alive: the entry's nonce, which
+  uint64_t nonce_lo;         // 112: names its anchor k.<32 hex> (identity: unused)
 };
 static_assert(offsetof(HostProcess, start_time) == 8, "ABI: start_time at 8");
 static_assert(offsetof(HostProcess, boot_id_hi) == 16, "ABI: boot_id_hi at 16");
@@ -134,10 +134,10 @@ static_assert(offsetof(HostHolder, command) == 32 + kHostBytesMax, "ABI: command
 
 #if defined(__wasm__)
 extern "C" {
-__attribute__((import_module("onlyone_host"), import_name("identity")))
-void onlyone_host_identity(onlyone::wasi::HostProcess* out);
-__attribute__((import_module("onlyone_host"), import_name("process_alive")))
-int32_t onlyone_host_process_alive(const onlyone::wasi::HostProcess* owner);
+__attribute__((import_module("onlyone_host"), import_name("identity"))) void onlyone_host_identity(
+    onlyone::wasi::HostProcess* out);
+__attribute__((import_module("onlyone_host"), import_name("process_alive"))) int32_t
+onlyone_host_process_alive(const onlyone::wasi::HostProcess* owner);
 }
 #endif
 

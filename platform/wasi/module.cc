@@ -93,7 +93,8 @@ void DescribeFailure() {
   m.message.Add("onlyone: cannot ").Add(m.doing).Add(": ");
   if (failure.kind == FailureKind::kIo) {
     m.message.Add(IoStatusName(failure.status));
-    if (failure.os_error != 0) m.message.Add(" (WASI errno ").Number(static_cast<uint32_t>(failure.os_error)).Add(")");
+    if (failure.os_error != 0)
+      m.message.Add(" (WASI errno ").Number(static_cast<uint32_t>(failure.os_error)).Add(")");
   } else {
     m.message.Add(FailureKindName(failure.kind));
   }
@@ -114,7 +115,8 @@ void NoteBlocker() {
   m.blocker.since_ms = record.since_ms;
   m.blocker.ticket = record.ticket;
   m.blocker.host_bytes = record.owner.host.size;
-  for (uint32_t i = 0; i < record.owner.host.size; ++i) m.blocker.host[i] = record.owner.host.data[i];
+  for (uint32_t i = 0; i < record.owner.host.size; ++i)
+    m.blocker.host[i] = record.owner.host.data[i];
   m.blocker.command_bytes = record.owner.command.size;
   for (uint32_t i = 0; i < record.owner.command.size; ++i) {
     m.blocker.command[i] = record.owner.command.data[i];
@@ -124,21 +126,15 @@ void NoteBlocker() {
 int32_t Finish() {
   Module& m = module_state;
   switch (m.contender.outcome()) {
-    case Outcome::kAcquired:
-      m.fence = m.contender.fence();
-      return kStepAcquired;
-    case Outcome::kBusy:
-      NoteBlocker();
-      return kStepBusy;
+    case Outcome::kAcquired: m.fence = m.contender.fence(); return kStepAcquired;
+    case Outcome::kBusy: NoteBlocker(); return kStepBusy;
     case Outcome::kReleased: return kStepReleased;
     case Outcome::kHeld: return kStepHeld;
     case Outcome::kLost:
       m.message.Clear();
       m.message.Add("onlyone: the lock was lost: our entry had been removed by someone else");
       return kStepLost;
-    case Outcome::kFailed:
-      DescribeFailure();
-      return kStepFailed;
+    case Outcome::kFailed: DescribeFailure(); return kStepFailed;
     case Outcome::kRunning:
     case Outcome::kCleaned: break;
   }
@@ -164,8 +160,8 @@ int32_t Run(Op op) {
       if (op.deadline_mono_ms != kNoDeadline && op.deadline_mono_ms - now < pause) {
         pause = op.deadline_mono_ms - now;
       }
-      m.next_pause_ms = m.next_pause_ms * 2 > kPollLongestPauseMs ? kPollLongestPauseMs
-                                                                  : m.next_pause_ms * 2;
+      m.next_pause_ms =
+          m.next_pause_ms * 2 > kPollLongestPauseMs ? kPollLongestPauseMs : m.next_pause_ms * 2;
       m.pausing = true;
       m.wait_deadline_mono_ms = op.deadline_mono_ms;
       m.pause_ms = static_cast<uint32_t>(pause);
@@ -215,7 +211,8 @@ ONLYONE_EXPORT(onlyone_acquire) int32_t onlyone_acquire(int64_t timeout_ms) {
   if (timeout_ms < w::kTimeoutForever) return w::Refuse("timeout_ms must be -1, 0 or positive");
   onlyone::Id128 nonce;
   int32_t os_error = 0;
-  if (!w::RandomNonce(&nonce, &os_error)) return w::Refuse("random_get failed: no nonce for our entry");
+  if (!w::RandomNonce(&nonce, &os_error))
+    return w::Refuse("random_get failed: no nonce for our entry");
 
   w::HostProcess self = {};
   onlyone_host_identity(&self);
@@ -225,7 +222,8 @@ ONLYONE_EXPORT(onlyone_acquire) int32_t onlyone_acquire(int64_t timeout_ms) {
   identity.start_time = self.start_time;
   identity.boot_id = onlyone::Id128{self.boot_id_hi, self.boot_id_lo};
   identity.pid_namespace = self.pid_namespace;
-  const uint32_t host_bytes = self.host_bytes < onlyone::kHostBytesMax ? self.host_bytes : onlyone::kHostBytesMax;
+  const uint32_t host_bytes =
+      self.host_bytes < onlyone::kHostBytesMax ? self.host_bytes : onlyone::kHostBytesMax;
   identity.host.Assign(onlyone::Bytes{self.host, host_bytes});
   identity.command = m.command;
   m.contender.Init(m.config, identity);
@@ -280,10 +278,14 @@ ONLYONE_EXPORT(onlyone_pause_ms) int32_t onlyone_pause_ms() {
   return module_state.pausing ? static_cast<int32_t>(module_state.pause_ms) : 0;
 }
 
-ONLYONE_EXPORT(onlyone_fence) int64_t onlyone_fence() { return static_cast<int64_t>(module_state.fence); }
+ONLYONE_EXPORT(onlyone_fence) int64_t onlyone_fence() {
+  return static_cast<int64_t>(module_state.fence);
+}
 
 ONLYONE_EXPORT(onlyone_blocker) const w::HostHolder* onlyone_blocker() {
   return module_state.has_blocker ? &module_state.blocker : nullptr;
 }
 
-ONLYONE_EXPORT(onlyone_message) const char* onlyone_message() { return module_state.message.c_str(); }
+ONLYONE_EXPORT(onlyone_message) const char* onlyone_message() {
+  return module_state.message.c_str();
+}

@@ -84,15 +84,17 @@ ConnectStringResult ParseEndpoint(const std::string& text, size_t offset, Endpoi
                     "'" + Shown(host) + "' is not an IPv6 address");
       }
     }
-    if (host.empty()) return Fail(ConnectStringError::kEmptyHost, offset, "empty IPv6 address '[]'");
+    if (host.empty())
+      return Fail(ConnectStringError::kEmptyHost, offset, "empty IPv6 address '[]'");
     // Brackets hold IPv6 only, and every IPv6 address has a ':' before any
     // zone: "[%eth0]" or "[1.2.3.4]" would be formatted back without
     // brackets, as a host name that is not one. A zone, if any, is a name.
     const std::string address = host.substr(0, zone);
     if (address.find(':') == std::string::npos ||
         (zone != std::string::npos && zone + 1 == host.size())) {
-      return Fail(ConnectStringError::kBadHost, offset + 1,
-                  "'" + Shown(host) + "' is not an IPv6 address: write [ADDRESS]:PORT, e.g. [::1]:2181");
+      return Fail(
+          ConnectStringError::kBadHost, offset + 1,
+          "'" + Shown(host) + "' is not an IPv6 address: write [ADDRESS]:PORT, e.g. [::1]:2181");
     }
     const std::string rest = text.substr(close + 1);
     if (!rest.empty()) {
@@ -110,8 +112,9 @@ ConnectStringResult ParseEndpoint(const std::string& text, size_t offset, Endpoi
       has_port = true;
       port_text = text.substr(colon + 1);
       if (port_text.find(':') != std::string::npos) {
-        return Fail(ConnectStringError::kBadHost, offset,
-                    "'" + Shown(text) + "' has several ':'; write an IPv6 address as [ADDRESS]:PORT");
+        return Fail(
+            ConnectStringError::kBadHost, offset,
+            "'" + Shown(text) + "' has several ':'; write an IPv6 address as [ADDRESS]:PORT");
       }
     }
     if (host.empty()) {

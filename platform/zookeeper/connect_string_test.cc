@@ -76,8 +76,8 @@ TEST(ConnectString, RefusesEmptyHosts) {
 }
 
 TEST(ConnectString, RefusesBadPorts) {
-  for (const char* text : {"a:", "a:0", "a:65536", "a:99999", "a:-1", "a:+1", "a:01", "a:12x",
-                           "a:123456"}) {
+  for (const char* text :
+       {"a:", "a:0", "a:65536", "a:99999", "a:-1", "a:+1", "a:01", "a:12x", "a:123456"}) {
     EXPECT_EQ(ErrorOf(text), ConnectStringError::kBadPort) << text;
   }
   EXPECT_EQ(MustParse("a:65535").endpoints[0].port, 65535);
@@ -119,15 +119,16 @@ TEST(ConnectString, ReportsWhereTheProblemIs) {
 // input raw, so a newline split the one-line error and an escape sequence
 // reached the terminal.
 TEST(ConnectString, QuotesControlBytesOfTheInputAsHexInItsMessages) {
-  for (const std::string text : {std::string("zk\n1:2181"), std::string("zk1:21\x1b[31m81"),
-                                 std::string("[::1\r]:2181"), std::string("zk1:2181/a\x7f\\b"),
-                                 std::string("zk1\xc2\xa0:2181")}) {
+  for (const std::string text :
+       {std::string("zk\n1:2181"), std::string("zk1:21\x1b[31m81"), std::string("[::1\r]:2181"),
+        std::string("zk1:2181/a\x7f\\b"), std::string("zk1\xc2\xa0:2181")}) {
     ConnectString parsed;
     const ConnectStringResult result = ParseConnectString(text, &parsed);
     ASSERT_NE(result.error, ConnectStringError::kNone) << text;
     for (char c : result.message) {
-      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << static_cast<int>(static_cast<unsigned char>(c))
-                                         << " in: " << result.message;
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f)
+          << "byte " << static_cast<int>(static_cast<unsigned char>(c))
+          << " in: " << result.message;
     }
   }
   ConnectString parsed;

@@ -32,15 +32,15 @@ namespace zookeeper {
 constexpr size_t kSequenceDigits = 10;
 
 enum class NodeKind : uint8_t {
-  kLock,       // "__lock__": onlyone or kazoo's Lock (the same scheme)
-  kReadLock,   // "__rlock__": kazoo's ReadLock; excludes an exclusive lock all the same
-  kCurator,    // "-lock-": Curator's InterProcessMutex
+  kLock,      // "__lock__": onlyone or kazoo's Lock (the same scheme)
+  kReadLock,  // "__rlock__": kazoo's ReadLock; excludes an exclusive lock all the same
+  kCurator,   // "-lock-": Curator's InterProcessMutex
 };
 
 const char* NodeKindName(NodeKind kind);
 
 struct LockNode {
-  std::string name;           // the child's name, as listed
+  std::string name;  // the child's name, as listed
   NodeKind kind = NodeKind::kLock;
   std::string sequence_text;  // "0000000007" or "-2147483647": the sort key
   int64_t sequence = 0;       // its value

@@ -14,9 +14,7 @@ std::vector<std::string> Names(const std::vector<LockNode>& nodes) {
   return names;
 }
 
-TEST(LockNode, OwnPrefixIsKazoosScheme) {
-  EXPECT_EQ(OwnNodePrefix(kUuid), kUuid + "__lock__");
-}
+TEST(LockNode, OwnPrefixIsKazoosScheme) { EXPECT_EQ(OwnNodePrefix(kUuid), kUuid + "__lock__"); }
 
 TEST(LockNode, ParsesOursAndKazoosLockNodes) {
   LockNode node;
@@ -54,11 +52,8 @@ TEST(LockNode, IgnoresNodesThatAreNotContenders) {
 
 TEST(LockNode, SortsBySequenceAcrossNamingSchemes) {
   const std::vector<std::string> children = {
-      "ffff__lock__0000000005",
-      "_c_x-lock-0000000002",
-      "not-a-contender",
-      "aaaa__lock__0000000009",
-      "bbbb__rlock__0000000001",
+      "ffff__lock__0000000005", "_c_x-lock-0000000002",    "not-a-contender",
+      "aaaa__lock__0000000009", "bbbb__rlock__0000000001",
   };
   EXPECT_EQ(Names(SortContenders(children)),
             (std::vector<std::string>{"bbbb__rlock__0000000001", "_c_x-lock-0000000002",

@@ -173,8 +173,8 @@ struct ZkLock::State {
     }
     if (IsConnectionLoss(rc)) {
       return Fail(ZkError::kUnreachable,
-                  what + ": lost the connection to ZooKeeper at '" +
-                      FormatConnectString(connect) + "' and could not get it back",
+                  what + ": lost the connection to ZooKeeper at '" + FormatConnectString(connect) +
+                      "' and could not get it back",
                   rc);
     }
     return Fail(ZkError::kServer, what + ": " + zerror(rc), rc);
@@ -193,8 +193,8 @@ struct ZkLock::State {
     const std::string problem = ValidateZnodePath(options.lock_path);
     if (!problem.empty() || options.lock_path == "/") {
       return Fail(ZkError::kInvalidArgument,
-                  "bad lock path '" + options.lock_path + "': " +
-                      (problem.empty() ? "the root cannot be a lock" : problem));
+                  "bad lock path '" + options.lock_path +
+                      "': " + (problem.empty() ? "the root cannot be a lock" : problem));
     }
     return true;
   }
@@ -250,8 +250,8 @@ struct ZkLock::State {
     auth_failed.store(false);
     const ConnectStringResult parsed = ParseConnectString(options.connect, &connect);
     if (parsed.error != ConnectStringError::kNone) {
-      return Fail(ZkError::kInvalidArgument, "bad ZooKeeper connect string '" + options.connect +
-                                                 "': " + parsed.message);
+      return Fail(ZkError::kInvalidArgument,
+                  "bad ZooKeeper connect string '" + options.connect + "': " + parsed.message);
     }
     const std::string connect_text = FormatConnectString(connect);
     // The C client logs every failed connection attempt to stderr: noise for
@@ -275,11 +275,13 @@ struct ZkLock::State {
       // resolves. Its errno is whatever getaddrinfo's NSS lookups left behind
       // (ENOENT for an unknown name), which would read as a missing file:
       // only an errno that says something else is shown.
-      const bool errno_informative = init_errno != 0 && init_errno != ENOENT && init_errno != EINVAL;
-      return Fail(ZkError::kUnreachable,
-                  "none of the hosts of '" + connect_text + "' could be resolved" +
-                      (errno_informative ? std::string(" (") + strerror(init_errno) + ")" : std::string()) +
-                      "; check the host names");
+      const bool errno_informative =
+          init_errno != 0 && init_errno != ENOENT && init_errno != EINVAL;
+      return Fail(
+          ZkError::kUnreachable,
+          "none of the hosts of '" + connect_text + "' could be resolved" +
+              (errno_informative ? std::string(" (") + strerror(init_errno) + ")" : std::string()) +
+              "; check the host names");
     }
     const int64_t connect_deadline_ms =
         started_ms + std::min(options.session_timeout_ms, kConnectTimeoutMsMax);
@@ -316,7 +318,8 @@ struct ZkLock::State {
                       " ms (asked for " + std::to_string(options.session_timeout_ms) +
                       " ms; the server may clamp it), which leaves less than " +
                       std::to_string(kToleranceMsMin) + " ms after the " +
-                      std::to_string(options.stop_margin_ms) + " ms needed to stop the command and " +
+                      std::to_string(options.stop_margin_ms) +
+                      " ms needed to stop the command and " +
                       std::to_string(kSessionSafetySlackMs) +
                       " ms of safety slack; raise --zk-session-timeout or lower --grace");
     }
@@ -370,9 +373,10 @@ struct ZkLock::State {
         // The parent of our topmost node is "/", which is the chroot: with
         // a chroot, the client maps "/" to it, and it is missing.
         return Fail(ZkError::kNoChroot,
-                    "the chroot '" + connect.chroot + "' of the connect string does not exist on "
-                    "the ensemble; create it (zkCli.sh create " + connect.chroot +
-                        ") or fix the connect string",
+                    "the chroot '" + connect.chroot +
+                        "' of the connect string does not exist on "
+                        "the ensemble; create it (zkCli.sh create " +
+                        connect.chroot + ") or fix the connect string",
                     rc);
       }
       return FailRequest(rc, "cannot create the lock node '" + *it + "'");
@@ -384,7 +388,8 @@ struct ZkLock::State {
   bool FindOwnNode(bool* found) {
     *found = false;
     struct String_vector children = {0, nullptr};
-    const int rc = SendRetrying([&] { return zoo_get_children(zh, lock_path().c_str(), 0, &children); });
+    const int rc =
+        SendRetrying([&] { return zoo_get_children(zh, lock_path().c_str(), 0, &children); });
     if (rc == ZNONODE) return true;
     if (rc != ZOK) return FailRequest(rc, "cannot list '" + lock_path() + "'");
     const std::string prefix = OwnNodePrefix(uuid_hex);
@@ -430,8 +435,8 @@ struct ZkLock::State {
     Id128 uuid;
     int os_error = 0;
     if (!posix::RandomNonce(&uuid, &os_error)) {
-      return Fail(ZkError::kServer, std::string("no random source for the node name: ") +
-                                        strerror(os_error));
+      return Fail(ZkError::kServer,
+                  std::string("no random source for the node name: ") + strerror(os_error));
     }
     uuid_hex = posix::EntryName("", uuid);
     own_node.clear();
@@ -465,8 +470,8 @@ struct ZkLock::State {
       struct Stat stat;
       const int rc = Send([&] {
         return zoo_create2(zh, prefix_path.c_str(), data.data(), static_cast<int>(data.size()),
-                           &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL_SEQUENTIAL, created,
-                           sizeof created, &stat);
+                           &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL_SEQUENTIAL, created, sizeof created,
+                           &stat);
       });
       if (rc == ZOK) {
         own_node = BaseName(created);
@@ -484,7 +489,8 @@ struct ZkLock::State {
       }
       return FailRequest(rc, "cannot create a node under '" + lock_path() + "'");
     }
-    if (own_node.empty()) return FailRequest(ZNONODE, "cannot create a node under '" + lock_path() + "'");
+    if (own_node.empty())
+      return FailRequest(ZNONODE, "cannot create a node under '" + lock_path() + "'");
     SetOwnPath(JoinPath(lock_path(), own_node));
     return true;
   }
@@ -536,9 +542,9 @@ struct ZkLock::State {
     const int64_t sent_ms = NowMs();
     pipelined.pending = 2;
     requests.fetch_add(2);
-    int create_sent = zoo_acreate2(zh, prefix_path.c_str(), data.data(), static_cast<int>(data.size()),
-                                   &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL_SEQUENTIAL,
-                                   &Pipelined::OnCreate, &pipelined);
+    int create_sent = zoo_acreate2(zh, prefix_path.c_str(), data.data(),
+                                   static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE,
+                                   ZOO_EPHEMERAL_SEQUENTIAL, &Pipelined::OnCreate, &pipelined);
     if (create_sent != ZOK) pipelined.Finish();  // not queued: no completion will come
     int list_sent = create_sent == ZOK ? zoo_aget_children(zh, lock_path().c_str(), 0,
                                                            &Pipelined::OnChildren, &pipelined)
@@ -578,7 +584,8 @@ struct ZkLock::State {
     SetOwnPath("");  // our own deletion is not a loss
     node_generation.fetch_add(1);
     own_node.clear();
-    if (zh == nullptr || expired.load()) return true;  // the ephemeral node is gone with the session
+    if (zh == nullptr || expired.load())
+      return true;  // the ephemeral node is gone with the session
     if (lost) {
       // Out of reach past the tolerance: closing the session (the
       // destructor) deletes the node if the server still has it; waiting
@@ -623,7 +630,8 @@ struct ZkLock::State {
 
   bool ListContenders(std::vector<LockNode>* contenders) {
     struct String_vector children = {0, nullptr};
-    const int rc = SendRetrying([&] { return zoo_get_children(zh, lock_path().c_str(), 0, &children); });
+    const int rc =
+        SendRetrying([&] { return zoo_get_children(zh, lock_path().c_str(), 0, &children); });
     contenders->clear();
     if (rc == ZNONODE) return true;  // nobody ever used this lock
     if (rc != ZOK) return FailRequest(rc, "cannot list '" + lock_path() + "'");
@@ -702,7 +710,8 @@ struct ZkLock::State {
       for (const std::string& name : place.watch) {
         struct Stat stat;
         const std::string path = JoinPath(lock_path(), name);
-        const int rc = Send([&] { return zoo_wexists(zh, path.c_str(), &State::OnEvent, this, &stat); });
+        const int rc =
+            Send([&] { return zoo_wexists(zh, path.c_str(), &State::OnEvent, this, &stat); });
         if (rc == ZNONODE) {
           ahead_gone = true;
           break;
@@ -781,8 +790,8 @@ struct ZkLock::State {
              " ms) may expire before the command could be stopped";
       return ZkLock::Hold::kLost;
     }
-    *next_check_ms = std::max<int64_t>(
-        0, std::min(next_heartbeat_ms - now_ms, stop_after_ms - silent_ms));
+    *next_check_ms =
+        std::max<int64_t>(0, std::min(next_heartbeat_ms - now_ms, stop_after_ms - silent_ms));
     return ZkLock::Hold::kHeld;
   }
 };
@@ -798,9 +807,7 @@ ZkLock::~ZkLock() {
   if (state_->held || !state_->own_node.empty()) Release();
 }
 
-bool ZkLock::TryAcquire() {
-  return state_->CheckOptions() && state_->AcquireUntil(kForever, true);
-}
+bool ZkLock::TryAcquire() { return state_->CheckOptions() && state_->AcquireUntil(kForever, true); }
 
 bool ZkLock::Acquire(int64_t timeout_ms) {
   if (timeout_ms == 0) return TryAcquire();
@@ -884,7 +891,8 @@ bool ZkLock::ListChildren(const ZkOptions& options, const std::string& parent_pa
     return false;
   }
   struct String_vector children = {0, nullptr};
-  const int rc = s.SendRetrying([&] { return zoo_get_children(s.zh, parent_path.c_str(), 0, &children); });
+  const int rc =
+      s.SendRetrying([&] { return zoo_get_children(s.zh, parent_path.c_str(), 0, &children); });
   if (rc == ZNONODE) {
     *status = ZkStatus();
     return true;

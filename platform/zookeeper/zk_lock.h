@@ -67,35 +67,35 @@ constexpr const char* kDefaultLockRoot = "/onlyone/locks";
 
 enum class ZkError : uint8_t {
   kNone = 0,
-  kBusy,              // held by `slots` others: try mode, or the timeout passed
-  kCancelled,         // Cancel() while waiting
-  kInvalidArgument,   // bad connect string, lock path or slots
-  kUnreachable,       // no server of the ensemble answered (or a host name did not resolve)
-  kNoChroot,          // the connect string's chroot node does not exist
-  kTimeoutTooShort,   // the granted session timeout leaves less than kToleranceMsMin
-  kSessionExpired,    // the session expired (while holding: the lock is lost)
-  kLost,              // our node was deleted while we held the lock
-  kNoAuth,            // the ensemble refused (ACL or authentication)
-  kServer,            // any other ZooKeeper error (see zk_code)
+  kBusy,             // held by `slots` others: try mode, or the timeout passed
+  kCancelled,        // Cancel() while waiting
+  kInvalidArgument,  // bad connect string, lock path or slots
+  kUnreachable,      // no server of the ensemble answered (or a host name did not resolve)
+  kNoChroot,         // the connect string's chroot node does not exist
+  kTimeoutTooShort,  // the granted session timeout leaves less than kToleranceMsMin
+  kSessionExpired,   // the session expired (while holding: the lock is lost)
+  kLost,             // our node was deleted while we held the lock
+  kNoAuth,           // the ensemble refused (ACL or authentication)
+  kServer,           // any other ZooKeeper error (see zk_code)
 };
 
 const char* ZkErrorName(ZkError error);
 
 // One contender of a lock, as `status` shows it.
 struct ZkEntry {
-  std::string node;        // child name
+  std::string node;  // child name
   NodeKind kind = NodeKind::kLock;
   int64_t sequence = 0;
-  bool holding = false;    // among the first `slots` (its own slots; 1 for others' nodes)
-  int64_t czxid = 0;       // creation zxid: the fence of this holding
-  uint64_t created_ms = 0; // the server's creation time (wall clock)
-  bool is_onlyone = false; // the data is an onlyone owner record
+  bool holding = false;     // among the first `slots` (its own slots; 1 for others' nodes)
+  int64_t czxid = 0;        // creation zxid: the fence of this holding
+  uint64_t created_ms = 0;  // the server's creation time (wall clock)
+  bool is_onlyone = false;  // the data is an onlyone owner record
   uint32_t pid = 0;
   std::string host;
   std::string command;
   uint64_t since_ms = 0;
   uint32_t slots = 1;
-  std::string data;        // the raw data of a node that is not ours (kazoo's identifier, ...)
+  std::string data;  // the raw data of a node that is not ours (kazoo's identifier, ...)
 };
 
 struct ZkStatus {
@@ -107,13 +107,13 @@ struct ZkStatus {
 };
 
 struct ZkOptions {
-  std::string connect;          // "HOST:PORT[,HOST:PORT...][/chroot]"
-  std::string lock_path;        // absolute node path of the lock
+  std::string connect;    // "HOST:PORT[,HOST:PORT...][/chroot]"
+  std::string lock_path;  // absolute node path of the lock
   uint32_t slots = 1;
   int64_t session_timeout_ms = kSessionTimeoutMsDefault;  // requested; the server may clamp it
-  int64_t stop_margin_ms = 0;   // the caller's time to stop its work (see above)
-  std::string command;          // summary of the guarded work, in our node's data
-  bool client_log = false;      // let the C client log errors to stderr
+  int64_t stop_margin_ms = 0;  // the caller's time to stop its work (see above)
+  std::string command;         // summary of the guarded work, in our node's data
+  bool client_log = false;     // let the C client log errors to stderr
   // Tests only: the first create of an acquisition succeeds on the server
   // but is reported to us as a connection loss, as when its reply is lost.
   bool lose_first_create_reply_for_tests = false;
@@ -121,8 +121,8 @@ struct ZkOptions {
 
 // Instrumentation, for the benchmark and tests.
 struct ZkCounters {
-  uint64_t requests = 0;      // requests sent (each one round trip)
-  uint64_t node_events = 0;   // watch notifications received for nodes
+  uint64_t requests = 0;     // requests sent (each one round trip)
+  uint64_t node_events = 0;  // watch notifications received for nodes
 };
 
 class ZkLock {
@@ -155,7 +155,7 @@ class ZkLock {
   int wake_fd() const;
 
   bool held() const;
-  int64_t fence() const;               // the czxid of our node, while held
+  int64_t fence() const;  // the czxid of our node, while held
   const ZkStatus& status() const;
   const std::string& node() const;     // our node's name ("" when none)
   int64_t session_timeout_ms() const;  // granted by the server (0 before connecting)

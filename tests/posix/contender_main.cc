@@ -91,7 +91,8 @@ std::string TakeWitness(const std::string& dir, uint32_t slots) {
         unlink(path.c_str());  // left by a holder killed inside
         // The chaos test counts these: proof that holders were killed in
         // their critical section and the lock was taken over after them.
-        fprintf(stderr, "contender_main: took over from holder %d, killed inside\n", static_cast<int>(owner));
+        fprintf(stderr, "contender_main: took over from holder %d, killed inside\n",
+                static_cast<int>(owner));
         continue;
       }
       break;  // a live holder is in this index: try the next

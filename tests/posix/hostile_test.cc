@@ -132,8 +132,9 @@ exit $rc
 )";
   const std::string mount_point = scratch_ + "/ro";
   ASSERT_EQ(mkdir(mount_point.c_str(), 0700), 0);
-  ShellResult result = RunShell({"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script},
-                                {{"C", contender_}, {"M", mount_point}});
+  ShellResult result =
+      RunShell({"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script},
+               {{"C", contender_}, {"M", mount_point}});
   EXPECT_EQ(result.exit_code, kFailure) << "needs root and mount namespaces: " << result.output;
   EXPECT_NE(result.output.find("read-only"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("use --dir"), std::string::npos) << result.output;
@@ -152,8 +153,9 @@ exit $rc
 )";
   const std::string mount_point = scratch_ + "/full";
   ASSERT_EQ(mkdir(mount_point.c_str(), 0700), 0);
-  ShellResult result = RunShell({"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script},
-                                {{"C", contender_}, {"M", mount_point}});
+  ShellResult result =
+      RunShell({"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script},
+               {{"C", contender_}, {"M", mount_point}});
   EXPECT_EQ(result.exit_code, kFailure) << "needs root and mount namespaces: " << result.output;
   EXPECT_NE(result.output.find("full"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("left: []"), std::string::npos) << result.output;

@@ -42,7 +42,8 @@ std::vector<std::string> NamesIn(const std::string& dir) {
   DIR* stream = opendir(dir.c_str());
   if (stream == nullptr) return names;
   while (struct dirent* entry = readdir(stream)) {
-    if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) names.push_back(entry->d_name);
+    if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+      names.push_back(entry->d_name);
   }
   closedir(stream);
   std::sort(names.begin(), names.end());

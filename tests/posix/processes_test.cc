@@ -93,8 +93,7 @@ TEST_F(RealProcesses, SixtyFourContendersOnOneLockNeverOverlap) {
                               std::chrono::steady_clock::now() - start)
                               .count();
   EXPECT_EQ(codes[0], 64) << "exit codes: 0=" << codes[0] << " violation=" << codes[kViolation]
-                          << " busy=" << codes[kBusy] << " error=" << codes[1]
-                          << "; see crowd.log";
+                          << " busy=" << codes[kBusy] << " error=" << codes[1] << "; see crowd.log";
   EXPECT_EQ(codes[kViolation], 0);
   RecordProperty("elapsed_ms", static_cast<int>(elapsed_ms));
   printf("64 contenders, 1 slot, 5 ms each: %lld ms\n", static_cast<long long>(elapsed_ms));
@@ -114,8 +113,8 @@ TEST_F(RealProcesses, KillNineChaosNeverBreaksExclusionAndTheLockRecovers) {
   constexpr int kContenders = 12;
   constexpr auto kChaos = std::chrono::seconds(8);
   std::mt19937 random(12345);
-  const std::vector<std::string> extra = {"--slots", "1", "--hold-ms", "3", "--rounds", "1000",
-                                          "--timeout-ms", "60000"};
+  const std::vector<std::string> extra = {"--slots",  "1",    "--hold-ms",    "3",
+                                          "--rounds", "1000", "--timeout-ms", "60000"};
   std::vector<pid_t> pids;
   for (int i = 0; i < kContenders; ++i) pids.push_back(Spawn(Args(extra), scratch_ + "/chaos.log"));
   int kills = 0;
@@ -170,8 +169,10 @@ TEST_F(RealProcesses, KillNineChaosNeverBreaksExclusionAndTheLockRecovers) {
                            .count();
   EXPECT_EQ(ExitCode(wstatus), 0) << "the lock did not recover; see final.log";
   EXPECT_LT(took_ms, 5000);
-  printf("chaos: %d kills (%d inside the critical section) in %lld s; final try-acquire took %lld ms\n",
-         kills, takeovers, static_cast<long long>(kChaos.count()), static_cast<long long>(took_ms));
+  printf(
+      "chaos: %d kills (%d inside the critical section) in %lld s; final try-acquire took %lld "
+      "ms\n",
+      kills, takeovers, static_cast<long long>(kChaos.count()), static_cast<long long>(took_ms));
   // Dead owners' entries, temporaries and anchors are all gone.
   EXPECT_EQ(NamesIn(locks_ + "/job"), std::vector<std::string>{"fence"});
 }
@@ -196,9 +197,9 @@ kill $reused
 echo "holder pid $holder reused by $reused; contender exit $rc"
 exit $rc
 )";
-  ShellResult result = RunShell(
-      {"unshare", "--pid", "--fork", "--mount-proc", "/bin/sh", "-c", script},
-      {{"C", contender_}, {"D", locks_}, {"S", scratch_}});
+  ShellResult result =
+      RunShell({"unshare", "--pid", "--fork", "--mount-proc", "/bin/sh", "-c", script},
+               {{"C", contender_}, {"D", locks_}, {"S", scratch_}});
   EXPECT_EQ(result.exit_code, 0) << "needs root and PID namespaces (unshare --pid): "
                                  << result.output;
   printf("%s", result.output.c_str());
@@ -228,7 +229,8 @@ TEST_F(RealProcesses, TwoPidNamespacesNeverJudgeEachOthersLiveHoldersDead) {
                                      "--dir", locks_, "--name", "job", "--try"},
                                     {});
   EXPECT_EQ(still_busy.exit_code, kBusy) << still_busy.output;
-  ShellResult from_root_namespace = RunShell({contender_, "--dir", locks_, "--name", "job", "--try"}, {});
+  ShellResult from_root_namespace =
+      RunShell({contender_, "--dir", locks_, "--name", "job", "--try"}, {});
   EXPECT_EQ(from_root_namespace.exit_code, kBusy) << from_root_namespace.output;
   kill(holder, SIGKILL);
   waitpid(holder, nullptr, 0);
@@ -254,11 +256,9 @@ exit $rc
 )";
   // detect_leaks=0: under ASan, LeakSanitizer's exit-time check needs the
   // /proc of the process's own PID namespace, which this one lacks on purpose.
-  ShellResult result = RunShell({"unshare", "--pid", "--fork", "/bin/sh", "-c", script},
-                                {{"C", contender_},
-                                 {"D", locks_},
-                                 {"S", scratch_},
-                                 {"ASAN_OPTIONS", "detect_leaks=0"}});
+  ShellResult result = RunShell(
+      {"unshare", "--pid", "--fork", "/bin/sh", "-c", script},
+      {{"C", contender_}, {"D", locks_}, {"S", scratch_}, {"ASAN_OPTIONS", "detect_leaks=0"}});
   EXPECT_EQ(result.exit_code, kBusy) << "needs root and PID namespaces: " << result.output;
   printf("%s", result.output.c_str());
 }
