@@ -274,6 +274,33 @@ void DisarmWatchdog(pid_t pid, int disarm_fd) {
   }
 }
 
+// vfork, not fork: the child only makes system calls and then execs, so it
+// need not copy our page tables (fork's cost, and copy-on-write faults in
+// both processes afterwards, was most of what the command added to a run of
+// `true`). The traps vfork sets:
+//  - until it execs, the child runs in our memory while we are suspended.
+//    ExecChild therefore writes nothing but its own stack frames (below
+//    ours) and errno, which the caller reads only when vfork itself failed;
+//    its sigaction calls change its own disposition table, not ours (vfork
+//    does not share it);
+//  - vfork returns twice, like setjmp: a C++ object alive across it (a
+//    std::string's capacity, say) may be clobbered, and GCC says so
+//    (-Wclobbered, at -O1 and above). So vfork lives in this function of
+//    plain values alone, never inlined into a caller that has objects.
+__attribute__((noinline)) pid_t VforkExec(char* const* argv, pid_t parent_pid, pid_t group_id,
+                                          bool take_terminal, const sigset_t& original_mask,
+                                          int exec_error_fd) {
+  const pid_t pid = vfork();
+  if (pid == 0) {
+    // The analyzer allows only exec and _exit after vfork; ExecChild makes
+    // system calls only (setpgid, tcsetpgrp, prctl, close_range, sigprocmask,
+    // sigaction, execvp, write, _exit), no allocation and no lock, as above.
+    // NOLINTNEXTLINE(clang-analyzer-unix.Vfork)
+    ExecChild(argv, parent_pid, group_id, take_terminal, original_mask, exec_error_fd);
+  }
+  return pid;
+}
+
 // fork+exec into process group group_id. Returns the pid, or -1 with *error
 // set. *exec_errno is the errno of a failed exec (the child has exited then).
 pid_t StartChild(const std::vector<std::string>& command, pid_t group_id, bool take_terminal,
@@ -293,22 +320,8 @@ pid_t StartChild(const std::vector<std::string>& command, pid_t group_id, bool t
   sigset_t all_signals, original_mask;
   sigfillset(&all_signals);
   sigprocmask(SIG_BLOCK, &all_signals, &original_mask);
-  // vfork, not fork: the child only makes system calls and then execs, so it
-  // need not copy our page tables (fork's cost, and copy-on-write faults in
-  // both processes afterwards, was most of what the command added to a run of
-  // `true`). The trap vfork sets: until it execs, the child runs in our
-  // memory while we are suspended. ExecChild therefore writes nothing but its
-  // own stack frames (below ours) and errno, which we read below only when
-  // vfork itself failed; its sigaction calls change its own disposition
-  // table, not ours (vfork does not share it).
-  const pid_t pid = vfork();
-  if (pid == 0) {
-    // The analyzer allows only exec and _exit after vfork; ExecChild makes
-    // system calls only (setpgid, tcsetpgrp, prctl, close_range, sigprocmask,
-    // sigaction, execvp, write, _exit), no allocation and no lock, as above.
-    // NOLINTNEXTLINE(clang-analyzer-unix.Vfork)
-    ExecChild(argv.data(), parent_pid, group_id, take_terminal, original_mask, exec_pipe[1]);
-  }
+  const pid_t pid =
+      VforkExec(argv.data(), parent_pid, group_id, take_terminal, original_mask, exec_pipe[1]);
   const int fork_errno = errno;
   if (pid > 0) setpgid(pid, group_id);  // also here: no race with signalling the group
   sigprocmask(SIG_SETMASK, &original_mask, nullptr);
