@@ -74,6 +74,44 @@ class PosixDriver : public ::testing::Test {
     return record;
   }
 
+  // A child process that creates the anchor of `nonce` and holds it until it
+  // is killed. Returns once the anchor exists (its pid), or -1.
+  pid_t ForkAnchorHolder(Id128 nonce) {
+    int ready[2];
+    if (pipe(ready) != 0) return -1;
+    const pid_t child = fork();
+    if (child == 0) {
+      Anchor anchor;
+      int os_error = 0;
+      anchor.Create(dir_fd_, nonce, &os_error);
+      char byte = 1;
+      if (write(ready[1], &byte, 1) != 1) _exit(1);
+      pause();  // killed by the parent
+      _exit(0);
+    }
+    char byte = 0;
+    const bool created = child > 0 && read(ready[0], &byte, 1) == 1;
+    close(ready[0]);
+    close(ready[1]);
+    return created ? child : -1;
+  }
+
+  // Kills `child` with SIGKILL 100 ms from now while `wait` blocks; returns
+  // how long `wait` took. A death must wake it well before the safety net.
+  template <typename WaitFunction>
+  uint64_t MsUntilWokenByDeathOf(pid_t child, WaitFunction wait) {
+    std::thread killer([child] {
+      usleep(100 * 1000);
+      kill(child, SIGKILL);
+    });
+    const uint64_t start = MonotonicMs();
+    wait();
+    const uint64_t waited_ms = MonotonicMs() - start;
+    killer.join();
+    waitpid(child, nullptr, 0);
+    return waited_ms;
+  }
+
   std::string path_;
   int dir_fd_ = -1;
 };
@@ -303,35 +341,13 @@ TEST_F(PosixDriver, WaitWakesForAChangeMadeAfterTheListingStarted) {
 
 TEST_F(PosixDriver, WaitWakesWhenAnOwnerDiesHoldingItsAnchor) {
   Id128 nonce{3, 3};
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    Anchor anchor;
-    int os_error = 0;
-    anchor.Create(dir_fd_, nonce, &os_error);
-    char byte = 1;
-    if (write(ready[1], &byte, 1) != 1) _exit(1);
-    pause();  // killed by the parent
-    _exit(0);
-  }
-  char byte;
-  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  const pid_t child = ForkAnchorHolder(nonce);
+  ASSERT_GT(child, 0);
   Driver driver(dir_fd_, -1);
   ListAll(&driver);
-  std::thread killer([child] {
-    usleep(100 * 1000);
-    kill(child, SIGKILL);
-  });
-  const uint64_t start = MonotonicMs();
-  EXPECT_EQ(Wait(&driver, 5000).status, IoStatus::kOk);
-  const uint64_t waited_ms = MonotonicMs() - start;
-  killer.join();
-  waitpid(child, nullptr, 0);
+  const uint64_t waited_ms =
+      MsUntilWokenByDeathOf(child, [&] { EXPECT_EQ(Wait(&driver, 5000).status, IoStatus::kOk); });
   EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the death, not by the safety net";
-  close(ready[0]);
-  close(ready[1]);
 }
 
 TEST_F(PosixDriver, WaitIsNotWokenByItsOwnNames) {
@@ -502,21 +518,8 @@ TEST_F(WaitBehindPredecessor, NoticesAReleaseBetweenTheScanAndTheWait) {
 
 TEST_F(WaitBehindPredecessor, NoticesADeathBetweenTheScanAndTheWait) {
   const Id128 nonce{25, 25};
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    Anchor anchor;
-    int os_error = 0;
-    anchor.Create(dir_fd_, nonce, &os_error);
-    char byte = 1;
-    if (write(ready[1], &byte, 1) != 1) _exit(1);
-    pause();  // killed by the parent
-    _exit(0);
-  }
-  char byte;
-  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  const pid_t child = ForkAnchorHolder(nonce);
+  ASSERT_GT(child, 0);
   const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
   Scan(&driver, entry);
@@ -527,42 +530,18 @@ TEST_F(WaitBehindPredecessor, NoticesADeathBetweenTheScanAndTheWait) {
   const uint64_t start = MonotonicMs();
   EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
   EXPECT_LT(MonotonicMs() - start, 500u);
-  close(ready[0]);
-  close(ready[1]);
 }
 
 TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorDiesWhileWatched) {
   const Id128 nonce{26, 26};
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    Anchor anchor;
-    int os_error = 0;
-    anchor.Create(dir_fd_, nonce, &os_error);
-    char byte = 1;
-    if (write(ready[1], &byte, 1) != 1) _exit(1);
-    pause();
-    _exit(0);
-  }
-  char byte;
-  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  const pid_t child = ForkAnchorHolder(nonce);
+  ASSERT_GT(child, 0);
   const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
   Scan(&driver, entry);
-  std::thread killer([child] {
-    usleep(100 * 1000);
-    kill(child, SIGKILL);
-  });
-  const uint64_t start = MonotonicMs();
-  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
-  const uint64_t waited_ms = MonotonicMs() - start;
-  killer.join();
-  waitpid(child, nullptr, 0);
+  const uint64_t waited_ms = MsUntilWokenByDeathOf(
+      child, [&] { EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk); });
   EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the death, not by the safety net";
-  close(ready[0]);
-  close(ready[1]);
 }
 
 TEST_F(WaitBehindPredecessor, WatchesTheDirectoryWhenThePredecessorHasNoAnchor) {

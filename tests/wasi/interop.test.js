@@ -18,11 +18,13 @@ const onlyone = require(process.env.ONLYONE_HOST_JS);
 
 const ONLYONE = process.env.ONLYONE_BIN;
 const CONTENDER = process.env.ONLYONE_CONTENDER_JS;
-const { gone } = require(CONTENDER);
+const { gone, killHard, startHolder } = require(CONTENDER);
 const WITNESS = process.env.WITNESS_SH;
 const TEST_TIMEOUT_MS = 60000;
 // How long a child contender may take to start and acquire.
 const CHILD_START_TIMEOUT_MS = 15000;
+// A Node wasm contender that holds `name` until killed; resolves once held.
+const startWasmHolder = (dir, name, extra = []) => startHolder(dir, name, extra, CHILD_START_TIMEOUT_MS);
 // Exit status of `onlyone` and of the contenders when not acquired.
 const EXIT_BUSY = 75;
 // A native waiter re-scans at least this often (platform/posix/driver.h's
@@ -78,33 +80,6 @@ function native(dir, args) {
   return run(ONLYONE, ['--dir', dir, ...args]);
 }
 
-// A Node wasm contender that holds `name` until killed; resolves once held.
-function startWasmHolder(dir, name, extra = []) {
-  const child = childProcess.spawn(process.execPath,
-    [CONTENDER, '--dir', dir, '--name', name, '--try', '--hold-forever', ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`wasm holder did not acquire in time: ${err}`));
-    }, CHILD_START_TIMEOUT_MS);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr.on('data', (chunk) => { err += chunk; });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`wasm holder exited with ${code}: ${err}`));
-    });
-  });
-}
-
 // A native `onlyone NAME -- COMMAND` (default `sleep 60`); resolves once its
 // entry holds.
 async function startNativeHolder(dir, name, command = ['sleep', '60']) {
@@ -116,27 +91,12 @@ async function startNativeHolder(dir, name, command = ['sleep', '60']) {
   return child;
 }
 
-// Alive and not a zombie.
 // Running and not dying: a zombie, an exiting process or one with SIGKILL
 // pending will never run user code again. The watchdog of a killed onlyone
 // sends SIGKILL to its whole group and then exits, which frees the lock; the
 // group's members may still be on their way out at that moment.
 function isRunning(pid) {
   return !gone(pid);
-}
-
-// SIGKILL, then wait until reaped: a zombie keeps its /proc entry and start
-// time, and would still (rightly) count as alive.
-function killHard(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve();
-      return;
-    }
-    child.removeAllListeners('exit');
-    child.on('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 // K native contender loops and K wasm contenders, R rounds each, on one lock

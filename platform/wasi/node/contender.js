@@ -21,6 +21,7 @@
 // exclusion violated; 1 any other failure (message on stderr).
 'use strict';
 
+const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const onlyone = require('./onlyone.js');
@@ -176,7 +177,51 @@ async function main() {
   return EXIT_OK;
 }
 
-module.exports = { gone };
+// For tests, in this module because it speaks this script's protocol:
+// starts a contender that holds `name` until killed (--try --hold-forever)
+// and resolves to the child once it has printed "held"; rejects if it exits
+// or has not acquired within startTimeoutMs.
+function startHolder(dir, name, extra, startTimeoutMs) {
+  const child = childProcess.spawn(process.execPath,
+    [__filename, '--dir', dir, '--name', name, '--try', '--hold-forever', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`holder did not acquire in time: ${err}`));
+    }, startTimeoutMs);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.stderr.on('data', (chunk) => { err += chunk; });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`holder exited with ${code}: ${err}`));
+    });
+  });
+}
+
+// SIGKILL, then wait until reaped: a zombie keeps its /proc entry and its
+// start time, and would still (rightly) count as alive.
+function killHard(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    child.removeAllListeners('exit');
+    child.on('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+module.exports = { gone, killHard, startHolder };
 
 if (require.main === module) {
   main().then((code) => {

@@ -12,11 +12,13 @@ const path = require('node:path');
 
 const onlyone = require('./onlyone.js');
 
-const CONTENDER = path.join(__dirname, 'contender.js');
+const contender = require('./contender.js');
 // Upper bound of any single test; the Bazel target's size bounds the file.
 const TEST_TIMEOUT_MS = 20000;
 // How long a child contender may take to start and acquire.
 const CHILD_START_TIMEOUT_MS = 10000;
+const startHolder = (dir, name, extra = []) => contender.startHolder(dir, name, extra, CHILD_START_TIMEOUT_MS);
+const { killHard } = contender;
 
 function lockDir() {
   const dir = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || os.tmpdir(), 'onlyone-wasi-'));
@@ -29,42 +31,6 @@ function entries(dir, name) {
 }
 
 const HEX32 = 'f'.repeat(32);
-
-// Starts a contender that holds `name` until killed; resolves once it holds.
-function startHolder(dir, name, extra = []) {
-  const child = childProcess.spawn(process.execPath, [CONTENDER, '--dir', dir, '--name', name, '--try', '--hold-forever', ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`holder did not acquire in time: ${err}`));
-    }, CHILD_START_TIMEOUT_MS);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr.on('data', (chunk) => { err += chunk; });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`holder exited with ${code}: ${err}`));
-    });
-  });
-}
-
-// Kills with SIGKILL and waits until the child is reaped (a zombie still
-// has its /proc entry and its start time: it would still count as alive).
-function killHard(child) {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.on('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 describe('TryLock', () => {
   test('AcquiresAFreeLockAndReleaseFreesIt', { timeout: TEST_TIMEOUT_MS }, () => {
