@@ -86,9 +86,13 @@ class SessionLoss(unittest.TestCase):
         # place in the queue, instead of giving up.
         proxy = zk.Proxy(SERVER.client_port)
         name = lock_name()
-        gate, acquired = (os.path.join(WORK, name + suffix) for suffix in (".gate", ".acquired"))
+        gate, acquired, holding = (os.path.join(WORK, name + suffix)
+                                   for suffix in (".gate", ".acquired", ".holding"))
         holder = zk.start(["--zk", SERVER.connect, name, "--", "sh", "-c",
-                           "while [ ! -e '%s' ]; do sleep 0.05; done" % gate])
+                           "touch '%s'; while [ ! -e '%s' ]; do sleep 0.05; done" % (holding, gate)])
+        # The holder first: started together, the waiter could queue ahead
+        # of it (seen under ASan, where the holder starts slower).
+        self.assertTrue(zk.wait_for(lambda: os.path.exists(holding), 20))
         waiter = zk.start(["--zk", proxy.connect, "--zk-session-timeout", "4s", "--grace", "1s", "--wait", name,
                            "--", "touch", acquired])
         time.sleep(1.5)
