@@ -96,6 +96,7 @@ struct ZkLock::State {
   std::atomic<uint64_t> node_generation{0};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> node_events{0};
+  std::atomic<uint64_t> connected_events{0};
   std::mutex own_path_mutex;  // own_path is compared by the watcher thread
   std::string own_path;
 
@@ -245,7 +246,8 @@ struct ZkLock::State {
   // --- Session -------------------------------------------------------------
 
   bool Connect() {
-    CloseSession();
+    CloseSession();  // joins the old session's threads: no event of it can arrive
+    const uint64_t connected_events_before = connected_events.load();
     expired.store(false);
     auth_failed.store(false);
     const ConnectStringResult parsed = ParseConnectString(options.connect, &connect);
@@ -287,7 +289,17 @@ struct ZkLock::State {
         started_ms + std::min(options.session_timeout_ms, kConnectTimeoutMsMax);
     for (;;) {
       const int state = zoo_state(zh);
-      if (state == ZOO_CONNECTED_STATE) break;
+      // Connected means: the state says so and our watcher has had the
+      // "connected" session event. The multi-threaded client sets the state
+      // before it queues that event for its completion thread, and
+      // zookeeper_close frees only the events that thread got to
+      // (ZOOKEEPER-2894, ZOOKEEPER-3868: destroy() drains the queue in
+      // single-threaded builds only). A status that connected on the state
+      // alone and closed before a starved completion thread first ran leaked
+      // the event (seen under ASan on a loaded CI machine).
+      if (state == ZOO_CONNECTED_STATE && connected_events.load() > connected_events_before) {
+        break;
+      }
       if (state == ZOO_AUTH_FAILED_STATE || auth_failed.load()) {
         CloseSession();
         return Fail(ZkError::kNoAuth, "ZooKeeper at '" + connect_text + "' refused our session");
@@ -331,6 +343,7 @@ struct ZkLock::State {
     if (type == ZOO_SESSION_EVENT) {
       if (state == ZOO_EXPIRED_SESSION_STATE) self->expired.store(true);
       if (state == ZOO_AUTH_FAILED_STATE) self->auth_failed.store(true);
+      if (state == ZOO_CONNECTED_STATE) self->connected_events.fetch_add(1);
     } else {
       self->node_events.fetch_add(1);
       if (type == ZOO_DELETED_EVENT && path != nullptr) {
@@ -851,6 +864,7 @@ ZkCounters ZkLock::counters() const {
   ZkCounters counters;
   counters.requests = state_->requests.load();
   counters.node_events = state_->node_events.load();
+  counters.connected_events = state_->connected_events.load();
   return counters;
 }
 

@@ -123,6 +123,9 @@ struct ZkOptions {
 struct ZkCounters {
   uint64_t requests = 0;     // requests sent (each one round trip)
   uint64_t node_events = 0;  // watch notifications received for nodes
+  // "connected" session events the C client's completion thread delivered
+  // to us; every successful connect waits for one (see Connect).
+  uint64_t connected_events = 0;
 };
 
 class ZkLock {

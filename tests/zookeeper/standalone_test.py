@@ -125,7 +125,7 @@ class Contract(unittest.TestCase):
                  for _ in range(contenders)]
         codes = [p.wait(timeout=120) for p in procs]
         self.assertEqual(codes, [0] * contenders, "99: two holders at once")
-        fences = [int(line) for line in open(log)]
+        fences = [int(line) for line in zk.read_text(log).split()]
         self.assertEqual(len(fences), contenders)
         self.assertEqual(fences, sorted(set(fences)), "fences strictly increase in holding order")
 
@@ -166,8 +166,8 @@ class Contract(unittest.TestCase):
         ran = os.path.join(WORK, name + ".ran")
         holder = zk.start(["--zk", SERVER.connect] + FAST + [name, "--", "sh", "-c",
                           "echo $$ > '%s'; exec sleep 60" % child_pid_file])
-        self.assertTrue(zk.wait_for(lambda: os.path.exists(child_pid_file) and open(child_pid_file).read().strip(), 20))
-        child = int(open(child_pid_file).read())
+        self.assertTrue(zk.wait_for(lambda: os.path.exists(child_pid_file) and zk.read_text(child_pid_file).strip(), 20))
+        child = int(zk.read_text(child_pid_file))
         waiter = zk.start(["--zk", SERVER.connect, "--wait", name, "--", "touch", ran])
         self.assertTrue(zk.wait_for(lambda: len(entries_of(name)) == 2, 20))
         killed_at = time.monotonic()
@@ -175,7 +175,7 @@ class Contract(unittest.TestCase):
         holder.wait()
         # The watchdog kills the command at once; the node goes with the session.
         self.assertTrue(zk.wait_for(lambda: not os.path.exists("/proc/%d" % child) or
-                                    open("/proc/%d/stat" % child).read().split()[2] == "Z", 5))
+                                    zk.read_text("/proc/%d/stat" % child).split()[2] == "Z", 5))
         self.assertEqual(waiter.wait(timeout=40), 0)
         took = time.monotonic() - killed_at
         self.assertTrue(os.path.exists(ran))
@@ -191,7 +191,7 @@ class Contract(unittest.TestCase):
         time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(timeout=20), 7)
-        self.assertEqual(open(got).read().strip(), "term")
+        self.assertEqual(zk.read_text(got).strip(), "term")
         self.assertTrue(zk.wait_for(lambda: entries_of(name) == [], 10), "released after the command")
 
 
@@ -260,6 +260,7 @@ class ConnectStrings(unittest.TestCase):
             self.assertTrue(client.exists("/apps/one/onlyone/locks/chrooted"))
         finally:
             client.stop()
+            client.close()
 
     def test_a_session_timeout_too_short_for_the_grace_period_exits_78(self):
         result = zk.run(["--zk", SERVER.connect, "--zk-session-timeout", "2s", "x", "--", "true"])
@@ -278,6 +279,7 @@ class ConnectStrings(unittest.TestCase):
             self.assertTrue(client.exists(path))
         finally:
             client.stop()
+            client.close()
 
 
 class KazooInterop(unittest.TestCase):
@@ -294,6 +296,7 @@ class KazooInterop(unittest.TestCase):
             self.assertEqual(zk.run(["--zk", SERVER.connect, name, "--", "true"]).returncode, 0)
         finally:
             client.stop()
+            client.close()
 
     def test_an_onlyone_holder_excludes_a_kazoo_lock_until_it_is_done(self):
         name = lock_name()
@@ -322,6 +325,7 @@ class KazooInterop(unittest.TestCase):
             holder.terminate()
             holder.wait()
             client.stop()
+            client.close()
 
     def test_a_curator_style_node_counts_as_a_contender(self):
         name = lock_name()
@@ -335,6 +339,7 @@ class KazooInterop(unittest.TestCase):
             self.assertIn("curator", result.stderr)
         finally:
             client.stop()  # its ephemeral node goes with the session
+            client.close()
         self.assertEqual(zk.run(["--zk", SERVER.connect, name, "--", "true"]).returncode, 0)
 
 

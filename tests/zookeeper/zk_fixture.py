@@ -243,8 +243,12 @@ class Proxy:
         except OSError:
             client.close()
             return
-        for source, sink in ((client, upstream), (upstream, client)):
-            threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+        back = threading.Thread(target=self._pump, args=(upstream, client), daemon=True)
+        back.start()
+        self._pump(client, upstream)
+        back.join()  # the first pump to end shut both sockets: the other ends too
+        client.close()
+        upstream.close()
 
     def _pump(self, source, sink):
         try:
@@ -284,6 +288,12 @@ def start(args, env=None, **kwargs):
         full_env.pop(name, None)
     full_env.update(env or {})
     return subprocess.Popen([onlyone_binary()] + args, env=full_env, **kwargs)
+
+
+def read_text(path):
+    """The whole file, closed again (no ResourceWarning noise in the logs)."""
+    with open(path) as f:
+        return f.read()
 
 
 def unique_name(prefix):

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -164,6 +165,37 @@ TEST(ZkLock, WithTwoSlotsTheFirstWaiterHearsFromEitherHolder) {
   ASSERT_TRUE(first.Release());
   EXPECT_TRUE(waiters.WaitAcquired(0));
   ASSERT_TRUE(waiters.lock(0).Release());
+}
+
+// Regression (CI, ASan): `onlyone --zk status` leaked the C client's
+// "connected" session event. The multi-threaded client sets the connected
+// state before it queues that event for its completion thread, and
+// zookeeper_close frees only what that thread has run: a connect that
+// returned on the state alone, followed by a quick close, could close
+// before the completion thread ever ran. Busy threads on every core make
+// that thread late, as a loaded CI machine did.
+TEST(ZkLock, ASessionIsUsedOnlyOnceItsConnectedEventWasDelivered) {
+  const std::string path = UniquePath("connected-event");
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> busy;
+  const unsigned cores = std::max(2u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < cores; ++i) {
+    busy.emplace_back([&stop] {
+      while (!stop.load(std::memory_order_relaxed)) {
+      }
+    });
+  }
+  int undelivered = 0;
+  constexpr int kSessions = 60;
+  for (int i = 0; i < kSessions; ++i) {
+    ZkLock lock(OptionsFor(path));
+    ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+    if (lock.counters().connected_events != 1) ++undelivered;
+    ASSERT_TRUE(lock.Release());
+  }
+  stop.store(true);
+  for (std::thread& thread : busy) thread.join();
+  EXPECT_EQ(undelivered, 0) << "of " << kSessions << " sessions";
 }
 
 }  // namespace
