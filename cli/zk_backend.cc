@@ -111,24 +111,24 @@ LockBackend::Check ZkBackend::CheckHeld(std::string* why, int64_t* next_check_ms
 bool ListZkLocks(const zookeeper::ZkOptions& options, const std::string& root,
                  const std::string& name, bool single, std::vector<LockListing>* locks,
                  std::string* error_line, int* exit_code) {
-  zookeeper::ZkStatus status;
+  zookeeper::ZkReader reader(options);  // one session for the whole listing
   std::vector<std::string> names;
   if (single) {
     names.push_back(name);
-  } else if (!ZkLock::ListChildren(options, root, &names, &status)) {
+  } else if (!reader.ListChildren(root, &names)) {
     *error_line = "onlyone: cannot list locks under " + root + " on ZooKeeper '" + options.connect +
-                  "': " + status.message;
-    *exit_code = ExitCodeForZkError(status.error);
+                  "': " + reader.status().message;
+    *exit_code = ExitCodeForZkError(reader.status().error);
     return false;
   }
   for (const std::string& lock_name : names) {
-    zookeeper::ZkOptions lock_options = options;
-    if (!single) lock_options.lock_path = (root == "/" ? "" : root) + "/" + lock_name;
+    const std::string lock_path =
+        single ? options.lock_path : (root == "/" ? "" : root) + "/" + lock_name;
     std::vector<ZkEntry> entries;
-    if (!ZkLock::List(lock_options, &entries, &status)) {
-      *error_line = "onlyone: cannot read lock '" + lock_name + "' at " + lock_options.lock_path +
-                    " on ZooKeeper '" + options.connect + "': " + status.message;
-      *exit_code = ExitCodeForZkError(status.error);
+    if (!reader.List(lock_path, &entries)) {
+      *error_line = "onlyone: cannot read lock '" + lock_name + "' at " + lock_path +
+                    " on ZooKeeper '" + options.connect + "': " + reader.status().message;
+      *exit_code = ExitCodeForZkError(reader.status().error);
       return false;
     }
     LockListing listing;

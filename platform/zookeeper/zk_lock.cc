@@ -400,20 +400,15 @@ struct ZkLock::State {
   // Finds the child we created before a connection loss hid the reply.
   bool FindOwnNode(bool* found) {
     *found = false;
-    struct String_vector children = {0, nullptr};
-    const int rc =
-        SendRetrying([&] { return zoo_get_children(zh, lock_path().c_str(), 0, &children); });
-    if (rc == ZNONODE) return true;
-    if (rc != ZOK) return FailRequest(rc, "cannot list '" + lock_path() + "'");
+    std::vector<std::string> children;
+    if (!GetChildren(lock_path(), &children)) return false;
     const std::string prefix = OwnNodePrefix(uuid_hex);
-    for (int32_t i = 0; i < children.count; ++i) {
-      const std::string child = children.data[i];
+    for (const std::string& child : children) {
       if (child.compare(0, prefix.size(), prefix) == 0) {
         *found = true;
         own_node = child;
       }
     }
-    deallocate_String_vector(&children);
     if (!*found) return true;
     struct Stat stat;
     const std::string path = JoinPath(lock_path(), own_node);
@@ -641,16 +636,23 @@ struct ZkLock::State {
     return ZOK;
   }
 
-  bool ListContenders(std::vector<LockNode>* contenders) {
+  // The children of `path`; none when it does not exist.
+  bool GetChildren(const std::string& path, std::vector<std::string>* names) {
     struct String_vector children = {0, nullptr};
-    const int rc =
-        SendRetrying([&] { return zoo_get_children(zh, lock_path().c_str(), 0, &children); });
-    contenders->clear();
-    if (rc == ZNONODE) return true;  // nobody ever used this lock
-    if (rc != ZOK) return FailRequest(rc, "cannot list '" + lock_path() + "'");
-    std::vector<std::string> names;
-    for (int32_t i = 0; i < children.count; ++i) names.push_back(children.data[i]);
+    const int rc = SendRetrying([&] { return zoo_get_children(zh, path.c_str(), 0, &children); });
+    names->clear();
+    if (rc == ZNONODE) return true;
+    if (rc != ZOK) return FailRequest(rc, "cannot list '" + path + "'");
+    for (int32_t i = 0; i < children.count; ++i) names->push_back(children.data[i]);
     deallocate_String_vector(&children);
+    return true;
+  }
+
+  bool ListContenders(std::vector<LockNode>* contenders) {
+    std::vector<std::string> names;
+    contenders->clear();
+    // No lock node: nobody ever used this lock, and nobody contends for it.
+    if (!GetChildren(lock_path(), &names)) return false;
     *contenders = SortContenders(names);
     return true;
   }
@@ -868,58 +870,50 @@ ZkCounters ZkLock::counters() const {
   return counters;
 }
 
-bool ZkLock::List(const ZkOptions& options, std::vector<ZkEntry>* entries, ZkStatus* status) {
-  ZkLock reader(options);
-  State& s = *reader.state_;
-  s.options.stop_margin_ms = 0;  // a reader holds nothing
+ZkReader::ZkReader(ZkOptions options) : state_(new ZkLock::State) {
+  state_->options = std::move(options);
+  state_->options.stop_margin_ms = 0;  // a reader holds nothing
+  state_->options.lock_path.clear();
+}
+
+ZkReader::~ZkReader() = default;
+
+const ZkStatus& ZkReader::status() const { return state_->status; }
+
+uint64_t ZkReader::sessions() const { return sessions_; }
+
+bool ZkReader::EnsureConnected() {
+  ZkLock::State& s = *state_;
+  if (s.zh != nullptr && !s.expired.load()) return true;
+  ++sessions_;
+  return s.Connect();
+}
+
+bool ZkReader::List(const std::string& lock_path, std::vector<ZkEntry>* entries) {
+  ZkLock::State& s = *state_;
   entries->clear();
+  s.options.lock_path = lock_path;
   std::vector<LockNode> contenders;
-  if (!s.Connect() || !s.ListContenders(&contenders)) {
-    *status = s.status;
-    return false;
-  }
-  for (size_t i = 0; i < contenders.size(); ++i) {
+  if (!EnsureConnected() || !s.ListContenders(&contenders)) return false;
+  for (const LockNode& contender : contenders) {
     ZkEntry entry;
-    const int rc = s.ReadEntry(contenders[i], &entry);
+    const int rc = s.ReadEntry(contender, &entry);
     if (rc == ZNONODE) continue;  // left while we listed
-    if (rc != ZOK) {
-      s.FailRequest(rc, "cannot read '" + JoinPath(options.lock_path, contenders[i].name) + "'");
-      *status = s.status;
-      return false;
-    }
+    if (rc != ZOK)
+      return s.FailRequest(rc, "cannot read '" + JoinPath(lock_path, contender.name) + "'");
     entry.holding = entries->size() < (entry.is_onlyone ? entry.slots : 1);
     entries->push_back(entry);
   }
-  *status = ZkStatus();
+  s.status = ZkStatus();
   return true;
 }
 
-bool ZkLock::ListChildren(const ZkOptions& options, const std::string& parent_path,
-                          std::vector<std::string>* names, ZkStatus* status) {
-  ZkLock reader(options);
-  State& s = *reader.state_;
-  s.options.stop_margin_ms = 0;
+bool ZkReader::ListChildren(const std::string& parent_path, std::vector<std::string>* names) {
+  ZkLock::State& s = *state_;
   names->clear();
-  if (!s.Connect()) {
-    *status = s.status;
-    return false;
-  }
-  struct String_vector children = {0, nullptr};
-  const int rc =
-      s.SendRetrying([&] { return zoo_get_children(s.zh, parent_path.c_str(), 0, &children); });
-  if (rc == ZNONODE) {
-    *status = ZkStatus();
-    return true;
-  }
-  if (rc != ZOK) {
-    s.FailRequest(rc, "cannot list '" + parent_path + "'");
-    *status = s.status;
-    return false;
-  }
-  for (int32_t i = 0; i < children.count; ++i) names->push_back(children.data[i]);
-  deallocate_String_vector(&children);
+  if (!EnsureConnected() || !s.GetChildren(parent_path, names)) return false;
   std::sort(names->begin(), names->end());
-  *status = ZkStatus();
+  s.status = ZkStatus();
   return true;
 }
 

@@ -165,16 +165,36 @@ class ZkLock {
   int64_t tolerance_ms() const;        // how long a disconnection is ridden out
   ZkCounters counters() const;
 
-  // The contenders of the lock at options.lock_path, in queue order.
-  static bool List(const ZkOptions& options, std::vector<ZkEntry>* entries, ZkStatus* status);
-  // The children of `parent_path` (the names of the locks under a root).
-  static bool ListChildren(const ZkOptions& options, const std::string& parent_path,
-                           std::vector<std::string>* names, ZkStatus* status);
-
   struct State;
 
  private:
   std::unique_ptr<State> state_;
+};
+
+// Reads locks without taking part in them (`status`), all over one session:
+// opening and closing a session are both writes the ensemble agrees on, so
+// a status of a hundred locks must not cost two hundred of them.
+class ZkReader {
+ public:
+  // Connects on first use, to options.connect; options.lock_path is unused.
+  explicit ZkReader(ZkOptions options);
+  ~ZkReader();
+  ZkReader(const ZkReader&) = delete;
+  ZkReader& operator=(const ZkReader&) = delete;
+
+  // The contenders of the lock at `lock_path`, in queue order (none when
+  // the lock node does not exist).
+  bool List(const std::string& lock_path, std::vector<ZkEntry>* entries);
+  // The children of `parent_path`, sorted (the names of the locks under a
+  // root; none when it does not exist).
+  bool ListChildren(const std::string& parent_path, std::vector<std::string>* names);
+  const ZkStatus& status() const;
+  uint64_t sessions() const;  // sessions opened so far (tests)
+
+ private:
+  bool EnsureConnected();
+  std::unique_ptr<ZkLock::State> state_;
+  uint64_t sessions_ = 0;
 };
 
 }  // namespace zookeeper

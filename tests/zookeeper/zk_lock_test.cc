@@ -40,8 +40,8 @@ ZkOptions OptionsFor(const std::string& path, uint32_t slots = 1) {
 
 std::vector<ZkEntry> Entries(const std::string& path) {
   std::vector<ZkEntry> entries;
-  ZkStatus status;
-  EXPECT_TRUE(ZkLock::List(OptionsFor(path), &entries, &status)) << status.message;
+  ZkReader reader(OptionsFor(path));
+  EXPECT_TRUE(reader.List(path, &entries)) << reader.status().message;
   return entries;
 }
 
@@ -165,6 +165,30 @@ TEST(ZkLock, WithTwoSlotsTheFirstWaiterHearsFromEitherHolder) {
   ASSERT_TRUE(first.Release());
   EXPECT_TRUE(waiters.WaitAcquired(0));
   ASSERT_TRUE(waiters.lock(0).Release());
+}
+
+TEST(ZkLock, AReaderListsEveryLockUnderARootOverOneSession) {
+  const std::string root = UniquePath("reader");
+  std::vector<std::unique_ptr<ZkLock>> holders;
+  for (const char* name : {"a", "b", "c"}) {
+    holders.emplace_back(new ZkLock(OptionsFor(root + "/" + name)));
+    ASSERT_TRUE(holders.back()->TryAcquire()) << holders.back()->status().message;
+  }
+  ZkReader reader(OptionsFor(root));
+  std::vector<std::string> names;
+  ASSERT_TRUE(reader.ListChildren(root, &names)) << reader.status().message;
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c"}));
+  for (const std::string& name : names) {
+    std::vector<ZkEntry> entries;
+    ASSERT_TRUE(reader.List(root + "/" + name, &entries)) << reader.status().message;
+    ASSERT_EQ(entries.size(), 1u) << name;
+    EXPECT_TRUE(entries[0].holding);
+    EXPECT_EQ(entries[0].command, "zk_lock_test");
+  }
+  std::vector<ZkEntry> none;
+  EXPECT_TRUE(reader.List(root + "/never-used", &none));
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(reader.sessions(), 1u) << "each session is two writes on the ensemble";
 }
 
 // Regression (CI, ASan): `onlyone --zk status` leaked the C client's
