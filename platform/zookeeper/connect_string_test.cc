@@ -16,7 +16,9 @@ ConnectString MustParse(const std::string& text) {
 ConnectStringError ErrorOf(const std::string& text) {
   ConnectString parsed;
   const ConnectStringResult result = ParseConnectString(text, &parsed);
-  if (result.error != ConnectStringError::kNone) EXPECT_FALSE(result.message.empty()) << text;
+  if (result.error != ConnectStringError::kNone) {
+    EXPECT_FALSE(result.message.empty()) << text;
+  }
   return result.error;
 }
 
@@ -119,7 +121,7 @@ TEST(ConnectString, ReportsWhereTheProblemIs) {
 // input raw, so a newline split the one-line error and an escape sequence
 // reached the terminal.
 TEST(ConnectString, QuotesControlBytesOfTheInputAsHexInItsMessages) {
-  for (const std::string text :
+  for (const std::string& text :
        {std::string("zk\n1:2181"), std::string("zk1:21\x1b[31m81"), std::string("[::1\r]:2181"),
         std::string("zk1:2181/a\x7f\\b"), std::string("zk1\xc2\xa0:2181")}) {
     ConnectString parsed;
