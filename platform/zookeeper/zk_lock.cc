@@ -109,6 +109,13 @@ struct ZkLock::State {
   // CheckHold said kLost: the session is expired or may be. Release then
   // does not wait for the ensemble to delete a node it may no longer own.
   bool lost = false;
+  // While an acquisition runs: its deadline. Waiting for a reconnection
+  // never goes past it (a --wait=10s must not become 10 s plus a session
+  // timeout when the ensemble is out of reach).
+  int64_t give_up_ms = kForever;
+  // A create was sent, its reply lost, and we have not yet found out
+  // whether it happened: a node of ours may be in the queue unknown to us.
+  bool create_unresolved = false;
   ZkStatus status;
   std::function<void(const ZkEntry*, uint64_t)> observer;
 
@@ -212,6 +219,10 @@ struct ZkLock::State {
     return rc;
   }
 
+  // How long one connection loss is waited out: a session timeout (past
+  // that the session is gone anyway), never past the acquisition's deadline.
+  int64_t ReconnectDeadlineMs() const { return std::min(give_up_ms, NowMs() + granted_timeout_ms); }
+
   // After a connection loss: waits until the client is connected again.
   // false: the session expired, we were cancelled, or deadline_ms passed.
   bool AwaitReconnect(int64_t deadline_ms) {
@@ -230,14 +241,14 @@ struct ZkLock::State {
     }
   }
 
-  // An idempotent request, repeated across connection losses (bounded by a
-  // session timeout per loss: past that the session is gone anyway).
+  // An idempotent request, repeated across connection losses (each waited
+  // out up to ReconnectDeadlineMs).
   template <typename Request>
   int SendRetrying(Request request) {
     for (;;) {
       const int rc = Send(request);
       if (!IsConnectionLoss(rc)) return rc;
-      if (!AwaitReconnect(NowMs() + granted_timeout_ms)) {
+      if (!AwaitReconnect(ReconnectDeadlineMs())) {
         return expired.load() ? ZSESSIONEXPIRED : rc;
       }
     }
@@ -466,11 +477,13 @@ struct ZkLock::State {
       if (maybe_created) {
         // The create may have happened and only its reply been lost: look
         // for our uuid among the children before creating another node.
-        if (!AwaitReconnect(NowMs() + granted_timeout_ms)) {
+        create_unresolved = true;
+        if (!AwaitReconnect(ReconnectDeadlineMs())) {
           return FailRequest(ZCONNECTIONLOSS, "cannot create our lock node");
         }
         bool found = false;
         if (!FindOwnNode(&found)) return false;
+        create_unresolved = false;
         if (found) break;
         maybe_created = false;
       }
@@ -586,6 +599,11 @@ struct ZkLock::State {
     return true;
   }
 
+  // Afterwards no node of ours is in the queue, or none will be once the
+  // ensemble ends our session: a node we cannot delete is left to the
+  // session, which we then close. Trap: a node left behind in a session we
+  // keep (a library caller that reuses the ZkLock after a failure) would sit
+  // in the queue forever, and every contender behind it would wait on it.
   bool DeleteOwnNode() {
     if (own_node.empty()) return true;
     const std::string path = JoinPath(lock_path(), own_node);
@@ -595,14 +613,26 @@ struct ZkLock::State {
     if (zh == nullptr || expired.load())
       return true;  // the ephemeral node is gone with the session
     if (lost) {
-      // Out of reach past the tolerance: closing the session (the
-      // destructor) deletes the node if the server still has it; waiting
-      // here for a reconnection would only delay onlyone's exit.
+      // Out of reach past the tolerance: waiting here for a reconnection
+      // would only delay onlyone's exit.
+      CloseSession();
       return true;
     }
     const int rc = SendRetrying([&] { return zoo_delete(zh, path.c_str(), -1); });
     if (rc == ZOK || rc == ZNONODE || rc == ZSESSIONEXPIRED) return true;
-    return FailRequest(rc, "cannot delete our lock node '" + path + "'");
+    CloseSession();
+    return FailRequest(rc, "cannot delete our lock node '" + path +
+                               "'; closed our session, which the ensemble deletes it with");
+  }
+
+  // After a failed acquisition, whatever failed: leaves no node of ours in
+  // the queue (see DeleteOwnNode), and keeps the reason in `status`.
+  void Abandon() {
+    const ZkStatus reason = status;
+    DeleteOwnNode();
+    if (create_unresolved) CloseSession();  // a node we never learned of goes with it
+    create_unresolved = false;
+    status = reason;
   }
 
   // Reads one contender's node into *entry.
@@ -665,6 +695,14 @@ struct ZkLock::State {
   }
 
   bool AcquireUntil(int64_t deadline_ms, bool try_once) {
+    give_up_ms = deadline_ms;
+    const bool acquired = AcquireLoop(deadline_ms, try_once);
+    if (!acquired) Abandon();  // within the deadline too: past it, a node is left to the session
+    give_up_ms = kForever;
+    return acquired;
+  }
+
+  bool AcquireLoop(int64_t deadline_ms, bool try_once) {
     const int64_t started_ms = NowMs();
     int64_t next_observe_ms = started_ms + kObserverIntervalMs;
     std::string observed_holder_node;
@@ -757,7 +795,13 @@ struct ZkLock::State {
         continue;
       }
       if (zh != nullptr && zoo_state(zh) != ZOO_CONNECTED_STATE) {
-        if (!AwaitReconnect(NowMs() + granted_timeout_ms) && !cancelled.load()) {
+        if (!AwaitReconnect(ReconnectDeadlineMs()) && !cancelled.load()) {
+          if (!expired.load() && NowMs() >= deadline_ms) {
+            return Fail(ZkError::kUnreachable,
+                        "gave up waiting for '" + lock_path() + "': ZooKeeper at '" +
+                            FormatConnectString(connect) + "' was out of reach when the wait " +
+                            "limit passed");
+          }
           if (!StartOver()) return false;
         }
       }

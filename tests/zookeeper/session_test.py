@@ -2,7 +2,9 @@
 ensemble (a paused proxy) or a paused server must have its command stopped
 before any other contender can acquire; a brief disconnect within the
 tolerance must not stop it."""
+import json
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -26,6 +28,13 @@ def tearDownModule():
 
 def lock_name():
     return zk.unique_name("s")
+
+
+def entries_of(name):
+    result = zk.run(["--zk", SERVER.connect, "status", "--json", name])
+    assert result.returncode == 0, result.stderr
+    locks = json.loads(result.stdout)["locks"]
+    return locks[0]["entries"] if locks else []
 
 
 def read_time(path):
@@ -105,6 +114,35 @@ class SessionLoss(unittest.TestCase):
         self.assertEqual(holder.wait(timeout=20), 0)
         self.assertEqual(waiter.wait(timeout=30), 0)
         self.assertTrue(os.path.exists(acquired))
+
+    def test_a_waiter_cut_off_gives_up_at_its_wait_limit_not_a_session_later(self):
+        # Regression: a waiter that lost its connection waited up to a whole
+        # session timeout for it to come back, past its --wait limit, then
+        # tried a new session: --wait=8s took about 17 s. Now a reconnection
+        # is never waited for past the limit. (The client notices the silence
+        # after 2/3 of the 6 s session, at about 5 s.)
+        proxy = zk.Proxy(SERVER.client_port)
+        name = lock_name()
+        gate, holding = (os.path.join(WORK, name + suffix) for suffix in (".gate", ".holding"))
+        holder = zk.start(["--zk", SERVER.connect, name, "--", "sh", "-c",
+                           "touch '%s'; while [ ! -e '%s' ]; do sleep 0.05; done" % (holding, gate)])
+        try:
+            self.assertTrue(zk.wait_for(lambda: os.path.exists(holding), 20))
+            started_at = time.monotonic()
+            waiter = zk.start(["--zk", proxy.connect, "--zk-session-timeout", "6s", "--grace", "1s",
+                               "--wait=8s", name, "--", "true"], stderr=subprocess.PIPE, text=True)
+            self.assertTrue(zk.wait_for(lambda: len(entries_of(name)) == 2, 8))
+            proxy.pause()
+            _, stderr = waiter.communicate(timeout=40)
+            took = time.monotonic() - started_at
+            print("cut-off waiter with --wait=8s gave up after %.2f s" % took)
+            self.assertEqual(waiter.returncode, 68, stderr)
+            self.assertIn("out of reach", stderr)
+            self.assertLess(took, 8 + 3, "gave up at the wait limit, not a session timeout later")
+        finally:
+            proxy.resume()
+            open(gate, "w").close()
+            holder.wait(timeout=20)
 
     def test_a_paused_server_stops_the_holders_command(self):
         name = lock_name()
