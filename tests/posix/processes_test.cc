@@ -180,6 +180,10 @@ TEST_F(RealProcesses, KillNineChaosNeverBreaksExclusionAndTheLockRecovers) {
 // H4 for real: inside a fresh PID namespace, a holder is killed, and its pid
 // is handed to an unrelated process by writing ns_last_pid. Its anchor is
 // removed first, so that only the record (pid + start time) can tell.
+// Start times count clock ticks (10 ms): a pid reused within the tick its
+// holder started in cannot be told apart, and the lock then rightly stays
+// held. The holder lives 50 ms before it is killed so that the case tested
+// is the one a record can decide (CI once did all of it in 9 ms: exit 75).
 TEST_F(RealProcesses, ALockWhoseDeadHoldersPidWasReusedIsStillFree) {
   const std::string script = R"(
 set -u
@@ -187,6 +191,7 @@ set -u
 holder=$!
 for i in $(seq 100); do grep -q held "$S/holder.out" 2>/dev/null && break; sleep 0.05; done
 grep -q held "$S/holder.out" || { echo "holder never acquired"; exit 10; }
+sleep 0.05
 kill -9 $holder; wait $holder 2>/dev/null
 rm -f "$D"/job/k.*
 echo $((holder - 1)) > /proc/sys/kernel/ns_last_pid || { echo "cannot write ns_last_pid"; exit 11; }
