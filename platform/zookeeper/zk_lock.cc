@@ -681,7 +681,7 @@ struct ZkLock::State {
   bool ListContenders(std::vector<LockNode>* contenders) {
     std::vector<std::string> names;
     contenders->clear();
-    // No lock node: nobody ever used this lock, and nobody contends for it.
+    // A missing lock node lists as no children: nobody ever used the lock.
     if (!GetChildren(lock_path(), &names)) return false;
     *contenders = SortContenders(names);
     return true;
