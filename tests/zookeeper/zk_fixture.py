@@ -296,6 +296,20 @@ def read_text(path):
         return f.read()
 
 
+def gone(pid):
+    """The process is dead, a zombie or dying (state Z or X). Trap: it can
+    vanish between any two looks at /proc, and reading the stat of a process
+    being reaped fails with ESRCH (ProcessLookupError), not ENOENT: both
+    mean gone."""
+    try:
+        stat = read_text("/proc/%d/stat" % pid)
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    # The state follows the command name, which is in parentheses and may
+    # itself contain spaces or parentheses.
+    return stat[stat.rindex(")") + 2] in "ZX"
+
+
 def unique_name(prefix):
     """A lock name no other case of the run uses."""
     return prefix + "-" + uuid.uuid4().hex[:12]
