@@ -113,6 +113,9 @@ struct ZkLock::State {
   // never goes past it (a --wait=10s must not become 10 s plus a session
   // timeout when the ensemble is out of reach).
   int64_t give_up_ms = kForever;
+  // connected_events when a request last failed with a connection loss,
+  // counted before it was sent (see SessionConnected).
+  uint64_t connected_events_at_loss = 0;
   // A create was sent, its reply lost, and we have not yet found out
   // whether it happened: a node of ours may be in the queue unknown to us.
   bool create_unresolved = false;
@@ -209,14 +212,28 @@ struct ZkLock::State {
 
   // --- Requests ------------------------------------------------------------
 
-  // Runs one synchronous request, counts it, and records the contact.
+  // Runs one synchronous request, counts it, and records the contact (or
+  // the connection it lost, see SessionConnected).
   template <typename Request>
   int Send(Request request) {
     const int64_t sent_ms = NowMs();
+    const uint64_t connections_before = connected_events.load();
     requests.fetch_add(1);
     const int rc = request();
     if (ServerAnswered(rc)) NoteContact(sent_ms);
+    if (IsConnectionLoss(rc)) connected_events_at_loss = connections_before;
     return rc;
+  }
+
+  // The session is connected and a request sent now goes out. Trap: the C
+  // client fails a request with a connection loss before it marks itself
+  // disconnected, so right after a loss zoo_state() still says connected;
+  // a request sent then is held until the next connection attempt ends,
+  // 2/3 of a session timeout later (CI: a --wait=8s waiter took 12 s). A
+  // connection made after the loss delivers a new "connected" event.
+  bool SessionConnected() const {
+    return zh != nullptr && zoo_state(zh) == ZOO_CONNECTED_STATE &&
+           connected_events.load() > connected_events_at_loss;
   }
 
   // How long one connection loss is waited out: a session timeout (past
@@ -228,8 +245,8 @@ struct ZkLock::State {
   bool AwaitReconnect(int64_t deadline_ms) {
     for (;;) {
       if (expired.load() || zh == nullptr) return false;
+      if (SessionConnected()) return true;
       const int state = zoo_state(zh);
-      if (state == ZOO_CONNECTED_STATE) return true;
       if (state == ZOO_EXPIRED_SESSION_STATE) {
         expired.store(true);
         return false;
@@ -241,16 +258,21 @@ struct ZkLock::State {
     }
   }
 
-  // An idempotent request, repeated across connection losses (each waited
-  // out up to ReconnectDeadlineMs).
+  // An idempotent request, sent on a connected session only and repeated
+  // across connection losses (each waited out up to ReconnectDeadlineMs).
+  // Trap: the C client accepts a request while it is (re)connecting and
+  // holds it until that connection attempt ends, 2/3 of a session timeout
+  // later, whatever our deadline.
   template <typename Request>
   int SendRetrying(Request request) {
     for (;;) {
+      if (!SessionConnected()) {
+        if (!AwaitReconnect(ReconnectDeadlineMs())) {
+          return expired.load() ? ZSESSIONEXPIRED : ZCONNECTIONLOSS;
+        }
+      }
       const int rc = Send(request);
       if (!IsConnectionLoss(rc)) return rc;
-      if (!AwaitReconnect(ReconnectDeadlineMs())) {
-        return expired.load() ? ZSESSIONEXPIRED : rc;
-      }
     }
   }
 
@@ -259,6 +281,7 @@ struct ZkLock::State {
   bool Connect() {
     CloseSession();  // joins the old session's threads: no event of it can arrive
     const uint64_t connected_events_before = connected_events.load();
+    connected_events_at_loss = connected_events_before;
     expired.store(false);
     auth_failed.store(false);
     const ConnectStringResult parsed = ParseConnectString(options.connect, &connect);
@@ -308,9 +331,7 @@ struct ZkLock::State {
       // single-threaded builds only). A status that connected on the state
       // alone and closed before a starved completion thread first ran leaked
       // the event (seen under ASan on a loaded CI machine).
-      if (state == ZOO_CONNECTED_STATE && connected_events.load() > connected_events_before) {
-        break;
-      }
+      if (SessionConnected()) break;
       if (state == ZOO_AUTH_FAILED_STATE || auth_failed.load()) {
         CloseSession();
         return Fail(ZkError::kNoAuth, "ZooKeeper at '" + connect_text + "' refused our session");
@@ -785,7 +806,7 @@ struct ZkLock::State {
                    static_cast<uint64_t>(wait_now_ms - started_ms));
           next_observe_ms = wait_now_ms + kObserverIntervalMs;
         }
-        if (zoo_state(zh) != ZOO_CONNECTED_STATE || expired.load()) break;
+        if (!SessionConnected() || expired.load()) break;
         int64_t wake_ms = std::min(deadline_ms, next_observe_ms);
         if (!observer) wake_ms = std::min(deadline_ms, wait_now_ms + kUnobservedWaitPeriodMs);
         WaitForWake(wake_ms - wait_now_ms);
@@ -794,7 +815,7 @@ struct ZkLock::State {
         if (!StartOver()) return false;
         continue;
       }
-      if (zh != nullptr && zoo_state(zh) != ZOO_CONNECTED_STATE) {
+      if (zh != nullptr && !SessionConnected()) {
         if (!AwaitReconnect(ReconnectDeadlineMs()) && !cancelled.load()) {
           if (!expired.load() && NowMs() >= deadline_ms) {
             return Fail(ZkError::kUnreachable,
