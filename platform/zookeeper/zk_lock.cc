@@ -280,8 +280,8 @@ struct ZkLock::State {
 
   bool Connect() {
     CloseSession();  // joins the old session's threads: no event of it can arrive
-    const uint64_t connected_events_before = connected_events.load();
-    connected_events_at_loss = connected_events_before;
+    // Connected, for this session: a "connected" event after this point.
+    connected_events_at_loss = connected_events.load();
     expired.store(false);
     auth_failed.store(false);
     const ConnectStringResult parsed = ParseConnectString(options.connect, &connect);
@@ -723,6 +723,7 @@ struct ZkLock::State {
     return acquired;
   }
 
+  // Every `return false` leaves our node to AcquireUntil's Abandon.
   bool AcquireLoop(int64_t deadline_ms, bool try_once) {
     const int64_t started_ms = NowMs();
     int64_t next_observe_ms = started_ms + kObserverIntervalMs;
@@ -737,7 +738,6 @@ struct ZkLock::State {
     if (!CreateAndList(&first_listing, &first_listed)) return false;
     for (;;) {
       if (cancelled.load()) {
-        DeleteOwnNode();
         return Fail(ZkError::kCancelled, "cancelled while waiting for the lock");
       }
       // Any node event after this point wakes the wait below: no lost wakeup
@@ -774,7 +774,6 @@ struct ZkLock::State {
       if (try_once || now_ms >= deadline_ms) {
         ZkEntry holder;
         const bool has_holder = ReadEntry(contenders.front(), &holder) == ZOK;
-        DeleteOwnNode();
         Fail(ZkError::kBusy, "'" + lock_path() + "' is held by others");
         status.has_holder = has_holder;
         status.holder = holder;

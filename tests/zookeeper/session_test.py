@@ -2,7 +2,6 @@
 ensemble (a paused proxy) or a paused server must have its command stopped
 before any other contender can acquire; a brief disconnect within the
 tolerance must not stop it."""
-import json
 import os
 import subprocess
 import sys
@@ -31,10 +30,7 @@ def lock_name():
 
 
 def entries_of(name):
-    result = zk.run(["--zk", SERVER.connect, "status", "--json", name])
-    assert result.returncode == 0, result.stderr
-    locks = json.loads(result.stdout)["locks"]
-    return locks[0]["entries"] if locks else []
+    return zk.entries_of(SERVER.connect, name)
 
 
 def read_time(path):

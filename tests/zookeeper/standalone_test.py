@@ -1,7 +1,6 @@
 """onlyone --zk against one real standalone ZooKeeper server, shared by all
 cases of this file: the command's contract, exclusion, slots, FIFO order,
 kill -9 of a holder, status, errors, and interop with kazoo's Lock."""
-import json
 import os
 import signal
 import subprocess
@@ -35,15 +34,12 @@ def lock_name():
     return zk.unique_name("t")
 
 
-def status_json(name, connect=None):
-    result = zk.run(["--zk", connect or SERVER.connect, "status", "--json", name])
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+def status_json(name):
+    return zk.status_json(SERVER.connect, name)
 
 
 def entries_of(name):
-    locks = status_json(name)["locks"]
-    return locks[0]["entries"] if locks else []
+    return zk.entries_of(SERVER.connect, name)
 
 
 def kazoo_client():

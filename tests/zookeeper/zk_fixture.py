@@ -9,6 +9,7 @@ Also: a pausable TCP proxy (to cut one client off the ensemble), and helpers
 to run onlyone bounded in time.
 """
 import atexit
+import json
 import os
 import shutil
 import signal
@@ -288,6 +289,19 @@ def start(args, env=None, **kwargs):
         full_env.pop(name, None)
     full_env.update(env or {})
     return subprocess.Popen([onlyone_binary()] + args, env=full_env, **kwargs)
+
+
+def status_json(connect, name):
+    """`onlyone --zk CONNECT status --json NAME`, parsed; it must succeed."""
+    result = run(["--zk", connect, "status", "--json", name])
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def entries_of(connect, name):
+    """The holders and waiters of one lock, in queue order."""
+    locks = status_json(connect, name)["locks"]
+    return locks[0]["entries"] if locks else []
 
 
 def read_text(path):
