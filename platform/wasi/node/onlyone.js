@@ -349,6 +349,13 @@ function loadWasi() {
     emit.call(process, warning, ...rest);
   };
   try {
+    // Trap: V8's fast API calls into node:wasi's imports corrupt the heap
+    // once the calling code is hot (nodejs/node#53087, still in Node 20.20
+    // here): bench/wasi_cycle.js, 320 tryLock+release per process, crashed
+    // with SIGSEGV in 4 runs of 20; with them off, 0 of 20. The flag is
+    // read when TurboFan optimizes, so setting it before any module runs
+    // covers every call we make.
+    require('node:v8').setFlagsFromString('--no-turbo-fast-api-calls');
     return require('node:wasi').WASI;
   } finally {
     process.emitWarning = emit;
