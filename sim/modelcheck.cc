@@ -114,6 +114,12 @@ void Masks(const World& world, uint32_t* live, uint32_t* disabled) {
   *live = 0;
   *disabled = 0;
   for (const Process& p : world.procs()) {
+    // A killed holder's running job is live for fairness: it will end, and
+    // a cycle in which it never does is not a fair one. It is never blocked.
+    if (p.job_running) {
+      *live |= 1u << p.index;
+      continue;
+    }
     if (!p.alive || p.pc == ProgramCounter::kDone) continue;
     *live |= 1u << p.index;
     const bool can_step = world.IsEnabled(Transition{TransitionKind::kStep, p.index}) ||
@@ -262,7 +268,9 @@ ModelCheckReport ModelCheck(const ModelCheckConfig& config) {
     const Transition t = top.enabled[top.next++];
     Frame child{top.world, 0, top.crashes_used, top.reuses_used, {}, 0, false, {}, t};
     child.world.Apply(t);
-    if (t.kind == TransitionKind::kCrash) ++child.crashes_used;
+    if (t.kind == TransitionKind::kCrash || t.kind == TransitionKind::kCrashLeavingJob) {
+      ++child.crashes_used;
+    }
     if (t.kind == TransitionKind::kReusePid) ++child.reuses_used;
     ++report.transitions;
 
@@ -276,7 +284,9 @@ ModelCheckReport ModelCheck(const ModelCheckConfig& config) {
       inserted = is_new;
       child_index = it->second;
       const bool progress = child.world.counters().acquisitions > top.world.counters().acquisitions;
-      const bool fault = t.kind == TransitionKind::kCrash || t.kind == TransitionKind::kReusePid;
+      const bool fault = t.kind == TransitionKind::kCrash ||
+                         t.kind == TransitionKind::kCrashLeavingJob ||
+                         t.kind == TransitionKind::kReusePid;
       if (config.check_livelock && !progress && !fault) {
         edges.push_back(Edge{top.index, child_index, t.proc});
       }

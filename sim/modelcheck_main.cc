@@ -24,7 +24,8 @@ constexpr uint32_t kProcsMax = 8;
           "modelcheck: %s\n"
           "usage: modelcheck [--procs N] [--slots K] [--rounds R] [--crashes C] [--reuses U]\n"
           "                  [--try] [--broken-steal] [--max-states N] [--no-livelock]\n"
-          "                  [--no-reduction] [--progress] [--compact] [--wake-on-change-only]\n",
+          "                  [--no-reduction] [--progress] [--compact] [--wake-on-change-only]\n"
+          "                  [--no-lingering-jobs] [--job-without-anchor]\n",
           problem);
   exit(kExitUsage);
 }
@@ -72,6 +73,10 @@ int main(int argc, char** argv) {
       config.compact = true;
     } else if (arg == "--progress") {
       config.progress = true;
+    } else if (arg == "--job-without-anchor") {
+      config.world.job_inherits_anchor = false;
+    } else if (arg == "--no-lingering-jobs") {
+      config.world.jobs_outlive_holders = false;
     } else if (arg == "--no-livelock") {
       config.check_livelock = false;
     } else if (arg == "--help" || arg == "-h") {

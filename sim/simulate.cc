@@ -41,17 +41,19 @@ struct FaultRates {  // parts per million, per step
   uint64_t respawn = 0;
   uint64_t skip_name = 0;   // listings missing names created meanwhile
   uint64_t clock_jump = 0;  // lets try-mode patience deadlines expire
+  uint64_t job_end = 0;     // a killed holder's running job ends
 };
 
 std::string Describe(const WorldConfig& world, const FaultRates& rates) {
   char text[256];
   snprintf(text, sizeof text,
            "procs=%u slots=%u %s%s crash=%lluppm reuse=%lluppm io_fault=%lluppm respawn=%lluppm "
-           "skip_name=%lluppm",
+           "skip_name=%lluppm job_end=%lluppm",
            world.procs, world.slots, world.try_mode ? "try" : "wait",
            world.spurious_wakeups ? " spurious-wakeups" : "", (unsigned long long)rates.crash,
            (unsigned long long)rates.reuse, (unsigned long long)rates.io_fault,
-           (unsigned long long)rates.respawn, (unsigned long long)rates.skip_name);
+           (unsigned long long)rates.respawn, (unsigned long long)rates.skip_name,
+           (unsigned long long)rates.job_end);
   return text;
 }
 
@@ -81,6 +83,7 @@ SimulateReport Simulate(const SimulateConfig& config) {
   rates.respawn = random.Below(50'000);
   rates.skip_name = random.Below(500'000);
   rates.clock_jump = random.Below(20'000);
+  rates.job_end = 1 + random.Below(20'000);
   report.setup = Describe(world_config, rates);
 
   World world(world_config);
@@ -117,6 +120,9 @@ SimulateReport Simulate(const SimulateConfig& config) {
     for (uint32_t i = 0; i < world_config.procs; ++i) {
       const Process& p = world.procs()[i];
       if (!p.alive && random.Chance(rates.respawn)) world.Respawn(i);
+      if (p.job_running && random.Chance(rates.job_end)) {
+        apply(Transition{TransitionKind::kJobEnds, i});
+      }
       if (!p.alive && random.Chance(rates.reuse)) {
         const Transition reuse{TransitionKind::kReusePid, i};
         if (world.IsEnabled(reuse)) apply(reuse);
@@ -135,9 +141,12 @@ SimulateReport Simulate(const SimulateConfig& config) {
     }
     const uint32_t victim = static_cast<uint32_t>(random.Below(world_config.procs));
     const Transition crash{TransitionKind::kCrash, victim};
+    const Transition crash_leaving_job{TransitionKind::kCrashLeavingJob, victim};
     const Transition skip{TransitionKind::kSkipName, victim};
     if (random.Chance(rates.crash) && world.IsEnabled(crash)) {
-      apply(crash);
+      // Half the holders killed leave their job running on their anchor.
+      apply(world.IsEnabled(crash_leaving_job) && random.Chance(500'000) ? crash_leaving_job
+                                                                          : crash);
     } else if (world.IsEnabled(skip) && random.Chance(rates.skip_name)) {
       apply(skip);
     } else if (!steps.empty()) {
@@ -154,7 +163,8 @@ SimulateReport Simulate(const SimulateConfig& config) {
       // a deadline can still pass.
       bool timed = false;
       for (const Transition& t : enabled) {
-        if (t.kind == TransitionKind::kTimeout) {
+        // A killed holder's job that ends lets the waiters behind it in.
+        if (t.kind == TransitionKind::kTimeout || t.kind == TransitionKind::kJobEnds) {
           world.AdvanceClock(kChoosingPatienceMs);
           apply(t);
           timed = true;
@@ -174,6 +184,11 @@ SimulateReport Simulate(const SimulateConfig& config) {
 
   if (report.ok) {
     world.StopNewRounds();
+    // Fault-free from here: killed holders' jobs end too.
+    for (uint32_t i = 0; i < world_config.procs; ++i) {
+      const Transition job_ends{TransitionKind::kJobEnds, i};
+      if (world.IsEnabled(job_ends)) apply(job_ends);
+    }
     uint64_t step = 0;
     for (; step < config.converge_steps_max && !world.AllDone(); ++step) {
       world.AdvanceClock(1);

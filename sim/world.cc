@@ -142,7 +142,7 @@ void World::CheckWrite(const Process& p, const std::string& name) {
   // The fence counter names who fenced last, but it is everyone's to replace.
   if (it == fs_.end() || name == "fence") return;
   const Process* owner = OwnerOf(it->second);
-  if (owner == nullptr || owner->index == p.index || !owner->alive) return;
+  if (owner == nullptr || owner->index == p.index || !Lives(*owner)) return;
   Violate("P2 violated: P" + std::to_string(p.index) + " removed or replaced " + ShortName(name) +
           " of live process P" + std::to_string(owner->index));
 }
@@ -177,6 +177,7 @@ bool World::IsWokenFor(const Process& waiter) const {
 bool World::AllDone() const {
   for (const Process& p : procs_) {
     if (p.alive && p.pc != ProgramCounter::kDone) return false;
+    if (p.job_running) return false;
   }
   return true;
 }
@@ -184,7 +185,9 @@ bool World::AllDone() const {
 uint32_t World::LiveHolders() const {
   uint32_t holders = 0;
   for (const Process& p : procs_) {
-    if (p.alive && (p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing)) {
+    // A killed holder whose job runs on still holds: its job is in the
+    // critical section.
+    if (Lives(p) && (p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing)) {
       ++holders;
     }
   }
@@ -205,6 +208,10 @@ bool World::IsEnabled(const Transition& t) const {
       }
       return true;
     case TransitionKind::kCrash: return p.alive && p.pc != ProgramCounter::kDone;
+    case TransitionKind::kCrashLeavingJob:
+      return config_.jobs_outlive_holders && p.alive &&
+             (p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing);
+    case TransitionKind::kJobEnds: return p.job_running;
     case TransitionKind::kReusePid: return !p.alive && pid_table_.count(p.pid) == 0;
     case TransitionKind::kTimeout:
       return p.alive && p.pc == ProgramCounter::kAcquiring && p.op.kind == OpKind::kWait &&
@@ -254,7 +261,8 @@ bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* ou
   if (p.op.kind != OpKind::kProbe) return false;
   if (!crashes_possible) return true;
   for (const Process& other : procs_) {
-    if (other.alive && other.pid == p.op.probe_pid) return false;  // it may still die
+    // It may still die, or its job end.
+    if (Lives(other) && other.pid == p.op.probe_pid) return false;
   }
   return true;
 }
@@ -269,6 +277,10 @@ void World::EnabledTransitions(bool allow_crash, bool allow_reuse,
     if (IsEnabled(timeout)) out->push_back(timeout);
     const Transition crash{TransitionKind::kCrash, i};
     if (allow_crash && IsEnabled(crash)) out->push_back(crash);
+    const Transition crash_leaving_job{TransitionKind::kCrashLeavingJob, i};
+    if (allow_crash && IsEnabled(crash_leaving_job)) out->push_back(crash_leaving_job);
+    const Transition job_ends{TransitionKind::kJobEnds, i};
+    if (IsEnabled(job_ends)) out->push_back(job_ends);
     const Transition reuse{TransitionKind::kReusePid, i};
     if (allow_reuse && IsEnabled(reuse)) out->push_back(reuse);
     const Transition skip{TransitionKind::kSkipName, i};
@@ -334,7 +346,7 @@ void World::Exit(Process* p) {
 
 void World::Respawn(uint32_t proc) {
   Process& p = procs_[proc];
-  if (p.alive) return;
+  if (Lives(p)) return;  // a running job keeps its owner's pid and slot
   ++p.incarnation;
   p.alive = true;
   p.pc = ProgramCounter::kIdle;
@@ -365,7 +377,7 @@ bool World::Unplant(const std::string& name) {
   auto it = fs_.find(name);
   if (it == fs_.end()) return false;
   const Process* owner = OwnerOf(it->second);
-  if (owner != nullptr && owner->alive) return false;
+  if (owner != nullptr && Lives(*owner)) return false;
   fs_.erase(it);
   if (IsEntryLike(name)) Announce(static_cast<uint32_t>(procs_.size()), name);
   return true;
@@ -563,7 +575,7 @@ Result World::Perform(Process* p) {
       }
       CheckWrite(*p, op.name);
       const Process* owner = OwnerOf(it->second);
-      if (owner != nullptr && owner->index != p->index && !owner->alive && op.name.size() > 2 &&
+      if (owner != nullptr && owner->index != p->index && !Lives(*owner) && op.name.size() > 2 &&
           op.name[0] == 'o') {
         ++counters_.dead_entries_removed;
       }
@@ -657,6 +669,28 @@ void World::Apply(const Transition& t) {
       AnnounceDeath(*p);
       break;
     }
+    case TransitionKind::kCrashLeavingJob:
+      ++counters_.crashes;
+      ++counters_.crashes_while_holding;
+      ++counters_.crashes_leaving_job;
+      // The process is gone, but the kernel lock its job inherited is not:
+      // no death to announce, and its pid still answers probes.
+      p->alive = false;
+      p->listing = false;
+      p->job_running = true;
+      if (!config_.job_inherits_anchor) {
+        pid_table_.erase(p->pid);
+        AnnounceDeath(*p);
+      }
+      break;
+    case TransitionKind::kJobEnds:
+      ++counters_.jobs_ended;
+      p->job_running = false;
+      if (config_.job_inherits_anchor) {
+        pid_table_.erase(p->pid);
+        AnnounceDeath(*p);  // the anchor's last descriptor closed
+      }
+      break;
     case TransitionKind::kReusePid:
       pid_table_[p->pid] = next_start_time_++;
       ++counters_.pids_reused;
@@ -688,6 +722,7 @@ void World::Fingerprint(uint64_t* hi, uint64_t* lo) const {
   };
   for (const Process& p : procs_) {
     word(p.alive);
+    word(p.job_running);
     word(p.pid);
     word(p.start_time);
     // A dead process is only its pid and its entries: where it was in its
@@ -738,6 +773,9 @@ std::string World::Describe(const Transition& t) const {
   const std::string who = "P" + std::to_string(t.proc);
   switch (t.kind) {
     case TransitionKind::kCrash: return who + " is killed (SIGKILL)";
+    case TransitionKind::kCrashLeavingJob:
+      return who + " is killed (SIGKILL); its job runs on and keeps its anchor locked";
+    case TransitionKind::kJobEnds: return who + "'s job ends: its anchor's last descriptor closes";
     case TransitionKind::kReusePid:
       return "an unrelated process gets P" + std::to_string(t.proc) + "'s pid " +
              std::to_string(p.pid);

@@ -55,6 +55,17 @@ struct WorldConfig {
   // after a write or a death since its listing began (the inotify contract
   // alone), which checks that no wake-up the protocol needs can be lost.
   bool spurious_wakeups = true;
+  // A holder may be killed while its job keeps running: the onlyone
+  // command's job inherits the holder's liveness anchor, whose kernel lock
+  // then stays held until the job's last process exits. To everyone else
+  // such an owner is alive, and its holding counts for P1, until its job
+  // ends (kJobEnds). Off: every kill ends the whole job at once.
+  bool jobs_outlive_holders = true;
+  // The job inherits the anchor. Off: it does not (the command as it was
+  // before its job inherited the anchor), so a holder killed with its job
+  // running probes dead while the job still works: the checker must catch
+  // the overlap.
+  bool job_inherits_anchor = true;
 };
 
 enum class TransitionKind : uint8_t {
@@ -63,6 +74,10 @@ enum class TransitionKind : uint8_t {
   kReusePid,  // a dead process's pid is given to an unrelated new process
   kTimeout,   // a waiting process's deadline passes
   kSkipName,  // a listing skips a name created after it started (H8)
+  // A holder is killed with SIGKILL, but the job it runs keeps its anchor
+  // locked (see WorldConfig::jobs_outlive_holders). Counts as a crash.
+  kCrashLeavingJob,
+  kJobEnds,  // the last process of a killed holder's job exits
 };
 
 struct Transition {
@@ -98,6 +113,9 @@ struct Process {
   uint32_t pid = 0;
   uint64_t start_time = 0;
   bool alive = true;
+  // Killed while holding (kCrashLeavingJob), its job still running: its pid
+  // and start time stay in the process table, so it probes alive.
+  bool job_running = false;
   ProgramCounter pc = ProgramCounter::kIdle;
   uint32_t round = 0;
   Contender contender;
@@ -140,6 +158,8 @@ struct WorldCounters {
   uint64_t crashes = 0;
   uint64_t crashes_while_choosing = 0;  // crashed with its entry in the doorway
   uint64_t crashes_while_holding = 0;
+  uint64_t crashes_leaving_job = 0;  // killed holders whose job ran on
+  uint64_t jobs_ended = 0;
   uint64_t pids_reused = 0;
   uint64_t dead_verdicts_on_reused_pid = 0;  // probe said dead; pid was alive
   uint64_t dead_entries_removed = 0;
@@ -164,6 +184,8 @@ inline constexpr CounterField kCounterFields[] = {
     {"crashes", &WorldCounters::crashes},
     {"crashes_while_choosing", &WorldCounters::crashes_while_choosing},
     {"crashes_while_holding", &WorldCounters::crashes_while_holding},
+    {"crashes_leaving_job", &WorldCounters::crashes_leaving_job},
+    {"jobs_ended", &WorldCounters::jobs_ended},
     {"pids_reused", &WorldCounters::pids_reused},
     {"dead_verdicts_on_reused_pid", &WorldCounters::dead_verdicts_on_reused_pid},
     {"dead_entries_removed", &WorldCounters::dead_entries_removed},
@@ -255,8 +277,12 @@ class World {
   void AdvanceClock(uint64_t ms) { now_ms_ += ms; }
   uint64_t now_ms() const { return now_ms_; }
 
-  // Every live process has finished its rounds (or given up).
+  // Every live process has finished its rounds (or given up), and no killed
+  // holder's job still runs.
   bool AllDone() const;
+  // Whether the owner `p` still counts as alive: running, or killed with its
+  // job still running.
+  static bool Lives(const Process& p) { return p.alive || p.job_running; }
   uint32_t LiveHolders() const;
 
   // The first safety violation seen, empty if none.
