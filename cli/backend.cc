@@ -38,6 +38,12 @@ int LocalBackend::ReportFailure() const {
   return ExitCodeForLockStatus(status);
 }
 
+bool LocalBackend::RecordJobGroup(pid_t group_id, std::string* why) {
+  if (lock_.RecordJobGroup(group_id)) return true;
+  *why = lock_.status().message;
+  return false;
+}
+
 int64_t LocalBackend::first_check_ms() const { return kValidateIntervalMs; }
 
 std::string LocalBackend::DescribeStatus() const { return DescribeLockStatus(lock_.status()); }

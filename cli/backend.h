@@ -7,6 +7,7 @@
 #define ONLYONE_CLI_BACKEND_H_
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <memory>
@@ -49,6 +50,17 @@ class LockBackend {
   enum class Check : uint8_t { kHeld, kLost };
   virtual Check CheckHeld(std::string* why, int64_t* next_check_ms) = 0;
   virtual int wake_fd() const { return -1; }
+  // The job's share of the lock, so that it stays held while the job runs
+  // even if onlyone is killed (see platform/posix/job.h): the descriptor
+  // the command inherits (-1: none), and the job's process group, recorded
+  // once it exists. false: *why says what is not covered. ZooKeeper's lock
+  // lives in the session on the server, which the job cannot share: none.
+  virtual int job_fd() const { return -1; }
+  virtual bool RecordJobGroup(pid_t group_id, std::string* why) {
+    (void)group_id;
+    (void)why;
+    return true;
+  }
   // When to call CheckHeld first, in ms after the command starts.
   virtual int64_t first_check_ms() const = 0;
 };
@@ -74,6 +86,8 @@ class LocalBackend : public LockBackend {
   int ReportFailure() const override;
   std::string DescribeStatus() const override;
   Check CheckHeld(std::string* why, int64_t* next_check_ms) override;
+  int job_fd() const override { return lock_.anchor_fd(); }
+  bool RecordJobGroup(pid_t group_id, std::string* why) override;
   // The entry was just written: reading it back at once would only cost
   // every run of the command a few system calls.
   int64_t first_check_ms() const override;

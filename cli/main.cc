@@ -137,12 +137,40 @@ std::string WhyNotReplaceable(const Holder& holder, const std::string& local_hos
                               const std::string& lock_path) {
   if (holder.host != local_host) return "it runs on another host (" + holder.host + ")";
   if (!holder.alive_known) return "its liveness cannot be checked from here";
+  // Its job's processes were found by what they hold (the anchor's open
+  // file description) or by their process group and session: none of them
+  // can be a stranger with a reused pid.
+  if (holder.owner_gone) {
+    if (!holder.job_pids.empty()) return "";
+    return "pid " + std::to_string(holder.pid) +
+           " is gone and the processes of its job that hold the lock are not visible here "
+           "(another user's?)";
+  }
   if (holder.pid <= 1 || static_cast<pid_t>(holder.pid) == getpid() ||
       !HoldsDescriptorIn(static_cast<pid_t>(holder.pid), lock_path)) {
     return "pid " + std::to_string(holder.pid) +
            " here has nothing open in the lock's directory (another PID namespace?)";
   }
   return "";
+}
+
+// Signals the processes that hold the lock for `target`: its job's
+// processes when its owner is gone (see Holder::owner_gone), else its pid.
+void SignalHolder(const Holder& target, int signal_number, bool verbose) {
+  if (!target.owner_gone) {
+    if (verbose) {
+      fprintf(stderr, "onlyone: replacing pid %u: %s\n", target.pid, strsignal(signal_number));
+    }
+    kill(static_cast<pid_t>(target.pid), signal_number);
+    return;
+  }
+  for (uint32_t pid : target.job_pids) {
+    if (verbose) {
+      fprintf(stderr, "onlyone: replacing pid %u of the job of gone pid %u: %s\n", pid,
+              target.pid, strsignal(signal_number));
+    }
+    kill(static_cast<pid_t>(pid), signal_number);
+  }
 }
 
 bool SameHolder(const LockStatus& status, const Holder& target) {
@@ -181,15 +209,16 @@ bool AcquireByReplacing(Lock* lock, const Options& options, const LockOptions& l
                  "; --replace only stops holders on this host and in this PID namespace";
       return false;
     }
-    if (verbose) fprintf(stderr, "onlyone: replacing pid %u: SIGTERM\n", target.pid);
-    kill(static_cast<pid_t>(target.pid), SIGTERM);
+    SignalHolder(target, SIGTERM, verbose);
     if (lock->Acquire(options.grace_ms)) return true;
     if (lock->status().error != LockError::kBusy) return false;
-    // Check again before SIGKILL: the pid may have been reused meanwhile.
-    if (SameHolder(lock->status(), target) &&
-        HoldsDescriptorIn(static_cast<pid_t>(target.pid), lock->path())) {
-      if (verbose) fprintf(stderr, "onlyone: replacing pid %u: SIGKILL\n", target.pid);
-      kill(static_cast<pid_t>(target.pid), SIGKILL);
+    // Look again before SIGKILL: a pid may have been reused meanwhile, and
+    // a job's processes are found afresh.
+    Holder survivor;
+    if (FindHolderToReplace(*lock, lock_options, &survivor) && SameHolder(lock->status(), target) &&
+        survivor.since_ms == target.since_ms &&
+        WhyNotReplaceable(survivor, local_host, lock->path()).empty()) {
+      SignalHolder(survivor, SIGKILL, verbose);
       if (lock->Acquire(kReplaceAfterKillMs)) return true;
       if (lock->status().error != LockError::kBusy) return false;
     }

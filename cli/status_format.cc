@@ -135,6 +135,7 @@ std::string DescribeHolder(const Holder& holder, const std::string& local_host, 
   if (holder.since_ms != 0) {
     text += " since " + FormatUtcTime(holder.since_ms) + ", " + Age(holder.since_ms, now_ms);
   }
+  if (holder.owner_gone) text += "; " + JobHoldsText(holder);
   return text;
 }
 
@@ -190,6 +191,7 @@ std::string FormatStatusText(const std::vector<LockListing>& locks, const std::s
       out += PadRight(Printable(lock.name), 24) + " " + PadRight(EntryStateName(entry), 8) + " " +
              PadLeft(std::to_string(entry.pid), 8) + " " + PadRight(host, 16) + " " +
              PadRight(since, 30) + " " + Printable(entry.command) + "\n";
+      if (entry.owner_gone) out += "  " + JobHoldsText(entry) + "\n";
     }
   }
   out += "(* this host, ? liveness not checkable from here)\n";
@@ -220,6 +222,12 @@ std::string LocksJson(const std::vector<LockListing>& locks) {
       out += ", \"alive\": " + std::string(!entry.alive_known ? "null"
                                            : entry.alive      ? "true"
                                                               : "false");
+      out += ", \"owner_gone\": " + std::string(entry.owner_gone ? "true" : "false");
+      out += ", \"job_pids\": [";
+      for (size_t i = 0; i < entry.job_pids.size(); ++i) {
+        out += (i == 0 ? "" : ", ") + std::to_string(entry.job_pids[i]);
+      }
+      out += "]";
       if (e < lock.zk_nodes.size()) {
         const ZkNodeFields& zk = lock.zk_nodes[e];
         out += ", \"node\": " + JsonString(zk.node);

@@ -158,7 +158,7 @@ void MarkNotInheritedCloseOnExec() {
 
 // In the child, between fork and exec: only async-signal-safe calls.
 [[noreturn]] void ExecChild(char* const* argv, pid_t parent_pid, pid_t group_id, bool take_terminal,
-                            const sigset_t& original_mask, int exec_error_fd) {
+                            int job_fd, const sigset_t& original_mask, int exec_error_fd) {
   ResetSignalDispositions();
   // The job's process group (led by the watchdog), so that stopping the
   // command reaches its helpers, and terminal signals aimed at onlyone are
@@ -174,6 +174,12 @@ void MarkNotInheritedCloseOnExec() {
   (void)parent_pid;
 #endif
   MarkNotInheritedCloseOnExec();
+  // The one lock descriptor the command inherits: the anchor's, whose kernel
+  // lock keeps the lock held while any process of the job holds it, even
+  // when onlyone and the watchdog are both killed (platform/posix/job.h).
+  // Cleared here, in the child's own descriptor table: ours keeps
+  // FD_CLOEXEC, so nothing else we start inherits it.
+  if (job_fd >= 0 && fcntl(job_fd, F_SETFD, 0) != 0) _exit(kExitOsErr);
   sigprocmask(SIG_SETMASK, &original_mask, nullptr);
   execvp(argv[0], argv);
   const int exec_errno = errno;
@@ -223,38 +229,48 @@ int ReadExecErrno(int fd) {
   _exit(kExitSoftware);
 }
 
-// Forks the watchdog as the leader of a new process group. Returns its pid
-// and sets *disarm_fd (close-on-exec) or returns -1 with *error set.
-pid_t StartWatchdog(int* disarm_fd, std::string* error) {
+// The watchdog and our end of its disarm pipe.
+struct Watchdog {
+  pid_t pid = -1;
+  int disarm_fd = -1;
+};
+
+// Forks a watchdog: with group_id 0 as the leader of a new process group
+// (the job's), else into the job's existing group `group_id`, to replace
+// one that was killed. false: *error set.
+bool StartWatchdog(pid_t group_id, Watchdog* watchdog, std::string* error) {
   int disarm_pipe[2];
   if (pipe2(disarm_pipe, O_CLOEXEC) != 0) {
     *error = std::string("cannot create a pipe: ") + strerror(errno);
-    return -1;
+    return false;
   }
   sigset_t all_signals, original_mask;
   sigfillset(&all_signals);
   sigprocmask(SIG_BLOCK, &all_signals, &original_mask);
   const pid_t pid = fork();
   if (pid == 0) {
-    setpgid(0, 0);
+    setpgid(0, group_id);
     close(disarm_pipe[1]);
     RunWatchdog(disarm_pipe[0]);
   }
   const int fork_errno = errno;
-  if (pid > 0) setpgid(pid, pid);  // both sides: the group exists before the child joins
+  // Both sides: the group exists before the command joins it.
+  if (pid > 0) setpgid(pid, group_id == 0 ? pid : group_id);
   sigprocmask(SIG_SETMASK, &original_mask, nullptr);
   close(disarm_pipe[0]);
   if (pid < 0) {
     close(disarm_pipe[1]);
     *error = std::string("cannot start the watchdog (fork): ") + strerror(fork_errno);
-    return -1;
+    return false;
   }
-  *disarm_fd = disarm_pipe[1];
-  return pid;
+  watchdog->pid = pid;
+  watchdog->disarm_fd = disarm_pipe[1];
+  return true;
 }
 
 // Normal end: tell the watchdog to exit quietly, and reap it.
-void DisarmWatchdog(pid_t pid, int disarm_fd) {
+void DisarmWatchdog(const Watchdog& watchdog) {
+  if (watchdog.pid < 0) return;  // killed, and none could replace it
   // The watchdog is gone if a stop SIGKILLed its group: then the write fails
   // with EPIPE and raises SIGPIPE, which must not end onlyone. Block it and
   // consume it rather than changing its disposition, which the command
@@ -264,13 +280,13 @@ void DisarmWatchdog(pid_t pid, int disarm_fd) {
   sigaddset(&pipe_signal, SIGPIPE);
   sigprocmask(SIG_BLOCK, &pipe_signal, &original_mask);
   const char byte = 'd';
-  if (write(disarm_fd, &byte, 1) < 0 && errno == EPIPE) {
+  if (write(watchdog.disarm_fd, &byte, 1) < 0 && errno == EPIPE) {
     const struct timespec no_wait = {0, 0};
     sigtimedwait(&pipe_signal, nullptr, &no_wait);
   }
   sigprocmask(SIG_SETMASK, &original_mask, nullptr);
-  close(disarm_fd);
-  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  close(watchdog.disarm_fd);
+  while (waitpid(watchdog.pid, nullptr, 0) < 0 && errno == EINTR) {
   }
 }
 
@@ -288,15 +304,16 @@ void DisarmWatchdog(pid_t pid, int disarm_fd) {
 //    (-Wclobbered, at -O1 and above). So vfork lives in this function of
 //    plain values alone, never inlined into a caller that has objects.
 __attribute__((noinline)) pid_t VforkExec(char* const* argv, pid_t parent_pid, pid_t group_id,
-                                          bool take_terminal, const sigset_t& original_mask,
-                                          int exec_error_fd) {
+                                          bool take_terminal, int job_fd,
+                                          const sigset_t& original_mask, int exec_error_fd) {
   const pid_t pid = vfork();
   if (pid == 0) {
     // The analyzer allows only exec and _exit after vfork; ExecChild makes
-    // system calls only (setpgid, tcsetpgrp, prctl, close_range, sigprocmask,
-    // sigaction, execvp, write, _exit), no allocation and no lock, as above.
+    // system calls only (setpgid, tcsetpgrp, prctl, close_range, fcntl,
+    // sigprocmask, sigaction, execvp, write, _exit), no allocation and no
+    // lock, as above.
     // NOLINTNEXTLINE(clang-analyzer-unix.Vfork)
-    ExecChild(argv, parent_pid, group_id, take_terminal, original_mask, exec_error_fd);
+    ExecChild(argv, parent_pid, group_id, take_terminal, job_fd, original_mask, exec_error_fd);
   }
   return pid;
 }
@@ -304,7 +321,7 @@ __attribute__((noinline)) pid_t VforkExec(char* const* argv, pid_t parent_pid, p
 // fork+exec into process group group_id. Returns the pid, or -1 with *error
 // set. *exec_errno is the errno of a failed exec (the child has exited then).
 pid_t StartChild(const std::vector<std::string>& command, pid_t group_id, bool take_terminal,
-                 int* exec_errno, std::string* error) {
+                 int job_fd, int* exec_errno, std::string* error) {
   std::vector<char*> argv;
   for (const std::string& word : command) argv.push_back(const_cast<char*>(word.c_str()));
   argv.push_back(nullptr);
@@ -321,7 +338,8 @@ pid_t StartChild(const std::vector<std::string>& command, pid_t group_id, bool t
   sigfillset(&all_signals);
   sigprocmask(SIG_BLOCK, &all_signals, &original_mask);
   const pid_t pid =
-      VforkExec(argv.data(), parent_pid, group_id, take_terminal, original_mask, exec_pipe[1]);
+      VforkExec(argv.data(), parent_pid, group_id, take_terminal, job_fd, original_mask,
+                exec_pipe[1]);
   const int fork_errno = errno;
   if (pid > 0) setpgid(pid, group_id);  // also here: no race with signalling the group
   sigprocmask(SIG_SETMASK, &original_mask, nullptr);
@@ -366,9 +384,14 @@ bool ChildHasStopped(pid_t pid) {
 // Supervision of one running child.
 class Supervisor {
  public:
-  Supervisor(LockBackend* lock, pid_t pid, pid_t group_id, const SuperviseOptions& options,
-             TerminalHandover* terminal)
-      : lock_(lock), pid_(pid), group_id_(group_id), options_(options), terminal_(*terminal) {}
+  Supervisor(LockBackend* lock, pid_t pid, pid_t group_id, Watchdog* watchdog,
+             const SuperviseOptions& options, TerminalHandover* terminal)
+      : lock_(lock),
+        pid_(pid),
+        group_id_(group_id),
+        watchdog_(*watchdog),
+        options_(options),
+        terminal_(*terminal) {}
 
   ChildResult Run() {
     int64_t next_check_ms = MonotonicMs() + lock_->first_check_ms();
@@ -387,6 +410,8 @@ class Supervisor {
       if (stopping_ && killed_) wake_ms = now_ms + kStoppedPollMs;
       WaitForSignal(wake_ms - now_ms);
       ForwardPendingSignals();
+      // In a stop, our own SIGKILL of the group ends the watchdog too.
+      if (!stopping_) ReplaceWatchdogIfDead();
     }
     terminal_.End();
     // The command is gone (not yet reaped, so the group still exists); in a
@@ -439,6 +464,38 @@ class Supervisor {
     kill(-group_id_, SIGTERM);
   }
 
+  // The watchdog died while the command runs: someone killed it (`kill -9`,
+  // `killall -9 onlyone`), leaving nobody to stop the command if we are
+  // killed next. The lock stays held all the same (the command holds the
+  // anchor); say so at once, and start another watchdog in the job's group.
+  void ReplaceWatchdogIfDead() {
+    if (watchdog_.pid < 0) return;
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, static_cast<id_t>(watchdog_.pid), &info, WEXITED | WNOHANG) != 0 ||
+        info.si_pid != watchdog_.pid) {
+      return;
+    }
+    const pid_t dead = watchdog_.pid;
+    close(watchdog_.disarm_fd);
+    watchdog_ = Watchdog();
+    const bool signalled = info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
+    const std::string how =
+        signalled ? "was killed by signal " + std::to_string(info.si_status) + " (" +
+                        strsignal(info.si_status) + ")"
+                  : "exited with status " + std::to_string(info.si_status);
+    std::string error;
+    if (StartWatchdog(group_id_, &watchdog_, &error)) {
+      fprintf(stderr, "onlyone: the watchdog (pid %d) %s; started another (pid %d)\n",
+              static_cast<int>(dead), how.c_str(), static_cast<int>(watchdog_.pid));
+    } else {
+      fprintf(stderr,
+              "onlyone: the watchdog (pid %d) %s, and no other could be started (%s): if "
+              "onlyone is killed now, the command runs on, unsupervised, holding the lock\n",
+              static_cast<int>(dead), how.c_str(), error.c_str());
+    }
+  }
+
   void KillGroup() {
     if (options_.verbose) fprintf(stderr, "onlyone: grace period over, sending SIGKILL\n");
     kill(-group_id_, SIGKILL);
@@ -448,6 +505,7 @@ class Supervisor {
   LockBackend* lock_;
   pid_t pid_;
   pid_t group_id_;
+  Watchdog& watchdog_;
   const SuperviseOptions& options_;
   TerminalHandover& terminal_;
   bool stopping_ = false;
@@ -536,37 +594,41 @@ void ResetSignalDispositions() {
 
 ChildResult RunAndSupervise(LockBackend* lock, const SuperviseOptions& options) {
   ChildResult result;
-  int disarm_fd = -1;
-  const pid_t watchdog = StartWatchdog(&disarm_fd, &result.error);
-  if (watchdog < 0) {
+  Watchdog watchdog;
+  if (!StartWatchdog(0, &watchdog, &result.error)) {
     result.exit_code = kExitOsErr;
     return result;
   }
+  const pid_t group_id = watchdog.pid;
+  std::string uncovered;
+  if (!lock->RecordJobGroup(group_id, &uncovered)) {
+    fprintf(stderr, "onlyone: warning: %s\n", uncovered.c_str());
+  }
   int exec_errno = 0;
   const bool take_terminal = TerminalHandover::Wanted();
-  const pid_t pid =
-      StartChild(options.command, watchdog, take_terminal, &exec_errno, &result.error);
+  const pid_t pid = StartChild(options.command, group_id, take_terminal, lock->job_fd(),
+                               &exec_errno, &result.error);
   TerminalHandover terminal;
-  if (pid > 0 && take_terminal) terminal.Begin(watchdog);
+  if (pid > 0 && take_terminal) terminal.Begin(group_id);
   if (pid < 0) {
-    DisarmWatchdog(watchdog, disarm_fd);
+    DisarmWatchdog(watchdog);
     result.exit_code = kExitOsErr;
     return result;
   }
   if (exec_errno != 0) {
     terminal.End();
     ReapChild(pid);
-    DisarmWatchdog(watchdog, disarm_fd);
+    DisarmWatchdog(watchdog);
     result.exit_code = ExitCodeForExecErrno(exec_errno);
     result.error = "cannot run '" + options.command[0] + "': " + strerror(exec_errno);
     return result;
   }
   if (options.verbose) {
     fprintf(stderr, "onlyone: started pid %d in process group %d: %s\n", static_cast<int>(pid),
-            static_cast<int>(watchdog), options.command[0].c_str());
+            static_cast<int>(group_id), options.command[0].c_str());
   }
-  result = Supervisor(lock, pid, watchdog, options, &terminal).Run();
-  DisarmWatchdog(watchdog, disarm_fd);
+  result = Supervisor(lock, pid, group_id, &watchdog, options, &terminal).Run();
+  DisarmWatchdog(watchdog);
   return result;
 }
 

@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/posix/job.h"
+
 namespace onlyone {
 namespace posix {
 
@@ -89,23 +91,6 @@ bool ParseHexId(const std::string& text, Id128* out) {
 }
 
 #endif  // __linux__
-
-Id128 LocalBootId() {
-  Id128 id;
-#ifdef __linux__
-  std::string text;
-  if (ReadSmallFile("/proc/sys/kernel/random/boot_id", &text)) ParseHexId(text, &id);
-#endif
-  return id;  // all zero: no boot id on this platform
-}
-
-uint64_t LocalPidNamespace() {
-#ifdef __linux__
-  struct stat st;
-  if (stat("/proc/self/ns/pid", &st) == 0) return static_cast<uint64_t>(st.st_ino);
-#endif
-  return 0;
-}
 
 #ifdef __linux__
 // /proc shows the PID namespace it was mounted for, not necessarily ours: a
@@ -245,6 +230,23 @@ int FinishOpenLockDirectory(int fd, int open_errno, int parent_fd, const std::st
 
 }  // namespace
 
+Id128 LocalBootId() {
+  Id128 id;
+#ifdef __linux__
+  std::string text;
+  if (ReadSmallFile("/proc/sys/kernel/random/boot_id", &text)) ParseHexId(text, &id);
+#endif
+  return id;  // all zero: no boot id on this platform
+}
+
+uint64_t LocalPidNamespace() {
+#ifdef __linux__
+  struct stat st;
+  if (stat("/proc/self/ns/pid", &st) == 0) return static_cast<uint64_t>(st.st_ino);
+#endif
+  return 0;
+}
+
 uint64_t MonotonicMs() { return ClockMs(CLOCK_MONOTONIC); }
 
 uint64_t WallMs() {
@@ -296,34 +298,66 @@ std::string EntryName(const char* prefix, Id128 nonce) {
   return text;
 }
 
+std::string AnchorName(Id128 nonce) { return EntryName(kAnchorPrefix, nonce); }
+
 #ifdef __linux__
 namespace {
 
-// Field 22 of /proc/PID/stat: start time in clock ticks since boot. Counted
-// from the third field, the first after the ")" that ends the command name.
-constexpr int kStartTimeFieldAfterComm = 22 - 3;
+// /proc/PID/stat's fields after the ")" that ends the command name (which
+// may itself contain spaces and ")"): field 3 is the first.
+constexpr int kFirstFieldAfterComm = 3;
+constexpr int kStateField = 3;
+constexpr int kProcessGroupField = 5;
+constexpr int kSessionField = 6;
+constexpr int kStartTimeField = 22;
 
-// Field 22 of a /proc/PID/stat text; false when it cannot be parsed.
-bool ParseStartTime(const std::string& text, uint64_t* start_time) {
-  // The command name (field 2) may contain spaces and ")": parse after the
-  // last ")".
+bool ParseStat(const std::string& text, ProcessStat* out) {
   size_t paren = text.rfind(')');
   if (paren == std::string::npos) return false;
   const char* cursor = text.c_str() + paren + 1;
-  for (int field = 0; field < kStartTimeFieldAfterComm; ++field) {
+  for (int field = kFirstFieldAfterComm; field <= kStartTimeField; ++field) {
     while (*cursor == ' ') ++cursor;
+    if (*cursor == '\0') return false;
+    const char* start = cursor;
     while (*cursor != ' ' && *cursor != '\0') ++cursor;
+    if (field == kStateField) {
+      out->state = *start;
+      continue;
+    }
+    if (field != kProcessGroupField && field != kSessionField && field != kStartTimeField) continue;
+    char* end = nullptr;
+    const unsigned long long value = strtoull(start, &end, 10);
+    if (end != cursor) return false;
+    if (field == kProcessGroupField) out->process_group = static_cast<uint32_t>(value);
+    if (field == kSessionField) out->session = static_cast<uint32_t>(value);
+    if (field == kStartTimeField) out->start_time = value;
   }
-  while (*cursor == ' ') ++cursor;
-  char* end = nullptr;
-  unsigned long long value = strtoull(cursor, &end, 10);
-  if (end == cursor) return false;
-  *start_time = value;
+  return true;
+}
+
+bool ParseStartTime(const std::string& text, uint64_t* start_time) {
+  ProcessStat stat;
+  if (!ParseStat(text, &stat)) return false;
+  *start_time = stat.start_time;
   return true;
 }
 
 }  // namespace
 #endif  // __linux__
+
+bool ReadProcessStat(uint32_t pid, ProcessStat* out) {
+#ifdef __linux__
+  if (!ProcIsOurNamespace()) return false;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%u/stat", pid);
+  std::string text;
+  return ReadSmallFile(path, &text) && ParseStat(text, out);
+#else
+  (void)pid;
+  (void)out;
+  return false;
+#endif
+}
 
 bool ProcessStartTime(uint32_t pid, uint64_t* start_time, bool* usable) {
   *usable = false;
@@ -575,8 +609,25 @@ IoStatus Anchor::Create(int dir_fd, Id128 nonce, int* os_error) {
 void Anchor::Remove() {
   if (fd_ < 0) return;
   unlinkat(dir_fd_, name_.c_str(), 0);
+  flock(fd_, LOCK_UN);
   close(fd_);
   fd_ = -1;
+}
+
+bool Anchor::RecordJobGroup(const JobGroup& group, int* os_error) {
+  *os_error = 0;
+  if (fd_ < 0) {
+    *os_error = EBADF;
+    return false;
+  }
+  const std::string text = FormatJobGroup(group);
+  ssize_t written;
+  do {
+    written = pwrite(fd_, text.data(), text.size(), 0);
+  } while (written < 0 && errno == EINTR);
+  if (written == static_cast<ssize_t>(text.size())) return true;
+  *os_error = written < 0 ? errno : EIO;
+  return false;
 }
 
 // The one test of an anchor's kernel lock, shared by the prober and the
@@ -613,8 +664,11 @@ Liveness ProbeOwner(int dir_fd, const OwnerRecord& record) {
     // A regular file only: a planted FIFO or device is no evidence (H10).
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
       const AnchorLock lock = TryAnchorLock(fd);
+      // Free: the owner and every process that inherited the anchor are
+      // gone; its job may still run in processes that closed it (job.h).
+      const bool job_runs = lock == AnchorLock::kFree && JobStillRuns(fd);
       close(fd);
-      if (lock == AnchorLock::kFree) return Liveness::kDead;
+      if (lock == AnchorLock::kFree) return job_runs ? Liveness::kAlive : Liveness::kDead;
       if (lock == AnchorLock::kHeld) return Liveness::kAlive;
     } else {
       close(fd);
@@ -1072,7 +1126,15 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
   } else {
     switch (TryAnchorLock(fd)) {
       case AnchorLock::kFree:
-        verdict = AnchorWatch::kReleased;  // nobody holds it: released or dead
+        if (JobStillRuns(fd)) {
+          // Its owner is gone but its job runs on without the anchor: no
+          // event of this file will tell when the job ends. The directory
+          // watch's safety net re-probes it.
+          UnwatchAnchor();
+          verdict = AnchorWatch::kNoAnchor;
+        } else {
+          verdict = AnchorWatch::kReleased;  // nobody holds it: released or dead
+        }
         break;
       case AnchorLock::kHeld: break;
       case AnchorLock::kError:

@@ -83,10 +83,27 @@ bool RandomNonce(Id128* nonce, int* os_error);
 // namespace, host, and `command` cut to kCommandBytesMax on a UTF-8 boundary.
 Identity LocalIdentity(Id128 nonce, const std::string& command);
 
+// This machine's boot id (all zero where there is none) and our PID
+// namespace's inode number (0 where there is none): what makes a pid
+// meaningful to us (H4, H5).
+Id128 LocalBootId();
+uint64_t LocalPidNamespace();
+
 // Facts about a running process in our PID namespace, read from /proc.
 // Returns false when the process does not exist (ENOENT); *usable false when
 // /proc cannot tell (not mounted, or mounted for another namespace).
 bool ProcessStartTime(uint32_t pid, uint64_t* start_time, bool* usable);
+
+// The fields of /proc/PID/stat that say which job a process belongs to.
+struct ProcessStat {
+  char state = '?';  // 'R', 'S', ...; 'Z' (zombie) and 'X' (dead) run no more
+  uint32_t process_group = 0;
+  uint32_t session = 0;
+  uint64_t start_time = 0;  // clock ticks since boot
+};
+// Reads process `pid` of our PID namespace. false when it does not exist or
+// /proc cannot tell (not mounted, or mounted for another namespace).
+bool ReadProcessStat(uint32_t pid, ProcessStat* out);
 
 // The text of `bytes` truncated to at most `max_bytes` without splitting a
 // UTF-8 sequence.
@@ -94,6 +111,8 @@ std::string TruncateUtf8(const std::string& text, uint32_t max_bytes);
 
 // "o.<32 hex>"-style name for `prefix` and `nonce`.
 std::string EntryName(const char* prefix, Id128 nonce);
+// The name of the liveness anchor of the owner with `nonce`: "k.<32 hex>".
+std::string AnchorName(Id128 nonce);
 
 // The outcome of opening a directory safely (H10).
 struct DirectoryProblem {
@@ -122,6 +141,8 @@ int OpenExistingLockDirectory(int parent_fd, const std::string& name, const std:
 // The errno of a failed call, as the core's IoStatus.
 IoStatus StatusFromErrno(int os_error);
 
+struct JobGroup;  // job.h
+
 // Our own liveness anchor "k.<nonce>": created before the first Op of an
 // acquisition and flock()ed until the acquisition fails or the holding ends.
 class Anchor {
@@ -134,11 +155,20 @@ class Anchor {
   // Creates k.<nonce> exclusively (O_NOFOLLOW, 0600) in dir_fd and takes its
   // flock. Returns kOk or the failing status, with *os_error.
   IoStatus Create(int dir_fd, Id128 nonce, int* os_error);
-  // Unlinks the anchor, then closes it: after a release or a failed attempt,
-  // when our entry is already gone. (Unlink first: closing first would let a
-  // prober take the flock of a file that still names us; harmless, but the
-  // core would then remove it for us.)
+  // Unlinks the anchor, drops its flock, then closes it: after a release or
+  // a failed attempt, when our entry is already gone. (Unlink first: closing
+  // first would let a prober take the flock of a file that still names us;
+  // harmless, but the core would then remove it for us.) The flock is
+  // dropped with LOCK_UN, not left to close(): a job that inherited the
+  // descriptor shares its open file description, and whatever the job left
+  // running would otherwise keep the lock of an entry nobody has.
   void Remove();
+  // Writes `group` into the anchor (see JobGroup in job.h). false: errno in
+  // *os_error.
+  bool RecordJobGroup(const JobGroup& group, int* os_error);
+  // The descriptor holding the flock, or -1. A process that inherits it
+  // shares the flock: the owner then looks alive while that process lives.
+  int fd() const { return fd_; }
   // Without Remove, the destructor only closes: used when our entry could not
   // be removed (EROFS, EIO; Failure::entry_left_behind). The file then lets
   // others prove us gone, and remove the entry, as soon as we drop the flock.

@@ -30,6 +30,7 @@
 #include "core/contender.h"
 #include "core/record.h"
 #include "platform/posix/driver.h"
+#include "platform/posix/job.h"
 
 namespace onlyone {
 
@@ -62,6 +63,25 @@ Holder HolderFrom(const OwnerRecord& record) {
   holder.ticket = record.ticket;
   holder.slots = record.slots;
   return holder;
+}
+
+// Fills holder.owner_gone and job_pids for an owner judged alive: its pid
+// may be gone while its job keeps the lock (see job.h). Only for owners of
+// our boot and PID namespace, whose pid we can look up.
+void DescribeJob(int dir_fd, const OwnerRecord& record, Holder* holder) {
+  const Identity& owner = record.owner;
+  const Id128 zero;
+  if (owner.boot_id == zero || owner.boot_id != posix::LocalBootId() ||
+      owner.pid_namespace == 0 || owner.pid_namespace != posix::LocalPidNamespace() ||
+      owner.start_time == 0) {
+    return;
+  }
+  uint64_t start_time = 0;
+  bool usable = false;
+  const bool exists = posix::ProcessStartTime(owner.pid, &start_time, &usable);
+  if (!usable || (exists && start_time == owner.start_time)) return;
+  holder->owner_gone = true;
+  holder->job_pids = posix::ProcessesKeepingAnchor(dir_fd, owner.nonce);
 }
 
 std::string LocalTimeText(uint64_t wall_ms) {
@@ -99,6 +119,17 @@ int MakeCancelPipe(int fds[2]) {
 }
 
 }  // namespace
+
+std::string JobHoldsText(const Holder& holder) {
+  if (!holder.owner_gone) return "";
+  std::string text = "pid " + std::to_string(holder.pid) + " is gone";
+  if (holder.job_pids.empty()) return text + ", yet its job still holds the lock";
+  text += "; its job's processes still hold the lock:";
+  for (size_t i = 0; i < holder.job_pids.size(); ++i) {
+    text += (i == 0 ? " " : ", ") + std::to_string(holder.job_pids[i]);
+  }
+  return text;
+}
 
 const char* LockErrorName(LockError error) {
   switch (error) {
@@ -343,10 +374,12 @@ struct Lock::State {
         status.holder = HolderFrom(contender.blocker());
         status.holder.holding = true;
         status.holder.alive_known = false;
+        DescribeJob(dir_fd, contender.blocker(), &status.holder);
         const Holder& h = status.holder;
         status.message = "onlyone: lock \"" + name + "\" is held by pid " + std::to_string(h.pid) +
                          (h.command.empty() ? "" : " (" + h.command + ")") + " on " + h.host +
-                         " since " + LocalTimeText(h.since_ms);
+                         " since " + LocalTimeText(h.since_ms) +
+                         (h.owner_gone ? "; " + JobHoldsText(h) : "");
       } else {
         status.message = "onlyone: lock \"" + name + "\" is busy";
       }
@@ -470,6 +503,32 @@ void Lock::set_wait_observer(std::function<void(const Holder*, uint64_t)> observ
   state_->observer = std::move(observer);
 }
 
+int Lock::anchor_fd() const { return state_->held ? state_->anchor.fd() : -1; }
+
+bool Lock::RecordJobGroup(int process_group) {
+  State& s = *state_;
+  if (!s.held) {
+    s.SetError(LockError::kInvalidArgument, 0, "onlyone: lock \"" + s.name + "\" is not held");
+    return false;
+  }
+  posix::JobGroup group;
+  int os_error = 0;
+  if (!posix::LocalJobGroup(process_group, &group)) {
+    s.SetError(LockError::kIo, ENOENT,
+               "onlyone: cannot read process group " + std::to_string(process_group) +
+                   " in /proc: processes of the job that close their descriptors are not "
+                   "covered if onlyone is killed");
+    return false;
+  }
+  if (!s.anchor.RecordJobGroup(group, &os_error)) {
+    s.SetError(LockError::kIo, os_error,
+               "onlyone: cannot record the job's process group in " + s.path() + ": " +
+                   strerror(os_error));
+    return false;
+  }
+  return true;
+}
+
 bool Lock::held() const { return state_->held; }
 uint64_t Lock::fence() const { return state_->fence; }
 const LockStatus& Lock::status() const { return state_->status; }
@@ -541,6 +600,7 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
     const Liveness liveness = posix::ProbeOwner(s.dir_fd, item.record);
     item.holder.alive_known = liveness != Liveness::kUnknown;
     item.holder.alive = liveness != Liveness::kDead;
+    if (liveness == Liveness::kAlive) DescribeJob(s.dir_fd, item.record, &item.holder);
     found.push_back(item);
   }
   // Bakery order: tickets first (smallest first), choosing entries last.

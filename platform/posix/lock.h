@@ -58,7 +58,17 @@ struct Holder {
   bool holding = false;      // among the first `slots` live tickets
   bool alive_known = false;  // liveness could be checked
   bool alive = true;         // meaningful when alive_known
+  // The owner process (pid) is gone, yet the lock is held: processes of the
+  // job it ran still hold its liveness anchor or run in its job's process
+  // group (see RecordJobGroup). job_pids names them, as far as /proc shows
+  // them to us (another user's processes only to root).
+  bool owner_gone = false;
+  std::vector<uint32_t> job_pids;
 };
+
+// For an owner whose job keeps the lock (Holder::owner_gone): "pid 4242 is
+// gone; its job's processes still hold the lock: 4250, 4251"; else "".
+std::string JobHoldsText(const Holder& holder);
 
 struct LockStatus {
   LockError error = LockError::kNone;
@@ -120,6 +130,21 @@ class Lock {
   // Called about once a second while Acquire waits, with the current holder
   // (if known) and the time waited so far: for a terminal status line.
   void set_wait_observer(std::function<void(const Holder* holder, uint64_t waited_ms)> observer);
+
+  // For a supervisor that runs a job while holding (the onlyone command):
+  // the descriptor that holds this holding's kernel lock, or -1 when not
+  // held. A child that inherits it (clear FD_CLOEXEC in the child only)
+  // shares the kernel lock, so the lock stays held while that child lives,
+  // even after this process was killed; Release() drops the kernel lock for
+  // every process sharing it, so leftovers of a job that ended normally do
+  // not keep the lock.
+  int anchor_fd() const;
+  // For the same supervisor: records the job's process group (of this
+  // session, led by a child of ours) in the lock, so that if this process
+  // dies without releasing, the lock stays held while a live process of
+  // that group remains, even one that closed the descriptor above. false:
+  // see status() (the lock is still held either way).
+  bool RecordJobGroup(int process_group);
 
   bool held() const;
   uint64_t fence() const;            // token of the current holding

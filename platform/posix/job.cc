@@ -1,0 +1,182 @@
+// A holder's job: see job.h.
+#include "platform/posix/job.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "platform/posix/driver.h"
+
+namespace onlyone {
+namespace posix {
+
+namespace {
+
+constexpr char kJobGroupFormat[] =
+    "onlyone-job v1 pgid=%u sid=%u start=%llu boot=%016llx%016llx pidns=%llu\n";
+
+bool IsLocal(const JobGroup& group) {
+  const Id128 zero;
+  return group.boot_id != zero && group.boot_id == LocalBootId() && group.pid_namespace != 0 &&
+         group.pid_namespace == LocalPidNamespace();
+}
+
+// Calls visit(pid) for every process directory in /proc.
+template <typename Visit>
+void ForEachProcess(Visit visit) {
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return;
+  while (struct dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    const unsigned long pid = strtoul(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || pid == 0) continue;
+    visit(static_cast<uint32_t>(pid));
+  }
+  closedir(proc);
+}
+
+// Whether process `pid` has a descriptor open on the file (device, inode).
+bool HasDescriptorOn(uint32_t pid, dev_t device, ino_t inode) {
+  char fd_dir[64];
+  snprintf(fd_dir, sizeof fd_dir, "/proc/%u/fd", pid);
+  DIR* fds = opendir(fd_dir);
+  if (fds == nullptr) return false;  // gone, or another user's (not root)
+  bool found = false;
+  while (struct dirent* entry = readdir(fds)) {
+    if (entry->d_name[0] == '.') continue;
+    struct stat st;
+    // fstatat through the magic link: the file itself, even when unlinked.
+    if (fstatat(dirfd(fds), entry->d_name, &st, 0) == 0 && st.st_dev == device &&
+        st.st_ino == inode) {
+      found = true;
+      break;
+    }
+  }
+  closedir(fds);
+  return found;
+}
+
+bool Runs(const ProcessStat& stat) { return stat.state != 'Z' && stat.state != 'X'; }
+
+}  // namespace
+
+std::string FormatJobGroup(const JobGroup& group) {
+  char text[kJobGroupTextBytesMax];
+  snprintf(text, sizeof text, kJobGroupFormat, group.process_group, group.session,
+           static_cast<unsigned long long>(group.leader_start_time),
+           static_cast<unsigned long long>(group.boot_id.hi),
+           static_cast<unsigned long long>(group.boot_id.lo),
+           static_cast<unsigned long long>(group.pid_namespace));
+  return text;
+}
+
+bool ParseJobGroup(const char* text, size_t size, JobGroup* out) {
+  if (size == 0 || size >= kJobGroupTextBytesMax || text[size - 1] != '\n') return false;
+  const std::string copy(text, size);  // NUL-terminated for sscanf
+  unsigned int pgid = 0;
+  unsigned int sid = 0;
+  unsigned long long start = 0;
+  unsigned long long boot_hi = 0;
+  unsigned long long boot_lo = 0;
+  unsigned long long pidns = 0;
+  int consumed = 0;
+  if (sscanf(copy.c_str(), "onlyone-job v1 pgid=%u sid=%u start=%llu boot=%16llx%16llx pidns=%llu\n%n",
+             &pgid, &sid, &start, &boot_hi, &boot_lo, &pidns, &consumed) != 6) {
+    return false;
+  }
+  JobGroup group;
+  group.process_group = pgid;
+  group.session = sid;
+  group.leader_start_time = start;
+  group.boot_id = Id128{boot_hi, boot_lo};
+  group.pid_namespace = pidns;
+  // Exactly what FormatJobGroup writes: no trailing bytes, no other spelling.
+  if (static_cast<size_t>(consumed) != size || FormatJobGroup(group) != copy) return false;
+  if (pgid <= 1 || sid == 0) return false;
+  *out = group;
+  return true;
+}
+
+bool LocalJobGroup(pid_t process_group, JobGroup* out) {
+  ProcessStat leader;
+  if (process_group <= 1 || !ReadProcessStat(static_cast<uint32_t>(process_group), &leader)) {
+    return false;
+  }
+  const pid_t session = getsid(0);
+  if (session <= 0) return false;
+  out->process_group = static_cast<uint32_t>(process_group);
+  out->session = static_cast<uint32_t>(session);
+  out->leader_start_time = leader.start_time;
+  out->boot_id = LocalBootId();
+  out->pid_namespace = LocalPidNamespace();
+  return IsLocal(*out);
+}
+
+bool ReadJobGroup(int anchor_fd, JobGroup* out) {
+  char text[kJobGroupTextBytesMax];
+  ssize_t size;
+  do {
+    size = pread(anchor_fd, text, sizeof text, 0);
+  } while (size < 0 && errno == EINTR);
+  return size > 0 && ParseJobGroup(text, static_cast<size_t>(size), out);
+}
+
+std::vector<uint32_t> LiveJobGroupMembers(const JobGroup& group) {
+  std::vector<uint32_t> members;
+  if (!IsLocal(group)) return members;  // its pids mean other processes here (H5)
+  // One system call answers the common case, a group that is gone.
+  if (kill(-static_cast<pid_t>(group.process_group), 0) != 0 && errno == ESRCH) return members;
+  bool reused = false;
+  ForEachProcess([&](uint32_t pid) {
+    ProcessStat stat;
+    if (!ReadProcessStat(pid, &stat) || stat.process_group != group.process_group) return;
+    if (pid == group.process_group && stat.start_time != group.leader_start_time) reused = true;
+    if (stat.session == group.session && Runs(stat)) members.push_back(pid);
+  });
+  if (reused) members.clear();
+  std::sort(members.begin(), members.end());
+  return members;
+}
+
+bool JobStillRuns(int anchor_fd) {
+  JobGroup group;
+  return ReadJobGroup(anchor_fd, &group) && !LiveJobGroupMembers(group).empty();
+}
+
+std::vector<uint32_t> ProcessesKeepingAnchor(int dir_fd, Id128 nonce) {
+  std::vector<uint32_t> pids;
+  const std::string name = AnchorName(nonce);
+  const int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return pids;
+  struct stat anchor;
+  JobGroup group;
+  const bool has_group = ReadJobGroup(fd, &group);
+  if (fstat(fd, &anchor) != 0 || !S_ISREG(anchor.st_mode)) {
+    close(fd);
+    return pids;
+  }
+  const uint32_t self = static_cast<uint32_t>(getpid());
+  ForEachProcess([&](uint32_t pid) {
+    if (pid == self) return;  // our own descriptor, opened just now
+    ProcessStat stat;
+    if (!ReadProcessStat(pid, &stat) || !Runs(stat)) return;
+    if (HasDescriptorOn(pid, anchor.st_dev, anchor.st_ino)) pids.push_back(pid);
+  });
+  close(fd);
+  if (has_group) {
+    for (uint32_t pid : LiveJobGroupMembers(group)) pids.push_back(pid);
+  }
+  std::sort(pids.begin(), pids.end());
+  pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
+  return pids;
+}
+
+}  // namespace posix
+}  // namespace onlyone
