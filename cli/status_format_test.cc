@@ -160,7 +160,8 @@ TEST(FormatStatusJson, WritesEveryFieldWithEscapedStrings) {
             "{\"dir\": \"/run/o\", \"locks\": [{\"name\": \"a\", \"entries\": [{\"state\": "
             "\"dead\", \"pid\": 11, \"host\": \"h\\\"x\", \"command\": \"echo \\\"hi\\\"\\n\", "
             "\"since_ms\": 1795388101000, \"since\": \"2026-11-22T22:55:01Z\", \"ticket\": 7, "
-            "\"slots\": 1, \"holding\": true, \"alive\": false}]}, {\"name\": \"b\", "
+            "\"slots\": 1, \"holding\": true, \"alive\": false, \"owner_gone\": false, "
+            "\"job_pids\": []}]}, {\"name\": \"b\", "
             "\"entries\": []}]}\n");
 }
 
@@ -170,6 +171,26 @@ TEST(FormatStatusJson, WritesNullForUnknownLivenessAndMissingTime) {
   const std::string json = FormatStatusJson("/d", {{"a", {unknown}}});
   EXPECT_TRUE(Contains(json, "\"alive\": null")) << json;
   EXPECT_TRUE(Contains(json, "\"since\": null")) << json;
+}
+
+TEST(FormatStatus, NamesTheJobProcessesThatHoldTheLockOfAGoneOwner) {
+  Holder gone = HolderOf(4242, "here", "backup", kNowMs - 60000);
+  gone.owner_gone = true;
+  gone.job_pids = {4250, 4251};
+  const std::string text = FormatStatusText({{"b", {gone}}}, "here", kNowMs);
+  EXPECT_TRUE(
+      Contains(text, "\n  pid 4242 is gone; its job's processes still hold the lock: 4250, 4251\n"))
+      << text;
+  const std::string json = FormatStatusJson("/d", {{"b", {gone}}});
+  EXPECT_TRUE(Contains(json, "\"owner_gone\": true, \"job_pids\": [4250, 4251]")) << json;
+  LockStatus busy;
+  busy.error = LockError::kBusy;
+  busy.has_holder = true;
+  busy.holder = gone;
+  EXPECT_TRUE(Contains(ConflictLine("b", busy, "here", kNowMs),
+                       "1m ago; pid 4242 is gone; its job's processes still hold the lock: "
+                       "4250, 4251"))
+      << ConflictLine("b", busy, "here", kNowMs);
 }
 
 TEST(FormatZkStatusJson, AddsTheEnsembleAndEachEntrysNode) {

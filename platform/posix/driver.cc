@@ -345,6 +345,14 @@ bool ParseStartTime(const std::string& text, uint64_t* start_time) {
 }  // namespace
 #endif  // __linux__
 
+bool ProcShowsOurPids() {
+#ifdef __linux__
+  return ProcIsOurNamespace();
+#else
+  return false;
+#endif
+}
+
 bool ReadProcessStat(uint32_t pid, ProcessStat* out) {
 #ifdef __linux__
   if (!ProcIsOurNamespace()) return false;

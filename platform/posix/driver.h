@@ -101,6 +101,9 @@ struct ProcessStat {
   uint32_t session = 0;
   uint64_t start_time = 0;  // clock ticks since boot
 };
+// Whether /proc shows the processes of our own PID namespace (it may have
+// been mounted for another: `unshare --pid` without --mount-proc).
+bool ProcShowsOurPids();
 // Reads process `pid` of our PID namespace. false when it does not exist or
 // /proc cannot tell (not mounted, or mounted for another namespace).
 bool ReadProcessStat(uint32_t pid, ProcessStat* out);

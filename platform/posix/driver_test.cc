@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "platform/posix/job.h"
 #include "tests/posix/process_util.h"
 
 namespace onlyone {
@@ -286,6 +287,109 @@ TEST_F(PosixDriver, JudgesAnOwnerDeadOnceItsProcessExitedEvenIfItsPidLivesOn) {
   // The record claims to be us (a live pid with the right start time): the
   // anchor's free flock still proves its owner gone (H4).
   EXPECT_EQ(ProbeOwner(dir_fd_, Me(nonce)), Liveness::kDead);
+}
+
+// A process group standing in for a job whose owner is gone: a child that
+// leads its own group and sleeps until killed.
+pid_t ForkGroupLeader() {
+  const pid_t child = fork();
+  if (child == 0) {
+    setpgid(0, 0);
+    pause();
+    _exit(0);
+  }
+  if (child > 0) setpgid(child, child);
+  return child;
+}
+
+// An owner that died holding its anchor, after recording `group` in it.
+Id128 DeadOwnerWithJobGroup(int dir_fd, const JobGroup& group) {
+  Id128 nonce;
+  int os_error = 0;
+  EXPECT_TRUE(RandomNonce(&nonce, &os_error));
+  const pid_t owner = fork();
+  if (owner == 0) {
+    Anchor anchor;
+    const bool ok = anchor.Create(dir_fd, nonce, &os_error) == IoStatus::kOk &&
+                    anchor.RecordJobGroup(group, &os_error);
+    _exit(ok ? 0 : 1);  // dies holding it
+  }
+  int wstatus = 0;
+  EXPECT_EQ(waitpid(owner, &wstatus, 0), owner);
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0);
+  return nonce;
+}
+
+TEST(JobGroup, ReadsBackExactlyWhatItWritesAndNothingElse) {
+  JobGroup group;
+  group.process_group = 4242;
+  group.session = 4200;
+  group.leader_start_time = 987654321;
+  group.boot_id = Id128{0x0123456789abcdefull, 0xfedcba9876543210ull};
+  group.pid_namespace = 4026531836ull;
+  const std::string text = FormatJobGroup(group);
+  JobGroup back;
+  ASSERT_TRUE(ParseJobGroup(text.data(), text.size(), &back)) << text;
+  EXPECT_EQ(FormatJobGroup(back), text);
+  for (const std::string& bad :
+       {text.substr(0, text.size() - 1), text + "x", "onlyone-job v2" + text.substr(14),
+        std::string("onlyone-job v1 pgid=1 ") + text.substr(text.find("sid=")), std::string(),
+        " " + text}) {
+    EXPECT_FALSE(ParseJobGroup(bad.data(), bad.size(), &back)) << bad;
+  }
+}
+
+TEST_F(PosixDriver, JudgesAGoneOwnerAliveWhileALiveProcessOfItsJobGroupRemains) {
+  const pid_t leader = ForkGroupLeader();
+  ASSERT_GT(leader, 0);
+  JobGroup group;
+  ASSERT_TRUE(LocalJobGroup(leader, &group));
+  const Id128 nonce = DeadOwnerWithJobGroup(dir_fd_, group);
+  // The record says the owner's pid is alive (it is ours); only the group
+  // can keep it alive once the anchor is free, so use a dead pid's record.
+  OwnerRecord record = Me(nonce);
+  record.owner.start_time += 1;
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kAlive);
+  EXPECT_EQ(ProcessesKeepingAnchor(dir_fd_, nonce), std::vector<uint32_t>{uint32_t(leader)});
+  // Killed but not reaped: a zombie runs no more, so the job is over.
+  kill(leader, SIGKILL);
+  siginfo_t info;
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(leader), &info, WEXITED | WNOWAIT), 0);
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kDead);
+  EXPECT_TRUE(ProcessesKeepingAnchor(dir_fd_, nonce).empty());
+  waitpid(leader, nullptr, 0);
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kDead);
+}
+
+TEST_F(PosixDriver, NeverTakesAReusedProcessGroupForTheJobs) {
+  const pid_t leader = ForkGroupLeader();
+  ASSERT_GT(leader, 0);
+  JobGroup group;
+  ASSERT_TRUE(LocalJobGroup(leader, &group));
+  // The recorded leader started at another time: this group is a new one
+  // that got the old group's number.
+  group.leader_start_time += 1;
+  const Id128 nonce = DeadOwnerWithJobGroup(dir_fd_, group);
+  OwnerRecord record = Me(nonce);
+  record.owner.start_time += 1;
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kDead);
+  kill(leader, SIGKILL);
+  waitpid(leader, nullptr, 0);
+}
+
+TEST_F(PosixDriver, IgnoresAJobGroupOfAnotherBootOrPidNamespace) {
+  const pid_t leader = ForkGroupLeader();
+  ASSERT_GT(leader, 0);
+  JobGroup group;
+  ASSERT_TRUE(LocalJobGroup(leader, &group));
+  JobGroup other_namespace = group;
+  other_namespace.pid_namespace += 1;  // its pids mean other processes here (H5)
+  const Id128 nonce = DeadOwnerWithJobGroup(dir_fd_, other_namespace);
+  OwnerRecord record = Me(nonce);
+  record.owner.start_time += 1;
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kDead);
+  kill(leader, SIGKILL);
+  waitpid(leader, nullptr, 0);
 }
 
 TEST_F(PosixDriver, FallsBackToTheRecordWhenThereIsNoAnchor) {

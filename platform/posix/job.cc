@@ -105,12 +105,12 @@ bool ParseJobGroup(const char* text, size_t size, JobGroup* out) {
 }
 
 bool LocalJobGroup(pid_t process_group, JobGroup* out) {
-  ProcessStat leader;
-  if (process_group <= 1 || !ReadProcessStat(static_cast<uint32_t>(process_group), &leader)) {
-    return false;
-  }
   const pid_t session = getsid(0);
-  if (session <= 0) return false;
+  if (process_group <= 1 || session <= 0) return false;
+  // 0 where /proc cannot tell (it shows another PID namespace): the group
+  // is then judged by whether it has any process at all.
+  ProcessStat leader;
+  if (!ReadProcessStat(static_cast<uint32_t>(process_group), &leader)) leader.start_time = 0;
   out->process_group = static_cast<uint32_t>(process_group);
   out->session = static_cast<uint32_t>(session);
   out->leader_start_time = leader.start_time;
@@ -130,14 +130,18 @@ bool ReadJobGroup(int anchor_fd, JobGroup* out) {
 
 std::vector<uint32_t> LiveJobGroupMembers(const JobGroup& group) {
   std::vector<uint32_t> members;
-  if (!IsLocal(group)) return members;  // its pids mean other processes here (H5)
+  // Its pids mean other processes here (H5), or /proc cannot tell us which.
+  if (!IsLocal(group) || !ProcShowsOurPids()) return members;
   // One system call answers the common case, a group that is gone.
   if (kill(-static_cast<pid_t>(group.process_group), 0) != 0 && errno == ESRCH) return members;
   bool reused = false;
   ForEachProcess([&](uint32_t pid) {
     ProcessStat stat;
     if (!ReadProcessStat(pid, &stat) || stat.process_group != group.process_group) return;
-    if (pid == group.process_group && stat.start_time != group.leader_start_time) reused = true;
+    if (pid == group.process_group && group.leader_start_time != 0 &&
+        stat.start_time != group.leader_start_time) {
+      reused = true;
+    }
     if (stat.session == group.session && Runs(stat)) members.push_back(pid);
   });
   if (reused) members.clear();
@@ -147,7 +151,13 @@ std::vector<uint32_t> LiveJobGroupMembers(const JobGroup& group) {
 
 bool JobStillRuns(int anchor_fd) {
   JobGroup group;
-  return ReadJobGroup(anchor_fd, &group) && !LiveJobGroupMembers(group).empty();
+  if (!ReadJobGroup(anchor_fd, &group) || !IsLocal(group)) return false;
+  if (ProcShowsOurPids()) return !LiveJobGroupMembers(group).empty();
+  // /proc shows another PID namespace's processes (`unshare --pid` without
+  // --mount-proc, Bazel's sandbox): no states or sessions to read. Any
+  // process in the group, zombies included, keeps the owner alive: the
+  // safe side, until they are reaped.
+  return kill(-static_cast<pid_t>(group.process_group), 0) == 0 || errno == EPERM;
 }
 
 std::vector<uint32_t> ProcessesKeepingAnchor(int dir_fd, Id128 nonce) {

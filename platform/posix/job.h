@@ -52,7 +52,7 @@ constexpr size_t kJobGroupTextBytesMax = 192;
 struct JobGroup {
   uint32_t process_group = 0;      // the group's id: its leader's pid
   uint32_t session = 0;            // the session the group lives in
-  uint64_t leader_start_time = 0;  // start time of the group's leader
+  uint64_t leader_start_time = 0;  // start time of the group's leader; 0: unknown
   Id128 boot_id;
   uint64_t pid_namespace = 0;
 };
@@ -74,7 +74,8 @@ bool ReadJobGroup(int anchor_fd, JobGroup* out);
 std::vector<uint32_t> LiveJobGroupMembers(const JobGroup& group);
 
 // Whether the anchor open at `anchor_fd` records a job group that still has
-// a live process: evidence that its owner's job still runs.
+// a live process: evidence that its owner's job still runs. Where /proc
+// shows another PID namespace, any process of the group counts.
 bool JobStillRuns(int anchor_fd);
 
 // The processes that keep the owner with this nonce alive although it is
