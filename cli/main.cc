@@ -166,8 +166,8 @@ void SignalHolder(const Holder& target, int signal_number, bool verbose) {
   }
   for (uint32_t pid : target.job_pids) {
     if (verbose) {
-      fprintf(stderr, "onlyone: replacing pid %u of the job of gone pid %u: %s\n", pid,
-              target.pid, strsignal(signal_number));
+      fprintf(stderr, "onlyone: replacing pid %u of the job of gone pid %u: %s\n", pid, target.pid,
+              strsignal(signal_number));
     }
     kill(static_cast<pid_t>(pid), signal_number);
   }

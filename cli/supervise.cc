@@ -337,9 +337,8 @@ pid_t StartChild(const std::vector<std::string>& command, pid_t group_id, bool t
   sigset_t all_signals, original_mask;
   sigfillset(&all_signals);
   sigprocmask(SIG_BLOCK, &all_signals, &original_mask);
-  const pid_t pid =
-      VforkExec(argv.data(), parent_pid, group_id, take_terminal, job_fd, original_mask,
-                exec_pipe[1]);
+  const pid_t pid = VforkExec(argv.data(), parent_pid, group_id, take_terminal, job_fd,
+                              original_mask, exec_pipe[1]);
   const int fork_errno = errno;
   if (pid > 0) setpgid(pid, group_id);  // also here: no race with signalling the group
   sigprocmask(SIG_SETMASK, &original_mask, nullptr);
@@ -480,10 +479,9 @@ class Supervisor {
     close(watchdog_.disarm_fd);
     watchdog_ = Watchdog();
     const bool signalled = info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
-    const std::string how =
-        signalled ? "was killed by signal " + std::to_string(info.si_status) + " (" +
-                        strsignal(info.si_status) + ")"
-                  : "exited with status " + std::to_string(info.si_status);
+    const std::string how = signalled ? "was killed by signal " + std::to_string(info.si_status) +
+                                            " (" + strsignal(info.si_status) + ")"
+                                      : "exited with status " + std::to_string(info.si_status);
     std::string error;
     if (StartWatchdog(group_id_, &watchdog_, &error)) {
       fprintf(stderr, "onlyone: the watchdog (pid %d) %s; started another (pid %d)\n",

@@ -96,7 +96,8 @@ TEST(ModelCheck, CatchesAJobThatRunsOnWithoutItsHoldersAnchor) {
   const ModelCheckReport report = ModelCheck(config);
   EXPECT_GT(report.violations, 0u);
   EXPECT_NE(report.first_violation.find("P2 violated"), std::string::npos)
-      << report.first_violation << "\n" << report.trace;
+      << report.first_violation << "\n"
+      << report.trace;
   // The counterexample is checked in, as the broken steal's is.
   const std::string golden = ReadFile("sim/testdata/job_without_anchor_trace.txt");
   ASSERT_FALSE(golden.empty()) << "missing sim/testdata/job_without_anchor_trace.txt";

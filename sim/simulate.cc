@@ -146,7 +146,7 @@ SimulateReport Simulate(const SimulateConfig& config) {
     if (random.Chance(rates.crash) && world.IsEnabled(crash)) {
       // Half the holders killed leave their job running on their anchor.
       apply(world.IsEnabled(crash_leaving_job) && random.Chance(500'000) ? crash_leaving_job
-                                                                          : crash);
+                                                                         : crash);
     } else if (world.IsEnabled(skip) && random.Chance(rates.skip_name)) {
       apply(skip);
     } else if (!steps.empty()) {

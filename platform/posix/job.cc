@@ -87,8 +87,9 @@ bool ParseJobGroup(const char* text, size_t size, JobGroup* out) {
   unsigned long long boot_lo = 0;
   unsigned long long pidns = 0;
   int consumed = 0;
-  if (sscanf(copy.c_str(), "onlyone-job v1 pgid=%u sid=%u start=%llu boot=%16llx%16llx pidns=%llu\n%n",
-             &pgid, &sid, &start, &boot_hi, &boot_lo, &pidns, &consumed) != 6) {
+  if (sscanf(copy.c_str(),
+             "onlyone-job v1 pgid=%u sid=%u start=%llu boot=%16llx%16llx pidns=%llu\n%n", &pgid,
+             &sid, &start, &boot_hi, &boot_lo, &pidns, &consumed) != 6) {
     return false;
   }
   JobGroup group;

@@ -71,9 +71,8 @@ Holder HolderFrom(const OwnerRecord& record) {
 void DescribeJob(int dir_fd, const OwnerRecord& record, Holder* holder) {
   const Identity& owner = record.owner;
   const Id128 zero;
-  if (owner.boot_id == zero || owner.boot_id != posix::LocalBootId() ||
-      owner.pid_namespace == 0 || owner.pid_namespace != posix::LocalPidNamespace() ||
-      owner.start_time == 0) {
+  if (owner.boot_id == zero || owner.boot_id != posix::LocalBootId() || owner.pid_namespace == 0 ||
+      owner.pid_namespace != posix::LocalPidNamespace() || owner.start_time == 0) {
     return;
   }
   uint64_t start_time = 0;
