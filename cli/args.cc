@@ -45,6 +45,7 @@ class Parser {
       }
     }
     if (failed_) return Failure();
+    if (options_.nonblock) options_.wait = false;  // -n wins, in either order (see args.h)
     if (options_.mode == Mode::kHelp || options_.mode == Mode::kVersion) return Success();
     if (separator_seen_) {
       options_.command.assign(args_.begin() + static_cast<std::ptrdiff_t>(index_), args_.end());
@@ -78,15 +79,8 @@ class Parser {
       return Failure();
     }
     if (positionals_.size() > 1) {
-      std::string hint;
-      int64_t ignored_ms = 0;
-      std::string ignored_error;
-      if (options_.wait && options_.wait_ms == kWaitForeverMs &&
-          ParseDuration(positionals_[0], &ignored_ms, &ignored_error)) {
-        hint = " (for a time limit write --wait=" + positionals_[0] + ")";
-      }
       Fail("expected at most one NAME before '--', found '" + positionals_[0] + "' and '" +
-           positionals_[1] + "'" + hint + kSeeHelp);
+           positionals_[1] + "'" + kSeeHelp);
       return Failure();
     }
     if (positionals_.size() == 1) options_.name = positionals_[0];
@@ -141,6 +135,33 @@ class Parser {
     if (!ParseDuration(value, out_ms, &error)) Fail(option + ": " + error);
   }
 
+  // -w VALUE, --timeout VALUE, --wait=VALUE: wait up to VALUE.
+  void WaitUpTo(const std::string& typed, const std::string& value) {
+    SetDuration(typed, value, &options_.wait_ms);
+    options_.wait = true;
+    options_.wait_option = typed + (typed == "--wait" ? "=" : " ") + value;
+  }
+
+  // --wait without '=': no limit. A duration after it is refused, because
+  // flock(1) users mean a limit (its --wait takes one) and everyone else
+  // means a lock of that name: the word is ambiguous either way.
+  void WaitForever() {
+    if (index_ < args_.size() && !args_[index_].empty() && args_[index_][0] != '-') {
+      const std::string& next = args_[index_];
+      int64_t ignored_ms = 0;
+      std::string ignored_error;
+      if (ParseDuration(next, &ignored_ms, &ignored_error)) {
+        Fail("'--wait " + next + "' is ambiguous: for a time limit write --wait=" + next +
+             " or -w " + next + "; to wait with no limit for a lock named '" + next +
+             "', put the name first: onlyone " + next + " --wait -- COMMAND");
+        return;
+      }
+    }
+    options_.wait = true;
+    options_.wait_ms = kWaitForeverMs;
+    options_.wait_option = "--wait";
+  }
+
   void LongOption(const std::string& arg) {
     const size_t equals = arg.find('=');
     const bool has_inline = equals != std::string::npos;
@@ -159,9 +180,15 @@ class Parser {
     } else if (option == "--version") {
       options_.mode = Mode::kVersion;
     } else if (option == "--wait") {
-      options_.wait = true;
-      options_.wait_ms = kWaitForeverMs;
-      if (has_inline) SetDuration("--wait", inline_value, &options_.wait_ms);
+      if (has_inline) {
+        WaitUpTo("--wait", inline_value);
+      } else {
+        WaitForever();
+      }
+    } else if (option == "--timeout") {
+      if (TakeValue(option, has_inline, inline_value, &value)) WaitUpTo("--timeout", value);
+    } else if (option == "--nonblock" || option == "--nonblocking" || option == "--nb") {
+      flag(&options_.nonblock);  // all of flock(1)'s spellings
     } else if (option == "--conflict-exit-code") {
       int64_t code = 0;
       if (TakeValue(option, has_inline, inline_value, &value)) SetInt(option, value, 0, 255, &code);
@@ -218,11 +245,18 @@ class Parser {
     }
   }
 
-  // "-v", "-q", "-vq", "-E 3", "-E3", "-h", "-V".
+  // "-v", "-q", "-n", "-vq", "-E 3", "-E3", "-w 0.5", "-w0.5", "-h", "-V".
   void ShortOptions(const std::string& arg) {
     for (size_t i = 1; i < arg.size() && !failed_; ++i) {
       const char letter = arg[i];
-      if (letter == 'v') {
+      if (letter == 'w') {
+        std::string value;
+        if (TakeValue("-w", i + 1 < arg.size(), arg.substr(i + 1), &value)) WaitUpTo("-w", value);
+        return;
+      }
+      if (letter == 'n') {
+        options_.nonblock = true;
+      } else if (letter == 'v') {
         options_.verbosity = Verbosity::kVerbose;
       } else if (letter == 'q') {
         options_.verbosity = Verbosity::kQuiet;
@@ -272,44 +306,67 @@ std::string ChooseZkConnect(const std::string& flag_zk, const char* env_onlyone_
   return "";
 }
 
+std::string DescribeWaiting(const Options& options, const std::string& name) {
+  const std::string quoted = "'" + name + "'";
+  if (options.replace) return "taking " + quoted + " over from its holder, if any (--replace)";
+  if (options.nonblock && !options.wait_option.empty()) {
+    return "not waiting for " + quoted + ": -n overrides " + options.wait_option;
+  }
+  if (!options.wait) return "not waiting for " + quoted + " (no --wait or -w): trying once";
+  if (options.wait_ms == kWaitForeverMs) return "waiting for " + quoted + " with no time limit";
+  if (options.wait_ms == 0) return "not waiting for " + quoted + " (" + options.wait_option + ")";
+  return "waiting up to " + FormatDurationExact(options.wait_ms) + " for " + quoted;
+}
+
 std::string UsageText() {
   return R"(Usage:
   onlyone [OPTIONS] NAME -- COMMAND [ARG...]
-  onlyone [OPTIONS] -- COMMAND [ARG...]     NAME derived from the exact command line
-  onlyone [OPTIONS] status [--json] [NAME]  holders and waiters of one lock, or of all
+  onlyone [OPTIONS] -- COMMAND [ARG...]     NAME from the exact command line
+  onlyone [OPTIONS] status [--json] [NAME]  holders and waiters
 
 Runs COMMAND while holding the lock NAME: at most one copy (or --slots N copies)
 runs at a time. By default, if the lock is held, exits at once with code 75 and
 one line naming the holder.
 
 Options:
-  --wait[=DURATION]          wait for the lock (forever, or up to DURATION:
-                             250ms, 30s, 5m, 1h30m, 2d); not acquired in time: 75
+  -n, --nonblock             exit at once if the lock is held (the default);
+                             wins over -w and --wait in any order (flock(1))
+  -w, --timeout SECONDS      wait for the lock up to SECONDS, a DURATION (30,
+                             0.5, 250ms, 5m); not acquired in time: 75
+      --wait[=DURATION]      wait for the lock, forever or up to DURATION; note
+                             the '=': '--wait 30' is refused as ambiguous
   -E, --conflict-exit-code N exit with N (0-255) instead of 75 when not acquired
-  --slots N                  at most N holders at once (default 1)
-  --dir DIR                  lock directory (default: $ONLYONE_DIR, else
+      --slots N              at most N holders at once (default 1)
+      --dir DIR              lock directory (default: $ONLYONE_DIR, else
                              /run/onlyone for root, $XDG_RUNTIME_DIR/onlyone,
-                             else ~/.cache/onlyone)
-  --shared-dir               DIR is shared by several users (sticky, like /tmp)
-  --replace                  stop the current holder (SIGTERM, grace, SIGKILL)
+                             else ~/.cache/onlyone); if others can write to
+                             it, it must be sticky, like /tmp
+      --shared-dir           DIR is shared by several users (sticky, like /tmp)
+      --replace              stop the current holder (SIGTERM, grace, SIGKILL)
                              and take over; local holders only
-  --grace DURATION           time between SIGTERM and SIGKILL when stopping a
-                             command (default 10s)
-  --zk HOST:PORT[,...][/chroot]
+      --grace DURATION       time between SIGTERM and SIGKILL when stopping a
+                             command (default 10s; see --zk-session-timeout)
+      --zk HOST:PORT[,...][/chroot]
                              distributed mode: the lock is on this ZooKeeper
                              ensemble (else $ONLYONE_ZK, else $ZKHOSTS), at
                              /onlyone/locks/NAME; kazoo and Curator locks on
                              the same path exclude with it
-  --zk-path PATH             ZooKeeper: the lock's node path instead
-  --zk-session-timeout DURATION
+      --zk-path PATH         ZooKeeper: the lock's node path instead
+      --zk-session-timeout DURATION
                              ZooKeeper session timeout (default 30s); the
                              command is stopped once the ensemble has been out
-                             of reach for this minus --grace minus 2s
-  --json                     status: print JSON
-  -v, --verbose              say what happens (acquired, fence, exit status)
+                             of reach for this minus --grace minus 2s. If the
+                             server grants less and neither option is given,
+                             the grace is lowered to fit (-v says so)
+      --json                 status: print JSON
+  -v, --verbose              say what happens (waiting, acquired, fence, exit)
   -q, --quiet                no conflict line, no waiting status line
   -h, --help                 this text
   -V, --version              version
+
+DURATION: seconds (30, 0.5) or numbers with units, largest first (250ms,
+1.5s, 5m, 1h30m, 2d); only the last number may have a fraction; rounded up
+to a whole millisecond; at most 1000d.
 
 The command gets ONLYONE_NAME and ONLYONE_FENCE (a token larger than every
 earlier holder's) in its environment. Signals sent to onlyone are forwarded to

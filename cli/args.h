@@ -29,8 +29,12 @@ struct Options {
   Mode mode = Mode::kRun;
   std::string name;                  // empty in kRun: derived from `command`
   std::vector<std::string> command;  // kRun: what to run, argv[0] first
-  bool wait = false;                 // --wait given
-  int64_t wait_ms = kWaitForeverMs;  // with --wait: the limit
+  bool wait = false;                 // wait for the lock (--wait, -w, --timeout; not with -n)
+  int64_t wait_ms = kWaitForeverMs;  // with wait: the limit
+  // -n, --nonblock: never wait, whatever the order of -n and the wait
+  // options, as in flock(1) (where -n makes every attempt non-blocking).
+  bool nonblock = false;
+  std::string wait_option;  // the last wait option as typed ("--wait", "-w 0.5"); for -v
   int conflict_exit_code = kConflictExitCodeDefault;
   uint32_t slots = 1;
   std::string dir;  // --dir; empty: $ONLYONE_DIR or the default
@@ -63,6 +67,10 @@ std::string ChooseLockDirectory(const std::string& flag_dir, const char* env_dir
 // $ZKHOSTS (either may be null); empty: local mode.
 std::string ChooseZkConnect(const std::string& flag_zk, const char* env_onlyone_zk,
                             const char* env_zkhosts);
+
+// What this run will do about a held lock, for -v: "waiting up to 1.5s for
+// 'backup'", "not waiting for 'backup': -n overrides --wait=30", ...
+std::string DescribeWaiting(const Options& options, const std::string& name);
 
 // The text of --help.
 std::string UsageText();

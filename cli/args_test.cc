@@ -50,6 +50,84 @@ TEST(ParseArgs, HintsAtEqualsSignWhenWaitIsFollowedByADuration) {
   EXPECT_TRUE(Contains(ErrorFor({"--wait", "30s", "n", "--", "x"}), "--wait=30s"));
 }
 
+TEST(ParseArgs, RefusesAWaitFollowedByADurationAsAmbiguousEvenWithoutAName) {
+  // Without a NAME, "30s" used to become the lock's name, waiting forever.
+  const std::string error = ErrorFor({"--wait", "30s", "--", "x"});
+  EXPECT_TRUE(Contains(error, "ambiguous")) << error;
+  EXPECT_TRUE(Contains(error, "--wait=30s")) << error;
+  EXPECT_TRUE(Contains(error, "-w 30s")) << error;
+  EXPECT_TRUE(Contains(error, "onlyone 30s --wait -- COMMAND")) << error;
+  EXPECT_TRUE(Contains(ErrorFor({"--wait", "30", "--", "x"}), "--wait=30"));
+  EXPECT_TRUE(Contains(ErrorFor({"n", "--wait", "0.5", "--", "x"}), "-w 0.5"));
+}
+
+TEST(ParseArgs, TakesALockNamedLikeADurationWhenTheNameComesFirst) {
+  const Options options = Parsed({"30s", "--wait", "--", "x"});
+  EXPECT_EQ(options.name, "30s");
+  EXPECT_EQ(options.wait_ms, kWaitForeverMs);
+  EXPECT_EQ(Parsed({"--wait", "backup", "--", "x"}).name, "backup");
+}
+
+TEST(ParseArgs, ReadsTimeoutAsSecondsWithFractionsAndUnitsLikeFlock) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"-w", "0.5", "n", "--", "x"},
+                                             {"-w0.5", "n", "--", "x"},
+                                             {"--timeout", "0.5", "n", "--", "x"},
+                                             {"--timeout=.5", "n", "--", "x"},
+                                             {"--wait=0.5", "n", "--", "x"},
+                                             {"-w", "500ms", "n", "--", "x"},
+                                             {"-vw", "0.5", "n", "--", "x"}}) {
+    const Options options = Parsed(args);
+    EXPECT_TRUE(options.wait) << args[0];
+    EXPECT_EQ(options.wait_ms, 500) << args[0];
+  }
+  EXPECT_EQ(Parsed({"--timeout", "30", "n", "--", "x"}).wait_ms, 30000);
+  EXPECT_EQ(Parsed({"--wait=30", "n", "--", "x"}).wait_ms, 30000);
+  EXPECT_EQ(Parsed({"-w", "5m", "n", "--", "x"}).wait_ms, 300000);
+  EXPECT_EQ(Parsed({"-w", "0", "n", "--", "x"}).wait_ms, 0);
+}
+
+TEST(ParseArgs, RefusesATimeoutWithoutAValidValue) {
+  EXPECT_TRUE(Contains(ErrorFor({"n", "-w"}), "-w needs a value"));
+  EXPECT_TRUE(Contains(ErrorFor({"-w", "--", "x"}), "-w needs a value"));
+  EXPECT_TRUE(Contains(ErrorFor({"--timeout", "soon", "n", "--", "x"}), "--timeout: "));
+  EXPECT_TRUE(Contains(ErrorFor({"-w", "-1", "n", "--", "x"}), "negative"));
+  EXPECT_TRUE(Contains(ErrorFor({"-w", "0,5", "n", "--", "x"}), "decimal point"));
+}
+
+TEST(ParseArgs, LetsNonblockWinOverAnyWaitInEitherOrderLikeFlock) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"-n", "-w", "5", "n", "--", "x"},
+                                             {"-w", "5", "-n", "n", "--", "x"},
+                                             {"--wait", "--nonblock", "n", "--", "x"},
+                                             {"--nonblocking", "--wait=5", "n", "--", "x"},
+                                             {"--nb", "--timeout", "5", "n", "--", "x"},
+                                             {"-nw5", "n", "--", "x"}}) {
+    const Options options = Parsed(args);
+    EXPECT_TRUE(options.nonblock) << args[0] << " " << args[1];
+    EXPECT_FALSE(options.wait) << args[0] << " " << args[1];
+  }
+  EXPECT_FALSE(Parsed({"-n", "n", "--", "x"}).wait);
+  ErrorFor({"--nonblock=1", "n", "--", "x"});
+}
+
+TEST(DescribeWaiting, SaysWhatWasUnderstood) {
+  EXPECT_EQ(DescribeWaiting(Parsed({"-w", "1.5", "n", "--", "x"}), "n"),
+            "waiting up to 1.5s for 'n'");
+  EXPECT_EQ(DescribeWaiting(Parsed({"--wait=30", "n", "--", "x"}), "n"),
+            "waiting up to 30s for 'n'");
+  EXPECT_EQ(DescribeWaiting(Parsed({"--wait", "n", "--", "x"}), "n"),
+            "waiting for 'n' with no time limit");
+  EXPECT_EQ(DescribeWaiting(Parsed({"n", "--", "x"}), "n"),
+            "not waiting for 'n' (no --wait or -w): trying once");
+  EXPECT_EQ(DescribeWaiting(Parsed({"-w", "0", "n", "--", "x"}), "n"),
+            "not waiting for 'n' (-w 0)");
+  EXPECT_EQ(DescribeWaiting(Parsed({"--wait=30", "-n", "n", "--", "x"}), "n"),
+            "not waiting for 'n': -n overrides --wait=30");
+  EXPECT_EQ(DescribeWaiting(Parsed({"-w5", "--nonblock", "n", "--", "x"}), "n"),
+            "not waiting for 'n': -n overrides -w 5");
+}
+
 TEST(ParseArgs, ReadsEveryValueOptionInBothSpellings) {
   const Options options = Parsed({"--slots", "3", "--dir=/d", "--grace", "2s", "-E", "3",
                                   "--shared-dir", "--replace", "-v", "n", "--", "x"});
@@ -85,7 +163,8 @@ TEST(ParseArgs, RefusesOutOfRangeNumbers) {
 }
 
 TEST(ParseArgs, RefusesBadDurationsWithTheParsersReason) {
-  EXPECT_TRUE(Contains(ErrorFor({"--wait=30", "n", "--", "x"}), "no unit"));
+  EXPECT_TRUE(Contains(ErrorFor({"--wait=30x", "n", "--", "x"}), "unknown unit 'x'"));
+  EXPECT_TRUE(Contains(ErrorFor({"--wait=1h30", "n", "--", "x"}), "ambiguous"));
   EXPECT_TRUE(Contains(ErrorFor({"--grace", "soon", "n", "--", "x"}), "--grace"));
 }
 
@@ -153,10 +232,22 @@ TEST(ChooseLockDirectory, PrefersFlagThenEnvironment) {
 
 TEST(UsageText, MentionsEveryOption) {
   const std::string usage = UsageText();
-  for (const char* option : {"--wait", "--conflict-exit-code", "--slots", "--dir", "--shared-dir",
-                             "--replace", "--grace", "--json", "--verbose", "--quiet", "--help",
-                             "--version", "ONLYONE_FENCE", "ONLYONE_NAME"}) {
+  for (const char* option :
+       {"-w, --timeout SECONDS", "-n, --nonblock", "--wait", "--conflict-exit-code", "--slots",
+        "--dir", "--shared-dir", "--replace", "--grace", "--json", "--verbose", "--quiet", "--help",
+        "--version", "ONLYONE_FENCE", "ONLYONE_NAME"}) {
     EXPECT_TRUE(Contains(usage, option)) << option;
+  }
+}
+
+TEST(UsageText, FitsAnEightyColumnTerminal) {
+  const std::string usage = UsageText();
+  size_t start = 0;
+  while (start < usage.size()) {
+    const size_t end = usage.find('\n', start);
+    const std::string line = usage.substr(start, end - start);
+    EXPECT_LE(line.size(), 80u) << line;
+    start = end + 1;
   }
 }
 
@@ -176,7 +267,8 @@ TEST(ParseArgs, RefusesEmptyOrRelativeZooKeeperValues) {
   EXPECT_TRUE(Contains(ErrorFor({"--zk-path", "/", "n", "--", "x"}), "absolute"));
   EXPECT_TRUE(Contains(ErrorFor({"--zk-session-timeout", "0s", "n", "--", "x"}), "longer than 0"));
   EXPECT_TRUE(
-      Contains(ErrorFor({"--zk-session-timeout", "30", "n", "--", "x"}), "--zk-session-timeout"));
+      Contains(ErrorFor({"--zk-session-timeout", "30x", "n", "--", "x"}), "--zk-session-timeout"));
+  EXPECT_EQ(Parsed({"--zk-session-timeout", "12.5", "n", "--", "x"}).zk_session_timeout_ms, 12500);
 }
 
 TEST(ChooseZkConnect, PrefersTheFlagThenOnlyoneZkThenZkhosts) {

@@ -245,7 +245,7 @@ int ReportNotAcquired(const LockBackend& lock, const Options& options,
   if (options.verbosity != Verbosity::kQuiet) {
     std::string line = ConflictLine(lock.name(), status, local_host, WallClockMs());
     if (options.wait && options.wait_ms != kWaitForeverMs) {
-      line += " (gave up after waiting " + FormatDuration(options.wait_ms) + ")";
+      line += " (gave up after waiting " + FormatDurationExact(options.wait_ms) + ")";
     }
     line += refusal;
     fprintf(stderr, "%s\n", line.c_str());
@@ -270,6 +270,11 @@ zookeeper::ZkOptions MakeZkOptions(const Options& options, const std::string& co
   // The command must be stopped (SIGTERM, --grace, SIGKILL) before the
   // session can expire: see "Session safety" in platform/zookeeper/zk_lock.h.
   zk.stop_margin_ms = options.grace_ms;
+  // A server may grant less than the default session (tickTime=500 caps it
+  // at 10 s), which leaves no room for the default grace. When the user
+  // chose neither, the grace is fitted to what was granted; a user's own
+  // values that cannot fit stay an error (exit 78).
+  zk.fit_stop_margin = options.zk_session_timeout_ms == 0 && !options.grace_given;
   zk.command = SummarizeCommand(options.command, kCommandBytesMax);
   zk.client_log = options.verbosity == Verbosity::kVerbose;
   return zk;
@@ -329,6 +334,7 @@ int RunCommand(Options options) {
       status_line.Show(WaitingLine(options.name, holder, waited_ms, local_host, WallClockMs()));
     });
     RelayCancelsWaitOf(&lock);
+    if (verbose) fprintf(stderr, "onlyone: %s\n", DescribeWaiting(options, options.name).c_str());
     acquired = AcquireLock(&lock, options, lock_options, local_host, &refusal);
     RelayCancelsWaitOf(nullptr);
   }
@@ -351,6 +357,14 @@ int RunCommand(Options options) {
   SuperviseOptions supervise;
   supervise.command = options.command;
   supervise.grace_ms = options.grace_ms;
+  if (!zk_connect.empty()) {
+    // The grace must be the stop margin the session was judged with.
+    const ZkBackend& zk = static_cast<const ZkBackend&>(lock);
+    supervise.grace_ms = zk.grace_ms();
+    if (verbose && zk.grace_ms() != options.grace_ms) {
+      fprintf(stderr, "onlyone: %s\n", zk.DescribeFittedGrace(options.grace_ms).c_str());
+    }
+  }
   supervise.verbose = verbose;
   const ChildResult child = RunAndSupervise(&lock, supervise);
   if (!child.error.empty()) fprintf(stderr, "onlyone: %s\n", child.error.c_str());

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "cli/duration.h"
 #include "cli/exit_codes.h"
 
 namespace onlyone {
@@ -102,6 +103,15 @@ int ZkBackend::ReportFailure() const {
   fprintf(stderr, "onlyone: cannot lock '%s' %s: %s\n", name_.c_str(), where().c_str(),
           zk.message.c_str());
   return ExitCodeForZkError(zk.error);
+}
+
+std::string ZkBackend::DescribeFittedGrace(int64_t default_grace_ms) const {
+  return "the ZooKeeper server granted a " + FormatDurationExact(lock_.session_timeout_ms()) +
+         " session (asked for " + FormatDurationExact(options_.session_timeout_ms) +
+         "): grace lowered from " + FormatDurationExact(default_grace_ms) + " to " +
+         FormatDurationExact(lock_.stop_margin_ms()) +
+         " so that the command is stopped before the session can expire; a disconnection " +
+         "is ridden out for " + FormatDurationExact(lock_.tolerance_ms());
 }
 
 LockBackend::Check ZkBackend::CheckHeld(std::string* why, int64_t* next_check_ms) {

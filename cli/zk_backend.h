@@ -41,6 +41,12 @@ class ZkBackend : public LockBackend {
   int64_t first_check_ms() const override { return 0; }
 
   const zookeeper::ZkLock& zk_lock() const { return lock_; }
+  // The grace to stop the command with: the stop margin in force, which is
+  // --grace unless it was fitted to a short session (fit_stop_margin).
+  int64_t grace_ms() const { return lock_.stop_margin_ms(); }
+  // For -v, once acquired: the session the server granted, and the grace
+  // and tolerance it left when the grace is not `default_grace_ms`.
+  std::string DescribeFittedGrace(int64_t default_grace_ms) const;
 
  private:
   void UpdateStatus();

@@ -8,6 +8,7 @@
 //   - accepted options are within their documented ranges: slots 1 to
 //     kSlotsMax, exit code 0 to 255, durations 0 to kDurationMsMax (or the
 //     wait-forever marker), and a run has a command;
+//   - -n (nonblock) never leaves a wait in force, whatever came after it;
 //   - a derived lock name and a command summary are produced for any
 //     command, the summary within its byte limit.
 #include <stddef.h>
@@ -47,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(options.wait_ms == kWaitForeverMs ||
              (options.wait_ms >= 0 && options.wait_ms <= kDurationMsMax));
   FUZZ_CHECK(options.grace_ms >= 0 && options.grace_ms <= kDurationMsMax);
+  FUZZ_CHECK(!(options.nonblock && options.wait));
   if (options.mode == Mode::kRun) {
     FUZZ_CHECK(!options.command.empty());
     const std::string name = DeriveLockName(options.command);

@@ -5,7 +5,8 @@
 //   - it accepts only values from 0 to kDurationMsMax, and explains every
 //     refusal in a non-empty message;
 //   - FormatDuration of an accepted value is itself accepted, and never
-//     reads as more than the value it shows (it only drops precision).
+//     reads as more than the value it shows (it only drops precision);
+//   - FormatDurationExact of an accepted value reads back as that value.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int64_t shown_ms = -1;
   FUZZ_CHECK(onlyone::cli::ParseDuration(shown, &shown_ms, &error));
   FUZZ_CHECK(shown_ms >= 0 && shown_ms <= duration_ms);
+  int64_t exact_ms = -1;
+  FUZZ_CHECK(onlyone::cli::ParseDuration(onlyone::cli::FormatDurationExact(duration_ms), &exact_ms,
+                                         &error));
+  FUZZ_CHECK(exact_ms == duration_ms);
   return 0;
 }

@@ -104,6 +104,7 @@ struct ZkLock::State {
   int64_t own_czxid = 0;
   std::string uuid_hex;
   int64_t granted_timeout_ms = 0;
+  int64_t stop_margin_ms = 0;  // in force for this session (see fit_stop_margin)
   int64_t next_heartbeat_ms = 0;
   bool held = false;
   // CheckHold said kLost: the session is expired or may be. Release then
@@ -192,7 +193,7 @@ struct ZkLock::State {
   }
 
   int64_t ToleranceMs() const {
-    return granted_timeout_ms - options.stop_margin_ms - kSessionSafetySlackMs;
+    return granted_timeout_ms - stop_margin_ms - kSessionSafetySlackMs;
   }
 
   // What every acquisition needs before it talks to the ensemble.
@@ -354,20 +355,33 @@ struct ZkLock::State {
     // request, which was sent after started_ms.
     NoteContact(started_ms);
     granted_timeout_ms = zoo_recv_timeout(zh);
-    if (ToleranceMs() < kToleranceMsMin) {
-      const int64_t granted_ms = granted_timeout_ms;
-      CloseSession();
+    return FitSession();
+  }
+
+  // Sets the stop margin for the granted timeout; false (session closed)
+  // when it leaves too little tolerance.
+  bool FitSession() {
+    stop_margin_ms = options.fit_stop_margin
+                         ? FitStopMarginMs(granted_timeout_ms, options.stop_margin_ms)
+                         : options.stop_margin_ms;
+    if (stop_margin_ms >= 0 && ToleranceMs() >= kToleranceMsMin) return true;
+    CloseSession();
+    const std::string granted = "the ZooKeeper session timeout is " +
+                                std::to_string(granted_timeout_ms) + " ms (asked for " +
+                                std::to_string(options.session_timeout_ms) +
+                                " ms; the server may clamp it)";
+    if (options.fit_stop_margin) {
       return Fail(ZkError::kTimeoutTooShort,
-                  "the ZooKeeper session timeout is " + std::to_string(granted_ms) +
-                      " ms (asked for " + std::to_string(options.session_timeout_ms) +
-                      " ms; the server may clamp it), which leaves less than " +
-                      std::to_string(kToleranceMsMin) + " ms after the " +
-                      std::to_string(options.stop_margin_ms) +
-                      " ms needed to stop the command and " +
-                      std::to_string(kSessionSafetySlackMs) +
-                      " ms of safety slack; raise --zk-session-timeout or lower --grace");
+                  granted + ", too short for any grace period: it must leave " +
+                      std::to_string(kSessionSafetySlackMs) + " ms of safety slack and " +
+                      std::to_string(kToleranceMsMin) + " ms each to stop the command and to " +
+                      "ride out a disconnection; raise the server's maxSessionTimeout");
     }
-    return true;
+    return Fail(ZkError::kTimeoutTooShort,
+                granted + ", which leaves less than " + std::to_string(kToleranceMsMin) +
+                    " ms after the " + std::to_string(options.stop_margin_ms) +
+                    " ms needed to stop the command and " + std::to_string(kSessionSafetySlackMs) +
+                    " ms of safety slack; raise --zk-session-timeout or lower --grace");
   }
 
   static void OnEvent(zhandle_t*, int type, int state, const char* path, void* context) {
@@ -925,6 +939,17 @@ const ZkStatus& ZkLock::status() const { return state_->status; }
 const std::string& ZkLock::node() const { return state_->own_node; }
 int64_t ZkLock::session_timeout_ms() const { return state_->granted_timeout_ms; }
 int64_t ZkLock::tolerance_ms() const { return state_->ToleranceMs(); }
+int64_t ZkLock::stop_margin_ms() const {
+  const State& s = *state_;
+  return s.granted_timeout_ms > 0 && s.stop_margin_ms >= 0 ? s.stop_margin_ms
+                                                           : s.options.stop_margin_ms;
+}
+
+int64_t FitStopMarginMs(int64_t granted_timeout_ms, int64_t wanted_ms) {
+  const int64_t half_ms = (granted_timeout_ms - kSessionSafetySlackMs) / 2;
+  if (half_ms < kToleranceMsMin) return -1;
+  return std::min(wanted_ms, half_ms);
+}
 
 ZkCounters ZkLock::counters() const {
   ZkCounters counters;

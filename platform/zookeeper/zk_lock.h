@@ -65,6 +65,16 @@ constexpr int kNodeDataBytesMax = 1024;
 // Default parent of lock nodes: the lock NAME is /onlyone/locks/NAME.
 constexpr const char* kDefaultLockRoot = "/onlyone/locks";
 
+// The stop margin for a granted session timeout when the caller wants
+// `wanted_ms` but can do with less: what the timeout leaves after the safety
+// slack, split evenly between the margin and the tolerance, and at most
+// `wanted_ms` (granted 30 s, wanted 10 s: 10 s; granted 10 s: 4 s, leaving
+// 4 s of tolerance). An even split, rather than lowering the margin only as
+// far as the tolerance minimum, keeps a short session from turning every
+// leader election into a stopped command. -1 when the halves would be under
+// kToleranceMsMin (a granted timeout under 4 s).
+int64_t FitStopMarginMs(int64_t granted_timeout_ms, int64_t wanted_ms);
+
 enum class ZkError : uint8_t {
   kNone = 0,
   kBusy,             // held by `slots` others: try mode, or the timeout passed
@@ -112,8 +122,12 @@ struct ZkOptions {
   uint32_t slots = 1;
   int64_t session_timeout_ms = kSessionTimeoutMsDefault;  // requested; the server may clamp it
   int64_t stop_margin_ms = 0;  // the caller's time to stop its work (see above)
-  std::string command;         // summary of the guarded work, in our node's data
-  bool client_log = false;     // let the C client log errors to stderr
+  // The caller can do with less than stop_margin_ms: when the granted
+  // session timeout is short, use FitStopMarginMs's margin instead of failing
+  // with kTimeoutTooShort. stop_margin_ms() says which margin is in force.
+  bool fit_stop_margin = false;
+  std::string command;      // summary of the guarded work, in our node's data
+  bool client_log = false;  // let the C client log errors to stderr
   // Tests only: the first create of an acquisition succeeds on the server
   // but is reported to us as a connection loss, as when its reply is lost.
   bool lose_first_create_reply_for_tests = false;
@@ -163,6 +177,9 @@ class ZkLock {
   const std::string& node() const;     // our node's name ("" when none)
   int64_t session_timeout_ms() const;  // granted by the server (0 before connecting)
   int64_t tolerance_ms() const;        // how long a disconnection is ridden out
+  // The stop margin in force: options.stop_margin_ms, or with
+  // fit_stop_margin the fitted one (once connected).
+  int64_t stop_margin_ms() const;
   ZkCounters counters() const;
 
   struct State;

@@ -49,6 +49,50 @@ wait_background "$WAITER_PID" 10
 expect_eq "waiter's exit code" 0 "$BG_RC"
 expect_eq "waiter's output" "waited-and-ran" "$(cat "$WORK/waiter.out" 2>/dev/null)"
 
+begin "-w SECONDS like flock(1): a bare number is seconds, fractions allowed"
+start_holder job "$WORK/job2.started"
+started=$(date +%s%N)
+run_onlyone -v -w 0.5 job -- true
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+expect_eq "exit code" 75 "$RC"
+expect_contains "what -v understood" "onlyone: waiting up to 500ms for 'job'" "$ERR"
+expect_contains "holder line" "gave up after waiting 500ms" "$ERR"
+((elapsed_ms >= 400 && elapsed_ms < 4000)) || fail "waited ${elapsed_ms}ms, expected about 500"
+run_onlyone --timeout=0.3 job -- true
+expect_eq "--timeout=0.3 exit code" 75 "$RC"
+expect_contains "--timeout=0.3" "gave up after waiting 300ms" "$ERR"
+run_onlyone --wait=0.3 job -- true
+expect_contains "--wait=0.3 is seconds too" "gave up after waiting 300ms" "$ERR"
+
+begin "-n is accepted and wins over -w and --wait in either order, as in flock(1)"
+for args in "-n" "--nonblock" "--nb" "-n -w 5" "-w 5 -n" "--wait --nonblock" "--wait=5 -n"; do
+  started=$(date +%s%N)
+  # shellcheck disable=SC2086
+  run_onlyone $args job -- true
+  elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+  expect_eq "exit code of '$args'" 75 "$RC"
+  ((elapsed_ms < 4000)) || fail "'$args' waited ${elapsed_ms}ms instead of giving up at once"
+done
+run_onlyone -v -w 5 -n job -- true
+expect_contains "what -v understood" "onlyone: not waiting for 'job': -n overrides -w 5" "$ERR"
+
+begin "'--wait 30s' is refused as ambiguous, also without a NAME"
+run_onlyone --wait 30s -- true
+expect_eq "exit code" 64 "$RC"
+expect_contains "message" "'--wait 30s' is ambiguous: for a time limit write --wait=30s or -w 30s" "$ERR"
+[[ ! -e "$LOCKS/30s" ]] || fail "'30s' was taken as a lock name"
+
+begin "-w waits and acquires when the holder exits"
+start_onlyone -w 20 job -- sh -c "echo waited-and-ran > '$WORK/w.out'"
+WAITER_PID=$BG_PID
+sleep 0.3
+process_gone "$WAITER_PID" && fail "-w 20 did not wait"
+kill -TERM "$HOLDER_PID"
+wait_background "$HOLDER_PID" 10
+wait_background "$WAITER_PID" 10
+expect_eq "waiter's exit code" 0 "$BG_RC"
+expect_eq "waiter's output" "waited-and-ran" "$(cat "$WORK/w.out" 2>/dev/null)"
+
 begin "child exit status is passed through"
 run_onlyone job -- sh -c 'exit 42'
 expect_eq "exit code" 42 "$RC"
@@ -76,8 +120,9 @@ run_onlyone job -- sh -c 'echo "$ONLYONE_FENCE"'
 ((OUT > first_fence)) || fail "fence did not increase: $first_fence then $OUT"
 
 begin "usage errors exit 64 and say what to do"
-for args in "--bogus job -- true" "--wait=30 job -- true" "--slots 0 job -- true" \
-            "job true" "job --" "-E 300 job -- true" "--grace=soon job -- true" ""; do
+for args in "--bogus job -- true" "--wait=30x job -- true" "--slots 0 job -- true" \
+            "job true" "job --" "-E 300 job -- true" "--grace=soon job -- true" "" \
+            "-w job -- true" "-w 1h30 job -- true" "--wait 30 job -- true" "-w 0,5 job -- true"; do
   # shellcheck disable=SC2086
   run_onlyone $args
   expect_eq "exit code of 'onlyone $args'" 64 "$RC"

@@ -44,6 +44,28 @@ expect_contains "message" "onlyone: cannot lock 'x' in $WORK/open: " "$ERR"
 [[ "${ERR#*in $WORK/open: }" =~ [a-z] ]] || fail "no explanation after the directory: $ERR"
 expect_eq "stderr lines" 1 "$(printf '%s\n' "$ERR" | wc -l)"
 
+begin "--dir in a sticky directory like /tmp works without --shared-dir; each lock in it is private"
+mkdir -m 1777 "$WORK/sticky"
+chmod 1777 "$WORK/sticky"  # past the umask
+run_onlyone --dir "$WORK/sticky" p -- true
+expect_eq "exit code" 0 "$RC"
+expect_eq "mode of the lock directory" "700" "$(stat -c %a "$WORK/sticky/p")"
+
+begin "a lock directory another user made first in a sticky directory is refused with 73"
+((EUID == 0)) || fail "this case needs root to make a directory owned by nobody"
+mkdir -m 755 "$WORK/sticky/taken"
+chown 65534 "$WORK/sticky/taken" || fail "cannot chown to nobody (run outside the sandbox as root)"
+run_onlyone --dir "$WORK/sticky" taken -- true
+expect_eq "exit code" 73 "$RC"
+expect_contains "message" "is owned by uid 65534, not by you or root" "$ERR"
+
+begin "a group-writable directory without the sticky bit is refused with 73"
+mkdir "$WORK/group"
+chmod 770 "$WORK/group"
+run_onlyone --dir "$WORK/group" x -- true
+expect_eq "exit code" 73 "$RC"
+expect_contains "message" "without the sticky bit" "$ERR"
+
 begin "a symlinked lock directory is refused with 73"
 ln -s "$WORK/other" "$WORK/link"
 run_onlyone --dir "$WORK/link" x -- true

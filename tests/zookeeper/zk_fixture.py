@@ -93,7 +93,10 @@ def mode_of(port):
 class Server:
     """One ZooKeeper server (standalone, or a member of an ensemble)."""
 
-    def __init__(self, base, server_id=0, peers=None, client_port=None):
+    def __init__(self, base, server_id=0, peers=None, client_port=None,
+                 max_session_timeout_ms=60000):
+        """max_session_timeout_ms=None leaves the server's own default:
+        20 ticks, 10 s with our tickTime."""
         self.server_id = server_id
         self.client_port = client_port or free_port()
         self.dir = os.path.join(base, "zk%d" % server_id)
@@ -108,10 +111,11 @@ class Server:
             "admin.enableServer=false",
             "4lw.commands.whitelist=*",
             "minSessionTimeout=%d" % (2 * TICK_MS),
-            "maxSessionTimeout=60000",
             "initLimit=20",
             "syncLimit=10",
         ]
+        if max_session_timeout_ms is not None:
+            lines.append("maxSessionTimeout=%d" % max_session_timeout_ms)
         if peers:
             lines.append("standaloneEnabled=false")
             for peer_id, (quorum_port, election_port, _) in sorted(peers.items()):
@@ -175,8 +179,8 @@ class Server:
         return "127.0.0.1:%d" % self.client_port
 
 
-def standalone():
-    server = Server(workdir())
+def standalone(max_session_timeout_ms=60000):
+    server = Server(workdir(), max_session_timeout_ms=max_session_timeout_ms)
     server.start()
     server.wait_serving()
     return server

@@ -45,6 +45,49 @@ std::vector<ZkEntry> Entries(const std::string& path) {
   return entries;
 }
 
+TEST(FitStopMargin, SplitsWhatTheSlackLeavesEvenlyUpToTheWantedMargin) {
+  EXPECT_EQ(FitStopMarginMs(30000, 10000), 10000) << "the defaults are kept";
+  EXPECT_EQ(FitStopMarginMs(20000, 10000), 9000);
+  EXPECT_EQ(FitStopMarginMs(10000, 10000), 4000) << "tickTime=500: 4 s grace, 4 s tolerance";
+  EXPECT_EQ(FitStopMarginMs(10001, 10000), 4000) << "an odd millisecond goes to the tolerance";
+  EXPECT_EQ(FitStopMarginMs(4000, 10000), 1000);
+  EXPECT_EQ(FitStopMarginMs(3999, 10000), -1) << "below 4 s nothing fits";
+  EXPECT_EQ(FitStopMarginMs(10000, 0), 0) << "never more than wanted";
+}
+
+// The server of this test grants what we ask for between 1 s and 60 s (see
+// zk_fixture.py), so asking for 6 s stands for a server that clamps to 6 s.
+TEST(ZkLock, FitsItsStopMarginIntoAShortSessionWhenTheCallerAllows) {
+  ZkOptions options = OptionsFor(UniquePath("fit"));
+  options.session_timeout_ms = 6000;
+  options.stop_margin_ms = 10000;
+  options.fit_stop_margin = true;
+  ZkLock lock(options);
+  ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+  EXPECT_EQ(lock.session_timeout_ms(), 6000);
+  EXPECT_EQ(lock.stop_margin_ms(), 2000);
+  EXPECT_EQ(lock.tolerance_ms(), 2000);
+  ASSERT_TRUE(lock.Release());
+}
+
+TEST(ZkLock, RefusesAShortSessionForTheCallersOwnMargin) {
+  ZkOptions options = OptionsFor(UniquePath("nofit"));
+  options.session_timeout_ms = 6000;
+  options.stop_margin_ms = 10000;
+  ZkLock lock(options);
+  EXPECT_FALSE(lock.TryAcquire());
+  EXPECT_EQ(lock.status().error, ZkError::kTimeoutTooShort);
+  EXPECT_NE(lock.status().message.find("lower --grace"), std::string::npos)
+      << lock.status().message;
+  options.fit_stop_margin = true;
+  options.session_timeout_ms = 3000;
+  ZkLock too_short(options);
+  EXPECT_FALSE(too_short.TryAcquire());
+  EXPECT_EQ(too_short.status().error, ZkError::kTimeoutTooShort);
+  EXPECT_NE(too_short.status().message.find("maxSessionTimeout"), std::string::npos)
+      << too_short.status().message;
+}
+
 TEST(ZkLock, AcquiresAFreeLockWithTwoRequestsAndReleasesWithOne) {
   const std::string path = UniquePath("free");
   ZkLock lock(OptionsFor(path));
