@@ -139,8 +139,14 @@ wait_until 10 lines_in "$d/pids" 2 || fail "the job did not start"
 # outside the group, is the one process that still holds the lock.
 kill -KILL "$MAIN"
 wait "$MAIN" 2>/dev/null
-SETSID_PID="$(head -1 "$d/pids")"
-wait_until 5 process_gone "$(tail -1 "$d/pids")" || fail "the watchdog did not kill the job's group"
+# The two members append their pids in either order: the setsid child is
+# the one that leads its own session.
+SETSID_PID="" GROUP_MEMBER=""
+while read -r pid; do
+  if [[ "$(ps -o sid= -p "$pid" | tr -d ' ')" == "$pid" ]]; then SETSID_PID=$pid; else GROUP_MEMBER=$pid; fi
+done <"$d/pids"
+[[ -n "$SETSID_PID" ]] || fail "no member leads its own session (setsid)"
+wait_until 5 process_gone "$GROUP_MEMBER" || fail "the watchdog did not kill the job's group"
 run_onlyone status held
 expect_contains "status text" "pid $MAIN is gone; its job's processes still hold the lock: $SETSID_PID" "$OUT"
 run_onlyone status --json held
