@@ -5,21 +5,31 @@
 // which is async-signal-safe); the supervision loop polls that pipe with a
 // timeout, so it also wakes up to re-check that we still hold the lock.
 //
-// Guarantee: the lock must never look free while the command still runs.
-//  - The lock's descriptors are O_CLOEXEC, so the command does not inherit
-//    them (a kernel lock kept alive by a child would outlive us: hazard H9).
+// Guarantee: the lock must never look free while a process of the job runs,
+// whatever kills onlyone and the watchdog, together or one by one.
+//  - The command inherits one lock descriptor, the liveness anchor's
+//    (LockBackend::job_fd): every process of the job shares its flock, and
+//    probers judge the owner alive while any of them holds it, setsid
+//    children included. The lock's other descriptors are O_CLOEXEC (H9:
+//    a child holding the directory or the inotify instance would be noise).
+//    A normal end drops the flock for all of them (LOCK_UN in Release), so
+//    leftovers do not keep the lock, which is what flock(1) gets wrong.
+//  - The anchor records the job's process group (LockBackend::
+//    RecordJobGroup): a process that closed its descriptors but stayed in
+//    the group keeps the owner alive too (platform/posix/job.h).
 //  - The command runs in a process group of its own, led by a watchdog (a
 //    fork of onlyone that never execs). If onlyone dies without disarming it
-//    (SIGKILL, a crash), the watchdog SIGKILLs the whole group. It shares the
-//    lock's kernel lock, so the lock looks held until the group is dead.
+//    (SIGKILL, a crash), the watchdog SIGKILLs the whole group, so the job
+//    does not run on unsupervised. If the watchdog dies, onlyone says so and
+//    forks another into the group.
 //  - Linux: the command also sets PR_SET_PDEATHSIG(SIGKILL) before exec, then
 //    checks getppid() to close the race with our death before the prctl; this
 //    still covers the command if it leaves the group (setsid).
 //  - When we stop the command ourselves (lock lost), the whole group gets
 //    SIGTERM, then SIGKILL after the grace period.
-// What escapes: a process that leaves the group (setsid, setpgid, a daemon's
-// double fork) and is not the command itself; and, after a normal end of the
-// command, whatever it left running in the group (the lock is released then).
+// What escapes: a process that both leaves the group and closes its
+// inherited descriptors (a daemon's double fork); and, after a normal end of
+// the command, whatever it left running (the lock is released then).
 #ifndef ONLYONE_CLI_SUPERVISE_H_
 #define ONLYONE_CLI_SUPERVISE_H_
 

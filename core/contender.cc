@@ -63,7 +63,10 @@
 // entry we wait behind, or on inotify, or poll as a fallback. Its contract is
 // to return when the directory may have changed since the last kListStart or
 // an owner may have died. Liveness (kProbe) is also the driver's: only a proof
-// of death may be answered kDead.
+// of death may be answered kDead. An owner is its whole job: a process killed
+// while the work it guards runs on (the command's job keeps the anchor) is
+// alive until that work ends, and the model checker kills holders that way
+// too (kCrashLeavingJob).
 //
 // Every step above is one Op, and every Op is one atomic primitive of the
 // platform; the model checker (sim/modelcheck.cc) explores all interleavings of

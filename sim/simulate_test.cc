@@ -24,6 +24,8 @@ TEST(Simulate, SeedSweepKeepsEverySafetyPropertyAndConverges) {
   EXPECT_GT(total.acquisitions, 10'000u);
   EXPECT_GT(total.crashes_while_choosing, 100u);
   EXPECT_GT(total.crashes_while_holding, 10u);
+  EXPECT_GT(total.crashes_leaving_job, 10u);
+  EXPECT_GT(total.jobs_ended, 10u);
   EXPECT_GT(total.dead_entries_removed, 1'000u);
   EXPECT_GT(total.dead_verdicts_on_reused_pid, 1'000u);
   EXPECT_GT(total.vanished_while_reading, 1'000u);

@@ -10,7 +10,11 @@
 //      its whole acquisition or holding (see Anchor). If a probe can take the
 //      flock, the owner is gone: the kernel drops an flock only when every
 //      descriptor of it is closed, i.e. when the owner released or died. This
-//      is immune to PID reuse (H4) and to PID namespaces (H5).
+//      is immune to PID reuse (H4) and to PID namespaces (H5). "The owner"
+//      includes the job it runs: processes that inherited the anchor keep it
+//      locked, and a job process group recorded in the anchor keeps a free
+//      anchor's owner alive while a live process of the group remains
+//      (job.h). An owner whose pid is dead is alive while either holds.
 //   2. no anchor (the owner released meanwhile, or another platform wrote the
 //      record): the record's (boot id, PID namespace, pid, start time). A
 //      different boot id is proof of death; in our own PID namespace, no
