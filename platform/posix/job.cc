@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +66,46 @@ bool HasDescriptorOn(uint32_t pid, dev_t device, ino_t inode) {
 
 bool Runs(const ProcessStat& stat) { return stat.state != 'Z' && stat.state != 'X'; }
 
+// A cursor over the job group's text: each Take consumes one part or fails.
+class Reader {
+ public:
+  Reader(const char* text, size_t size) : at_(text), end_(text + size) {}
+  bool Literal(const char* literal) {
+    const size_t length = strlen(literal);
+    if (static_cast<size_t>(end_ - at_) < length || memcmp(at_, literal, length) != 0) return false;
+    at_ += length;
+    return true;
+  }
+  // Up to `digits_max` digits in `base`, at least one.
+  bool Number(int base, int digits_max, uint64_t* out) {
+    uint64_t value = 0;
+    int digits = 0;
+    for (; at_ < end_ && digits < digits_max; ++at_, ++digits) {
+      const char c = *at_;
+      uint64_t digit;
+      if (c >= '0' && c <= '9') {
+        digit = static_cast<uint64_t>(c - '0');
+      } else if (base == 16 && c >= 'a' && c <= 'f') {
+        digit = static_cast<uint64_t>(c - 'a') + 10;
+      } else {
+        break;
+      }
+      if (value > (UINT64_MAX - digit) / static_cast<uint64_t>(base)) return false;
+      value = value * static_cast<uint64_t>(base) + digit;
+    }
+    *out = value;
+    return digits > 0;
+  }
+  bool AtEnd() const { return at_ == end_; }
+
+ private:
+  const char* at_;
+  const char* end_;
+};
+
+constexpr int kDecimalDigitsMax = 20;
+constexpr int kHexDigitsPerHalf = 16;
+
 }  // namespace
 
 std::string FormatJobGroup(const JobGroup& group) {
@@ -78,29 +119,25 @@ std::string FormatJobGroup(const JobGroup& group) {
 }
 
 bool ParseJobGroup(const char* text, size_t size, JobGroup* out) {
-  if (size == 0 || size >= kJobGroupTextBytesMax || text[size - 1] != '\n') return false;
-  const std::string copy(text, size);  // NUL-terminated for sscanf
-  unsigned int pgid = 0;
-  unsigned int sid = 0;
-  unsigned long long start = 0;
-  unsigned long long boot_hi = 0;
-  unsigned long long boot_lo = 0;
-  unsigned long long pidns = 0;
-  int consumed = 0;
-  if (sscanf(copy.c_str(),
-             "onlyone-job v1 pgid=%u sid=%u start=%llu boot=%16llx%16llx pidns=%llu\n%n", &pgid,
-             &sid, &start, &boot_hi, &boot_lo, &pidns, &consumed) != 6) {
-    return false;
-  }
+  if (size == 0 || size >= kJobGroupTextBytesMax) return false;
+  Reader reader(text, size);
+  uint64_t pgid = 0, sid = 0, start = 0, boot_hi = 0, boot_lo = 0, pidns = 0;
+  const bool parsed =
+      reader.Literal("onlyone-job v1 pgid=") && reader.Number(10, kDecimalDigitsMax, &pgid) &&
+      reader.Literal(" sid=") && reader.Number(10, kDecimalDigitsMax, &sid) &&
+      reader.Literal(" start=") && reader.Number(10, kDecimalDigitsMax, &start) &&
+      reader.Literal(" boot=") && reader.Number(16, kHexDigitsPerHalf, &boot_hi) &&
+      reader.Number(16, kHexDigitsPerHalf, &boot_lo) && reader.Literal(" pidns=") &&
+      reader.Number(10, kDecimalDigitsMax, &pidns) && reader.Literal("\n") && reader.AtEnd();
+  if (!parsed || pgid <= 1 || pgid > UINT32_MAX || sid == 0 || sid > UINT32_MAX) return false;
   JobGroup group;
-  group.process_group = pgid;
-  group.session = sid;
+  group.process_group = static_cast<uint32_t>(pgid);
+  group.session = static_cast<uint32_t>(sid);
   group.leader_start_time = start;
   group.boot_id = Id128{boot_hi, boot_lo};
   group.pid_namespace = pidns;
-  // Exactly what FormatJobGroup writes: no trailing bytes, no other spelling.
-  if (static_cast<size_t>(consumed) != size || FormatJobGroup(group) != copy) return false;
-  if (pgid <= 1 || sid == 0) return false;
+  // Exactly what FormatJobGroup writes: no leading zeros, no other spelling.
+  if (FormatJobGroup(group) != std::string(text, size)) return false;
   *out = group;
   return true;
 }
