@@ -82,6 +82,17 @@ function parseStartTime(text) {
   return value !== undefined && /^[0-9]+$/.test(value) ? BigInt(value) : null;
 }
 
+// Whether a /proc/PID/stat text (field 3, the state) shows a process that
+// has exited: a zombie (Z) waiting for its parent to reap it, or one being
+// reaped (X). It keeps its pid and start time until reaped, but it has
+// closed every descriptor and runs no code, so it holds nothing: counting
+// it alive kept a lock busy for as long as a parent neglected to wait.
+function hasExited(text) {
+  const paren = text.lastIndexOf(')');
+  const state = paren < 0 ? '' : text.slice(paren + 1).trimStart()[0];
+  return state === 'Z' || state === 'X';
+}
+
 // /proc shows the PID namespace it was mounted for, not necessarily ours:
 // reading another namespace's pids there would be a false "dead" (H5).
 function procIsOurNamespace() {
@@ -92,7 +103,9 @@ function procIsOurNamespace() {
   }
 }
 
-// { exists, usable, startTime } for a pid of our namespace.
+// { exists, usable, startTime } for a pid of our namespace, as
+// platform/posix/driver.cc's ProcessStartTime: a process that has exited
+// but is not reaped yet does not exist.
 function processStartTime(pid) {
   if (pid === process.pid) {
     const text = readText('/proc/self/stat');
@@ -105,6 +118,7 @@ function processStartTime(pid) {
     const gone = text.code === 'ENOENT' || text.code === 'ESRCH';
     return { exists: !gone, usable: gone, startTime: null };
   }
+  if (hasExited(text)) return { exists: false, usable: true, startTime: null };
   const startTime = parseStartTime(text);
   return { exists: true, usable: startTime !== null, startTime };
 }
@@ -380,6 +394,88 @@ function sleepSync(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+// A 64-bit counter of the module (fence, ticket) as the API returns it: a
+// decimal string. A BigInt would be exact but breaks JSON.stringify; a Number
+// loses precision past 2^53, and a fence read back wrong can let a stale
+// holder's write through. The native command hands its job the fence as
+// text too (ONLYONE_FENCE). Compare with BigInt(a) < BigInt(b).
+function counterText(value) {
+  return BigInt.asUintN(64, value).toString();
+}
+
+// Wakes a waiting acquisition when the lock directory changes, so that a
+// waiter sees a release at once instead of at its next poll (fs.watch is
+// inotify on Linux, like the native driver's directory watch). The module's
+// polling pause stays as the safety net: a death makes no event that
+// fs.watch reports (a wasm owner has no anchor, and libuv does not watch for
+// the close of a native owner's anchor), nor does an owner on another host.
+//
+// The trap: a change between the start of a scan and the watch would go
+// unseen, and the waiter would sleep through the release. So the watch
+// exists before the first scan, and each scan is preceded by reset(): any
+// change after that point wakes the next wait. Changes made by our own scan
+// wake it once for nothing, which costs one scan.
+class DirectoryChanges {
+  constructor(dir) {
+    this._changed = false;
+    this._wake = null;
+    try {
+      this._watcher = fs.watch(dir, { persistent: false }, (event, name) => this._onEvent(name));
+      this._watcher.on('error', () => this._stop());
+    } catch {
+      this._watcher = null;  // no watch (inotify limits, not Linux): poll
+    }
+  }
+
+  _onEvent(name) {
+    // As the native driver's DrainEvents: a waiting scan reads only entries
+    // ("o.") and the fence ring ("f."), so only their changes can change its
+    // verdict; temporaries and anchors come and go around them. No name: the
+    // directory itself changed, or events were lost.
+    const text = name === null || name === undefined ? '' : String(name);
+    if (text !== '' && !text.startsWith('o.') && !text.startsWith('f.')) return;
+    this._notify();
+  }
+
+  _notify() {
+    this._changed = true;
+    if (this._wake !== null) this._wake();
+  }
+
+  _stop() {
+    if (this._watcher !== null) this._watcher.close();
+    this._watcher = null;
+    this._notify();  // scan again now, then poll
+  }
+
+  // Forgets the changes so far: the scan that follows sees them.
+  reset() {
+    this._changed = false;
+  }
+
+  // Resolves at the first change since reset(), or after `ms` (the poll).
+  next(ms) {
+    if (this._changed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this._wake = null;
+        resolve();
+      }, ms);
+      this._wake = () => {
+        this._wake = null;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  close() {
+    if (this._watcher !== null) this._watcher.close();
+    this._watcher = null;
+    this._wake = null;
+  }
+}
+
 class Lock {
   // Use tryLock() or lock(): they open the directory and run the protocol.
   constructor(name, options = {}) {
@@ -401,7 +497,8 @@ class Lock {
     // owner, like a runtime that cannot check processes (host.h).
     this.hostLiveness = options.hostLiveness !== false;
     this.held = false;
-    this.fence = 0n;
+    // The fencing token of the last acquisition (counterText), null before.
+    this.fence = null;
     this._holder = null;
     this._message = '';
     this._busyWaiting = false;
@@ -482,7 +579,7 @@ class Lock {
       command: this._text(address + HOLDER_COMMAND_OFFSET, view.getUint32(address + 8, true)),
       slots: view.getUint32(address + 12, true),
       sinceMs: Number(view.getBigUint64(address + 16, true)),
-      ticket: view.getBigUint64(address + 24, true),
+      ticket: counterText(view.getBigUint64(address + 24, true)),
     };
   }
 
@@ -503,7 +600,7 @@ class Lock {
     }
     if (step === STEP_ACQUIRED) {
       this.held = true;
-      this.fence = this._exports.onlyone_fence();
+      this.fence = counterText(this._exports.onlyone_fence());
       this._holder = null;
       this._message = '';
       heldLocks.add(this);
@@ -533,12 +630,20 @@ class Lock {
   }
 
   async _acquire(timeoutMs) {
-    let step = this._check(this._exports.onlyone_acquire(BigInt(timeoutMs)), 'acquire');
-    while (step === STEP_PAUSE) {
-      await new Promise((resolve) => setTimeout(resolve, this._exports.onlyone_pause_ms()));
-      step = this._check(this._exports.onlyone_resume(), 'acquire');
+    const changes = timeoutMs === 0 ? null : new DirectoryChanges(this.path);
+    try {
+      changes?.reset();
+      let step = this._check(this._exports.onlyone_acquire(BigInt(timeoutMs)), 'acquire');
+      while (step === STEP_PAUSE) {
+        const pauseMs = this._exports.onlyone_pause_ms();
+        await (changes === null ? new Promise((resolve) => setTimeout(resolve, pauseMs)) : changes.next(pauseMs));
+        changes?.reset();
+        step = this._check(this._exports.onlyone_resume(), 'acquire');
+      }
+      return this._settle(step);
+    } finally {
+      changes?.close();
     }
-    return this._settle(step);
   }
 
   _afterHolding(step, doing, expected) {
@@ -586,6 +691,8 @@ class Lock {
     return this._afterHolding(this._exports.onlyone_refresh(), 'refresh', STEP_HELD);
   }
 
+  // Plain data (strings, numbers, booleans, null): JSON.stringify works on
+  // it, and on the Lock itself (toJSON).
   status() {
     return {
       name: this.name,
@@ -594,9 +701,13 @@ class Lock {
       held: this.held,
       fence: this.fence,
       slots: this.slots,
-      holder: this._holder,
+      holder: this._holder === null ? null : { ...this._holder },
       message: this._message,
     };
+  }
+
+  toJSON() {
+    return this.status();
   }
 }
 
@@ -629,9 +740,7 @@ module.exports = {
   lock,
   Lock,
   OnlyoneError,
-  // For tests and diagnostics.
-  judgeOwner,
-  localIdentity,
-  parseStartTime,
-  Liveness: { ALIVE, DEAD, UNKNOWN },
+  // Not part of the API (no types, no promises): the host's liveness rules,
+  // for the tests.
+  _internals: { judgeOwner, localIdentity, parseStartTime, Liveness: { ALIVE, DEAD, UNKNOWN } },
 };
