@@ -189,6 +189,34 @@ describe('Lock', () => {
     waiter.release();
   });
 
+  // A waiter scans on each change of its predecessor's entry, and otherwise
+  // only at the safety net (1 s): a poll backing off to 250 ms scanned 14
+  // times in 2.5 s and noticed a release up to 250 ms late.
+  test('WakesOnTheReleaseAndScansOnlyAtTheSafetyNetMeanwhile', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const holder = onlyone.tryLock('job', { dir });
+    const waiter = new onlyone.Lock('job', { dir });
+    const scans = [];
+    const { onlyone_resume: resume } = waiter._exports;
+    waiter._exports = { ...waiter._exports, onlyone_resume: () => {
+      scans.push(performance.now());
+      return resume();
+    } };
+    const acquired = waiter._acquire(TEST_TIMEOUT_MS).then(() => performance.now());
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.ok(scans.length <= 5, `${scans.length} scans in 2.5 s of waiting: it polls`);
+    // Released just after a scan, a safety-net scan would come a second later.
+    const before = scans.length;
+    while (scans.length === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const released = performance.now();
+    holder.release();
+    const woke = await acquired;
+    assert.strictEqual(waiter.held, true);
+    assert.ok(woke - released < 500, `acquired ${Math.round(woke - released)} ms after the release`);
+    waiter.release();
+  });
+
   test('GivesUpWhenTheTimeoutPasses', { timeout: TEST_TIMEOUT_MS }, async () => {
     const dir = lockDir();
     const holder = onlyone.tryLock('job', { dir });
