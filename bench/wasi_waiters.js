@@ -10,10 +10,12 @@
 //
 // One sample: this process takes the lock (a wasm tryLock), starts the
 // waiters, waits until every one has its entry in the queue, then releases.
-// Every holder, of either kind, runs the same command while it holds:
-// `sh -c 'echo KIND $(date +%s%N) >> LOG; sleep HOLD'`, so holds cost the same
-// whatever the kind, and each acquisition is stamped by the same clock. A
-// waiter's wait is its stamp minus the release; the sample is the longest.
+// Each holder stamps its acquisition with the realtime clock in a shared log,
+// then holds by running `sleep HOLD`: a native waiter's command is
+// `sh -c 'echo native $(date +%s%N) >> LOG; exec sleep HOLD'`, a wasm waiter
+// appends its stamp itself and runs the sleep with spawnSync, so each kind
+// starts a process or two per holding. A waiter's wait is its stamp minus the
+// release; the sample is the longest.
 // Prints one line per sample: "fs config round longest_ms median_ms", then a
 // markdown summary.
 'use strict';
@@ -53,8 +55,8 @@ function parseArgs(argv) {
       case '--rounds': args.rounds = Number(value()); break;
       case '--waiters': args.waiters = Number(value()); break;
       case '--hold-ms': args.holdMs = Number(value()); break;
-      // Internal: this process is one wasm waiter: DIR COMMAND.
-      case '--waiter': args.waiter = { dir: value(), command: value() }; break;
+      // Internal: this process is one wasm waiter: DIR LOG.
+      case '--waiter': args.waiter = { dir: value(), log: value() }; break;
       default: throw new Error(`unknown argument: ${flag}`);
     }
   }
@@ -68,9 +70,11 @@ function hostModule(wasm) {
 
 async function runWaiter(args) {
   const onlyone = hostModule(args.wasm);
-  const lock = await onlyone.lock(LOCK_NAME, { dir: args.waiter.dir });
+  const { dir, log } = args.waiter;
+  const lock = await onlyone.lock(LOCK_NAME, { dir });
   if (!lock.held) throw new Error(lock.status().message);
-  childProcess.spawnSync('/bin/sh', ['-c', args.waiter.command], { stdio: 'inherit' });
+  fs.appendFileSync(log, `wasm ${nowNs()}\n`);
+  childProcess.spawnSync('sleep', [String(args.holdMs / 1000)], { stdio: 'inherit' });
   lock.release();
 }
 
@@ -98,9 +102,9 @@ function kinds(config, count) {
 }
 
 function spawnWaiter(args, kind, dir, log) {
-  const command = `echo ${kind} $(date +%s%N) >> '${log}'; sleep ${args.holdMs / 1000}`;
+  const command = `echo native $(date +%s%N) >> '${log}'; exec sleep ${args.holdMs / 1000}`;
   const argv = kind === 'wasm'
-    ? [process.execPath, [__filename, '--wasm', args.wasm, '--waiter', dir, command]]
+    ? [process.execPath, [__filename, '--wasm', args.wasm, '--hold-ms', String(args.holdMs), '--waiter', dir, log]]
     : [args.onlyone, ['--dir', dir, '--wait', LOCK_NAME, '--', '/bin/sh', '-c', command]];
   const child = childProcess.spawn(argv[0], argv[1], { stdio: ['ignore', 'inherit', 'inherit'] });
   return new Promise((resolve, reject) => {

@@ -75,6 +75,26 @@ function readText(file) {
   }
 }
 
+// /proc/PID/stat is at most a few hundred bytes (a 16-byte command name and
+// 52 numbers): one read into a reused buffer. A waiting scan reads one per
+// entry ahead of it, and readFileSync's fstat and allocation were a good part
+// of a scan.
+const STAT_BYTES_MAX = 1024;
+const statBuffer = Buffer.alloc(STAT_BYTES_MAX);
+
+function readStat(pid) {
+  let fd;
+  try {
+    fd = fs.openSync(`/proc/${pid}/stat`, 'r');
+    const bytes = fs.readSync(fd, statBuffer, 0, STAT_BYTES_MAX, 0);
+    return statBuffer.latin1Slice(0, bytes);
+  } catch (error) {
+    return error;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 // The start time in a /proc/PID/stat text, or null. The command name may hold
 // spaces and ")": parse after the last ")".
 function parseStartTime(text) {
@@ -116,7 +136,7 @@ function processStartTime(pid) {
     return { exists: true, usable: startTime !== null, startTime };
   }
   if (!procIsOurNamespace()) return { exists: true, usable: false, startTime: null };
-  const text = readText(`/proc/${pid}/stat`);
+  const text = readStat(pid);
   if (typeof text !== 'string') {
     const gone = text.code === 'ENOENT' || text.code === 'ESRCH';
     return { exists: !gone, usable: gone, startTime: null };
