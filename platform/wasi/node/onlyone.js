@@ -87,7 +87,7 @@ function readStat(pid) {
   try {
     fd = fs.openSync(`/proc/${pid}/stat`, 'r');
     const bytes = fs.readSync(fd, statBuffer, 0, STAT_BYTES_MAX, 0);
-    return statBuffer.latin1Slice(0, bytes);
+    return statBuffer.toString('latin1', 0, bytes);
   } catch (error) {
     return error;
   } finally {
