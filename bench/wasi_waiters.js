@@ -1,6 +1,7 @@
 // Many waiters on one lock, for docs/wasi.md: how long the last of 32 waiters
-// waits once the holder releases, with 32 Node-hosted wasm waiters, 16 wasm +
-// 16 native `onlyone --wait` waiters, and 32 native waiters (the peer), in
+// waits once the holder releases, with 32 Node-hosted wasm waiters (twice: see
+// 'wasm-sh' below), 16 wasm + 16 native `onlyone --wait` waiters, and 32
+// native waiters (the peer), in
 // turns in one run, on each file system given. bench/wasi_waiters.sh builds
 // what it needs and mounts the file systems; by hand:
 //
@@ -12,10 +13,11 @@
 // waiters, waits until every one has its entry in the queue, then releases.
 // Each holder stamps its acquisition with the realtime clock in a shared log,
 // then holds by running `sleep HOLD`: a native waiter's command is
-// `sh -c 'echo native $(date +%s%N) >> LOG; exec sleep HOLD'`, a wasm waiter
+// `sh -c 'echo KIND $(date +%s%N) >> LOG; exec sleep HOLD'`, a wasm waiter
 // appends its stamp itself and runs the sleep with spawnSync, so each kind
-// starts a process or two per holding. A waiter's wait is its stamp minus the
-// release; the sample is the longest.
+// starts a process or two per holding. A 'wasm-sh' holder runs the native
+// command through spawnSync instead, stamping with date as they do. A
+// waiter's wait is its stamp minus the release; the sample is the longest.
 // Prints one line per sample: "fs config round longest_ms median_ms", then a
 // markdown summary.
 'use strict';
@@ -26,7 +28,9 @@ const path = require('node:path');
 
 const LOCK_NAME = 'waiters';
 // Configurations: how many waiters of each kind, out of --waiters.
-const CONFIGS = ['wasm', 'mixed', 'native'];
+// 'wasm-sh' is 'wasm' with each holder running the native holders' very
+// command through spawnSync: the same processes, Node's way of starting them.
+const CONFIGS = ['wasm', 'wasm-sh', 'mixed', 'native'];
 // How long the waiters may take to queue, and a sample to finish.
 const QUEUE_TIMEOUT_MS = 60000;
 const SAMPLE_TIMEOUT_MS = 300000;
@@ -55,8 +59,8 @@ function parseArgs(argv) {
       case '--rounds': args.rounds = Number(value()); break;
       case '--waiters': args.waiters = Number(value()); break;
       case '--hold-ms': args.holdMs = Number(value()); break;
-      // Internal: this process is one wasm waiter: DIR LOG.
-      case '--waiter': args.waiter = { dir: value(), log: value() }; break;
+      // Internal: this process is one wasm waiter: DIR LOG COMMAND ('': stamp, sleep).
+      case '--waiter': args.waiter = { dir: value(), log: value(), command: value() }; break;
       default: throw new Error(`unknown argument: ${flag}`);
     }
   }
@@ -70,11 +74,15 @@ function hostModule(wasm) {
 
 async function runWaiter(args) {
   const onlyone = hostModule(args.wasm);
-  const { dir, log } = args.waiter;
+  const { dir, log, command } = args.waiter;
   const lock = await onlyone.lock(LOCK_NAME, { dir });
   if (!lock.held) throw new Error(lock.status().message);
-  fs.appendFileSync(log, `wasm ${nowNs()}\n`);
-  childProcess.spawnSync('sleep', [String(args.holdMs / 1000)], { stdio: 'inherit' });
+  if (command === '') {
+    fs.appendFileSync(log, `wasm ${nowNs()}\n`);
+    childProcess.spawnSync('sleep', [String(args.holdMs / 1000)], { stdio: 'inherit' });
+  } else {
+    childProcess.spawnSync('/bin/sh', ['-c', command], { stdio: 'inherit' });
+  }
   lock.release();
 }
 
@@ -96,16 +104,16 @@ function nowNs() {
 }
 
 function kinds(config, count) {
-  if (config === 'wasm') return Array(count).fill('wasm');
+  if (config === 'wasm' || config === 'wasm-sh') return Array(count).fill(config);
   if (config === 'native') return Array(count).fill('native');
   return Array.from({ length: count }, (_, i) => (i % 2 === 0 ? 'wasm' : 'native'));
 }
 
 function spawnWaiter(args, kind, dir, log) {
-  const command = `echo native $(date +%s%N) >> '${log}'; exec sleep ${args.holdMs / 1000}`;
-  const argv = kind === 'wasm'
-    ? [process.execPath, [__filename, '--wasm', args.wasm, '--hold-ms', String(args.holdMs), '--waiter', dir, log]]
-    : [args.onlyone, ['--dir', dir, '--wait', LOCK_NAME, '--', '/bin/sh', '-c', command]];
+  const command = `echo ${kind} $(date +%s%N) >> '${log}'; exec sleep ${args.holdMs / 1000}`;
+  const waiter = [__filename, '--wasm', args.wasm, '--hold-ms', String(args.holdMs), '--waiter', dir, log];
+  const argv = kind === 'native' ? [args.onlyone, ['--dir', dir, '--wait', LOCK_NAME, '--', '/bin/sh', '-c', command]]
+    : [process.execPath, [...waiter, kind === 'wasm-sh' ? command : '']];
   const child = childProcess.spawn(argv[0], argv[1], { stdio: ['ignore', 'inherit', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.on('exit', (code, signal) => {
@@ -171,7 +179,7 @@ async function main() {
     }
   }
   const half = args.waiters / 2;
-  const label = { wasm: `${args.waiters} wasm`, mixed: `${half} wasm + ${half} native`, native: `${args.waiters} native` };
+  const label = { wasm: `${args.waiters} wasm`, 'wasm-sh': `${args.waiters} wasm, native's command`, mixed: `${half} wasm + ${half} native`, native: `${args.waiters} native` };
   process.stdout.write(`\n| fs | waiters | longest wait, median of ${args.rounds} | range | ÷ native |\n| --- | --- | ---: | ---: | ---: |\n`);
   for (const { name } of args.fs) {
     const nativeLongest = median(results.get(`${name} native`).map((r) => r.longestMs));
