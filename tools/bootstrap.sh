@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages this project needs to build and test.
+# Installs the Debian 12 packages this project needs to build and test, then
+# the npm packages the tests need (tools/npm: TypeScript), with `npm ci` from
+# tools/npm/package-lock.json into tools/npm/node_modules.
 #
 # Idempotent: checks with dpkg first, so when everything is there it is fast
 # and never calls apt. As root it installs what is missing with apt-get; as
@@ -38,7 +40,7 @@ check_only=0
 case "${1:-}" in
   --check) check_only=1 ;;
   "") ;;
-  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
   *) echo "bootstrap: unknown argument: $1" >&2; exit 2 ;;
 esac
 
@@ -59,8 +61,31 @@ missing_packages() {
   done
 }
 
+# npm packages from tools/npm/package-lock.json, exactly those versions,
+# into tools/npm/node_modules: tests use them from there, without network.
+# Reinstalled when the lock file is newer than the installation.
+install_npm_tools() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/npm"
+  local stamp="$dir/node_modules/.package-lock.json"
+  if [[ -f "$stamp" && ! "$dir/package-lock.json" -nt "$stamp" ]]; then
+    return 0
+  fi
+  if ((check_only)); then
+    echo "bootstrap: npm packages of tools/npm are not installed; run: tools/bootstrap.sh" >&2
+    exit 1
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "bootstrap: npm not found (it comes with nodejs); install it, then run tools/bootstrap.sh again" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing npm packages of tools/npm (npm ci)" >&2
+  npm ci --prefix "$dir" --no-audit --no-fund
+}
+
 mapfile -t missing < <(missing_packages)
 if ((${#missing[@]} == 0)); then
+  install_npm_tools
   exit 0
 fi
 
@@ -85,3 +110,4 @@ if ((${#still_missing[@]} > 0)); then
   exit 1
 fi
 echo "bootstrap: all packages installed" >&2
+install_npm_tools

@@ -342,6 +342,18 @@ bool ParseStartTime(const std::string& text, uint64_t* start_time) {
   return true;
 }
 
+// Whether a /proc/PID/stat text's state (field 3) is that of a process that
+// has exited: a zombie (Z) its parent has not reaped yet, or one being reaped
+// (X). It keeps its pid and start time until reaped, but it has closed every
+// descriptor and runs no code: counting it alive would keep an owner without
+// an anchor (a WASI owner) holding for as long as its parent fails to wait.
+bool HasExited(const std::string& text) {
+  size_t paren = text.rfind(')');
+  if (paren == std::string::npos) return false;
+  size_t state = text.find_first_not_of(' ', paren + 1);
+  return state != std::string::npos && (text[state] == 'Z' || text[state] == 'X');
+}
+
 }  // namespace
 #endif  // __linux__
 
@@ -385,6 +397,10 @@ bool ProcessStartTime(uint32_t pid, uint64_t* start_time, bool* usable) {
       return false;
     }
     return true;
+  }
+  if (HasExited(text)) {
+    *usable = true;
+    return false;
   }
   *usable = ParseStartTime(text, start_time);
   return true;

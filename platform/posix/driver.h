@@ -94,7 +94,8 @@ Id128 LocalBootId();
 uint64_t LocalPidNamespace();
 
 // Facts about a running process in our PID namespace, read from /proc.
-// Returns false when the process does not exist (ENOENT); *usable false when
+// Returns false when the process does not exist (ENOENT) or has exited and
+// waits to be reaped (a zombie: it holds nothing); *usable false when
 // /proc cannot tell (not mounted, or mounted for another namespace).
 bool ProcessStartTime(uint32_t pid, uint64_t* start_time, bool* usable);
 

@@ -414,6 +414,29 @@ TEST_F(PosixDriver, FallsBackToTheRecordWhenThereIsNoAnchor) {
   EXPECT_EQ(ProbeOwner(dir_fd_, no_boot), Liveness::kUnknown);
 }
 
+TEST_F(PosixDriver, JudgesAnOwnerWithoutAnchorDeadOnceItIsAZombie) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  uint64_t start_time = 0;
+  bool usable = false;
+  ASSERT_TRUE(ProcessStartTime(static_cast<uint32_t>(child), &start_time, &usable));
+  ASSERT_TRUE(usable);
+  OwnerRecord record = Me(Id128{5, 5});  // no anchor: a WASI owner's record
+  record.owner.pid = static_cast<uint32_t>(child);
+  record.owner.start_time = start_time;
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kAlive);
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  // Not reaped yet: a zombie keeps its pid and start time until waited for.
+  siginfo_t info = {};
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);
+  EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kDead);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+}
+
 TEST_F(PosixDriver, NeverTakesAPlantedFifoForAnAnchor) {
   Id128 nonce{9, 9};
   ASSERT_EQ(mkfifoat(dir_fd_, EntryName("k.", nonce).c_str(), 0600), 0);

@@ -40,7 +40,10 @@
 // poll_oneoff would freeze a JavaScript host's event loop. The module returns
 // kStepPause with a pause (polling with a bounded backoff, kPollFirstPauseMs
 // doubling to kPollLongestPauseMs); the host sleeps as it likes (setTimeout,
-// Atomics.wait) and calls onlyone_resume.
+// Atomics.wait) and calls onlyone_resume. A host that can watch the
+// directory may resume earlier, at the first change of the entry
+// onlyone_wait_name() names (any entry when it names none), as the POSIX
+// driver's inotify wait does; the pause is then only its safety net.
 //
 // WASI functions used (wasi_snapshot_preview1): fd_prestat_get, path_symlink,
 // path_readlink, path_rename, path_unlink_file, fd_readdir, clock_time_get,
@@ -61,6 +64,10 @@
 //   onlyone_validate() -> i32                 kStepHeld or kStepLost
 //   onlyone_refresh() -> i32                  validate, then rewrite `seen`
 //   onlyone_pause_ms() -> i32                 after kStepPause: how long
+//   onlyone_wait_name() -> i32                after kStepPause: address of
+//                                             the NUL-terminated name of the
+//                                             one entry whose change can let
+//                                             us in, or of "" (any change)
 //   onlyone_fence() -> i64                    after kStepAcquired
 //   onlyone_blocker() -> i32                  address of a HostHolder, or 0
 //   onlyone_message() -> i32                  address of a NUL-terminated

@@ -66,6 +66,9 @@ struct Module {
   uint64_t wait_deadline_mono_ms = kNoDeadline;
   uint32_t pause_ms = 0;
   uint32_t next_pause_ms = kPollFirstPauseMs;
+  // The wait's one entry whose change can let us in (Op::name of kWait);
+  // empty: any change. One byte spare, and Clear() zeroes: NUL-terminated.
+  FixedBytes<kNameBytesMax + 1> wait_name;
   const char* doing = "acquire";  // for messages
 
   uint64_t fence = 0;
@@ -163,6 +166,8 @@ int32_t Run(Op op) {
       m.next_pause_ms =
           m.next_pause_ms * 2 > kPollLongestPauseMs ? kPollLongestPauseMs : m.next_pause_ms * 2;
       m.pausing = true;
+      m.wait_name.Clear();
+      if (op.name.size <= kNameBytesMax) m.wait_name.Assign(op.name);
       m.wait_deadline_mono_ms = op.deadline_mono_ms;
       m.pause_ms = static_cast<uint32_t>(pause);
       return kStepPause;
@@ -276,6 +281,10 @@ ONLYONE_EXPORT(onlyone_refresh) int32_t onlyone_refresh() {
 
 ONLYONE_EXPORT(onlyone_pause_ms) int32_t onlyone_pause_ms() {
   return module_state.pausing ? static_cast<int32_t>(module_state.pause_ms) : 0;
+}
+
+ONLYONE_EXPORT(onlyone_wait_name) const char* onlyone_wait_name() {
+  return module_state.pausing ? module_state.wait_name.data : "";
 }
 
 ONLYONE_EXPORT(onlyone_fence) int64_t onlyone_fence() {

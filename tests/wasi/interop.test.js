@@ -18,7 +18,7 @@ const onlyone = require(process.env.ONLYONE_HOST_JS);
 
 const ONLYONE = process.env.ONLYONE_BIN;
 const CONTENDER = process.env.ONLYONE_CONTENDER_JS;
-const { gone, killHard, startHolder } = require(CONTENDER);
+const { gone, killHard, processState, startHolder, startUnreapedHolder } = require(CONTENDER);
 const WITNESS = process.env.WITNESS_SH;
 const TEST_TIMEOUT_MS = 60000;
 // How long a child contender may take to start and acquire.
@@ -151,7 +151,7 @@ describe('Exclusion', () => {
     const fences = [];
     for (let round = 0; round < 3; round += 1) {
       const wasm = onlyone.tryLock('job', { dir });
-      fences.push(wasm.fence);
+      fences.push(BigInt(wasm.fence));
       wasm.release();
       const result = await native(dir, ['job', '--', 'sh', '-c', 'echo $ONLYONE_FENCE']);
       assert.strictEqual(result.code, 0, result.stderr);
@@ -297,6 +297,29 @@ describe('Liveness', () => {
     assert.strictEqual(result.code, 0, result.stderr);
     t.diagnostic(`native waiter took over ${tookMs} ms after the kill`);
     assert.ok(tookMs < NATIVE_SAFETY_NET_MS * 5, `took ${tookMs} ms`);
+  });
+
+  // Regression: a holder killed with kill -9 is a zombie until its parent
+  // reaps it, with its pid and start time; it kept the lock busy meanwhile.
+  test('AKilledWasmHolderItsParentHasNotReapedRefusesNeitherKind', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const zombies = [];
+    try {
+      for (const name of ['native', 'wasm']) {
+        const holder = await startUnreapedHolder(dir, name, CHILD_START_TIMEOUT_MS);
+        zombies.push(holder);
+        process.kill(holder.pid, 'SIGKILL');
+        await waitFor(`holder ${holder.pid} to be a zombie`, () => processState(holder.pid) === 'Z');
+      }
+      const result = await native(dir, ['native', '--', 'true']);
+      assert.strictEqual(result.code, 0, result.stderr);
+      const lock = onlyone.tryLock('wasm', { dir });
+      assert.strictEqual(lock.held, true, lock.status().message);
+      lock.release();
+      for (const { pid } of zombies) assert.strictEqual(processState(pid), 'Z', `pid ${pid} was reaped meanwhile`);
+    } finally {
+      for (const { reaper } of zombies) reaper.kill('SIGKILL');
+    }
   });
 
   test('ALiveNativeHolderIsNeverJudgedDeadByWasm', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -207,8 +207,45 @@ function startHolder(dir, name, extra, startTimeoutMs) {
   });
 }
 
-// SIGKILL, then wait until reaped: a zombie keeps its /proc entry and its
-// start time, and would still (rightly) count as alive.
+// Starts a contender that holds `name` until killed, as the child of a
+// process that never reaps its children (a shell that execs `sleep`), so that
+// once killed the holder stays a zombie. Resolves to { pid, reaper } once it
+// holds; killing `reaper` lets the zombie be reaped.
+function startUnreapedHolder(dir, name, startTimeoutMs) {
+  const holder = [process.execPath, __filename, '--dir', dir, '--name', name, '--try', '--hold-forever']
+    .map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+  const reaper = childProcess.spawn('/bin/sh', ['-c', `${holder} & exec sleep 600`],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      reaper.kill('SIGKILL');
+      reject(new Error(`holder did not acquire in time: ${err}`));
+    }, startTimeoutMs);
+    reaper.stdout.on('data', (chunk) => {
+      out += chunk;
+      const held = /^held ([0-9]+) /m.exec(out);
+      if (held) {
+        clearTimeout(timer);
+        resolve({ pid: Number(held[1]), reaper });
+      }
+    });
+    reaper.stderr.on('data', (chunk) => { err += chunk; });
+  });
+}
+
+// The state letter of /proc/PID/stat (R, S, Z, ...), or null when gone.
+function processState(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0];
+  } catch {
+    return null;
+  }
+}
+
+// SIGKILL, then wait until reaped, so that the pid is gone from /proc.
 function killHard(child) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -221,7 +258,7 @@ function killHard(child) {
   });
 }
 
-module.exports = { gone, killHard, startHolder };
+module.exports = { gone, killHard, processState, startHolder, startUnreapedHolder };
 
 if (require.main === module) {
   main().then((code) => {

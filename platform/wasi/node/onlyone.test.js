@@ -12,6 +12,8 @@ const path = require('node:path');
 
 const onlyone = require('./onlyone.js');
 
+const { judgeOwner, localIdentity, parseStartTime, Liveness } = onlyone._internals;
+
 const contender = require('./contender.js');
 // Upper bound of any single test; the Bazel target's size bounds the file.
 const TEST_TIMEOUT_MS = 20000;
@@ -82,8 +84,9 @@ describe('TryLock', () => {
     for (let round = 0; round < 5; round += 1) {
       const lock = onlyone.tryLock('job', { dir });
       assert.strictEqual(lock.held, true);
-      assert.ok(lock.fence > last, `fence ${lock.fence} after ${last}`);
-      last = lock.fence;
+      assert.match(lock.fence, /^[0-9]+$/);
+      assert.ok(BigInt(lock.fence) > last, `fence ${lock.fence} after ${last}`);
+      last = BigInt(lock.fence);
       lock.release();
     }
   });
@@ -182,7 +185,35 @@ describe('Lock', () => {
     const waiter = await onlyone.lock('job', { dir, timeoutMs: 10000 });
     assert.strictEqual(waiter.held, true);
     assert.ok(Date.now() - started >= 150, 'acquired before the release');
-    assert.ok(waiter.fence > holder.fence);
+    assert.ok(BigInt(waiter.fence) > BigInt(holder.fence));
+    waiter.release();
+  });
+
+  // A waiter scans on each change of its predecessor's entry, and otherwise
+  // only at the safety net (1 s): a poll backing off to 250 ms scanned 14
+  // times in 2.5 s and noticed a release up to 250 ms late.
+  test('WakesOnTheReleaseAndScansOnlyAtTheSafetyNetMeanwhile', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const holder = onlyone.tryLock('job', { dir });
+    const waiter = new onlyone.Lock('job', { dir });
+    const scans = [];
+    const { onlyone_resume: resume } = waiter._exports;
+    waiter._exports = { ...waiter._exports, onlyone_resume: () => {
+      scans.push(performance.now());
+      return resume();
+    } };
+    const acquired = waiter._acquire(TEST_TIMEOUT_MS).then(() => performance.now());
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.ok(scans.length <= 5, `${scans.length} scans in 2.5 s of waiting: it polls`);
+    // Released just after a scan, a safety-net scan would come a second later.
+    const before = scans.length;
+    while (scans.length === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const released = performance.now();
+    holder.release();
+    const woke = await acquired;
+    assert.strictEqual(waiter.held, true);
+    assert.ok(woke - released < 500, `acquired ${Math.round(woke - released)} ms after the release`);
     waiter.release();
   });
 
@@ -208,6 +239,44 @@ describe('Lock', () => {
     clearInterval(ticker);
     assert.ok(ticks >= 10, `only ${ticks} timer ticks in 500 ms`);
     holder.release();
+  });
+});
+
+describe('Json', () => {
+  // Every value the API returns, in each state a Lock can be in.
+  test('EveryValueTheApiReturnsSerializesWithJsonStringify', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const returned = [];
+    const keep = (value) => {
+      returned.push(value);
+      return value;
+    };
+    const held = keep(onlyone.tryLock('job', { dir, command: 'first' }));
+    const busy = keep(onlyone.tryLock('job', { dir }));
+    const timedOut = keep(await onlyone.lock('job', { dir, timeoutMs: 50 }));
+    for (const lock of [held, busy, timedOut]) keep(lock.status());
+    keep(held.validate());
+    keep(held.refresh());
+    keep(held.release());
+    keep(held.status());
+    try {
+      held.release();
+    } catch (error) {
+      keep(error);
+    }
+    for (const value of returned) {
+      const text = JSON.stringify(value);
+      assert.strictEqual(typeof text, 'string');
+      if (typeof value === 'object' && !(value instanceof Error)) {
+        const plain = value instanceof onlyone.Lock ? value.status() : value;
+        assert.deepStrictEqual(JSON.parse(text), plain, 'something did not survive the round trip');
+      }
+    }
+    const { holder } = busy.status();
+    assert.strictEqual(typeof holder.ticket, 'string');
+    assert.match(holder.ticket, /^[0-9]+$/);
+    assert.strictEqual(busy.status().fence, null);
+    assert.strictEqual(JSON.parse(JSON.stringify(held)).fence, held.fence);
   });
 });
 
@@ -243,7 +312,7 @@ describe('Holding', () => {
 });
 
 describe('HostLiveness', () => {
-  const me = onlyone.localIdentity();
+  const me = localIdentity();
   const owner = (changes) => ({
     pid: me.pid, startTime: me.startTime, bootHi: me.bootId.hi, bootLo: me.bootId.lo,
     pidNamespace: me.pidNamespace, ...changes,
@@ -252,7 +321,7 @@ describe('HostLiveness', () => {
   test('IdentityIsWhatProcSaysOfThisProcess', () => {
     const stat = fs.readFileSync('/proc/self/stat', 'latin1');
     assert.strictEqual(me.pid, process.pid);
-    assert.strictEqual(me.startTime, onlyone.parseStartTime(stat));
+    assert.strictEqual(me.startTime, parseStartTime(stat));
     assert.ok(me.startTime > 0n);
     const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').replace(/[-\n]/g, '');
     assert.strictEqual(me.bootId.hi.toString(16).padStart(16, '0') + me.bootId.lo.toString(16).padStart(16, '0'), boot);
@@ -260,29 +329,48 @@ describe('HostLiveness', () => {
   });
 
   test('JudgesThisProcessAlive', () => {
-    assert.strictEqual(onlyone.judgeOwner(owner({})), onlyone.Liveness.ALIVE);
+    assert.strictEqual(judgeOwner(owner({})), Liveness.ALIVE);
   });
 
   test('JudgesAReusedPidDead', () => {
-    assert.strictEqual(onlyone.judgeOwner(owner({ startTime: me.startTime + 1n })), onlyone.Liveness.DEAD);
+    assert.strictEqual(judgeOwner(owner({ startTime: me.startTime + 1n })), Liveness.DEAD);
   });
 
   test('JudgesAnExitedProcessDead', () => {
     const child = childProcess.spawnSync('/bin/sh', ['-c', 'echo $$']);
     const pid = Number(String(child.stdout).trim());
-    assert.strictEqual(onlyone.judgeOwner(owner({ pid })), onlyone.Liveness.DEAD);
+    assert.strictEqual(judgeOwner(owner({ pid })), Liveness.DEAD);
+  });
+
+  test('JudgesAKilledProcessDeadBeforeItsParentReapsIt', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // The sleep's parent execs another sleep, which never reaps it.
+    const parent = childProcess.spawn('/bin/sh', ['-c', 'sleep 600 & echo $!; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number((await new Promise((resolve) => parent.stdout.once('data', resolve))).toString().trim());
+      const startTime = parseStartTime(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+      assert.strictEqual(judgeOwner(owner({ pid, startTime })), Liveness.ALIVE);
+      process.kill(pid, 'SIGKILL');
+      const deadline = Date.now() + CHILD_START_TIMEOUT_MS;
+      while (contender.processState(pid) !== 'Z') {
+        assert.ok(Date.now() < deadline, `pid ${pid} never became a zombie`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.strictEqual(judgeOwner(owner({ pid, startTime })), Liveness.DEAD);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   test('JudgesAnotherBootDead', () => {
-    assert.strictEqual(onlyone.judgeOwner(owner({ bootLo: me.bootId.lo ^ 1n })), onlyone.Liveness.DEAD);
+    assert.strictEqual(judgeOwner(owner({ bootLo: me.bootId.lo ^ 1n })), Liveness.DEAD);
   });
 
   test('JudgesAnotherPidNamespaceUnknown', () => {
-    assert.strictEqual(onlyone.judgeOwner(owner({ pid: 999999, pidNamespace: me.pidNamespace + 1n })), onlyone.Liveness.UNKNOWN);
+    assert.strictEqual(judgeOwner(owner({ pid: 999999, pidNamespace: me.pidNamespace + 1n })), Liveness.UNKNOWN);
   });
 
   test('JudgesAnOwnerWithoutBootIdUnknown', () => {
-    assert.strictEqual(onlyone.judgeOwner(owner({ pid: 999999, bootHi: 0n, bootLo: 0n })), onlyone.Liveness.UNKNOWN);
+    assert.strictEqual(judgeOwner(owner({ pid: 999999, bootHi: 0n, bootLo: 0n })), Liveness.UNKNOWN);
   });
 
   test('AnAnchorSomeoneFlocksProvesTheOwnerAliveWhateverItsPid', { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -295,11 +383,11 @@ describe('HostLiveness', () => {
     const anchor = path.join(lockPath, 'k.0123456789abcdeffedcba9876543210');
     fs.writeFileSync(anchor, '');
     const dead = owner({ pid: deadPid, ...nonce });
-    assert.strictEqual(onlyone.judgeOwner(dead, lockPath), onlyone.Liveness.DEAD, 'an unlocked anchor proved life');
+    assert.strictEqual(judgeOwner(dead, lockPath), Liveness.DEAD, 'an unlocked anchor proved life');
     // flock(1) holds the anchor the way a native owner (or its watchdog) does.
     const locker = childProcess.spawn('flock', [anchor, 'sleep', '30'], { detached: true, stdio: 'ignore' });
     const deadline = Date.now() + CHILD_START_TIMEOUT_MS;
-    while (onlyone.judgeOwner(dead, lockPath) !== onlyone.Liveness.ALIVE) {
+    while (judgeOwner(dead, lockPath) !== Liveness.ALIVE) {
       assert.ok(Date.now() < deadline, 'the flocked anchor never proved life');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -308,7 +396,7 @@ describe('HostLiveness', () => {
       process.kill(-locker.pid, 'SIGKILL');
     });
     await new Promise((resolve) => setTimeout(resolve, 100));  // the group's sleep exits too
-    assert.strictEqual(onlyone.judgeOwner(dead, lockPath), onlyone.Liveness.DEAD);
+    assert.strictEqual(judgeOwner(dead, lockPath), Liveness.DEAD);
   });
 
   test('RemovesTheEntryOfAKilledHolder', { timeout: TEST_TIMEOUT_MS }, async () => {
