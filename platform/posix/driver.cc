@@ -342,18 +342,6 @@ bool ParseStartTime(const std::string& text, uint64_t* start_time) {
   return true;
 }
 
-// Whether a /proc/PID/stat text's state (field 3) is that of a process that
-// has exited: a zombie (Z) its parent has not reaped yet, or one being reaped
-// (X). It keeps its pid and start time until reaped, but it has closed every
-// descriptor and runs no code: counting it alive would keep an owner without
-// an anchor (a WASI owner) holding for as long as its parent fails to wait.
-bool HasExited(const std::string& text) {
-  size_t paren = text.rfind(')');
-  if (paren == std::string::npos) return false;
-  size_t state = text.find_first_not_of(' ', paren + 1);
-  return state != std::string::npos && (text[state] == 'Z' || text[state] == 'X');
-}
-
 }  // namespace
 #endif  // __linux__
 
@@ -398,11 +386,11 @@ bool ProcessStartTime(uint32_t pid, uint64_t* start_time, bool* usable) {
     }
     return true;
   }
-  if (HasExited(text)) {
-    *usable = true;
-    return false;
-  }
-  *usable = ParseStartTime(text, start_time);
+  ProcessStat stat;
+  if (!ParseStat(text, &stat)) return true;
+  *usable = true;
+  if (HasExited(stat)) return false;
+  *start_time = stat.start_time;
   return true;
 #elif defined(__APPLE__)
   int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PID, static_cast<int>(pid)};

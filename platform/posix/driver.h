@@ -109,6 +109,11 @@ struct ProcessStat {
 // Whether /proc shows the processes of our own PID namespace (it may have
 // been mounted for another: `unshare --pid` without --mount-proc).
 bool ProcShowsOurPids();
+// A zombie (Z) its parent has not reaped yet, or one being reaped (X): it
+// keeps its pid and start time until reaped, but it has closed every
+// descriptor and runs no code. Counting it alive would keep an owner without
+// an anchor (a WASI owner) holding for as long as its parent fails to wait.
+inline bool HasExited(const ProcessStat& stat) { return stat.state == 'Z' || stat.state == 'X'; }
 // Reads process `pid` of our PID namespace. false when it does not exist or
 // /proc cannot tell (not mounted, or mounted for another namespace).
 bool ReadProcessStat(uint32_t pid, ProcessStat* out);

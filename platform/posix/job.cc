@@ -64,8 +64,6 @@ bool HasDescriptorOn(uint32_t pid, dev_t device, ino_t inode) {
   return found;
 }
 
-bool Runs(const ProcessStat& stat) { return stat.state != 'Z' && stat.state != 'X'; }
-
 // A cursor over the job group's text: each Take consumes one part or fails.
 class Reader {
  public:
@@ -180,7 +178,7 @@ std::vector<uint32_t> LiveJobGroupMembers(const JobGroup& group) {
         stat.start_time != group.leader_start_time) {
       reused = true;
     }
-    if (stat.session == group.session && Runs(stat)) members.push_back(pid);
+    if (stat.session == group.session && !HasExited(stat)) members.push_back(pid);
   });
   if (reused) members.clear();
   std::sort(members.begin(), members.end());
@@ -214,7 +212,7 @@ std::vector<uint32_t> ProcessesKeepingAnchor(int dir_fd, Id128 nonce) {
   ForEachProcess([&](uint32_t pid) {
     if (pid == self) return;  // our own descriptor, opened just now
     ProcessStat stat;
-    if (!ReadProcessStat(pid, &stat) || !Runs(stat)) return;
+    if (!ReadProcessStat(pid, &stat) || HasExited(stat)) return;
     if (HasDescriptorOn(pid, anchor.st_dev, anchor.st_ino)) pids.push_back(pid);
   });
   close(fd);
