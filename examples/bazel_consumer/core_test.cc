@@ -28,8 +28,8 @@ int main() {
   onlyone::OwnerRecord parsed;
   onlyone::ParseResult result = onlyone::ParseRecord(text.view(), &parsed);
   if (result.error != onlyone::ParseError::kNone || parsed.ticket != 7 ||
-      parsed.owner.pid != 4242 || !onlyone::Equal(parsed.owner.command.view(),
-                                                  onlyone::View("make all"))) {
+      parsed.owner.pid != 4242 ||
+      !onlyone::Equal(parsed.owner.command.view(), onlyone::View("make all"))) {
     fprintf(stderr, "parse: %s\n", onlyone::ParseErrorName(result.error));
     return 1;
   }

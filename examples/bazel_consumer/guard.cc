@@ -13,6 +13,12 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: guard DIR NAME HOLD_MS\n");
     return 64;
   }
+  char* end = nullptr;
+  const long long hold_ms = strtoll(argv[3], &end, 10);
+  if (*argv[3] == '\0' || *end != '\0' || hold_ms < 0) {
+    fprintf(stderr, "guard: HOLD_MS must be a number of milliseconds, got '%s'\n", argv[3]);
+    return 64;
+  }
   onlyone::LockOptions options;
   options.dir = argv[1];
   options.command = "guard";
@@ -24,6 +30,6 @@ int main(int argc, char** argv) {
   printf("acquired %s fence %llu\n", lock.name().c_str(),
          static_cast<unsigned long long>(lock.fence()));
   fflush(stdout);
-  std::this_thread::sleep_for(std::chrono::milliseconds(atoll(argv[3])));
+  std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
   return lock.Release() ? 0 : 1;
 }

@@ -10,6 +10,12 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: guard_c DIR NAME HOLD_MS\n");
     return 64;
   }
+  char* end = NULL;
+  const long hold_ms = strtol(argv[3], &end, 10);
+  if (*argv[3] == '\0' || *end != '\0' || hold_ms < 0) {
+    fprintf(stderr, "guard_c: HOLD_MS must be a number of milliseconds, got '%s'\n", argv[3]);
+    return 64;
+  }
   onlyone_lock* lock = onlyone_open(argv[2], argv[1], 1);
   if (lock == NULL) return 1;
   int rc = onlyone_try_acquire(lock);
@@ -20,7 +26,6 @@ int main(int argc, char** argv) {
   }
   printf("acquired %s fence %llu\n", argv[2], (unsigned long long)onlyone_fence(lock));
   fflush(stdout);
-  long hold_ms = atol(argv[3]);
   struct timespec pause = {hold_ms / 1000, (hold_ms % 1000) * 1000000L};
   nanosleep(&pause, NULL);
   rc = onlyone_release(lock);
