@@ -61,8 +61,12 @@ chmod 0644 "$root"/usr/share/man/man1/* "$root"/usr/share/doc/onlyone/*
 
 (cd "$root" && find usr -type f | LC_ALL=C sort | xargs md5sum) >"$root/DEBIAN/md5sums"
 installed_kib="$(du -sk --apparent-size "$root/usr" | cut -f1)"
-sed "s/@VERSION@/$version/; s/@INSTALLED_SIZE@/$installed_kib/" "$here/control.in" \
-  >"$root/DEBIAN/control"
+# Built-Using (Debian policy 7.8): the sources of what the static command
+# contains, as installed on the build machine.
+built_using="$(dpkg-query -W -f='${source:Package} (= ${source:Version})\n' \
+  libc6-dev libstdc++-12-dev libzookeeper-mt-dev | paste -sd, | sed 's/,/, /g')"
+sed "s/@VERSION@/$version/; s/@INSTALLED_SIZE@/$installed_kib/; s/@BUILT_USING@/$built_using/" \
+  "$here/control.in" >"$root/DEBIAN/control"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
 find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 

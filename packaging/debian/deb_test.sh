@@ -35,6 +35,8 @@ overridden="$(grep -E '^O: ' <<<"$lintian_out" | sort -u)"
 [[ "$(dpkg-deb -f "$deb" Package)" == onlyone ]] || fail "Package field"
 [[ "$(dpkg-deb -f "$deb" Version)" == "$version" ]] || fail "Version field is not $version"
 [[ "$(dpkg-deb -f "$deb" Architecture)" == amd64 ]] || fail "Architecture field"
+[[ "$(dpkg-deb -f "$deb" Built-Using)" =~ ^glibc\ \(=\ .+\),\ gcc-12\ \(=\ .+\),\ zookeeper\ \(=\ .+\)$ ]] ||
+  fail "Built-Using field: $(dpkg-deb -f "$deb" Built-Using)"
 
 contents="$(dpkg-deb -c "$deb" | awk '{ print $1, $2, $6 }')"
 for want in \
