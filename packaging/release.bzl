@@ -5,8 +5,9 @@ without the instrumentation the sanitizer configs add (--config=asan_ubsan
 links the command dynamically against the ASan runtime, which no user has).
 A transition resets those options for `srcs`, so the package tests check
 the package a user gets in every pass of ./run test, and `./run package`
-builds the same files. The transition is the same in every configuration,
-so the passes share these outputs instead of rebuilding them.
+builds the same files. (Bazel 4 names a transitioned configuration by the
+options the transition changed, which differ between the passes: the
+sanitizer pass builds its own copy of these files, with the same flags.)
 """
 
 def _release_impl(settings, attr):
