@@ -4,6 +4,7 @@
 set -eu
 onlyone="$1"
 dir="$TEST_TMPDIR/locks"
+# shellcheck disable=SC2016 # expanded by the job's shell, not here
 fence="$("$onlyone" --dir "$dir" job -- sh -c 'echo "$ONLYONE_FENCE"')"
 [ "$fence" -ge 1 ] || { echo "command_test: fence '$fence'" >&2; exit 1; }
 rc=0

@@ -61,6 +61,7 @@ grep -q '^Format: https://www.debian.org/doc/packaging-manuals/copyright-format/
 [[ "$("$onlyone" --version)" == "onlyone $version" ]] ||
   fail "onlyone --version says '$("$onlyone" --version)', VERSION says $version"
 locks="$work/locks"
+# shellcheck disable=SC2016 # expanded by the job's shell, not here
 fence="$("$onlyone" --dir "$locks" nightly -- sh -c 'echo "$ONLYONE_FENCE"')"
 [[ "$fence" == 1 ]] || fail "first fence '$fence', want 1"
 rc=0
