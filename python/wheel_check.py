@@ -2,6 +2,7 @@
 promises, with real processes (see wheel_test.sh)."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,20 @@ def hold():
     return "done"
 
 print(hold(), flush=True)
+"""
+
+
+# A waiter that Ctrl-C interrupts: says "waiting", waits forever, then says
+# "interrupted" and exits normally (a crash gives a negative exit status).
+INTERRUPTED_WAITER = r"""
+import sys
+import onlyone
+
+print("waiting", flush=True)
+try:
+    onlyone.Lock("interrupted", wait=True, dir=sys.argv[1]).acquire()
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
 """
 
 
@@ -117,6 +132,33 @@ class InstalledPackage(unittest.TestCase):
         out, _ = waiter.communicate(timeout=BOUND_S)
         self.assertEqual(waiter.returncode, 0)
         self.assertGreaterEqual(int(out), 2)
+
+    def test_ctrl_c_cancels_a_wait_and_leaves_no_entry(self):
+        # Twenty waiters, each interrupted at a different moment of its wait:
+        # freeing the handle while the C call still ran crashed 1 in 4.
+        holder = Holder("interrupted", self.locks)
+        try:
+            for attempt in range(20):
+                waiter = subprocess.Popen(
+                    [sys.executable, "-c", INTERRUPTED_WAITER, self.locks],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                self.assertEqual(waiter.stdout.readline().strip(), "waiting")
+                deadline = time.monotonic() + BOUND_S
+                while len(self.entries("interrupted")) < 2:  # the waiter has queued
+                    self.assertLess(time.monotonic(), deadline, "the waiter never queued")
+                    time.sleep(0.002)
+                time.sleep(0.001 * (attempt % 10))
+                waiter.send_signal(signal.SIGINT)
+                out, err = waiter.communicate(timeout=BOUND_S)
+                self.assertEqual((out.strip(), waiter.returncode), ("interrupted", 0),
+                                 "attempt %d: %s" % (attempt, err))
+                self.assertEqual([e["pid"] for e in self.entries("interrupted")],
+                                 [holder.process.pid], "the cancelled waiter's entry is gone")
+        finally:
+            holder.release()
+
+    def entries(self, name):
+        return onlyone.status(name, dir=self.locks)["locks"][0]["entries"]
 
     def test_an_unsafe_directory_is_refused_as_such(self):
         os.makedirs(self.locks)

@@ -200,6 +200,16 @@ def _wait_ms(wait):
     return int(wait * 1000)
 
 
+def _wait_uninterrupted(event):
+    """Waits for `event`, letting further Ctrl-Cs go: after a cancel the
+    wait ends within moments, and the handle must outlive it."""
+    while not event.is_set():
+        try:
+            event.wait(_SIGNAL_CHECK_S)
+        except KeyboardInterrupt:
+            pass
+
+
 class Lock:
     """The lock NAME, as a context manager or with acquire()/release().
 
@@ -246,18 +256,27 @@ class Lock:
         # The C call blocks until the lock is ours; run it in a thread so
         # that Ctrl-C (raised only in the main thread, between bytecodes)
         # can cancel it with onlyone_cancel, which is safe from any thread.
+        # The handle is freed only once `done` says the call returned: not
+        # Thread.join(), which a KeyboardInterrupt can leave believing a
+        # running thread finished, and the handle would then be freed under
+        # it (a use after free that crashed one run in four).
         outcome = []
-        handle = self._handle
-        waiter = threading.Thread(
-            target=lambda: outcome.append(lib.onlyone_acquire(handle, self._wait_ms)),
-            name="onlyone-wait", daemon=True)
-        waiter.start()
+        done = threading.Event()
+        handle, wait_ms = self._handle, self._wait_ms
+
+        def wait():
+            try:
+                outcome.append(lib.onlyone_acquire(handle, wait_ms))
+            finally:
+                done.set()
+
+        threading.Thread(target=wait, name="onlyone-wait", daemon=True).start()
         try:
-            while waiter.is_alive():
-                waiter.join(_SIGNAL_CHECK_S)
+            while not done.wait(_SIGNAL_CHECK_S):
+                pass
         except BaseException:
             lib.onlyone_cancel(handle)
-            waiter.join()
+            _wait_uninterrupted(done)
             self._close()  # releases it too if it was acquired meanwhile
             raise
         return outcome[0]
