@@ -190,7 +190,7 @@ def _holder_of(name, dir=None):
 
 def _wait_ms(wait):
     """wait: None or 0 tries once; seconds; True or math.inf waits forever."""
-    if wait is None or wait is False or (wait == 0 and wait is not True):
+    if wait is None or wait is False or wait == 0:
         return None
     if wait is True or wait == math.inf:
         return _WAIT_FOREVER_MS
