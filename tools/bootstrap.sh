@@ -34,6 +34,12 @@ PACKAGES=(
   libfuzzer-14-dev      # libFuzzer for clang-14 (--config=fuzz)
   clang-format-14       # formatting check
   clang-tidy-14         # static checks
+  # --- Packages for users (issue 12): ./run package, //packaging, //python ---
+  lintian               # checks the .deb (//packaging/debian:deb_test)
+  python3-setuptools    # builds the wheel offline (python/build_wheel.sh)
+  python3-wheel         # bdist_wheel, for the wheel's platform tag (python/setup.py)
+  python3-pip           # pip wheel / pip install --no-index
+  python3-venv          # the fresh venv the wheel is installed into (//python:wheel_test)
 )
 
 check_only=0

@@ -1,5 +1,7 @@
-"""Proves @one across real processes: a second process is refused (and told
-who holds the lock) while the first holds it, and runs once it is free."""
+"""Proves the onlyone package's @one across real processes: a second process
+is refused (and told who holds the lock) while the first holds it, and runs
+once it is free. Runs against the package's sources (PYTHONPATH, ONLYONE_LIB:
+see one_test.sh); //python:wheel_test checks the installed wheel."""
 
 import os
 import subprocess
@@ -8,21 +10,17 @@ import tempfile
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from one import Busy, Lock, one  # noqa: E402
+from onlyone import Busy, Lock, one
 
 # A child that holds the lock inside a decorated function until told to stop.
 HOLDER = r"""
 import os, sys, time
-sys.path.insert(0, sys.argv[1])
-from one import one
+from onlyone import one
 
-@one("nightly", dir=sys.argv[2])
+@one("nightly", dir=sys.argv[1])
 def run():
-    open(sys.argv[3], "w").close()          # "I am inside"
-    while not os.path.exists(sys.argv[4]):  # until the test says stop
+    open(sys.argv[2], "w").close()          # "I am inside"
+    while not os.path.exists(sys.argv[3]):  # until the test says stop
         time.sleep(0.01)
     return "ran"
 
@@ -49,7 +47,7 @@ class OneDecoratorTest(unittest.TestCase):
         inside = os.path.join(self.scratch, "inside")
         stop = os.path.join(self.scratch, "stop")
         holder = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, HERE, self.locks, inside, stop],
+            [sys.executable, "-c", HOLDER, self.locks, inside, stop],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for(inside)
         return holder, stop
@@ -91,7 +89,7 @@ class OneDecoratorTest(unittest.TestCase):
             with self.assertRaises(Busy):
                 Lock("job", dir=self.locks).acquire()
             fence = first.fence
-        with Lock("job", dir=self.locks, timeout_s=1) as second:
+        with Lock("job", dir=self.locks, wait=1) as second:
             self.assertGreater(second.fence, fence)
 
 

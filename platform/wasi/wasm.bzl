@@ -12,7 +12,10 @@ module as is, whose name section lets tests check which functions it
 contains.
 """
 
-WASM_CROSSTOOL_TOP = "//platform/wasi/toolchain:suite"
+# A Label, not a string: a transition's label-valued option is read relative to
+# the main repository, so the bare "//platform/..." would name a package of
+# the consumer's workspace when onlyone is an external repository.
+WASM_CROSSTOOL_TOP = str(Label("//platform/wasi/toolchain:suite"))
 WASM_CPU = "wasm32"
 
 def _to_wasm_impl(settings, attr):
