@@ -2,6 +2,7 @@
 # Writes the packages for users into OUT_DIR (`./run package` passes dist/):
 #   onlyone_<VERSION>_amd64.deb              (packaging/debian/build_deb.sh)
 #   onlyone-<VERSION>-py3-none-linux_x86_64.whl (python/build_wheel.sh)
+#   onlyone-<VERSION>.tgz                    (npm pack of //platform/wasi/node:npm_package)
 # from the release builds in this sh_binary's runfiles.
 #
 #   bazel run //packaging:package -- OUT_DIR
@@ -22,5 +23,13 @@ lintian --fail-on error,warning "$deb" 2>/dev/null || {
   echo "package: lintian reports errors or warnings for $deb" >&2
   exit 1
 }
+# npm pack skips symlinks, and runfiles are symlinks: pack a copy. It prints
+# the tarball's name last; no network, packing reads only the folder.
+npm_dir="$(mktemp -d)"
+trap 'rm -rf "$npm_dir"' EXIT
+cp -L "$runfiles"/platform/wasi/node/npm/* "$npm_dir/"
+tgz="$(cd "$npm_dir" && npm pack --offline --pack-destination "$(cd "$out" && pwd)" . 2>/dev/null |
+  tail -1)"
 echo "$deb"
 echo "$wheel"
+echo "$out/$tgz"

@@ -184,7 +184,10 @@ SimulateReport Simulate(const SimulateConfig& config) {
 
   if (report.ok) {
     world.StopNewRounds();
-    // Fault-free from here: killed holders' jobs end too.
+    // Fault-free from here: no I/O fault injected in the last faulty step
+    // may still be pending (it failed the cleaner's first write when nobody
+    // wrote in between: seed 1586), and killed holders' jobs end too.
+    world.InjectFault(IoStatus::kOk);
     for (uint32_t i = 0; i < world_config.procs; ++i) {
       const Transition job_ends{TransitionKind::kJobEnds, i};
       if (world.IsEnabled(job_ends)) apply(job_ends);

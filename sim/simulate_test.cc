@@ -63,6 +63,9 @@ TEST(Simulate, SeedsThatOnceFailedStillPass) {
       // The simulator blamed a respawned process for its dead predecessor's
       // entry (false P2 alarm): ownership now includes the incarnation.
       {50, "respawned slot mistaken for the dead owner"},
+      // A fault injected in the last step of the faulty phase stayed pending
+      // into the fault-free phase and failed the cleaner's first write.
+      {1586, "I/O fault left pending into the fault-free phase"},
   };
   for (const Regression& regression : regressions) {
     SimulateConfig config;
