@@ -127,7 +127,7 @@ bool ParseJobGroup(const char* text, size_t size, JobGroup* out) {
       reader.Literal(" boot=") && reader.Number(16, kHexDigitsPerHalf, &boot_hi) &&
       reader.Number(16, kHexDigitsPerHalf, &boot_lo) && reader.Literal(" pidns=") &&
       reader.Number(10, kDecimalDigitsMax, &pidns) && reader.Literal("\n") && reader.AtEnd();
-  if (!parsed || pgid <= 1 || pgid > UINT32_MAX || sid == 0 || sid > UINT32_MAX) return false;
+  if (!parsed || pgid <= 1 || pgid > UINT32_MAX || sid > UINT32_MAX) return false;
   JobGroup group;
   group.process_group = static_cast<uint32_t>(pgid);
   group.session = static_cast<uint32_t>(sid);
@@ -141,8 +141,11 @@ bool ParseJobGroup(const char* text, size_t size, JobGroup* out) {
 }
 
 bool LocalJobGroup(pid_t process_group, JobGroup* out) {
+  // 0 where the session's leader is outside our PID namespace (Bazel's
+  // sandbox, `unshare --pid`): /proc/PID/stat shows 0 there too, so members
+  // still compare equal.
   const pid_t session = getsid(0);
-  if (process_group <= 1 || session <= 0) return false;
+  if (process_group <= 1 || session < 0) return false;
   // 0 where /proc cannot tell (it shows another PID namespace): the group
   // is then judged by whether it has any process at all.
   ProcessStat leader;

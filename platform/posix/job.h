@@ -51,7 +51,8 @@ constexpr size_t kJobGroupTextBytesMax = 192;
 // only on the same boot and in the same PID namespace.
 struct JobGroup {
   uint32_t process_group = 0;      // the group's id: its leader's pid
-  uint32_t session = 0;            // the session the group lives in
+  uint32_t session = 0;            // the session the group lives in; 0: its
+                                   // leader is outside our PID namespace
   uint64_t leader_start_time = 0;  // start time of the group's leader; 0: unknown
   Id128 boot_id;
   uint64_t pid_namespace = 0;

@@ -86,7 +86,19 @@ async function startNativeHolder(dir, name, command = ['sleep', '60']) {
   const child = childProcess.spawn(ONLYONE, ['--dir', dir, name, '--', ...command], { stdio: 'ignore' });
   child.exitCode_ = null;
   child.on('exit', (code) => { child.exitCode_ = code; });
-  await waitFor('the native holder', () => entryOfPid(dir, name, child.pid) !== undefined || child.exitCode_ !== null);
+  // Holding, not merely in the queue: onlyone starts its watchdog and the
+  // command only once it holds. An entry alone may still be in the doorway,
+  // and a contender that then wins the bakery order is right to (this raced
+  // under ASan, where the doorway is slower).
+  const startedChildren = () => {
+    try {
+      return fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim() !== '';
+    } catch {
+      return false;
+    }
+  };
+  await waitFor('the native holder', () =>
+    (entryOfPid(dir, name, child.pid) !== undefined && startedChildren()) || child.exitCode_ !== null);
   assert.strictEqual(child.exitCode_, null, 'the native holder exited early');
   return child;
 }
@@ -335,6 +347,56 @@ describe('Liveness', () => {
     assert.strictEqual(waited.held, false);
     assert.strictEqual(entryOfPid(dir, 'job', holder.pid), entry, 'the live native holder\'s entry was touched');
     await killHard(holder);
+  });
+
+  test('AJobProcessThatClosedItsDescriptorsKeepsAKilledNativeHoldersLockFromWasm', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // `onlyone` and its watchdog both killed (killall -9 onlyone) while a
+    // process of the job that closed every inherited descriptor, the anchor
+    // included, runs on in the job's process group: the anchor's flock is
+    // free, but the process group it records keeps the owner alive, for a
+    // Node-hosted contender as for a native one (platform/posix/job.h).
+    const dir = lockDir();
+    const scratch = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || os.tmpdir(), 'closer-'));
+    const pidFile = path.join(scratch, 'closer.pid');
+    // It ignores SIGHUP, as daemons do: stopping the watchdog below makes the
+    // job's group an orphaned group with a stopped member once onlyone dies,
+    // and the kernel then sends SIGHUP (and SIGCONT) to the whole group.
+    const closer = 'import os, signal, sys, time\n' +
+      'signal.signal(signal.SIGHUP, signal.SIG_IGN)\n' +
+      'os.closerange(3, 65536)\n' +
+      'open(sys.argv[1] + ".tmp", "w").write(str(os.getpid()))\n' +
+      'os.rename(sys.argv[1] + ".tmp", sys.argv[1])\n' +
+      'time.sleep(60)\n';
+    // A grandchild of onlyone: the shell dies with onlyone (its parent-death
+    // signal), the closer stays in the group.
+    const holder = await startNativeHolder(dir, 'job', ['sh', '-c', 'python3 -c "$0" "$1" & wait', closer, pidFile]);
+    await waitFor('the job to close its descriptors', () => fs.existsSync(pidFile));
+    const closerPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const processGroup = (pid) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(')').pop().trim().split(/\s+/)[2]);
+    const watchdog = processGroup(closerPid);
+    // Stopped first, so that it cannot kill the group between the two kills.
+    process.kill(watchdog, 'SIGSTOP');
+    await killHard(holder);
+    process.kill(watchdog, 'SIGKILL');
+    await waitFor('the watchdog to be gone', () => gone(watchdog));
+    try {
+      assert.strictEqual(gone(closerPid), false, 'the closer died with onlyone (test is blind)');
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const wasm = onlyone.tryLock('job', { dir });
+        assert.strictEqual(wasm.held, false, 'a wasm contender acquired beside the job\'s closer');
+        assert.strictEqual(wasm.status().holder.pid, holder.pid);
+      }
+    } finally {
+      process.kill(closerPid, 'SIGKILL');
+    }
+    await waitFor('the closer to be gone', () => gone(closerPid));
+    // The group is empty (or holds a zombie until the sandbox's init reaps it).
+    let wasm;
+    await waitFor('the lock to be free once the job is gone', () => {
+      wasm = onlyone.tryLock('job', { dir });
+      return wasm.held;
+    });
+    wasm.release();
   });
 
   test('AWasmContenderWaitsForTheWatchdogOfAKilledNativeHolder', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -51,6 +51,8 @@ const HOLDER_COMMAND_OFFSET = HOLDER_HOST_OFFSET + HOST_BYTES_MAX;
 // Field 22 of /proc/PID/stat (start time, clock ticks since boot), counted
 // from the first field after the ")" that ends the command name (field 3).
 const START_TIME_FIELD_AFTER_COMM = 22 - 3;
+const PROCESS_GROUP_FIELD_AFTER_COMM = 5 - 3;
+const SESSION_FIELD_AFTER_COMM = 6 - 3;
 // A watching waiter scans at least this often without an event, as the
 // native driver's kWaitSafetyNetMs: deaths make no event it sees.
 const WAIT_SAFETY_NET_MS = 1000;
@@ -95,25 +97,42 @@ function readStat(pid) {
   }
 }
 
-// The start time in a /proc/PID/stat text, or null. The command name may hold
-// spaces and ")": parse after the last ")".
-function parseStartTime(text) {
+// The fields of a /proc/PID/stat text that say which job a process belongs
+// to, as platform/posix/driver.cc's ParseStat; null if it cannot be parsed.
+// The command name may hold spaces and ")": parse after the last ")".
+function parseStat(text) {
   const paren = text.lastIndexOf(')');
   if (paren < 0) return null;
   const fields = text.slice(paren + 1).trim().split(/ +/);
-  const value = fields[START_TIME_FIELD_AFTER_COMM];
-  return value !== undefined && /^[0-9]+$/.test(value) ? BigInt(value) : null;
+  const numbers = [PROCESS_GROUP_FIELD_AFTER_COMM, SESSION_FIELD_AFTER_COMM, START_TIME_FIELD_AFTER_COMM]
+    .map((index) => fields[index]);
+  if (!numbers.every((value) => value !== undefined && /^[0-9]+$/.test(value))) return null;
+  return {
+    state: fields[0],
+    processGroup: Number(numbers[0]),
+    session: Number(numbers[1]),
+    startTime: BigInt(numbers[2]),
+  };
 }
 
-// Whether a /proc/PID/stat text (field 3, the state) shows a process that
-// has exited: a zombie (Z) waiting for its parent to reap it, or one being
-// reaped (X). It keeps its pid and start time until reaped, but it has
-// closed every descriptor and runs no code, so it holds nothing: counting
-// it alive kept a lock busy for as long as a parent neglected to wait.
-function hasExited(text) {
-  const paren = text.lastIndexOf(')');
-  const state = paren < 0 ? '' : text.slice(paren + 1).trimStart()[0];
+// The start time in a /proc/PID/stat text, or null.
+function parseStartTime(text) {
+  const stat = parseStat(text);
+  return stat === null ? null : stat.startTime;
+}
+
+// Whether a /proc/PID/stat state shows a process that has exited: a zombie
+// (Z) waiting for its parent to reap it, or one being reaped (X). It keeps
+// its pid and start time until reaped, but it has closed every descriptor
+// and runs no code, so it holds nothing: counting it alive kept a lock busy
+// for as long as a parent neglected to wait.
+function stateHasExited(state) {
   return state === 'Z' || state === 'X';
+}
+
+function hasExited(text) {
+  const stat = parseStat(text);
+  return stat !== null && stateHasExited(stat.state);
 }
 
 // /proc shows the PID namespace it was mounted for, not necessarily ours:
@@ -265,6 +284,54 @@ function anchorOpen(anchor, nonceHex) {
   return false;
 }
 
+// The job an `onlyone` command ran while it held: the process group it
+// recorded in its anchor (platform/posix/job.h). The anchor's kernel lock is
+// free, but the owner still counts as alive while a live process of that
+// group and session remains: a process of the job that closed its inherited
+// descriptors. Ignored for another boot or PID namespace (its pids mean
+// other processes here) and for a reused group (a leader that started at
+// another time). Where /proc shows another namespace, any process of the
+// group counts, zombies included: the safe side.
+const JOB_GROUP_PATTERN =
+  /^onlyone-job v1 pgid=([0-9]+) sid=([0-9]+) start=([0-9]+) boot=([0-9a-f]{32}) pidns=([0-9]+)\n$/;
+
+function jobStillRuns(lockPath, nonceHex) {
+  const text = readText(`${lockPath}/k.${nonceHex}`);
+  const match = typeof text === 'string' ? JOB_GROUP_PATTERN.exec(text) : null;
+  if (match === null) return false;
+  const [processGroup, session] = [Number(match[1]), Number(match[2])];
+  const leaderStartTime = BigInt(match[3]);
+  const local = localIdentity();
+  const boot = { hi: BigInt('0x' + match[4].slice(0, 16)), lo: BigInt('0x' + match[4].slice(16)) };
+  if (boot.hi !== local.bootId.hi || boot.lo !== local.bootId.lo) return false;
+  if (BigInt(match[5]) !== local.pidNamespace || processGroup <= 1) return false;
+  if (!procIsOurNamespace()) {
+    try {
+      process.kill(-processGroup, 0);
+      return true;
+    } catch (error) {
+      return error.code === 'EPERM';
+    }
+  }
+  let pids;
+  try {
+    pids = fs.readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
+  } catch {
+    return false;
+  }
+  let live = false;
+  for (const pid of pids) {
+    const text = readStat(pid);
+    const stat = typeof text === 'string' ? parseStat(text) : null;
+    if (stat === null || stat.processGroup !== processGroup) continue;
+    if (Number(pid) === processGroup && leaderStartTime !== 0n && stat.startTime !== leaderStartTime) {
+      return false;  // the group's number was reused
+    }
+    if (stat.session === session && !stateHasExited(stat.state)) live = true;
+  }
+  return live;
+}
+
 function hex64(value) {
   return value.toString(16).padStart(16, '0');
 }
@@ -272,7 +339,7 @@ function hex64(value) {
 // platform/posix/driver.cc's ProbeOwner, for an owner described by a
 // HostProcess, in the lock directory `lockPath`. Tier 1, as a proof of life
 // only: an anchor that is flocked (in /proc/locks) or, when the pid says
-// dead, still open somewhere. Tier 2: a different boot is proof of death; in
+// dead, still open somewhere or naming a job group that still runs. Tier 2: a different boot is proof of death; in
 // our own boot and PID namespace, no process with that pid and start time is
 // proof too. Anything else (another host, another namespace, no evidence) is
 // unknown.
@@ -281,7 +348,10 @@ function judgeOwner(owner, lockPath) {
   const anchor = nonceHex === null ? null : anchorStat(lockPath, nonceHex);
   if (anchor !== null && anchorListed(anchor)) return ALIVE;
   const verdict = judgeByPid(owner);
-  if (verdict === DEAD && anchor !== null && anchorOpen(anchor, nonceHex)) return ALIVE;
+  if (verdict === DEAD && anchor !== null &&
+      (anchorOpen(anchor, nonceHex) || jobStillRuns(lockPath, nonceHex))) {
+    return ALIVE;
+  }
   return verdict;
 }
 
