@@ -1,6 +1,6 @@
 // onlyone: run a command while holding a lock, so that at most one copy (or
 // --slots N copies) runs at a time. See UsageText() in args.cc, docs/onlyone.1
-// and DESIGN.md section 4 for the contract.
+// and the README's "The onlyone command" for the contract.
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>

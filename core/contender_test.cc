@@ -910,8 +910,9 @@ TEST(Acquire, WaitsBehindTheNearestSmallerTicket) {
 // ticket is the one we are queued behind", but the code keeps the *last listed* smaller ticket, and
 // listings come in name (nonce) order, not ticket order. When the holder's name sorts after the
 // waiter's, a waiter blocks on the holder instead of its predecessor: every waiter then wakes on
-// the holder's release (a thundering herd, against DESIGN.md's "waiters must wake when the entry
-// ahead of them goes away"). Not a safety problem: the woken scan re-decides.
+// the holder's release (a thundering herd, against the
+// driver's contract that a wait behind a predecessor wakes when that entry goes away). Not a safety
+// problem: the woken scan re-decides.
 TEST(Acquire, WaitsBehindTheNearestSmallerTicketWhateverTheListingOrder) {
   ASSERT_LT(EntryName(kOther.nonce), EntryName(kThird.nonce));
   EXPECT_EQ(WaitTargetBehind(/*holder=*/kThird, /*waiter=*/kOther), EntryName(kOther.nonce));

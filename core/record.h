@@ -56,7 +56,8 @@ enum class EntryState : uint8_t {
 };
 
 // Who a contender is: everything another process needs to judge whether the
-// owner of an entry is still alive (DESIGN.md section 3, "Liveness").
+// owner of an entry is still alive (see the liveness rules at the top of
+// core/contender.cc and ProbeOwner in platform/posix/driver.h).
 struct Identity {
   Id128 nonce;  // random, unique per acquisition; names the entry
   uint32_t pid = 0;

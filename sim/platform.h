@@ -1,7 +1,7 @@
 // A platform: what a driver does for a Contender, as one interface, so that
 // one typed contract suite (tests/posix/contract_test.cc) can hold the
 // simulated file system and the real POSIX driver to the same semantics
-// (DESIGN.md section 6): if the fake drifts from the real thing, the suite
+// (docs/verification.md): if the fake drifts from the real thing, the suite
 // fails on one side.
 //
 // SimPlatform performs each Op through World::PerformFor, the very code the

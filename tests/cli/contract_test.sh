@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The command's contract (DESIGN.md section 4) with real processes: conflict
+# The command's contract (README.md, docs/onlyone.1) with real processes: conflict
 # exit code and holder line, -E, --wait, exit status passthrough, the child's
 # environment, usage errors, derived names, slots.
 source "$(dirname "$0")/lib.sh" "$1"

@@ -1,4 +1,4 @@
-// The contract suite (DESIGN.md section 6): the same typed tests against the
+// The contract suite: the same typed tests against the
 // simulated platform (sim/platform.h) and the POSIX driver on a temporary
 // directory, so the fake the model checker trusts cannot drift from the real
 // thing. First each Op alone, then whole Contender scenarios.
