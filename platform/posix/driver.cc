@@ -669,7 +669,7 @@ AnchorLock TryAnchorLock(int fd) {
 Liveness ProbeOwner(int dir_fd, const OwnerRecord& record) {
   const Identity& owner = record.owner;
   // 1. The anchor: proof either way, whatever host or namespace.
-  const std::string anchor = EntryName(kAnchorPrefix, owner.nonce);
+  const std::string anchor = AnchorName(owner.nonce);
   int fd = openat(dir_fd, anchor.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd >= 0) {
     struct stat st;
@@ -686,6 +686,11 @@ Liveness ProbeOwner(int dir_fd, const OwnerRecord& record) {
       close(fd);
     }
   }
+  return ProbeOwnerRecord(record);
+}
+
+Liveness ProbeOwnerRecord(const OwnerRecord& record) {
+  const Identity& owner = record.owner;
   // 2. The record. A different boot is proof of death; so is no process with
   // this pid and start time in our own namespace (PID reuse, H4). Our own
   // namespace only: the same pid elsewhere is another process (H5).

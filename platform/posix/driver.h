@@ -195,6 +195,9 @@ class Anchor {
 
 // Probes the owner of `owner` whose anchor would be in dir_fd.
 Liveness ProbeOwner(int dir_fd, const OwnerRecord& owner);
+// Tiers 2 and 3 alone: what the record's (boot id, PID namespace, pid, start
+// time) say of its owner process, whatever its anchor says.
+Liveness ProbeOwnerRecord(const OwnerRecord& owner);
 
 // Removes anchors that no entry names ("k.X" without "o.X", "f.X" or "t.X")
 // and whose flock can be taken: left by an owner killed between creating its

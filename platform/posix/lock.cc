@@ -66,21 +66,12 @@ Holder HolderFrom(const OwnerRecord& record) {
 }
 
 // Fills holder.owner_gone and job_pids for an owner judged alive: its pid
-// may be gone while its job keeps the lock (see job.h). Only for owners of
-// our boot and PID namespace, whose pid we can look up.
+// may be gone while its job keeps the lock (see job.h). Only where its record
+// proves the process gone (same boot and PID namespace, see ProbeOwnerRecord).
 void DescribeJob(int dir_fd, const OwnerRecord& record, Holder* holder) {
-  const Identity& owner = record.owner;
-  const Id128 zero;
-  if (owner.boot_id == zero || owner.boot_id != posix::LocalBootId() || owner.pid_namespace == 0 ||
-      owner.pid_namespace != posix::LocalPidNamespace() || owner.start_time == 0) {
-    return;
-  }
-  uint64_t start_time = 0;
-  bool usable = false;
-  const bool exists = posix::ProcessStartTime(owner.pid, &start_time, &usable);
-  if (!usable || (exists && start_time == owner.start_time)) return;
+  if (posix::ProbeOwnerRecord(record) != Liveness::kDead) return;
   holder->owner_gone = true;
-  holder->job_pids = posix::ProcessesKeepingAnchor(dir_fd, owner.nonce);
+  holder->job_pids = posix::ProcessesKeepingAnchor(dir_fd, record.owner.nonce);
 }
 
 std::string LocalTimeText(uint64_t wall_ms) {
