@@ -1,5 +1,7 @@
 #include "sim/world.h"
 
+#include <assert.h>
+
 #include "core/fingerprint.h"
 
 namespace onlyone {
@@ -143,8 +145,18 @@ void World::CheckWrite(const Process& p, const std::string& name) {
   if (it == fs_.end() || name == "fence") return;
   const Process* owner = OwnerOf(it->second);
   if (owner == nullptr || owner->index == p.index || !Lives(*owner)) return;
+  if (LeaseExpired(it->second)) return;
   Violate("P2 violated: P" + std::to_string(p.index) + " removed or replaced " + ShortName(name) +
           " of live process P" + std::to_string(owner->index));
+}
+
+// Whether a node's lease ran out: its record was not refreshed for lease_ms
+// of the world's clock. Only under WorldConfig::owners_unknown.
+bool World::LeaseExpired(const Node& node) const {
+  if (!config_.owners_unknown || config_.lease_ms == 0) return false;
+  OwnerRecord record;
+  if (ParseRecord(ViewOf(node.content), &record).error != ParseError::kNone) return false;
+  return now_ms_ > record.refreshed_ms && now_ms_ - record.refreshed_ms > config_.lease_ms;
 }
 
 // What the POSIX driver's inotify watch reports: changes of entries ("o.",
@@ -187,19 +199,27 @@ uint32_t World::LiveHolders() const {
   for (const Process& p : procs_) {
     // A killed holder whose job runs on still holds: its job is in the
     // critical section.
-    if (Lives(p) && (p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing)) {
-      ++holders;
-    }
+    const bool holds = p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing ||
+                       p.pc == ProgramCounter::kChecking;
+    // Under a lease the lock vouches only for holders whose entry is still
+    // there; a holder whose lease ran out was told nothing (see WorldConfig).
+    if (Lives(p) && holds && (!config_.owners_unknown || EntryPresent(p))) ++holders;
   }
   return holders;
+}
+
+bool World::EntryPresent(const Process& p) const {
+  return fs_.count(StringOf(p.contender.entry_name())) != 0;
 }
 
 bool World::IsEnabled(const Transition& t) const {
   if (t.proc >= procs_.size()) return false;
   const Process& p = procs_[t.proc];
+  const bool at_program = p.pc == ProgramCounter::kIdle || p.pc == ProgramCounter::kHolding;
   switch (t.kind) {
     case TransitionKind::kStep:
       if (!p.alive || p.pc == ProgramCounter::kDone) return false;
+      if (config_.external_program && at_program) return false;  // the program's move
       // A waiter runs only when something changed since its last listing
       // began: the driver's contract for kWait.
       if ((p.pc == ProgramCounter::kAcquiring || p.pc == ProgramCounter::kReleasing) &&
@@ -210,7 +230,8 @@ bool World::IsEnabled(const Transition& t) const {
     case TransitionKind::kCrash: return p.alive && p.pc != ProgramCounter::kDone;
     case TransitionKind::kCrashLeavingJob:
       return config_.jobs_outlive_holders && p.alive &&
-             (p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing);
+             (p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing ||
+              p.pc == ProgramCounter::kChecking);
     case TransitionKind::kJobEnds: return p.job_running;
     case TransitionKind::kReusePid: return !p.alive && pid_table_.count(p.pid) == 0;
     case TransitionKind::kTimeout:
@@ -218,7 +239,10 @@ bool World::IsEnabled(const Transition& t) const {
              p.op.deadline_mono_ms != kNoDeadline;
     case TransitionKind::kSkipName: {
       if (!p.alive || p.op.kind != OpKind::kListNext) return false;
-      if (p.pc != ProgramCounter::kAcquiring && p.pc != ProgramCounter::kReleasing) return false;
+      if (p.pc != ProgramCounter::kAcquiring && p.pc != ProgramCounter::kReleasing &&
+          p.pc != ProgramCounter::kChecking) {
+        return false;
+      }
       auto it = NextListed(p);
       return it != fs_.end() && (it->second.listed_since_start & (1u << p.index)) == 0;
     }
@@ -232,10 +256,11 @@ bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* ou
   *out = Transition{TransitionKind::kStep, proc};
   switch (p.pc) {
     case ProgramCounter::kIdle:
-    case ProgramCounter::kHolding: return true;
+    case ProgramCounter::kHolding: return !config_.external_program;
     case ProgramCounter::kDone: return false;
     case ProgramCounter::kAcquiring:
-    case ProgramCounter::kReleasing: break;
+    case ProgramCounter::kReleasing:
+    case ProgramCounter::kChecking: break;
   }
   if (p.op.kind == OpKind::kWait) {
     return (config_.spurious_wakeups || IsWokenFor(p)) && p.op.deadline_mono_ms == kNoDeadline;
@@ -288,7 +313,9 @@ void World::EnabledTransitions(bool allow_crash, bool allow_reuse,
   }
 }
 
-void World::Start(Process* p) {
+void World::Start(Process* p) { StartAcquire(p, config_.try_mode); }
+
+void World::StartAcquire(Process* p, bool try_mode) {
   // Leak check: a process that finished its previous acquisition or release
   // owns nothing in the directory.
   for (const auto& entry : fs_) {
@@ -306,8 +333,9 @@ void World::Start(Process* p) {
   }
   Config lock_config;
   lock_config.slots = config_.slots;
+  lock_config.lease_ms = config_.lease_ms;
   p->contender.Init(lock_config, id);
-  Advance(p, p->contender.Acquire(now_ms_, now_ms_, config_.try_mode ? now_ms_ : kNoDeadline));
+  Advance(p, p->contender.Acquire(now_ms_, now_ms_, try_mode ? now_ms_ : kNoDeadline));
 }
 
 void World::Advance(Process* p, const Op& op) {
@@ -331,6 +359,32 @@ void World::Advance(Process* p, const Op& op) {
     pending.probe_start_time = 0;
     pending.probe_boot_id = Id128{};
   }
+}
+
+void World::Begin(uint32_t proc, LockAction action) {
+  Process* p = &procs_[proc];
+  assert(config_.external_program && p->alive);
+  if (action == LockAction::kAcquire || action == LockAction::kTryAcquire) {
+    assert(p->pc == ProgramCounter::kIdle);
+    StartAcquire(p, action == LockAction::kTryAcquire);
+    return;
+  }
+  assert(p->pc == ProgramCounter::kHolding);
+  if (action == LockAction::kRelease) {
+    p->pc = ProgramCounter::kReleasing;
+    Advance(p, p->contender.Release());
+    return;
+  }
+  p->pc = ProgramCounter::kChecking;
+  Advance(p, action == LockAction::kValidate ? p->contender.Validate()
+                                             : p->contender.Refresh(now_ms_));
+}
+
+void World::End(uint32_t proc) {
+  Process* p = &procs_[proc];
+  assert(config_.external_program && p->alive);
+  p->pc = ProgramCounter::kDone;
+  Exit(p);
 }
 
 // A finished process exits: its pid is free and its entries, if a failed
@@ -455,23 +509,16 @@ void World::OnDone(Process* p) {
     Exit(p);
     return;
   }
+  if (config_.external_program) {
+    OnDoneExternal(p, outcome);
+    return;
+  }
   if (p->pc == ProgramCounter::kAcquiring) {
     if (outcome == Outcome::kAcquired) {
       p->pc = ProgramCounter::kHolding;
       ++counters_.acquisitions;
-      if (LiveHolders() > config_.slots) {
-        Violate("P1 violated: " + std::to_string(LiveHolders()) +
-                " live holders with slots=" + std::to_string(config_.slots) + " after P" +
-                std::to_string(p->index) + " acquired");
-      }
-      if (!config_.broken_steal) {
-        p->fence = p->contender.fence();
-        if (p->fence <= last_fence_) {
-          Violate("P6 violated: P" + std::to_string(p->index) + " got fence " +
-                  std::to_string(p->fence) + " after fence " + std::to_string(last_fence_));
-        }
-        last_fence_ = p->fence;
-      }
+      if (!config_.broken_steal) p->fence = p->contender.fence();
+      CheckAcquired(*p);
       return;
     }
     if (outcome == Outcome::kBusy) {
@@ -492,6 +539,50 @@ void World::OnDone(Process* p) {
     }
     next_round();
   }
+}
+
+// P1 and P6 at the moment `p` becomes a holder.
+void World::CheckAcquired(const Process& p) {
+  if (LiveHolders() > config_.slots) {
+    Violate("P1 violated: " + std::to_string(LiveHolders()) + " live holders with slots=" +
+            std::to_string(config_.slots) + " after P" + std::to_string(p.index) + " acquired");
+  }
+  if (config_.broken_steal) return;
+  if (p.fence <= last_fence_) {
+    Violate("P6 violated: P" + std::to_string(p.index) + " got fence " + std::to_string(p.fence) +
+            " after fence " + std::to_string(last_fence_));
+  }
+  last_fence_ = p.fence;
+}
+
+// An external program's lock operation finished: the process is back where
+// its program decides (kIdle or kHolding), with the outcome in p->outcome.
+// Losing the lock is the protocol's answer only under a lease; with proven
+// liveness nobody may remove a live holder's entry (P2).
+void World::OnDoneExternal(Process* p, Outcome outcome) {
+  p->outcome = outcome;
+  const bool was_acquiring = p->pc == ProgramCounter::kAcquiring;
+  if (outcome == Outcome::kFailed && !FailureExplained(p->contender.failure())) {
+    Violate("P" + std::to_string(p->index) + " failed without any injected fault: " +
+            FailureKindName(p->contender.failure().kind));
+  }
+  if (outcome == Outcome::kLost && !config_.owners_unknown) {
+    Violate("P2 violated: P" + std::to_string(p->index) + " found its entry gone");
+  }
+  if (outcome == Outcome::kAcquired || outcome == Outcome::kHeld ||
+      (outcome == Outcome::kFailed && !was_acquiring && p->pc != ProgramCounter::kReleasing)) {
+    p->pc = ProgramCounter::kHolding;
+    if (outcome != Outcome::kAcquired) return;
+    ++counters_.acquisitions;
+    p->fence = p->contender.fence();
+    CheckAcquired(*p);
+    return;
+  }
+  if (outcome == Outcome::kBusy) ++counters_.busy;
+  // The entry is gone (released, lost, given up): the next acquisition is a
+  // new contender with a new nonce.
+  ++p->round;
+  p->pc = ProgramCounter::kIdle;
 }
 
 Result World::Perform(Process* p) {
@@ -575,9 +666,10 @@ Result World::Perform(Process* p) {
       }
       CheckWrite(*p, op.name);
       const Process* owner = OwnerOf(it->second);
-      if (owner != nullptr && owner->index != p->index && !Lives(*owner) && op.name.size() > 2 &&
+      if (owner != nullptr && owner->index != p->index && op.name.size() > 2 &&
           op.name[0] == 'o') {
-        ++counters_.dead_entries_removed;
+        if (!Lives(*owner)) ++counters_.dead_entries_removed;
+        if (LeaseExpired(it->second)) ++counters_.leases_expired;
       }
       fs_.erase(it);
       if (IsEntryLike(op.name)) Announce(p->index, op.name);
@@ -588,6 +680,10 @@ Result World::Perform(Process* p) {
       const bool alive = it != pid_table_.end() && it->second == op.probe_start_time &&
                          op.probe_boot_id == kSimBootId;
       result.liveness = alive ? Liveness::kAlive : Liveness::kDead;
+      if (config_.owners_unknown) {
+        result.liveness = Liveness::kUnknown;
+        break;
+      }
       if (!alive && it != pid_table_.end()) ++counters_.dead_verdicts_on_reused_pid;
       break;
     }
@@ -651,7 +747,8 @@ void World::Apply(const Transition& t) {
     case TransitionKind::kCrash: {
       ++counters_.crashes;
       // A releasing process holds until its removal lands.
-      if (p->pc == ProgramCounter::kHolding || p->pc == ProgramCounter::kReleasing) {
+      if (p->pc == ProgramCounter::kHolding || p->pc == ProgramCounter::kReleasing ||
+          p->pc == ProgramCounter::kChecking) {
         ++counters_.crashes_while_holding;
       }
       for (const auto& entry : fs_) {
@@ -764,6 +861,8 @@ void World::Fingerprint(uint64_t* hi, uint64_t* lo) const {
     word(entry.second);
   }
   word(last_fence_);
+  // Time decides only leases; elsewhere it would split equal states.
+  if (config_.owners_unknown) word(now_ms_);
   *hi = a.value();
   *lo = b.value();
 }

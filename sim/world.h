@@ -66,6 +66,17 @@ struct WorldConfig {
   // running probes dead while the job still works: the checker must catch
   // the overlap.
   bool job_inherits_anchor = true;
+  // Owners live on other hosts: every probe answers Liveness::kUnknown, and
+  // only a lease (lease_ms > 0: Config::lease_ms of every contender) lets an
+  // entry that was not refreshed for that long be removed. A holder whose
+  // entry was removed so no longer counts for P1: the lock stopped vouching
+  // for it, which is what a lease means (verify/ checks what users make of it).
+  bool owners_unknown = false;
+  uint64_t lease_ms = 0;
+  // Processes run a program outside the World (verify/): it starts each lock
+  // operation with Begin() and reads its outcome when the process is back at
+  // kIdle or kHolding; the World never starts one by itself.
+  bool external_program = false;
 };
 
 enum class TransitionKind : uint8_t {
@@ -91,7 +102,17 @@ enum class ProgramCounter : uint8_t {
   kAcquiring,
   kHolding,  // in its critical section; next step starts the release
   kReleasing,
+  kChecking,  // holding, and validating or refreshing its entry (external programs)
   kDone,
+};
+
+// A lock operation an external program starts (WorldConfig::external_program).
+enum class LockAction : uint8_t {
+  kAcquire = 0,  // wait until acquired
+  kTryAcquire,   // acquire once
+  kRelease,
+  kValidate,
+  kRefresh,
 };
 
 // The Op a process will perform next, copied out of its machine so that a
@@ -132,6 +153,7 @@ struct Process {
   bool lists_temporaries = false;  // a cleaner: its listings include t.* names
   bool lists_everything = false;   // an outside driver: listings hide nothing
   uint64_t fence = 0;              // token of the current holding
+  Outcome outcome = Outcome::kRunning;  // of the last lock operation that finished
 };
 
 struct Node {
@@ -170,6 +192,7 @@ struct WorldCounters {
   uint64_t names_skipped = 0;  // listings that missed a name created meanwhile
   uint64_t exits = 0;          // processes that finished and exited
   uint64_t planted = 0;        // nodes planted by a hostile or careless user
+  uint64_t leases_expired = 0;  // entries removed because their lease ran out
 };
 
 // Every counter by name: one list for printing, summing and taking maxima.
@@ -196,6 +219,7 @@ inline constexpr CounterField kCounterFields[] = {
     {"names_skipped", &WorldCounters::names_skipped},
     {"exits", &WorldCounters::exits},
     {"planted", &WorldCounters::planted},
+    {"leases_expired", &WorldCounters::leases_expired},
 };
 
 // "name=value name=value ...", for reports.
@@ -253,6 +277,13 @@ class World {
   // Random simulator only: a new process (new pid, new start time) takes the
   // slot of a dead one and starts from round 0.
   void Respawn(uint32_t proc);
+  // External programs: `proc`, at kIdle (acquire) or kHolding (the others),
+  // starts a lock operation; its first Op becomes pending.
+  void Begin(uint32_t proc, LockAction action);
+  // External programs: `proc` ends its program and exits.
+  void End(uint32_t proc);
+  // Whether a holder's main entry is still in the directory.
+  bool EntryPresent(const Process& p) const;
   // Processes finish their current acquisition or release, then stop.
   void StopNewRounds() { stopping_ = true; }
   // A fresh process runs Contender::Cleanup to completion against the
@@ -304,6 +335,8 @@ class World {
   bool FailureExplained(const Failure& failure) const;
   void Advance(Process* p, const Op& op);
   void Start(Process* p);
+  void StartAcquire(Process* p, bool try_mode);
+  void OnDoneExternal(Process* p, Outcome outcome);
   void OnDone(Process* p);
   void Exit(Process* p);
   std::map<std::string, Node>::const_iterator NextListed(const Process& p) const;
@@ -314,6 +347,8 @@ class World {
   Identity MakeIdentity(const Process& p) const;
   const Process* OwnerOf(const Node& node) const;
   void CheckWrite(const Process& p, const std::string& name);
+  void CheckAcquired(const Process& p);
+  bool LeaseExpired(const Node& node) const;
   void Violate(const std::string& what);
 
   WorldConfig config_;
