@@ -146,6 +146,14 @@ void World::CheckWrite(const Process& p, const std::string& name) {
   const Process* owner = OwnerOf(it->second);
   if (owner == nullptr || owner->index == p.index || !Lives(*owner)) return;
   if (LeaseExpired(it->second)) return;
+  // A temporary goes with its owner's entry, removed first when that
+  // entry's lease ran out.
+  if (IsTemporary(name)) {
+    for (const char* ring : {"o.", "f."}) {
+      auto entry = fs_.find(ring + name.substr(2));
+      if (entry != fs_.end() && LeaseExpired(entry->second)) return;
+    }
+  }
   Violate("P2 violated: P" + std::to_string(p.index) + " removed or replaced " + ShortName(name) +
           " of live process P" + std::to_string(owner->index));
 }
@@ -182,8 +190,20 @@ void World::AnnounceDeath(const Process& dead) {
 bool World::IsWokenFor(const Process& waiter) const {
   if (waiter.news.empty()) return false;
   const std::string& target = waiter.op.name;
-  if (target.empty()) return true;
+  if (target.empty() || waiter.news.count("timer") != 0) return true;
   return waiter.news.count(target) != 0 || waiter.news.count("k." + target.substr(2)) != 0;
+}
+
+void World::Pause(uint64_t ms) {
+  now_ms_ += ms;
+  for (Process& p : procs_) {
+    if (p.alive) p.news.insert("timer");
+  }
+}
+
+bool World::Blocked(uint32_t proc) const {
+  const Process& p = procs_[proc];
+  return p.alive && p.op.kind == OpKind::kWait && !IsWokenFor(p);
 }
 
 bool World::AllDone() const {
@@ -325,6 +345,7 @@ void World::StartAcquire(Process* p, bool try_mode) {
     }
   }
   p->pc = ProgramCounter::kAcquiring;
+  p->lease_expired = false;
   const Identity id = MakeIdentity(*p);
   if (config_.broken_steal) {
     p->broken.Init(id);
@@ -562,9 +583,14 @@ void World::CheckAcquired(const Process& p) {
 void World::OnDoneExternal(Process* p, Outcome outcome) {
   p->outcome = outcome;
   const bool was_acquiring = p->pc == ProgramCounter::kAcquiring;
-  if (outcome == Outcome::kFailed && !FailureExplained(p->contender.failure())) {
+  // Under a lease, others may remove what a contender whose own lease ran
+  // out is still writing (its temporary, its entry): its next operation on
+  // it fails with "not found", which fails the operation, as it should.
+  const Failure& failure = p->contender.failure();
+  const bool lease_ran_out = p->lease_expired && failure.status == IoStatus::kNotFound;
+  if (outcome == Outcome::kFailed && !FailureExplained(failure) && !lease_ran_out) {
     Violate("P" + std::to_string(p->index) + " failed without any injected fault: " +
-            FailureKindName(p->contender.failure().kind));
+            FailureKindName(failure.kind));
   }
   if (outcome == Outcome::kLost && !config_.owners_unknown) {
     Violate("P2 violated: P" + std::to_string(p->index) + " found its entry gone");
@@ -669,7 +695,10 @@ Result World::Perform(Process* p) {
       if (owner != nullptr && owner->index != p->index && op.name.size() > 2 &&
           op.name[0] == 'o') {
         if (!Lives(*owner)) ++counters_.dead_entries_removed;
-        if (LeaseExpired(it->second)) ++counters_.leases_expired;
+        if (LeaseExpired(it->second)) {
+          ++counters_.leases_expired;
+          procs_[owner->index].lease_expired = true;
+        }
       }
       fs_.erase(it);
       if (IsEntryLike(op.name)) Announce(p->index, op.name);
@@ -861,8 +890,14 @@ void World::Fingerprint(uint64_t* hi, uint64_t* lo) const {
     word(entry.second);
   }
   word(last_fence_);
-  // Time decides only leases; elsewhere it would split equal states.
-  if (config_.owners_unknown) word(now_ms_);
+  // Time decides only leases; elsewhere it would split equal states. Under a
+  // lease the time each contender will write into its record matters too.
+  if (config_.owners_unknown) {
+    word(now_ms_);
+    for (const Process& p : procs_) {
+      if (p.alive) word(p.contender.record().refreshed_ms * 2 + (p.lease_expired ? 1 : 0));
+    }
+  }
   *hi = a.value();
   *lo = b.value();
 }

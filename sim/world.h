@@ -154,6 +154,9 @@ struct Process {
   bool lists_everything = false;   // an outside driver: listings hide nothing
   uint64_t fence = 0;              // token of the current holding
   Outcome outcome = Outcome::kRunning;  // of the last lock operation that finished
+  // Someone removed this process's entry because its lease ran out (since
+  // its current acquisition began).
+  bool lease_expired = false;
 };
 
 struct Node {
@@ -306,6 +309,11 @@ class World {
   void set_interference(Interference* interference) { interference_ = interference; }
   // Virtual clock, advanced by the random simulator.
   void AdvanceClock(uint64_t ms) { now_ms_ += ms; }
+  // Time passes for everyone (a pause): the clock jumps, and every waiter
+  // wakes, as a driver's timer would wake it to recheck leases.
+  void Pause(uint64_t ms);
+  // A waiter that nothing has woken: it can only wake spuriously.
+  bool Blocked(uint32_t proc) const;
   uint64_t now_ms() const { return now_ms_; }
 
   // Every live process has finished its rounds (or given up), and no killed
