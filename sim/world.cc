@@ -950,6 +950,10 @@ std::string World::Describe(const Transition& t) const {
     case OpKind::kProbe: {
       auto it = pid_table_.find(op.probe_pid);
       const bool alive = it != pid_table_.end() && it->second == op.probe_start_time;
+      if (config_.owners_unknown) {
+        return who + " probe pid " + std::to_string(op.probe_pid) +
+               " -> cannot tell (another host)";
+      }
       return who + " probe pid " + std::to_string(op.probe_pid) + " -> " +
              (alive ? "alive" : "dead");
     }

@@ -2,6 +2,7 @@
 
 #include <assert.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -279,7 +280,7 @@ void Oracle::Park(Key key, std::unique_ptr<Runner> runner) {
 const Action& Oracle::Next(uint32_t process, const History& history) {
   const Key key{process, HashOf(history, process)};
   auto known = answers_.find(key);
-  if (known != answers_.end()) return known->second;
+  if (known != answers_.end()) return known->second.action;
 
   std::unique_ptr<Runner> runner;
   if (history != nullptr) {
@@ -296,19 +297,41 @@ const Action& Oracle::Next(uint32_t process, const History& history) {
       runner->Answer(history->step.result);
     }
   }
-  if (runner == nullptr) {
-    std::vector<Observed> replay(history == nullptr ? 0 : history->length);
-    for (const HistoryNode* at = history.get(); at != nullptr; at = at->parent.get()) {
-      replay[at->length - 1] = at->step;
-    }
-    const Program* program = scenario_.ProgramOf(process);
-    assert(program != nullptr);
-    runner = std::make_unique<Runner>(*program, process, std::move(replay));
-    ++programs_started_;
-  }
+  if (runner == nullptr) runner = Start(process, history);
   const Action action = runner->Posted();
   if (!action.Final()) Park(key, std::move(runner));
-  return answers_.emplace(key, action).first->second;
+  return answers_.emplace(key, Answer{action, history}).first->second.action;
+}
+
+std::unique_ptr<Runner> Oracle::Start(uint32_t process, const History& history) {
+  std::vector<Observed> replay(history == nullptr ? 0 : history->length);
+  for (const HistoryNode* at = history.get(); at != nullptr; at = at->parent.get()) {
+    replay[at->length - 1] = at->step;
+  }
+  const Program* program = scenario_.ProgramOf(process);
+  assert(program != nullptr);
+  ++programs_started_;
+  return std::make_unique<Runner>(*program, process, std::move(replay));
+}
+
+std::string Oracle::CheckDeterminism(uint32_t runs_max) {
+  if (answers_.empty() || runs_max == 0) return "";
+  const size_t stride = std::max<size_t>(1, answers_.size() / runs_max);
+  size_t index = 0;
+  for (const auto& [key, answer] : answers_) {
+    if (index++ % stride != 0) continue;
+    std::unique_ptr<Runner> runner = Start(key.first, answer.history);
+    const Action again = runner->Posted();
+    if (again.kind == ActionKind::kNondeterministic) return again.text;
+    if (!again.SameRequest(answer.action)) {
+      return "process " + std::to_string(key.first) +
+             "'s program is not deterministic: run again on the same history, it asked for " +
+             DescribeRequest(again) + ", the first time for " + DescribeRequest(answer.action) +
+             ". A program may depend only on what its Process returns: no variables shared "
+             "with other processes or runs, no clocks, no randomness";
+    }
+  }
+  return "";
 }
 
 }  // namespace internal

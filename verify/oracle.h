@@ -104,12 +104,24 @@ class Oracle {
 
   uint64_t programs_started() const { return programs_started_; }
 
+  // Re-runs programs from their start, for up to `runs_max` of the
+  // histories answered so far (spread over all of them), and compares what
+  // they ask for with the first answers: a program that depends on anything
+  // but its Process (a variable shared with other runs, a clock) differs.
+  // Returns what differed, or an empty string.
+  std::string CheckDeterminism(uint32_t runs_max);
+
  private:
   using Key = std::pair<uint32_t, uint64_t>;  // process, history hash
   void Park(Key key, std::unique_ptr<Runner> runner);
+  std::unique_ptr<Runner> Start(uint32_t process, const History& history);
 
   const Scenario& scenario_;
-  std::map<Key, Action> answers_;
+  struct Answer {
+    Action action;
+    History history;  // what the program had observed when it asked
+  };
+  std::map<Key, Answer> answers_;
   std::map<Key, std::unique_ptr<Runner>> parked_;
   std::deque<Key> parked_order_;  // oldest first, for eviction
   uint64_t programs_started_ = 0;

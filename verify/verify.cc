@@ -25,6 +25,8 @@ namespace {
 
 // Check(): PCT runs tried before the exhaustive search.
 constexpr uint64_t kQuickSampleRuns = 10'000;
+// Histories re-run at the end of a search to check programs are deterministic.
+constexpr uint32_t kDeterminismRerunsMax = 1'000;
 // Processes are bits in 32-bit masks in the World and the search; state
 // spaces beyond a handful of processes are out of reach anyway.
 constexpr uint32_t kProcessesMax = 8;
@@ -255,6 +257,15 @@ void Warn(const Scenario& s, Report* report) {
   warn_if(c.acquisitions == 0, "nobody ever acquired the lock");
 }
 
+// Every search ends by re-running programs on histories it saw: a pass of a
+// program that is not deterministic would prove nothing.
+void CheckDeterminism(Oracle* oracle, Report* report) {
+  const std::string differed = oracle->CheckDeterminism(kDeterminismRerunsMax);
+  if (differed.empty()) return;
+  report->violated = true;
+  report->violation = "program error: " + differed;
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -278,7 +289,8 @@ Report Search(const Scenario& s, bool shrink) {
     report.cut_by = "bounds.max_states = " + std::to_string(s.bounds.max_states);
   }
   report.reached = found.reached;
-  if (found.violations != 0) {
+  CheckDeterminism(&oracle, &report);
+  if (found.violations != 0 && !report.violated) {
     report.violated = true;
     report.violation = found.first_violation;
     Describe(s, &oracle, found.path, shrink && s.bounds.shrink, &report);
@@ -371,6 +383,7 @@ Report Sample(const Scenario& scenario, const Sampling& sampling) {
     cut += run.cut;
     Model::MaxCounters(run.reached, &report.reached);
     if (run.violation.empty()) continue;
+    if (run.violation.rfind("program error", 0) == 0) break;  // reported below
     report.violated = true;
     report.violation = run.violation;
     report.seed = seed;
@@ -392,6 +405,7 @@ Report Sample(const Scenario& scenario, const Sampling& sampling) {
     report.cut_by = std::to_string(cut) + " run(s) reached bounds.max_steps = " +
                     std::to_string(scenario.bounds.max_steps);
   }
+  if (!report.violated) CheckDeterminism(&oracle, &report);
   if (!report.violated) Warn(scenario, &report);
   report.seconds = SecondsSince(start);
   return report;
