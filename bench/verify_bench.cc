@@ -47,21 +47,23 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 int main() {
   const Report report = onlyone::verify::Check(Orders());
   printf("%s", report.Text().c_str());
-  printf("verify: example 1, 3 processes, 1 crash, 1 pause: %llu states, %llu transitions in "
-         "%.1f s: %.0f states/s, %.0f transitions/s\n",
-         static_cast<unsigned long long>(report.states),
-         static_cast<unsigned long long>(report.transitions), report.seconds,
-         report.states / report.seconds, report.transitions / report.seconds);
+  printf(
+      "verify: example 1, 3 processes, 1 crash, 1 pause: %llu states, %llu transitions in "
+      "%.1f s: %.0f states/s, %.0f transitions/s\n",
+      static_cast<unsigned long long>(report.states),
+      static_cast<unsigned long long>(report.transitions), report.seconds,
+      report.states / report.seconds, report.transitions / report.seconds);
 
   onlyone::sim::ModelCheckConfig config;  // 3 processes, 1 slot, 1 crash, 1 pid reuse
   const auto start = std::chrono::steady_clock::now();
   const onlyone::sim::ModelCheckReport peer = onlyone::sim::ModelCheck(config);
   const double peer_seconds = Seconds(start);
-  printf("modelcheck (peer): default configuration: %llu states, %llu transitions in %.1f s: "
-         "%.0f states/s, %.0f transitions/s\n",
-         static_cast<unsigned long long>(peer.states),
-         static_cast<unsigned long long>(peer.transitions), peer_seconds,
-         peer.states / peer_seconds, peer.transitions / peer_seconds);
+  printf(
+      "modelcheck (peer): default configuration: %llu states, %llu transitions in %.1f s: "
+      "%.0f states/s, %.0f transitions/s\n",
+      static_cast<unsigned long long>(peer.states),
+      static_cast<unsigned long long>(peer.transitions), peer_seconds, peer.states / peer_seconds,
+      peer.transitions / peer_seconds);
   printf("verify / modelcheck, states per second: %.2f\n",
          (report.states / report.seconds) / (peer.states / peer_seconds));
   return report.passed() && peer.violations == 0 ? 0 : 1;

@@ -58,9 +58,9 @@ struct ExploreReport {
   uint64_t states = 0;
   uint64_t transitions = 0;
   uint64_t violations = 0;
-  bool complete = true;         // false when max_states stopped the search
-  std::string first_violation;  // what was violated
-  std::string trace;            // how to get there, one transition per line
+  bool complete = true;                    // false when max_states stopped the search
+  std::string first_violation;             // what was violated
+  std::string trace;                       // how to get there, one transition per line
   std::vector<typename Model::Move> path;  // the same, as moves
   typename Model::Counters reached;        // the largest value of each counter in any state
 };

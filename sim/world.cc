@@ -397,8 +397,8 @@ void World::Begin(uint32_t proc, LockAction action) {
     return;
   }
   p->pc = ProgramCounter::kChecking;
-  Advance(p, action == LockAction::kValidate ? p->contender.Validate()
-                                             : p->contender.Refresh(now_ms_));
+  Advance(
+      p, action == LockAction::kValidate ? p->contender.Validate() : p->contender.Refresh(now_ms_));
 }
 
 void World::End(uint32_t proc) {
@@ -589,8 +589,8 @@ void World::OnDoneExternal(Process* p, Outcome outcome) {
   const Failure& failure = p->contender.failure();
   const bool lease_ran_out = p->lease_expired && failure.status == IoStatus::kNotFound;
   if (outcome == Outcome::kFailed && !FailureExplained(failure) && !lease_ran_out) {
-    Violate("P" + std::to_string(p->index) + " failed without any injected fault: " +
-            FailureKindName(failure.kind));
+    Violate("P" + std::to_string(p->index) +
+            " failed without any injected fault: " + FailureKindName(failure.kind));
   }
   if (outcome == Outcome::kLost && !config_.owners_unknown) {
     Violate("P2 violated: P" + std::to_string(p->index) + " found its entry gone");
@@ -692,8 +692,7 @@ Result World::Perform(Process* p) {
       }
       CheckWrite(*p, op.name);
       const Process* owner = OwnerOf(it->second);
-      if (owner != nullptr && owner->index != p->index && op.name.size() > 2 &&
-          op.name[0] == 'o') {
+      if (owner != nullptr && owner->index != p->index && op.name.size() > 2 && op.name[0] == 'o') {
         if (!Lives(*owner)) ++counters_.dead_entries_removed;
         if (LeaseExpired(it->second)) {
           ++counters_.leases_expired;

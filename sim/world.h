@@ -150,9 +150,9 @@ struct Process {
   // and "k.<nonce>" for each owner that died (its anchor closed). A waiter
   // with a named target wakes only for that entry or its owner's death.
   std::set<std::string> news;
-  bool lists_temporaries = false;  // a cleaner: its listings include t.* names
-  bool lists_everything = false;   // an outside driver: listings hide nothing
-  uint64_t fence = 0;              // token of the current holding
+  bool lists_temporaries = false;       // a cleaner: its listings include t.* names
+  bool lists_everything = false;        // an outside driver: listings hide nothing
+  uint64_t fence = 0;                   // token of the current holding
   Outcome outcome = Outcome::kRunning;  // of the last lock operation that finished
   // Someone removed this process's entry because its lease ran out (since
   // its current acquisition began).
@@ -192,9 +192,9 @@ struct WorldCounters {
   uint64_t vanished_while_reading = 0;
   uint64_t io_faults = 0;
   uint64_t timeouts = 0;
-  uint64_t names_skipped = 0;  // listings that missed a name created meanwhile
-  uint64_t exits = 0;          // processes that finished and exited
-  uint64_t planted = 0;        // nodes planted by a hostile or careless user
+  uint64_t names_skipped = 0;   // listings that missed a name created meanwhile
+  uint64_t exits = 0;           // processes that finished and exited
+  uint64_t planted = 0;         // nodes planted by a hostile or careless user
   uint64_t leases_expired = 0;  // entries removed because their lease ran out
 };
 

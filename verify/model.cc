@@ -23,8 +23,8 @@ bool IsLockRequest(ActionKind kind) {
 // failed check or a throw ends the run. Exploring them alone loses nothing
 // (partial-order reduction, docs/verify.md).
 bool IsLocalRequest(ActionKind kind) {
-  return IsLockRequest(kind) || kind == ActionKind::kAssertFailed ||
-         kind == ActionKind::kThrew || kind == ActionKind::kNondeterministic;
+  return IsLockRequest(kind) || kind == ActionKind::kAssertFailed || kind == ActionKind::kThrew ||
+         kind == ActionKind::kNondeterministic;
 }
 
 // Whether a local move must not be explored alone while a pause may still
@@ -155,7 +155,8 @@ Model::Model(const Scenario& scenario, Oracle* oracle)
   for (uint32_t i = 0; i < scenario.processes; ++i) {
     programs_[i].request = &oracle_->Next(i, nullptr);
   }
-  for (const Scenario::ResourceSpec& spec : scenario.resources()) resources_.push_back(spec.initial);
+  for (const Scenario::ResourceSpec& spec : scenario.resources())
+    resources_.push_back(spec.initial);
   CheckInvariants();
 }
 
@@ -215,8 +216,7 @@ bool Model::Enabled(const Move& move) const {
   switch (move.world) {
     case TransitionKind::kStep:
     case TransitionKind::kTimeout:
-    case TransitionKind::kSkipName:
-      return p.status == Status::kInLock && world_.IsEnabled(t);
+    case TransitionKind::kSkipName: return p.status == Status::kInLock && world_.IsEnabled(t);
     case TransitionKind::kCrash:
       return running && crashes_used_ < scenario_->faults.crashes && world_.IsEnabled(t);
     case TransitionKind::kReusePid:
@@ -230,8 +230,7 @@ bool Model::Moves(bool allow_reduction, std::vector<Move>* out) const {
   // While a pause may still come, every step that reads the clock (records
   // carry their time; probes judge leases) depends on it: no reduction.
   const bool pause_possible = Enabled(Move{MoveKind::kPause, 0, TransitionKind::kStep});
-  const bool pauses_left =
-      scenario_->lock.lease_ms != 0 && pauses_used_ < scenario_->faults.pauses;
+  const bool pauses_left = scenario_->lock.lease_ms != 0 && pauses_used_ < scenario_->faults.pauses;
   // With pauses only between requests, starting or finishing a lock
   // operation disables or enables the pause: no move is independent of it
   // then, and none is explored alone.
@@ -413,14 +412,16 @@ void Model::Access(uint32_t i, const Action& request) {
   const Scenario::ResourceSpec& spec = scenario_->resources().at(request.resource);
   const auto kind = static_cast<ResourceKind>(spec.kind);
   uint32_t op = request.op;
-  if (request.kind == ActionKind::kReadRegister || request.kind == ActionKind::kReadStore) op = kRead;
-  if (request.kind == ActionKind::kWriteRegister || request.kind == ActionKind::kWriteStore) op = kWrite;
+  if (request.kind == ActionKind::kReadRegister || request.kind == ActionKind::kReadStore)
+    op = kRead;
+  if (request.kind == ActionKind::kWriteRegister || request.kind == ActionKind::kWriteStore)
+    op = kWrite;
   if (request.kind == ActionKind::kWriteStoreFenced) op = kWriteFenced;
   Resource* resource = Mutable(request.resource);
   const int64_t result = resource->Apply(op, request.a, request.b);
-  const std::string what =
-      (op == kRead && kind != ResourceKind::kUser ? "read " : "") +
-      std::string(op == kWrite || op == kWriteFenced ? "wrote " : "") + NameOf(request.resource);
+  const std::string what = (op == kRead && kind != ResourceKind::kUser ? "read " : "") +
+                           std::string(op == kWrite || op == kWriteFenced ? "wrote " : "") +
+                           NameOf(request.resource);
   Narrate(Who(i) + " " + NameOf(request.resource) + " " +
           resource->Describe(op, request.a, request.b, result));
   if (!resource->guarded() || CheckGuarded(i, what)) {
@@ -483,8 +484,7 @@ void Model::ApplyWorld(const Move& move) {
   if (move.world == TransitionKind::kStep && before.op.kind == OpKind::kRemove &&
       before.op.name.compare(0, 2, "o.") == 0) {
     const int owner = OwnerIndexOfName(before.op.name);
-    if (owner >= 0 && static_cast<uint32_t>(owner) != i &&
-        world_.fs().count(before.op.name) != 0) {
+    if (owner >= 0 && static_cast<uint32_t>(owner) != i && world_.fs().count(before.op.name) != 0) {
       removal = Who(i) + " removes " + Who(static_cast<uint32_t>(owner)) + "'s lock entry (" +
                 (scenario_->lock.lease_ms != 0 ? "its lease ran out" : "its owner is dead") + ")";
     }

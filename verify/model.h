@@ -87,8 +87,8 @@ class Model {
 
   // For random runs and replays.
   bool Enabled(const Move& move) const;
-  bool Finished() const;                 // every program ended or was killed
-  bool Blocked(uint32_t proc) const;     // waiting, and nothing woke it
+  bool Finished() const;              // every program ended or was killed
+  bool Blocked(uint32_t proc) const;  // waiting, and nothing woke it
   // With narration on, Apply leaves one trace line per event in events().
   void set_narrate(bool narrate, bool verbose) {
     narrate_ = narrate;

@@ -46,11 +46,11 @@ std::string DescribeRequest(const Action& action) {
     case ActionKind::kReadStore: return "Read(resource " + std::to_string(action.resource) + ")";
     case ActionKind::kWriteRegister:
     case ActionKind::kWriteStore:
-      return "Write(resource " + std::to_string(action.resource) + ", " +
-             std::to_string(action.a) + ")";
+      return "Write(resource " + std::to_string(action.resource) + ", " + std::to_string(action.a) +
+             ")";
     case ActionKind::kWriteStoreFenced:
-      return "Write(resource " + std::to_string(action.resource) + ", " +
-             std::to_string(action.a) + ", token " + std::to_string(action.b) + ")";
+      return "Write(resource " + std::to_string(action.resource) + ", " + std::to_string(action.a) +
+             ", token " + std::to_string(action.b) + ")";
     case ActionKind::kAccess:
       return "Access(resource " + std::to_string(action.resource) + ", op " +
              std::to_string(action.op) + ")";
@@ -215,8 +215,9 @@ int64_t Runner::Ask(const Action& action) {
     if (recorded.action.SameRequest(action)) return recorded.result;
     Action wrong;
     wrong.kind = ActionKind::kNondeterministic;
-    wrong.text = "process " + std::to_string(index_) + "'s program is not deterministic: run again, " +
-                 "its request " + std::to_string(replayed_) + " was " + DescribeRequest(action) +
+    wrong.text = "process " + std::to_string(index_) +
+                 "'s program is not deterministic: run again, " + "its request " +
+                 std::to_string(replayed_) + " was " + DescribeRequest(action) +
                  ", the first time " + DescribeRequest(recorded.action) +
                  ". A program may depend only on what its Process returns: no variables shared "
                  "with other processes, no clocks, no randomness";

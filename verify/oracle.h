@@ -40,13 +40,13 @@ enum class ActionKind : uint8_t {
   kReadRegister,
   kWriteRegister,
   kReadStore,
-  kWriteStore,         // without a token
-  kWriteStoreFenced,   // b: the token
-  kAccess,             // a user resource: op, a, b
-  kAssertFailed,       // the program's own check failed: text
-  kEnd,                // the program returned
-  kThrew,              // the program threw: text
-  kNondeterministic,   // a re-run asked for something else: text
+  kWriteStore,        // without a token
+  kWriteStoreFenced,  // b: the token
+  kAccess,            // a user resource: op, a, b
+  kAssertFailed,      // the program's own check failed: text
+  kEnd,               // the program returned
+  kThrew,             // the program threw: text
+  kNondeterministic,  // a re-run asked for something else: text
 };
 
 struct Action {
@@ -80,7 +80,7 @@ struct Observed {
 struct HistoryNode {
   std::shared_ptr<const HistoryNode> parent;
   Observed step;
-  uint64_t hash = 0;   // of the whole history up to and including `step`
+  uint64_t hash = 0;  // of the whole history up to and including `step`
   uint32_t length = 0;
 };
 using History = std::shared_ptr<const HistoryNode>;

@@ -41,7 +41,8 @@ class PctRun {
     for (uint32_t i = 0; i < s.processes; ++i) priority_[order[i]] = depth_ + i;
     for (uint32_t j = 1; j < depth_; ++j) change_steps_.push_back(Uniform(1, k_));
     auto faults = [&](uint32_t count, Move move) {
-      for (uint32_t c = 0; c < count; ++c) fault_points_.push_back(FaultPoint{Uniform(1, k_), move});
+      for (uint32_t c = 0; c < count; ++c)
+        fault_points_.push_back(FaultPoint{Uniform(1, k_), move});
     };
     faults(s.faults.crashes, Move{MoveKind::kWorld, 0, sim::TransitionKind::kCrash});
     faults(s.faults.pauses, Move{MoveKind::kPause, 0, sim::TransitionKind::kStep});

@@ -252,8 +252,7 @@ void Warn(const Scenario& s, Report* report) {
           "pauses were allowed but no lease ever expired: no lock was taken from a paused "
           "holder");
   warn_if(s.faults.pid_reuses != 0 && c.pid_reuses == 0,
-          "faults.pid_reuses = " + std::to_string(s.faults.pid_reuses) +
-              " but no pid was reused");
+          "faults.pid_reuses = " + std::to_string(s.faults.pid_reuses) + " but no pid was reused");
   warn_if(c.acquisitions == 0, "nobody ever acquired the lock");
 }
 
@@ -316,7 +315,8 @@ StoreId Scenario::AddFencedStore(const std::string& name, int64_t initial) {
 }
 
 ResourceId Scenario::AddResource(const std::string& name, std::unique_ptr<Resource> resource) {
-  if (resource == nullptr) throw std::invalid_argument("verify: AddResource(\"" + name + "\", nullptr)");
+  if (resource == nullptr)
+    throw std::invalid_argument("verify: AddResource(\"" + name + "\", nullptr)");
   resources_.push_back(ResourceSpec{name, std::shared_ptr<const Resource>(std::move(resource)),
                                     static_cast<uint8_t>(internal::ResourceKind::kUser)});
   return ResourceId{static_cast<uint32_t>(resources_.size() - 1)};
@@ -378,7 +378,8 @@ Report Sample(const Scenario& scenario, const Sampling& sampling) {
   uint64_t cut = 0;
   for (uint64_t r = 0; r < sampling.runs; ++r) {
     const uint64_t seed = sampling.seed + r;
-    const internal::SampledRun run = internal::PctSample(scenario, &oracle, seed, k, sampling.depth);
+    const internal::SampledRun run =
+        internal::PctSample(scenario, &oracle, seed, k, sampling.depth);
     ++report.runs;
     cut += run.cut;
     Model::MaxCounters(run.reached, &report.reached);
@@ -396,8 +397,7 @@ Report Sample(const Scenario& scenario, const Sampling& sampling) {
   snprintf(method, sizeof method,
            "PCT depth %u, k = %u steps: each run finds a given bug of depth %u with probability "
            ">= 1/(n*k^(d-1)) = %.3g; seeds %llu..%llu",
-           sampling.depth, k, sampling.depth, bound,
-           static_cast<unsigned long long>(sampling.seed),
+           sampling.depth, k, sampling.depth, bound, static_cast<unsigned long long>(sampling.seed),
            static_cast<unsigned long long>(sampling.seed + report.runs - 1));
   report.method = method;
   if (cut != 0) {
@@ -423,12 +423,14 @@ Report Replay(const Scenario& scenario, const std::string& schedule) {
     Move move;
     if (!internal::ParseMoveToken(token, &move)) {
       throw std::invalid_argument("verify: schedule step " + std::to_string(path.size() + 1) +
-                                  " '" + token + "' is not a step; paste Report::schedule as "
+                                  " '" + token +
+                                  "' is not a step; paste Report::schedule as "
                                   "printed");
     }
     if (!model.Enabled(move)) {
       throw std::invalid_argument("verify: schedule step " + std::to_string(path.size() + 1) +
-                                  " '" + token + "' is not possible at that point: replay it "
+                                  " '" + token +
+                                  "' is not possible at that point: replay it "
                                   "with the scenario it was recorded with");
     }
     model.Apply(move);
@@ -450,7 +452,9 @@ Report Replay(const Scenario& scenario, const std::string& schedule) {
 
 std::string Report::Text() const {
   std::string text = "onlyone verify: ";
-  text += violated ? "VIOLATED" : (!complete ? "INCOMPLETE" : (warnings.empty() ? "PASSED" : "PASSED WITH WARNINGS"));
+  text += violated
+              ? "VIOLATED"
+              : (!complete ? "INCOMPLETE" : (warnings.empty() ? "PASSED" : "PASSED WITH WARNINGS"));
   text += "\nmethod: " + method;
   if (method == "exhaustive") {
     text += ", " + std::to_string(states) + " states, " + std::to_string(transitions) +

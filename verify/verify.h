@@ -200,7 +200,7 @@ struct Coverage {
   uint64_t leases_expired = 0;  // entries removed because their lease ran out
   uint64_t locks_lost = 0;      // Validate, Refresh or Release answered "lost"
   uint64_t acquisitions = 0;
-  uint64_t busy = 0;            // TryAcquire answered "busy"
+  uint64_t busy = 0;  // TryAcquire answered "busy"
 };
 
 struct Report {
@@ -213,10 +213,10 @@ struct Report {
   std::string method;     // "exhaustive" or "PCT depth 3, 1000 runs, seed 1"
   uint64_t states = 0;    // Check(): distinct states
   uint64_t transitions = 0;
-  uint64_t runs = 0;      // Sample(): runs made
-  bool complete = true;   // Check(): false when a bound cut the search
-  std::string cut_by;     // which bound
-  Coverage reached;       // the most of each seen in any state or run
+  uint64_t runs = 0;                  // Sample(): runs made
+  bool complete = true;               // Check(): false when a bound cut the search
+  std::string cut_by;                 // which bound
+  Coverage reached;                   // the most of each seen in any state or run
   std::vector<std::string> warnings;  // e.g. a fault budget never reached
   double seconds = 0;
 

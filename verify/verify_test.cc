@@ -46,7 +46,8 @@ TEST(Check, VerifiesASafeProgramCompletely) {
 TEST(Check, CatchesAWriteAfterRelease) {
   const Report report = Check(LateWriter());
   ASSERT_TRUE(report.violated);
-  EXPECT_EQ(report.violation, "access outside the critical section: P0 wrote 'reg' after releasing the lock");
+  EXPECT_EQ(report.violation,
+            "access outside the critical section: P0 wrote 'reg' after releasing the lock");
   EXPECT_NE(report.Text().find("replay: onlyone::verify::Replay(scenario, \""), std::string::npos);
 }
 
@@ -118,7 +119,8 @@ TEST(Check, ReportsAProgramThatIsNotDeterministic) {
   });
   const Report report = Check(s);
   ASSERT_TRUE(report.violated) << report.Text();
-  EXPECT_EQ(report.violation.rfind("program error: process 0's program is not deterministic", 0), 0u)
+  EXPECT_EQ(report.violation.rfind("program error: process 0's program is not deterministic", 0),
+            0u)
       << report.violation;
 }
 

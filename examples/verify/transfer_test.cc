@@ -72,8 +72,9 @@ TEST(Transfer, ACrashBetweenDebitAndCreditLosesMoney) {
   const Report report = Check(TransferScenario(/*journaled=*/false));
   std::cout << report.Text();
   ASSERT_TRUE(report.violated) << report.Text();
-  EXPECT_EQ(golden::Rule(report), "at the end, invariant 'the accounts add up, or a journaled "
-                                  "transfer will make them' does not hold");
+  EXPECT_EQ(golden::Rule(report),
+            "at the end, invariant 'the accounts add up, or a journaled "
+            "transfer will make them' does not hold");
   golden::ExpectTrace("transfer_half_done.txt", report);
 }
 
