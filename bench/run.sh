@@ -29,7 +29,7 @@
 #             waiters
 #   syscalls  strace -c -f: syscalls per cycle, per command run and per
 #             hand-off; perf (if installed): the cycle's CPU by binary
-#   zk        ZooKeeper (issue 5): a standalone server on loopback (Debian's
+#   zk        ZooKeeper: a standalone server on loopback (Debian's
 #             zookeeper, started and stopped here); ZkLock vs kazoo's Lock,
 #             uncontended acquire+release and hand-off among 2 and 8, in
 #             alternating rounds; round trips per acquire and watch

@@ -346,7 +346,7 @@ Options:
                              and take over; local holders only
       --grace DURATION       time between SIGTERM and SIGKILL when stopping a
                              command (default 10s; see --zk-session-timeout)
-      --zk HOST:PORT[,...][/chroot]
+      --zk HOST:PORT[,HOST:PORT...][/chroot]
                              distributed mode: the lock is on this ZooKeeper
                              ensemble (else $ONLYONE_ZK, else $ZKHOSTS), at
                              /onlyone/locks/NAME; kazoo and Curator locks on

@@ -43,7 +43,7 @@ struct Options {
   bool replace = false;
   bool json = false;  // status --json
   Verbosity verbosity = Verbosity::kNormal;
-  // Distributed mode (issue 5): --zk, else $ONLYONE_ZK, else $ZKHOSTS.
+  // Distributed mode: --zk, else $ONLYONE_ZK, else $ZKHOSTS.
   std::string zk;                     // --zk connect string; empty: not given
   std::string zk_path;                // --zk-path: the lock's node path (NAME is then only a label)
   int64_t zk_session_timeout_ms = 0;  // --zk-session-timeout; 0: the default

@@ -51,7 +51,8 @@ TEST(ParseArgs, HintsAtEqualsSignWhenWaitIsFollowedByADuration) {
 }
 
 TEST(ParseArgs, RefusesAWaitFollowedByADurationAsAmbiguousEvenWithoutAName) {
-  // Without a NAME, "30s" used to become the lock's name, waiting forever.
+  // Without a NAME, "30s" could be taken for the lock's name, and the command
+  // would wait forever where a limit was meant.
   const std::string error = ErrorFor({"--wait", "30s", "--", "x"});
   EXPECT_TRUE(Contains(error, "ambiguous")) << error;
   EXPECT_TRUE(Contains(error, "--wait=30s")) << error;

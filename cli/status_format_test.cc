@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace onlyone {
 namespace cli {
@@ -23,6 +25,11 @@ Holder HolderOf(uint32_t pid, const std::string& host, const std::string& comman
   holder.alive_known = true;
   holder.alive = true;
   return holder;
+}
+
+// A local lock's listing: its entries, no ZooKeeper nodes.
+LockListing Listing(const std::string& name, std::vector<Holder> entries = {}) {
+  return LockListing{name, std::move(entries), {}};
 }
 
 bool Contains(const std::string& text, const std::string& part) {
@@ -99,7 +106,8 @@ TEST(DescribeHolder, NeutralizesC1ControlsAndBytesThatAreNotUtf8) {
 TEST(FormatStatusText, KeepsOneLinePerEntryForTheLongestLockNames) {
   const std::string longest(255, 'n');  // NAME_MAX
   const Holder holder = HolderOf(5, std::string(64, 'h'), std::string(96, 'c'), kNowMs);
-  const std::string table = FormatStatusText({{longest, {}}, {longest, {holder}}}, "here", kNowMs);
+  const std::string table =
+      FormatStatusText({Listing(longest), Listing(longest, {holder})}, "here", kNowMs);
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 4) << table;
   EXPECT_TRUE(Contains(table, longest + " free    \n")) << table;
   EXPECT_TRUE(Contains(table, std::string(96, 'c') + "\n")) << table;
@@ -110,7 +118,7 @@ TEST(DescribeHolder, NeutralizesTerminalEscapesFromOtherUsersRecords) {
   const std::string text = DescribeHolder(holder, "here", kNowMs);
   EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
   EXPECT_TRUE(Contains(text, "(rm?[2J -rf)")) << text;
-  const std::string table = FormatStatusText({{"n", {holder}}}, "here", kNowMs);
+  const std::string table = FormatStatusText({Listing("n", {holder})}, "here", kNowMs);
   EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
 }
 
@@ -140,7 +148,8 @@ TEST(FormatStatusText, ListsEveryEntryWithItsState) {
   waiter.holding = false;
   waiter.alive_known = false;
   const std::vector<LockListing> locks = {
-      {"build", {HolderOf(10, "here", "make all", kNowMs - 60000), waiter}}, {"idle", {}}};
+      Listing("build", {HolderOf(10, "here", "make all", kNowMs - 60000), waiter}),
+      Listing("idle")};
   const std::string text = FormatStatusText(locks, "here", kNowMs);
   EXPECT_TRUE(Contains(text, "LOCK")) << text;
   EXPECT_TRUE(Contains(text, "holding")) << text;
@@ -155,7 +164,7 @@ TEST(FormatStatusText, ListsEveryEntryWithItsState) {
 TEST(FormatStatusJson, WritesEveryFieldWithEscapedStrings) {
   Holder dead = HolderOf(11, "h\"x", "echo \"hi\"\n", kNowMs);
   dead.alive = false;
-  const std::string json = FormatStatusJson("/run/o", {{"a", {dead}}, {"b", {}}});
+  const std::string json = FormatStatusJson("/run/o", {Listing("a", {dead}), Listing("b")});
   EXPECT_EQ(json,
             "{\"dir\": \"/run/o\", \"locks\": [{\"name\": \"a\", \"entries\": [{\"state\": "
             "\"dead\", \"pid\": 11, \"host\": \"h\\\"x\", \"command\": \"echo \\\"hi\\\"\\n\", "
@@ -168,7 +177,7 @@ TEST(FormatStatusJson, WritesEveryFieldWithEscapedStrings) {
 TEST(FormatStatusJson, WritesNullForUnknownLivenessAndMissingTime) {
   Holder unknown = HolderOf(3, "far", "x", 0);
   unknown.alive_known = false;
-  const std::string json = FormatStatusJson("/d", {{"a", {unknown}}});
+  const std::string json = FormatStatusJson("/d", {Listing("a", {unknown})});
   EXPECT_TRUE(Contains(json, "\"alive\": null")) << json;
   EXPECT_TRUE(Contains(json, "\"since\": null")) << json;
 }
@@ -177,11 +186,11 @@ TEST(FormatStatus, NamesTheJobProcessesThatHoldTheLockOfAGoneOwner) {
   Holder gone = HolderOf(4242, "here", "backup", kNowMs - 60000);
   gone.owner_gone = true;
   gone.job_pids = {4250, 4251};
-  const std::string text = FormatStatusText({{"b", {gone}}}, "here", kNowMs);
+  const std::string text = FormatStatusText({Listing("b", {gone})}, "here", kNowMs);
   EXPECT_TRUE(
       Contains(text, "\n  pid 4242 is gone; its job's processes still hold the lock: 4250, 4251\n"))
       << text;
-  const std::string json = FormatStatusJson("/d", {{"b", {gone}}});
+  const std::string json = FormatStatusJson("/d", {Listing("b", {gone})});
   EXPECT_TRUE(Contains(json, "\"owner_gone\": true, \"job_pids\": [4250, 4251]")) << json;
   LockStatus busy;
   busy.error = LockError::kBusy;

@@ -1,4 +1,5 @@
 // The onlyone lock protocol.
+// The hazards (H1..H10) and properties (P1..P6) cited here are defined in docs/protocol.md.
 //
 // One lock is one directory. Every contender owns exactly one entry in it,
 // "o.<nonce>", a symlink whose target is the contender's owner record

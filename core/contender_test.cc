@@ -1411,7 +1411,7 @@ TEST(SimWorld, ACrashedHoldersEntryIsRemovedByTheNextContender) {
   StepWhile(&world, 0, ProgramCounter::kAcquiring);
   ASSERT_EQ(world.procs()[0].pc, ProgramCounter::kHolding);
 
-  // While P0 lives, P1's try is busy.
+  // While process 0 lives, process 1's try is busy.
   StepWhile(&world, 1, ProgramCounter::kIdle);
   StepWhile(&world, 1, ProgramCounter::kAcquiring);
   EXPECT_EQ(world.procs()[1].pc, ProgramCounter::kIdle);
@@ -1441,7 +1441,7 @@ TEST(SimWorld, AWaiterAcquiresWhenTheHolderReleases) {
   StepWhile(&world, 0, ProgramCounter::kAcquiring);
   ASSERT_EQ(world.procs()[0].pc, ProgramCounter::kHolding);
   StepWhile(&world, 1, ProgramCounter::kIdle);
-  // P1 runs until it blocks in its wait.
+  // Process 1 runs until it blocks in its wait.
   const Transition p1{TransitionKind::kStep, 1};
   for (int steps = 0; world.IsEnabled(p1); ++steps) {
     ASSERT_LT(steps, 1000);
@@ -1450,7 +1450,7 @@ TEST(SimWorld, AWaiterAcquiresWhenTheHolderReleases) {
   EXPECT_EQ(world.procs()[1].pc, ProgramCounter::kAcquiring);
   EXPECT_EQ(world.procs()[1].op.kind, OpKind::kWait);
   EXPECT_EQ(world.procs()[1].op.name, EntryName(Id128{1, 1}));
-  // P0 releases; P1 wakes and acquires.
+  // Process 0 releases; process 1 wakes and acquires.
   StepWhile(&world, 0, ProgramCounter::kHolding);
   StepWhile(&world, 0, ProgramCounter::kReleasing);
   StepWhile(&world, 1, ProgramCounter::kAcquiring);
@@ -1472,9 +1472,9 @@ TEST(SimWorld, TryModeIsNotBusyWhileASlotIsFree) {
   config.slots = 2;
   config.try_mode = true;
   config.rounds = 1;
-  config.spurious_wakeups = false;  // a waiting P1 lets P0 move on
+  config.spurious_wakeups = false;  // a waiting process 1 lets process 0 move on
   World world(config);
-  // P0 wins its slot and stops inside the fence ring, with its ring ticket
+  // Process 0 wins its slot and stops inside the fence ring, with its ring ticket
   // published.
   StepWhile(&world, 0, ProgramCounter::kIdle);
   const std::string p0_ring = RingName(Id128{1, 1});
@@ -1487,18 +1487,18 @@ TEST(SimWorld, TryModeIsNotBusyWhileASlotIsFree) {
     ASSERT_EQ(world.procs()[0].pc, ProgramCounter::kAcquiring);
     world.Apply(Transition{TransitionKind::kStep, 0});
   }
-  // P1 tries while P0 is the only (soon-to-be) holder: one slot is free.
+  // Process 1 tries while process 0 is the only (soon-to-be) holder: one slot is free.
   StepWhile(&world, 1, ProgramCounter::kIdle);
   for (int steps = 0; world.procs()[1].pc == ProgramCounter::kAcquiring; ++steps) {
     ASSERT_LT(steps, 1000);
     const Transition p1{TransitionKind::kStep, 1};
     const Transition p0{TransitionKind::kStep, 0};
-    // If P1 waits (for P0 to leave the fence ring), let P0 go on.
+    // If process 1 waits (for process 0 to leave the fence ring), let process 0 go on.
     ASSERT_TRUE(world.IsEnabled(p1) || world.IsEnabled(p0)) << world.DescribeFs();
     world.Apply(world.IsEnabled(p1) ? p1 : p0);
   }
   EXPECT_EQ(world.counters().busy, 0u)
-      << "P1 was told busy with " << world.LiveHolders() << " holder(s) and 2 slots";
+      << "process 1 was told busy with " << world.LiveHolders() << " holder(s) and 2 slots";
   EXPECT_EQ(world.procs()[1].pc, ProgramCounter::kHolding);
   EXPECT_EQ(world.violation(), "");
 }

@@ -304,14 +304,14 @@ TEST(RecordCodec, RejectsTruncationInsideAPercentEscape) {
   EXPECT_EQ(ParseErrorOf(text.substr(0, text.find("%20") + 2)), ParseError::kMalformed);
 }
 
-// Regression (found by this test, fixed by the ";end" terminator): record.h promises
+// Why records end in ";end": record.h promises
 // that "truncation [is] reported as such and never misread as an owner", but
 // the format has no terminator and cmd, the last field, is free text, so any
 // prefix that ends inside cmd at an escape boundary ("...;cmd=", "...;cmd=m",
 // ..., "...;cmd=make") parses as a valid record with a different command.
 // The fence record ends in cmd too, with the same effect (see
-// FenceCodec.RejectsTruncationAtEveryPrefixLength). Records now end in
-// ";end", so a prefix can no longer pass for a whole record.
+// FenceCodec.RejectsTruncationAtEveryPrefixLength). With the terminator, no
+// prefix passes for a whole record.
 TEST(RecordCodec, RejectsTruncationAtEveryPrefixLength) {
   for (const bool choosing : {false, true}) {
     OwnerRecord record = FullRecord();
@@ -626,7 +626,7 @@ TEST(FenceCodec, RejectsGarbage) {
 }
 
 TEST(FenceCodec, RejectsTruncationBeforeTheCommandField) {
-  // The fence number is followed by the owner now, so a cut inside it (which
+  // The fence number is followed by the owner, so a cut inside it (which
   // would read as a smaller token) is caught.
   const std::string text = kFullFenceText;
   for (size_t length = 0; length < CommandValueOffset(text); ++length) {

@@ -22,12 +22,7 @@ fails on an empty corpus, so a target cannot silently test nothing.
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_test")
 
 # Warnings as in the rest of the tree; fuzz targets are code we keep.
-FUZZ_COPTS = [
-    "-Wall",
-    "-Wextra",
-    "-Werror",
-    "-Wshadow",
-]
+load("//tools:copts.bzl", "COPTS")
 
 def onlyone_fuzz_target(name, srcs, deps = [], corpus = None, size = "small"):
     corpus = corpus or "corpus/" + name
@@ -35,7 +30,7 @@ def onlyone_fuzz_target(name, srcs, deps = [], corpus = None, size = "small"):
         name = name + "_replay_test",
         size = size,
         srcs = srcs,
-        copts = FUZZ_COPTS,
+        copts = COPTS,
         args = [native.package_name() + "/" + corpus],
         data = native.glob([corpus + "/*"]),
         deps = deps + [
@@ -47,7 +42,7 @@ def onlyone_fuzz_target(name, srcs, deps = [], corpus = None, size = "small"):
         name = name + "_fuzzer",
         testonly = True,
         srcs = srcs,
-        copts = FUZZ_COPTS,
+        copts = COPTS,
         linkopts = ["-fsanitize=fuzzer"],
         tags = [
             "fuzzer",

@@ -20,21 +20,21 @@ PACKAGES=(
   clang-14              # clang toolchain (sanitizers, fuzzing, wasm)
   lld-14                # LLVM linker for clang-14
   llvm-14               # llvm-nm: //core:freestanding_build_test checks linked symbols
-  # --- WebAssembly (issue 4): wasm32-wasi toolchain and the Node.js host ---
+  # --- WebAssembly: wasm32-wasi toolchain and the Node.js host ---
   wasi-libc             # libc for wasm32-wasi
   libclang-rt-14-dev-wasm32  # compiler-rt builtins for wasm32
   libc++-14-dev-wasm32  # C++ headers for wasm32-wasi (the core needs no libc++ itself)
   libc++abi-14-dev-wasm32
   nodejs                # node:wasi runs the modules; node --test runs their tests
-  # --- ZooKeeper (issue 5): a real server started by the tests, the C client ---
+  # --- ZooKeeper: a real server started by the tests, the C client ---
   zookeeper             # the server (Java), started on loopback by the tests
   libzookeeper-mt-dev   # the multi-threaded C client
   python3-kazoo         # kazoo's Lock: interop tests (and the benchmark's peer)
-  # --- Fuzzing and static checks (issue 6) ---
+  # --- Fuzzing and static checks ---
   libfuzzer-14-dev      # libFuzzer for clang-14 (--config=fuzz)
   clang-format-14       # formatting check
   clang-tidy-14         # static checks
-  # --- Packages for users (issue 12): ./run package, //packaging, //python ---
+  # --- Packages for users: ./run package, //packaging, //python ---
   lintian               # checks the .deb (//packaging/debian:deb_test)
   python3-setuptools    # builds the wheel offline (python/build_wheel.sh)
   python3-wheel         # bdist_wheel, for the wheel's platform tag (python/setup.py)

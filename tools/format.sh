@@ -7,9 +7,7 @@
 #   tools/format.sh --fix [PATH...]     format them in place
 #
 # PATH: files or directories (default: the whole tree, third_party/ excepted).
-# CI (./run test) checks only the directories in tools/formatted_dirs.txt: the
-# rest of the tree gets one formatting pass when the branches that edit it
-# have merged, and joins the list then.
+# CI (./run test) checks the directories listed in tools/formatted_dirs.txt.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

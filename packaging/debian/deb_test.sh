@@ -84,6 +84,7 @@ complete_line() {
   printf '%s\n' "\${COMPREPLY[@]}" | sort | tr '\n' ' '; echo
 }
 complete_line onlyone --sl
+complete_line onlyone --ti
 complete_line onlyone --dir '$locks' status ''
 complete_line onlyone --dir '$locks' n
 complete_line onlyone --dir '$locks' ''
@@ -93,6 +94,7 @@ got="$(PATH="$root/usr/bin:$PATH" HOME="$work" bash --norc --noprofile -i "$scri
   fail "bash -i failed: $(cat "$work/bash.err")"
 want="complete -F _onlyone onlyone
 --slots 
+--timeout 
 backup-db nightly 
 nightly 
 backup-db nightly status 

@@ -122,7 +122,6 @@ class Lock {
   // Validate, then rewrite our entry with a fresh `seen` time, so that others
   // using LockOptions::lease_ms do not expire us (they do only to owners they
   // cannot check, e.g. on another host). Call it well within lease_ms.
-  // (Added by the POSIX driver work; not part of the original API.)
   bool Refresh();
   // Interrupts a waiting Acquire from another thread or a signal handler
   // (async-signal-safe); Acquire then fails with kCancelled.

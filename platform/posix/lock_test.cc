@@ -275,7 +275,7 @@ TEST_F(LockTest, ListsHoldersFirstThenWaiters) {
   EXPECT_TRUE(entries.empty());
 }
 
-// Regression: `onlyone status --dir /typo` used to create /typo.
+// Listing only reads: `onlyone status --dir /typo` must not create /typo.
 TEST_F(LockTest, ListingCreatesNoDirectory) {
   std::vector<std::string> names;
   std::vector<Holder> entries;
