@@ -1,6 +1,7 @@
 #include "verify/model.h"
 
 #include <assert.h>
+#include <ctype.h>
 
 #include "core/fingerprint.h"
 #include "verify/resources.h"
@@ -69,6 +70,23 @@ const char* KindName(ActionKind kind) {
     case ActionKind::kRelease: return "Release()";
     default: return "?";
   }
+}
+
+// The World's texts name processes by "P" and their index, and properties
+// the same way (docs/protocol.md); a user's trace names processes "p" and
+// the index (Who), so an uppercase one stays only where it names a property:
+// right before " violated".
+std::string InUsersNames(const std::string& text) {
+  std::string out = text;
+  for (size_t at = 0; at + 1 < out.size(); ++at) {
+    if (out[at] != 'P' || out[at + 1] < '0' || out[at + 1] > '9') continue;
+    if (at > 0 && isalnum(static_cast<unsigned char>(out[at - 1]))) continue;
+    size_t end = at + 1;
+    while (end < out.size() && out[end] >= '0' && out[end] <= '9') ++end;
+    if (out.compare(end, 9, " violated") == 0) continue;
+    out[at] = 'p';
+  }
+  return out;
 }
 
 }  // namespace
@@ -491,7 +509,7 @@ void Model::ApplyWorld(const Move& move) {
   }
   const std::string verbose_line = verbose_ ? world_.Describe(sim::Transition{move.world, i}) : "";
   world_.Apply(sim::Transition{move.world, i});
-  if (!verbose_line.empty()) Narrate(verbose_line + world_.narration());
+  if (!verbose_line.empty()) Narrate(InUsersNames(verbose_line + world_.narration()));
   if (!removal.empty() && !verbose_) Narrate(removal);
   switch (move.world) {
     case TransitionKind::kCrash:
@@ -564,7 +582,7 @@ void Model::FinishLockOperation(uint32_t i) {
 }
 
 void Model::CheckInvariants() {
-  if (!world_.violation().empty()) Violate("lock protocol: " + world_.violation());
+  if (!world_.violation().empty()) Violate("lock protocol: " + InUsersNames(world_.violation()));
   if (!violation_.empty()) return;
   const ResourceView view(*this);
   for (const Scenario::NamedInvariant& inv : scenario_->always()) {

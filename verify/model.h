@@ -111,7 +111,9 @@ class Model {
   void CheckInvariants();
   void Violate(const std::string& what);
   void Narrate(const std::string& line);
-  std::string Who(uint32_t i) const { return "P" + std::to_string(i); }
+  // Processes are "p0", "p1": as in the programs' `Process& p`, and never to
+  // be read as the properties P1-P6 that lock-protocol violations name.
+  std::string Who(uint32_t i) const { return "p" + std::to_string(i); }
   std::string NameOf(uint32_t resource) const;
   Resource* Mutable(uint32_t resource);
 

@@ -47,7 +47,7 @@ TEST(Check, CatchesAWriteAfterRelease) {
   const Report report = Check(LateWriter());
   ASSERT_TRUE(report.violated);
   EXPECT_EQ(report.violation,
-            "access outside the critical section: P0 wrote 'reg' after releasing the lock");
+            "access outside the critical section: p0 wrote 'reg' after releasing the lock");
   EXPECT_NE(report.Text().find("replay: onlyone::verify::Replay(scenario, \""), std::string::npos);
 }
 
@@ -104,7 +104,7 @@ TEST(Check, ReportsAProgramThatThrows) {
   });
   const Report report = Check(s);
   ASSERT_TRUE(report.violated);
-  EXPECT_EQ(report.violation, "P0's program threw: disk full");
+  EXPECT_EQ(report.violation, "p0's program threw: disk full");
 }
 
 TEST(Check, ReportsAProgramThatIsNotDeterministic) {
