@@ -257,7 +257,8 @@ class HostileUser {
       fence.owner.nonce = Id128{kForgedNonceHi, nonce.lo};
       fence.owner.pid = sim::kSimFirstPid + input_->Below(8);
       RecordText text;
-      if (!EncodeFence(fence, &text)) return "unencodable";
+      // Full records: a planted record names its made-up owner itself.
+      if (!EncodeFullFence(fence, &text)) return "unencodable";
       return std::string(text.data, text.size);
     }
     OwnerRecord record;
@@ -276,11 +277,11 @@ class HostileUser {
                                              : input_->Below(sim::kSimFirstStartTime);
     record.owner.boot_id = input_->Bool() ? sim::kSimBootId : Id128{};
     RecordText text;
-    if (!EncodeRecord(record, &text)) return "unencodable";
+    if (!EncodeFullRecord(record, &text)) return "unencodable";
     std::string encoded(text.data, text.size);
     if (kind % 4 == 3) {
       // Damaged: truncated, or from a newer version.
-      if (input_->Bool()) return "onlyone2" + encoded.substr(8);
+      if (input_->Bool()) return "onlyone9" + encoded.substr(8);
       return encoded.substr(0, input_->Below(static_cast<uint32_t>(encoded.size())));
     }
     return encoded;

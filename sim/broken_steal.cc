@@ -22,7 +22,8 @@ void BrokenSteal::Init(const Identity& identity) {
   mine_.owner = identity;
   mine_.state = EntryState::kWaiting;
   mine_.ticket = 1;
-  EncodeRecord(mine_, &text_);
+  // A lock file of this kind names its owner in its record: the full version.
+  EncodeFullRecord(mine_, &text_);
 }
 
 Op BrokenSteal::Create() {

@@ -300,6 +300,11 @@ std::string EntryName(const char* prefix, Id128 nonce) {
 
 std::string AnchorName(Id128 nonce) { return EntryName(kAnchorPrefix, nonce); }
 
+bool NonceOfEntryName(const std::string& name, Id128* nonce) {
+  if (name.size() != 2 + kNonceHexDigits || name[1] != '.') return false;
+  return ParseHexId(name.substr(2), nonce) && EntryName(name.substr(0, 2).c_str(), *nonce) == name;
+}
+
 #ifdef __linux__
 namespace {
 
@@ -592,11 +597,12 @@ Anchor::~Anchor() {
   if (fd_ >= 0) close(fd_);
 }
 
-IoStatus Anchor::Create(int dir_fd, Id128 nonce, int* os_error) {
+IoStatus Anchor::Create(int dir_fd, const Identity& owner, uint64_t now_wall_ms, int* os_error) {
   *os_error = 0;
   if (fd_ >= 0) close(fd_);
   dir_fd_ = dir_fd;
-  name_ = EntryName(kAnchorPrefix, nonce);
+  owner_line_bytes_ = 0;
+  name_ = EntryName(kAnchorPrefix, owner.nonce);
   // O_RDWR on purpose: when we exit, the kernel's close of a descriptor open
   // for writing makes IN_CLOSE_WRITE on the directory, which wakes waiters
   // to probe us (a death is a change they must see).
@@ -615,7 +621,44 @@ IoStatus Anchor::Create(int dir_fd, Id128 nonce, int* os_error) {
     fd_ = -1;
     return StatusFromErrno(*os_error);
   }
+  WriteOwnerLine(owner, now_wall_ms);
   return IoStatus::kOk;
+}
+
+void Anchor::WriteOwnerLine(const Identity& owner, uint64_t now_wall_ms) {
+  OwnerRecord record;
+  record.owner = owner;
+  record.since_ms = record.refreshed_ms = now_wall_ms;
+  RecordText text;
+  if (!EncodeFullRecord(record, &text) || !text.AppendChar('\n')) return;
+  ssize_t written;
+  do {
+    written = pwrite(fd_, text.data, text.size, 0);
+  } while (written < 0 && errno == EINTR);
+  // Half a line reads as no owner line: the job group line then goes first.
+  if (written == static_cast<ssize_t>(text.size)) owner_line_bytes_ = text.size;
+}
+
+void ReadAnchorOwner(int dir_fd, OwnerRecord* record) {
+  const std::string anchor = AnchorName(record->owner.nonce);
+  const int fd = openat(dir_fd, anchor.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return;
+  char text[kRecordBytesMax + 1];
+  struct stat st;
+  ssize_t size = -1;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {  // a planted FIFO is no anchor (H10)
+    do {
+      size = pread(fd, text, sizeof text, 0);
+    } while (size < 0 && errno == EINTR);
+  }
+  close(fd);
+  OwnerRecord line;
+  if (size <= 0 ||
+      !ParseAnchorOwner(Bytes{text, static_cast<uint32_t>(size)}, record->owner.nonce, &line)) {
+    return;
+  }
+  record->owner.host = line.owner.host;
+  record->owner.command = line.owner.command;
 }
 
 void Anchor::Remove() {
@@ -635,7 +678,7 @@ bool Anchor::RecordJobGroup(const JobGroup& group, int* os_error) {
   const std::string text = FormatJobGroup(group);
   ssize_t written;
   do {
-    written = pwrite(fd_, text.data(), text.size(), 0);
+    written = pwrite(fd_, text.data(), text.size(), owner_line_bytes_);
   } while (written < 0 && errno == EINTR);
   if (written == static_cast<ssize_t>(text.size())) return true;
   *os_error = written < 0 ? errno : EIO;
@@ -697,7 +740,7 @@ Liveness ProbeOwnerRecord(const OwnerRecord& record) {
   const Id128 boot = LocalBootId();
   const Id128 zero;
   if (owner.boot_id != zero && boot != zero) {
-    if (owner.boot_id != boot) return Liveness::kDead;
+    if (!SameBoot(owner.boot_id, boot)) return Liveness::kDead;
     const uint64_t pid_namespace = LocalPidNamespace();
     if (owner.pid_namespace != 0 && owner.pid_namespace == pid_namespace && owner.start_time != 0) {
       uint64_t start_time = 0;

@@ -126,6 +126,9 @@ std::string TruncateUtf8(const std::string& text, uint32_t max_bytes);
 std::string EntryName(const char* prefix, Id128 nonce);
 // The name of the liveness anchor of the owner with `nonce`: "k.<32 hex>".
 std::string AnchorName(Id128 nonce);
+// The nonce an entry name "<p>.<32 lowercase hex>" spells. false for any
+// other name.
+bool NonceOfEntryName(const std::string& name, Id128* nonce);
 
 // The outcome of opening a directory safely (H10).
 struct DirectoryProblem {
@@ -165,9 +168,12 @@ class Anchor {
   Anchor(const Anchor&) = delete;
   Anchor& operator=(const Anchor&) = delete;
 
-  // Creates k.<nonce> exclusively (O_NOFOLLOW, 0600) in dir_fd and takes its
-  // flock. Returns kOk or the failing status, with *os_error.
-  IoStatus Create(int dir_fd, Id128 nonce, int* os_error);
+  // Creates k.<nonce> exclusively (O_NOFOLLOW, 0600) in dir_fd, takes its
+  // flock and writes `owner`'s owner line (ParseAnchorOwner in
+  // core/record.h: the host and command a version 2 record leaves out).
+  // Returns kOk or the failing status, with *os_error. A failed write of the
+  // owner line is no failure: `status` then shows no host or command.
+  IoStatus Create(int dir_fd, const Identity& owner, uint64_t now_wall_ms, int* os_error);
   // Unlinks the anchor, drops its flock, then closes it: after a release or
   // a failed attempt, when our entry is already gone. (Unlink first: closing
   // first would let a prober take the flock of a file that still names us;
@@ -176,8 +182,8 @@ class Anchor {
   // descriptor shares its open file description, and whatever the job left
   // running would otherwise keep the lock of an entry nobody has.
   void Remove();
-  // Writes `group` into the anchor (see JobGroup in job.h). false: errno in
-  // *os_error.
+  // Writes `group` into the anchor, after the owner line (see JobGroup in
+  // job.h). false: errno in *os_error.
   bool RecordJobGroup(const JobGroup& group, int* os_error);
   // The descriptor holding the flock, or -1. A process that inherits it
   // shares the flock: the owner then looks alive while that process lives.
@@ -188,10 +194,18 @@ class Anchor {
   bool active() const { return fd_ >= 0; }
 
  private:
+  void WriteOwnerLine(const Identity& owner, uint64_t now_wall_ms);
+
   int dir_fd_ = -1;
   int fd_ = -1;
+  uint32_t owner_line_bytes_ = 0;  // where a job group line goes
   std::string name_;
 };
+
+// The host, command and since of the owner of `record` (a version 2 record
+// leaves them to the anchor's owner line): *record's fields are filled in
+// from the anchor in dir_fd when it has them, else left as they are.
+void ReadAnchorOwner(int dir_fd, OwnerRecord* record);
 
 // Probes the owner of `owner` whose anchor would be in dir_fd.
 Liveness ProbeOwner(int dir_fd, const OwnerRecord& owner);

@@ -84,7 +84,7 @@ class PosixDriver : public ::testing::Test {
     if (child == 0) {
       Anchor anchor;
       int os_error = 0;
-      anchor.Create(dir_fd_, nonce, &os_error);
+      anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error);
       char byte = 1;
       if (write(ready[1], &byte, 1) != 1) _exit(1);
       pause();  // killed by the parent
@@ -260,7 +260,8 @@ TEST_F(PosixDriver, JudgesAnOwnerAliveWhileItHoldsItsAnchor) {
   int os_error = 0;
   ASSERT_TRUE(RandomNonce(&nonce, &os_error));
   Anchor anchor;
-  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
   OwnerRecord record = Me(nonce);
   EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kAlive);
   // Even a record claiming another host: the anchor is proof.
@@ -279,7 +280,9 @@ TEST_F(PosixDriver, JudgesAnOwnerDeadOnceItsProcessExitedEvenIfItsPidLivesOn) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     Anchor anchor;
-    _exit(anchor.Create(dir_fd_, nonce, &os_error) == IoStatus::kOk ? 0 : 1);  // dies holding it
+    _exit(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error) == IoStatus::kOk
+              ? 0
+              : 1);  // dies holding it
   }
   int wstatus = 0;
   ASSERT_EQ(waitpid(child, &wstatus, 0), child);
@@ -310,8 +313,9 @@ Id128 DeadOwnerWithJobGroup(int dir_fd, const JobGroup& group) {
   const pid_t owner = fork();
   if (owner == 0) {
     Anchor anchor;
-    const bool ok = anchor.Create(dir_fd, nonce, &os_error) == IoStatus::kOk &&
-                    anchor.RecordJobGroup(group, &os_error);
+    const bool ok =
+        anchor.Create(dir_fd, LocalIdentity(nonce, "test"), WallMs(), &os_error) == IoStatus::kOk &&
+        anchor.RecordJobGroup(group, &os_error);
     _exit(ok ? 0 : 1);  // dies holding it
   }
   int wstatus = 0;
@@ -402,8 +406,12 @@ TEST_F(PosixDriver, FallsBackToTheRecordWhenThereIsNoAnchor) {
   EXPECT_EQ(ProbeOwner(dir_fd_, reused), Liveness::kDead);
 
   OwnerRecord other_boot = record;
-  other_boot.owner.boot_id.lo ^= 1;
+  other_boot.owner.boot_id.hi ^= 1;
   EXPECT_EQ(ProbeOwner(dir_fd_, other_boot), Liveness::kDead);
+  // A compact record keeps the boot id's first 64 bits alone (SameBoot).
+  OwnerRecord compact_boot = record;
+  compact_boot.owner.boot_id.lo = 0;
+  EXPECT_EQ(ProbeOwner(dir_fd_, compact_boot), Liveness::kAlive);
 
   OwnerRecord other_namespace = reused;
   other_namespace.owner.pid_namespace += 1;  // a pid we cannot see (H5)
@@ -583,7 +591,8 @@ TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorReleases) {
   const Id128 nonce{21, 21};
   Anchor anchor;
   int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
   const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
   Scan(&driver, entry);
@@ -603,7 +612,8 @@ TEST_F(WaitBehindPredecessor, SleepsThroughEveryOtherChangeOfTheDirectory) {
   const Id128 nonce{22, 22};
   Anchor anchor;
   int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
   const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
   Scan(&driver, entry);
@@ -633,7 +643,8 @@ TEST_F(WaitBehindPredecessor, NoticesAReleaseBetweenTheScanAndTheWait) {
   const Id128 nonce{24, 24};
   Anchor anchor;
   int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
   const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
   Scan(&driver, entry);
@@ -698,7 +709,8 @@ TEST_F(WaitBehindPredecessor, WaitsForADoorwayThroughTheDirectory) {
   const Id128 nonce{28, 28};
   Anchor anchor;
   int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
   const std::string entry = PublishEntry(nonce, EntryState::kChoosing);
   Driver driver(dir_fd_, -1);
   driver.ArmWatch();  // a try, or the scan after the first return, has it

@@ -54,7 +54,12 @@ bool ValidName(const std::string& name) {
   return name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
 }
 
-Holder HolderFrom(const OwnerRecord& record) {
+// A holder as `status` shows it. A version 2 record leaves the host and
+// command to its owner's anchor in dir_fd: read there.
+Holder HolderFrom(int dir_fd, OwnerRecord record) {
+  if (record.owner.host.size == 0 && record.owner.command.size == 0) {
+    posix::ReadAnchorOwner(dir_fd, &record);
+  }
   Holder holder;
   holder.pid = record.owner.pid;
   holder.host = FromBytes(record.owner.host);
@@ -245,7 +250,7 @@ struct Lock::State {
           last_report_mono_ms = now;
           Holder holder;
           const bool known = contender.has_blocker();
-          if (known) holder = HolderFrom(contender.blocker());
+          if (known) holder = HolderFrom(dir_fd, contender.blocker());
           observer(known ? &holder : nullptr, now - started_mono_ms);
         }
       }
@@ -321,7 +326,8 @@ struct Lock::State {
     config.lease_ms = options.lease_ms;
     contender.Init(config, posix::LocalIdentity(nonce, options.command));
 
-    const IoStatus anchored = anchor.Create(dir_fd, nonce, &os_error);
+    const Identity& identity = contender.record().owner;
+    const IoStatus anchored = anchor.Create(dir_fd, identity, posix::WallMs(), &os_error);
     if (anchored != IoStatus::kOk) {
       SetError(LockError::kIo, os_error,
                "onlyone: cannot create an entry in " + path() + ": " + strerror(os_error) + "; " +
@@ -361,7 +367,7 @@ struct Lock::State {
       SetError(LockError::kBusy, 0, "");
       if (contender.has_blocker()) {
         status.has_holder = true;
-        status.holder = HolderFrom(contender.blocker());
+        status.holder = HolderFrom(dir_fd, contender.blocker());
         status.holder.holding = true;
         status.holder.alive_known = false;
         DescribeJob(dir_fd, contender.blocker(), &status.holder);
@@ -583,10 +589,12 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
     const Result got = driver.Perform(read);
     if (got.status != IoStatus::kOk) continue;  // gone meanwhile, or not a symlink
     Found item;
-    if (ParseRecord(got.data, &item.record).error != ParseError::kNone) continue;
-    // A planted copy of someone's record under another name is garbage (H10).
-    if (posix::EntryName("o.", item.record.owner.nonce) != entry_name) continue;
-    item.holder = HolderFrom(item.record);
+    // The nonce spelled by the name: a planted copy of someone's record under
+    // another name is garbage (H10), which the parser's check refuses.
+    Id128 nonce;
+    if (!posix::NonceOfEntryName(entry_name, &nonce)) continue;
+    if (ParseRecord(got.data, nonce, &item.record).error != ParseError::kNone) continue;
+    item.holder = HolderFrom(s.dir_fd, item.record);
     const Liveness liveness = posix::ProbeOwner(s.dir_fd, item.record);
     item.holder.alive_known = liveness != Liveness::kUnknown;
     item.holder.alive = liveness != Liveness::kDead;

@@ -480,7 +480,8 @@ struct ZkLock::State {
     record.since_ms = posix::WallMs();
     record.refreshed_ms = record.since_ms;
     RecordText text;
-    if (!EncodeRecord(record, &text)) return "";
+    // No anchor holds the host and command here: the node data does.
+    if (!EncodeFullRecord(record, &text)) return "";
     return std::string(text.data, text.size);
   }
 
