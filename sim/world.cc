@@ -329,6 +329,7 @@ void World::Start(Process* p) {
   }
   Config lock_config;
   lock_config.slots = config_.slots;
+  lock_config.full_records = config_.full_records;
   p->contender.Init(lock_config, id);
   Advance(p, p->contender.Acquire(now_ms_, now_ms_, config_.try_mode ? now_ms_ : kNoDeadline));
 }
@@ -445,6 +446,7 @@ bool World::RunCleanup() {
   cleaner.lists_temporaries = true;
   Config lock_config;
   lock_config.slots = config_.slots;
+  lock_config.full_records = config_.full_records;
   Identity id = MakeIdentity(cleaner);
   id.nonce = Id128{0xC1EA4E4ull, 1};
   cleaner.contender.Init(lock_config, id);

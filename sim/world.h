@@ -66,6 +66,11 @@ struct WorldConfig {
   // running probes dead while the job still works: the checker must catch
   // the overlap.
   bool job_inherits_anchor = true;
+  // Contenders write version 1 (full) records, as the WASI module does.
+  // Version 2 leaves out what no contender reads (host, command, and in the
+  // fence record the fencer's nonce), so states that differed only in which
+  // round of a process fenced last are one state there.
+  bool full_records = false;
 };
 
 enum class TransitionKind : uint8_t {
