@@ -450,11 +450,11 @@ ParseResult ParseRecord(Bytes text, OwnerRecord* record) {
   return ParseAnyRecord(text, nullptr, record);
 }
 
-bool ParseAnchorOwner(Bytes content, Id128 nonce, OwnerRecord* owner) {
+bool ParseAnchorOwner(Bytes content, OwnerRecord* owner) {
   uint32_t line = 0;
   while (line < content.size && content.data[line] != '\n') ++line;
   if (line == content.size) return false;
-  const ParseResult parsed = ParseRecord(Bytes{content.data, line}, nonce, owner);
+  const ParseResult parsed = ParseRecord(Bytes{content.data, line}, owner);
   return parsed.error == ParseError::kNone && parsed.version == 1;
 }
 

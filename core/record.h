@@ -163,11 +163,13 @@ struct FenceRecord {
 
 // The owner line of a POSIX owner's anchor file "k.<nonce>": its full
 // (version 1) record and a newline, written when the anchor is made, for
-// `status`: the host, command and since that a version 2 record leaves out.
-// Parses the first line of `content` (the anchor's first bytes, a job group
-// line may follow) as the record of `nonce` into *owner; false when there is
+// `status`: the host and command that a version 2 record leaves out. An
+// anchor kept for the owner's next acquisitions is renamed, not rewritten,
+// so the line names the nonce of its first one: the anchor's name, not the
+// line, says whose it is. Parses the first line of `content` (the anchor's
+// first bytes, a job group line may follow) into *owner; false when there is
 // no such line (an anchor of an older version, or an empty one).
-bool ParseAnchorOwner(Bytes content, Id128 nonce, OwnerRecord* owner);
+bool ParseAnchorOwner(Bytes content, OwnerRecord* owner);
 
 bool EncodeFence(const FenceRecord& record, RecordText* out);      // version 2
 bool EncodeFullFence(const FenceRecord& record, RecordText* out);  // version 1

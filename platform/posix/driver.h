@@ -43,6 +43,7 @@
 
 #include <dirent.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <string>
 #include <utility>
@@ -161,6 +162,9 @@ struct JobGroup;  // job.h
 
 // Our own liveness anchor "k.<nonce>": created before the first Op of an
 // acquisition and flock()ed until the acquisition fails or the holding ends.
+// A Lock used again keeps it between acquisitions (Keep, then Rename to the
+// next nonce): a kept anchor has no entry, so it says nothing to probers,
+// and SweepOrphanAnchors leaves it alone while its flock is held.
 class Anchor {
  public:
   Anchor() = default;
@@ -182,6 +186,19 @@ class Anchor {
   // descriptor shares its open file description, and whatever the job left
   // running would otherwise keep the lock of an entry nobody has.
   void Remove();
+  // After our entry is gone (released, or an attempt given up), keeps the
+  // anchor locked for the next acquisition of this process instead of
+  // removing it. Touches it first: a waiter behind our entry watches this
+  // file (IN_ATTRIB), and neither an unlink nor a close will wake it now.
+  // A child forked while an anchor is kept closes its copy (pthread_atfork),
+  // so that it never keeps a later holding of ours alive.
+  void Keep();
+  // A kept anchor, renamed to `nonce`'s name for the next acquisition (one
+  // rename instead of a create, an flock, a write, an unlink and a close).
+  // false: not kept by this process, in another directory, or the rename
+  // failed (errno in *os_error): the caller removes it and creates one.
+  bool Rename(int dir_fd, Id128 nonce, int* os_error);
+  bool kept() const { return kept_; }
   // Writes `group` into the anchor, after the owner line (see JobGroup in
   // job.h). false: errno in *os_error.
   bool RecordJobGroup(const JobGroup& group, int* os_error);
@@ -195,9 +212,12 @@ class Anchor {
 
  private:
   void WriteOwnerLine(const Identity& owner, uint64_t now_wall_ms);
+  void Unkeep();
 
   int dir_fd_ = -1;
   int fd_ = -1;
+  bool kept_ = false;
+  pid_t owner_pid_ = 0;            // who created it: a forked child does not reuse it
   uint32_t owner_line_bytes_ = 0;  // where a job group line goes
   std::string name_;
 };
@@ -300,6 +320,10 @@ class Driver {
   Result Wait(const Op& op);
   // Whether the last scan read `target` as an "o." entry with a ticket.
   bool ReadAsTicketedEntry(Bytes target) const;
+  // The target the last scan read for `target`, or null.
+  const std::string* LastRead(Bytes target) const;
+  // Whether `target` still holds what the last scan read (one readlink).
+  bool EntryStillAsRead(Bytes target);
   AnchorWatch WatchAnchor(Bytes target);
   bool WatchDirectory();
   void UnwatchDirectory();

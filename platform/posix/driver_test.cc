@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -606,6 +608,76 @@ TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorReleases) {
   releaser.join();
   EXPECT_GE(waited_ms, 50u) << "returned before the release";
   EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the release, not by the safety net";
+}
+
+TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorReleasesAndKeepsItsAnchor) {
+  // A reused Lock keeps its anchor, locked, after a release: neither an
+  // unlink nor a close of it tells the waiter; Keep's touch does.
+  const Id128 nonce{24, 24};
+  Anchor anchor;
+  int os_error = 0;
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
+  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
+  Driver driver(dir_fd_, -1);
+  Scan(&driver, entry);
+  std::thread releaser([&] {
+    usleep(100 * 1000);
+    ASSERT_EQ(unlinkat(dir_fd_, entry.c_str(), 0), 0);
+    anchor.Keep();
+  });
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
+  const uint64_t waited_ms = MonotonicMs() - start;
+  releaser.join();
+  EXPECT_GE(waited_ms, 50u) << "returned before the release";
+  EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the release, not by the safety net";
+  anchor.Remove();
+}
+
+TEST_F(WaitBehindPredecessor, ReturnsAtOnceWhenTheEntryWentBeforeTheWatchThoughTheAnchorIsHeld) {
+  const Id128 nonce{25, 25};
+  Anchor anchor;
+  int os_error = 0;
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
+  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
+  Driver driver(dir_fd_, -1);
+  Scan(&driver, entry);
+  // Released between our scan and our wait; the anchor stays locked.
+  ASSERT_EQ(unlinkat(dir_fd_, entry.c_str(), 0), 0);
+  anchor.Keep();
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
+  EXPECT_LT(MonotonicMs() - start, kWaitSafetyNetMs) << "slept until the safety net";
+  anchor.Remove();
+}
+
+TEST(KeptAnchor, IsRenamedToTheNextNonceAndStaysLocked) {
+  const std::string dir = testing_posix::MakeScratchDir("kept");
+  ASSERT_FALSE(dir.empty());
+  const int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  Anchor anchor;
+  int os_error = 0;
+  ASSERT_EQ(anchor.Create(dir_fd, LocalIdentity(Id128{1, 1}, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
+  EXPECT_FALSE(anchor.Rename(dir_fd, Id128{2, 2}, &os_error)) << "only a kept anchor is renamed";
+  anchor.Keep();
+  ASSERT_TRUE(anchor.Rename(dir_fd, Id128{2, 2}, &os_error)) << strerror(os_error);
+  struct stat st;
+  EXPECT_NE(fstatat(dir_fd, AnchorName(Id128{1, 1}).c_str(), &st, AT_SYMLINK_NOFOLLOW), 0);
+  const int probe = openat(dir_fd, AnchorName(Id128{2, 2}).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(probe, 0);
+  EXPECT_NE(flock(probe, LOCK_EX | LOCK_NB), 0) << "the renamed anchor is still locked";
+  close(probe);
+  // The owner line survives the rename: status still finds host and command.
+  OwnerRecord record;
+  record.owner.nonce = Id128{2, 2};
+  ReadAnchorOwner(dir_fd, &record);
+  EXPECT_EQ(std::string(record.owner.command.data, record.owner.command.size), "test");
+  anchor.Remove();
+  close(dir_fd);
 }
 
 TEST_F(WaitBehindPredecessor, SleepsThroughEveryOtherChangeOfTheDirectory) {

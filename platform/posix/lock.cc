@@ -3,8 +3,13 @@
 // Lifetime of one acquisition, and the descriptors it holds:
 //   parent dir fd, lock dir fd: opened (and checked, H10) at the first
 //     acquisition, kept for the Lock's life; all Ops are relative to them.
-//   anchor k.<nonce>: created and flock()ed before the Contender's first Op,
-//     removed after a release or a failed attempt (see driver.h).
+//   anchor k.<nonce>: created and flock()ed before the Contender's first Op.
+//     After a release or a failed attempt it is kept, still locked, and
+//     renamed to the next acquisition's nonce (Anchor::Keep and Rename): one
+//     rename per acquisition instead of a create, an flock, a write, an
+//     unlink and a close. Removed instead when a job may share it (anchor_fd,
+//     RecordJobGroup: issue 10's rule, the job must not outlive the holding
+//     with the lock), when our entry was lost, and with the Lock.
 //   listing fd: a second descriptor of the lock directory, for listings
 //     only (they move its offset), kept like dir fd.
 //   inotify instance (posix::Watch): created by the first wait and kept for
@@ -170,11 +175,18 @@ struct Lock::State {
   int cancel_pipe[2] = {-1, -1};
   std::atomic<bool> cancel_requested{false};
   posix::Anchor anchor;
+  // The anchor's descriptor was handed out (anchor_fd) or a job group was
+  // recorded in it: a job may share it, so it is removed at the end of this
+  // holding, never kept for the next.
+  bool anchor_shared = false;
   Contender contender;
   bool held = false;
   uint64_t fence = 0;
 
   ~State() {
+    // Before the directory's descriptor closes: a kept anchor is unlinked
+    // through it.
+    if (anchor.kept()) anchor.Remove();
     if (listing_fd >= 0) close(listing_fd);
     if (dir_fd >= 0) close(dir_fd);
     if (parent_fd >= 0) close(parent_fd);
@@ -238,6 +250,28 @@ struct Lock::State {
       return false;
     }
     return true;
+  }
+
+  // Our anchor for an acquisition as `identity`: the kept one, renamed, or
+  // a new one.
+  IoStatus ReadyAnchor(const Identity& identity, int* os_error) {
+    if (anchor.Rename(dir_fd, identity.nonce, os_error)) return IoStatus::kOk;
+    // Not kept, kept by the parent of this forked process, or in a lock
+    // directory since removed: start afresh.
+    anchor.Remove();
+    anchor_shared = false;
+    return anchor.Create(dir_fd, identity, posix::WallMs(), os_error);
+  }
+
+  // Our entry is gone (released, or an attempt given up): keep the anchor
+  // for the next acquisition, unless a job may share it.
+  void EndAnchorUse() {
+    if (anchor_shared) {
+      anchor.Remove();
+      anchor_shared = false;
+    } else {
+      anchor.Keep();
+    }
   }
 
   // Runs the Contender from `op` to kDone.
@@ -327,7 +361,7 @@ struct Lock::State {
     contender.Init(config, posix::LocalIdentity(nonce, options.command));
 
     const Identity& identity = contender.record().owner;
-    const IoStatus anchored = anchor.Create(dir_fd, identity, posix::WallMs(), &os_error);
+    const IoStatus anchored = ReadyAnchor(identity, &os_error);
     if (anchored != IoStatus::kOk) {
       SetError(LockError::kIo, os_error,
                "onlyone: cannot create an entry in " + path() + ": " + strerror(os_error) + "; " +
@@ -346,7 +380,9 @@ struct Lock::State {
     if (try_once) {
       deadline = now;
     } else if (timeout_ms >= 0) {
-      deadline = now + static_cast<uint64_t>(timeout_ms);
+      // MonotonicMs truncates: one more millisecond, so that a caller's own
+      // clock never sees the timeout pass early.
+      deadline = now + static_cast<uint64_t>(timeout_ms) + 1;
     }
     Drive(contender.Acquire(now, posix::WallMs(), deadline), &driver, now);
 
@@ -382,7 +418,7 @@ struct Lock::State {
     } else {
       ReportFailure("acquire");
     }
-    if (!status.entry_left_behind) anchor.Remove();
+    if (!status.entry_left_behind) EndAnchorUse();
     if (driver.SawUnclaimedAnchor()) posix::SweepOrphanAnchors(dir_fd);
     return false;
   }
@@ -429,7 +465,7 @@ bool Lock::Release() {
   if (outcome == Outcome::kReleased) {
     s.held = false;
     s.status = LockStatus();
-    s.anchor.Remove();
+    s.EndAnchorUse();
     // Only when the acquisition's listing showed a candidate: a sweep is a
     // listing of its own, and orphans are rare (a crash between two steps).
     if (s.sweep_after_release) posix::SweepOrphanAnchors(s.dir_fd);
@@ -499,7 +535,11 @@ void Lock::set_wait_observer(std::function<void(const Holder*, uint64_t)> observ
   state_->observer = std::move(observer);
 }
 
-int Lock::anchor_fd() const { return state_->held ? state_->anchor.fd() : -1; }
+int Lock::anchor_fd() const {
+  if (!state_->held) return -1;
+  state_->anchor_shared = true;  // whoever asks may hand it to a job
+  return state_->anchor.fd();
+}
 
 bool Lock::RecordJobGroup(int process_group) {
   State& s = *state_;
@@ -509,6 +549,7 @@ bool Lock::RecordJobGroup(int process_group) {
   }
   posix::JobGroup group;
   int os_error = 0;
+  s.anchor_shared = true;  // the group is written into the anchor
   if (!posix::LocalJobGroup(process_group, &group)) {
     s.SetError(LockError::kIo, ENOENT,
                "onlyone: cannot read process group " + std::to_string(process_group) +

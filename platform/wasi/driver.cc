@@ -241,7 +241,7 @@ void Driver::ReadAnchorOwner(OwnerRecord* record) {
   const __wasi_errno_t error = __wasi_fd_read(fd, &iov, 1, &used);
   (void)__wasi_fd_close(fd);
   OwnerRecord line;
-  if (error != 0 || !ParseAnchorOwner(Bytes{read_buffer_, used}, record->owner.nonce, &line)) {
+  if (error != 0 || !ParseAnchorOwner(Bytes{read_buffer_, used}, &line)) {
     return;
   }
   record->owner.host = line.owner.host;
