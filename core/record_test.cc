@@ -702,6 +702,22 @@ rc::Gen<OwnerRecord> ArbitraryRecord() {
   });
 }
 
+// `text` with one to three bytes replaced, inserted or removed, drawn from
+// `alphabet`: near-misses of a valid record, which arbitrary bytes never are.
+std::string Mutated(std::string text, const std::string& alphabet) {
+  const int mutations = *rc::gen::inRange(1, 4);
+  for (int i = 0; i < mutations && !text.empty(); ++i) {
+    const size_t at = *rc::gen::inRange<size_t>(0, text.size());
+    const char c = *rc::gen::elementOf(alphabet);
+    switch (*rc::gen::inRange(0, 3)) {
+      case 0: text[at] = c; break;
+      case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+      default: text.erase(at, 1); break;
+    }
+  }
+  return text;
+}
+
 RC_GTEST_PROP(RecordProperties, ParseInvertsEncode, ()) {
   const OwnerRecord original = *ArbitraryRecord();
   RecordText text;
@@ -742,16 +758,7 @@ RC_GTEST_PROP(RecordProperties, AcceptedMutationsOfValidRecordsReencodeExactly, 
   RC_ASSERT(EncodeFullRecord(*ArbitraryRecord(), &valid));
   std::string text = StringOf(valid.view());
   const std::string alphabet = "0123456789abcdefABCDEF%;=x/ \xC3";
-  const int mutations = *rc::gen::inRange(1, 4);
-  for (int i = 0; i < mutations && !text.empty(); ++i) {
-    const size_t at = *rc::gen::inRange<size_t>(0, text.size());
-    const char c = *rc::gen::elementOf(alphabet);
-    switch (*rc::gen::inRange(0, 3)) {
-      case 0: text[at] = c; break;
-      case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-      default: text.erase(at, 1); break;
-    }
-  }
+  text = Mutated(text, alphabet);
   CheckAcceptedTextReencodes(text);
 }
 
@@ -843,16 +850,7 @@ RC_GTEST_PROP(FenceProperties, AcceptedMutationsReencodeExactly, ()) {
   RC_ASSERT(EncodeFullFence(*ArbitraryFence(), &valid));
   std::string text = StringOf(valid.view());
   const std::string alphabet = "0123456789abcdefABCDEF%;=x/ \xC3";
-  const int mutations = *rc::gen::inRange(1, 4);
-  for (int i = 0; i < mutations && !text.empty(); ++i) {
-    const size_t at = *rc::gen::inRange<size_t>(0, text.size());
-    const char c = *rc::gen::elementOf(alphabet);
-    switch (*rc::gen::inRange(0, 3)) {
-      case 0: text[at] = c; break;
-      case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-      default: text.erase(at, 1); break;
-    }
-  }
+  text = Mutated(text, alphabet);
   FenceRecord parsed;
   const ParseResult result = ParseFence(ViewOf(text), &parsed);
   RC_CLASSIFY(result.error == ParseError::kNone, "accepted");
@@ -1033,16 +1031,7 @@ RC_GTEST_PROP(CompactRecordProperties, AcceptedMutationsReencodeExactly, ()) {
   RC_ASSERT(EncodeRecord(*ArbitraryCompactRecord(), &valid));
   std::string text = StringOf(valid.view());
   static const std::string alphabet = "0123456789azAZ-_.f";
-  const int mutations = *rc::gen::inRange(1, 4);
-  for (int i = 0; i < mutations && !text.empty(); ++i) {
-    const size_t at = *rc::gen::inRange<size_t>(0, text.size());
-    const char c = *rc::gen::elementOf(alphabet);
-    switch (*rc::gen::inRange(0, 3)) {
-      case 0: text[at] = c; break;
-      case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-      default: text.erase(at, 1); break;
-    }
-  }
+  text = Mutated(text, alphabet);
   CheckAcceptedTextReencodes(text);
 }
 

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -587,63 +588,57 @@ class WaitBehindPredecessor : public PosixDriver {
     ASSERT_EQ(unlinkat(dir_fd_, entry.c_str(), 0), 0);
     anchor->Remove();
   }
+  // A predecessor with `nonce`: its anchor, created and locked, and its
+  // ticketed entry, which `driver` has scanned. Returns the entry's name.
+  std::string Predecessor(Id128 nonce, Anchor* anchor, Driver* driver) {
+    int os_error = 0;
+    EXPECT_EQ(anchor->Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+              IoStatus::kOk);
+    const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
+    Scan(driver, entry);
+    return entry;
+  }
+  // Waits behind `entry` while another thread runs `release` 100 ms later:
+  // woken by it, neither before nor only by the safety net.
+  void ExpectWokenBy(Driver* driver, const std::string& entry,
+                     const std::function<void()>& release) {
+    std::thread releaser([&] {
+      usleep(100 * 1000);
+      release();
+    });
+    const uint64_t start = MonotonicMs();
+    EXPECT_EQ(Wait(driver, 5000, entry).status, IoStatus::kOk);
+    const uint64_t waited_ms = MonotonicMs() - start;
+    releaser.join();
+    EXPECT_GE(waited_ms, 50u) << "returned before the release";
+    EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the release, not by the safety net";
+  }
 };
 
 TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorReleases) {
-  const Id128 nonce{21, 21};
   Anchor anchor;
-  int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
-            IoStatus::kOk);
-  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
-  Scan(&driver, entry);
-  std::thread releaser([&] {
-    usleep(100 * 1000);
-    Release(entry, &anchor);
-  });
-  const uint64_t start = MonotonicMs();
-  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
-  const uint64_t waited_ms = MonotonicMs() - start;
-  releaser.join();
-  EXPECT_GE(waited_ms, 50u) << "returned before the release";
-  EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the release, not by the safety net";
+  const std::string entry = Predecessor(Id128{21, 21}, &anchor, &driver);
+  ExpectWokenBy(&driver, entry, [&] { Release(entry, &anchor); });
 }
 
 TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorReleasesAndKeepsItsAnchor) {
   // A reused Lock keeps its anchor, locked, after a release: neither an
   // unlink nor a close of it tells the waiter; Keep's touch does.
-  const Id128 nonce{24, 24};
   Anchor anchor;
-  int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
-            IoStatus::kOk);
-  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
-  Scan(&driver, entry);
-  std::thread releaser([&] {
-    usleep(100 * 1000);
+  const std::string entry = Predecessor(Id128{24, 24}, &anchor, &driver);
+  ExpectWokenBy(&driver, entry, [&] {
     ASSERT_EQ(unlinkat(dir_fd_, entry.c_str(), 0), 0);
     anchor.Keep();
   });
-  const uint64_t start = MonotonicMs();
-  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
-  const uint64_t waited_ms = MonotonicMs() - start;
-  releaser.join();
-  EXPECT_GE(waited_ms, 50u) << "returned before the release";
-  EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the release, not by the safety net";
   anchor.Remove();
 }
 
 TEST_F(WaitBehindPredecessor, ReturnsAtOnceWhenTheEntryWentBeforeTheWatchThoughTheAnchorIsHeld) {
-  const Id128 nonce{25, 25};
   Anchor anchor;
-  int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
-            IoStatus::kOk);
-  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
-  Scan(&driver, entry);
+  const std::string entry = Predecessor(Id128{25, 25}, &anchor, &driver);
   // Released between our scan and our wait; the anchor stays locked.
   ASSERT_EQ(unlinkat(dir_fd_, entry.c_str(), 0), 0);
   anchor.Keep();
