@@ -290,7 +290,7 @@ Op Contender::Fail(FailureKind kind, const Result* result, Bytes name) {
 }
 
 bool Contender::EncodeOwner(const OwnerRecord& record) {
-  return config_.full_records ? EncodeFullRecord(record, &text_) : EncodeRecord(record, &text_);
+  return config_.full_records ? EncodeRecord(record, &text_) : EncodeCompactRecord(record, &text_);
 }
 
 // While leaving: a removal of one of our own names failed (EIO, EROFS). The
@@ -735,7 +735,7 @@ Op Contender::Step(const Result& result) {
       last.fence = fence_;
       last.owner = mine_.owner;
       const bool encoded =
-          config_.full_records ? EncodeFullFence(last, &text_) : EncodeFence(last, &text_);
+          config_.full_records ? EncodeFence(last, &text_) : EncodeCompactFence(last, &text_);
       if (!encoded) return Fail(FailureKind::kIo, nullptr, View(kFenceName));
       return Publish(PublishKind::kFenceCounter);
     }

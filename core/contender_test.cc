@@ -293,7 +293,7 @@ OwnerRecord MakeRecord(const Identity& id, EntryState state, uint64_t ticket,
 
 std::string Encode(const OwnerRecord& record) {
   RecordText text;
-  EXPECT_TRUE(EncodeRecord(record, &text));
+  EXPECT_TRUE(EncodeCompactRecord(record, &text));
   return StringOf(text.view());
 }
 
@@ -303,7 +303,7 @@ std::string FenceText(uint64_t fence, const Identity& owner) {
   record.fence = fence;
   record.owner = owner;
   RecordText text;
-  EXPECT_TRUE(EncodeFence(record, &text));
+  EXPECT_TRUE(EncodeCompactFence(record, &text));
   return StringOf(text.view());
 }
 

@@ -410,7 +410,7 @@ ParseResult ParseAnyRecord(Bytes text, const Id128* nonce, OwnerRecord* record) 
 
 }  // namespace
 
-bool EncodeRecord(const OwnerRecord& record, RecordText* out) {
+bool EncodeCompactRecord(const OwnerRecord& record, RecordText* out) {
   if (!RecordInRange(record) || record.since_ms > record.refreshed_ms) return false;
   Writer writer(out);
   writer.Text(kVersion2);
@@ -423,7 +423,7 @@ bool EncodeRecord(const OwnerRecord& record, RecordText* out) {
   return writer.ok();
 }
 
-bool EncodeFullRecord(const OwnerRecord& record, RecordText* out) {
+bool EncodeRecord(const OwnerRecord& record, RecordText* out) {
   if (!RecordInRange(record)) return false;
   Writer writer(out);
   writer.Text(kVersion1);
@@ -458,7 +458,7 @@ bool ParseAnchorOwner(Bytes content, OwnerRecord* owner) {
   return parsed.error == ParseError::kNone && parsed.version == 1;
 }
 
-bool EncodeFence(const FenceRecord& record, RecordText* out) {
+bool EncodeCompactFence(const FenceRecord& record, RecordText* out) {
   Writer writer(out);
   writer.Text(kVersion2Fence);
   writer.Field2(record.fence);
@@ -466,7 +466,7 @@ bool EncodeFence(const FenceRecord& record, RecordText* out) {
   return writer.ok();
 }
 
-bool EncodeFullFence(const FenceRecord& record, RecordText* out) {
+bool EncodeFence(const FenceRecord& record, RecordText* out) {
   Writer writer(out);
   writer.Text(kVersion1);
   writer.Text(";fence=");

@@ -14,7 +14,7 @@
 //
 //   onlyone2.<ticket>.<slots>.<pid>.<start>.<boot>.<pidns>.<seen>.<age>.<check>
 //
-// e.g. "onlyone2.7.1.13s.ebpw.aZ3xk-Rt8Q1.3Kx9Ea.ponmGf4.0.2s" (54 bytes).
+// e.g. "onlyone2.7.3.12i.u90.a6OMZjBZwso.3L___Y.oLfVmxX.1X.LA" (53 bytes).
 // A ticket of 0 is "choosing" (in the doorway). `boot` is the first 64 bits
 // of the boot id (60 random bits of a UUID v4: see SameBoot), `seen` the wall
 // clock of the last refresh in ms, `age` = seen - since. The nonce is the
@@ -126,14 +126,15 @@ struct ParseResult {
 
 using RecordText = FixedBytes<kRecordBytesMax>;
 
-// Encodes `record` into `out` as version 2 (compact: no host, command or
-// nonce). Returns false only when a field is out of its documented range
-// (slots 0 or above kSlotsMax, a choosing record with a ticket or a ticketed
-// one without); every record within range fits.
+// Encodes `record` into `out` as version 1 (full: host, command, since and
+// nonce included). Returns false only when a field is out of its documented
+// range (host or command too long, slots 0 or above kSlotsMax, a choosing
+// record with a ticket or a ticketed one without); every record within
+// range fits.
 bool EncodeRecord(const OwnerRecord& record, RecordText* out);
-// The same as version 1 (full: host, command, since and nonce included).
-// Also false when host or command is too long.
-bool EncodeFullRecord(const OwnerRecord& record, RecordText* out);
+// The same as version 2 (compact: no host, command or nonce; what the POSIX
+// driver writes). Also false when since_ms is after refreshed_ms.
+bool EncodeCompactRecord(const OwnerRecord& record, RecordText* out);
 
 // Parses `text` strictly, either version, as the record of the entry whose
 // name spells `nonce`: a version 1 record must name that nonce, a version 2
@@ -171,8 +172,8 @@ struct FenceRecord {
 // no such line (an anchor of an older version, or an empty one).
 bool ParseAnchorOwner(Bytes content, OwnerRecord* owner);
 
-bool EncodeFence(const FenceRecord& record, RecordText* out);      // version 2
-bool EncodeFullFence(const FenceRecord& record, RecordText* out);  // version 1
+bool EncodeFence(const FenceRecord& record, RecordText* out);         // version 1
+bool EncodeCompactFence(const FenceRecord& record, RecordText* out);  // version 2
 // Either version; a version 2 record leaves the nonce, host and command empty.
 ParseResult ParseFence(Bytes text, FenceRecord* record);
 

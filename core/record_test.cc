@@ -25,7 +25,7 @@ namespace onlyone {
 // For rapidcheck's counterexamples (found by argument-dependent lookup).
 void showValue(const OwnerRecord& record, std::ostream& os) {
   RecordText text;
-  if (EncodeFullRecord(record, &text)) {
+  if (EncodeRecord(record, &text)) {
     os << std::string(text.data, text.size);
   } else {
     os << "<unencodable record, slots=" << record.slots << ">";
@@ -96,7 +96,7 @@ bool Same(const OwnerRecord& a, const OwnerRecord& b) {
 
 std::string Encode(const OwnerRecord& record) {
   RecordText text;
-  EXPECT_TRUE(EncodeFullRecord(record, &text));
+  EXPECT_TRUE(EncodeRecord(record, &text));
   return StringOf(text.view());
 }
 
@@ -232,19 +232,19 @@ TEST(RecordCodec, EncodeRefusesSlotsOutOfRange) {
   RecordText text;
   OwnerRecord record = FullRecord();
   record.slots = 0;
-  EXPECT_FALSE(EncodeFullRecord(record, &text));
+  EXPECT_FALSE(EncodeRecord(record, &text));
   record.slots = kSlotsMax + 1;
-  EXPECT_FALSE(EncodeFullRecord(record, &text));
+  EXPECT_FALSE(EncodeRecord(record, &text));
   record.slots = kSlotsMax;
-  EXPECT_TRUE(EncodeFullRecord(record, &text));
+  EXPECT_TRUE(EncodeRecord(record, &text));
   record.slots = 1;
-  EXPECT_TRUE(EncodeFullRecord(record, &text));
+  EXPECT_TRUE(EncodeRecord(record, &text));
 }
 
 TEST(RecordCodec, EncodeReplacesWhatTheBufferHeld) {
   RecordText text;
   ASSERT_TRUE(text.Assign(View("previous contents that are longer than nothing")));
-  ASSERT_TRUE(EncodeFullRecord(FullRecord(), &text));
+  ASSERT_TRUE(EncodeRecord(FullRecord(), &text));
   EXPECT_EQ(StringOf(text.view()), kFullRecordText);
 }
 
@@ -529,7 +529,7 @@ TEST(RecordCodec, RejectsAFenceRecordAsAnOwnerRecord) {
   fence.fence = 5;
   fence.owner = FullRecord().owner;
   RecordText text;
-  ASSERT_TRUE(EncodeFullFence(fence, &text));
+  ASSERT_TRUE(EncodeFence(fence, &text));
   OwnerRecord parsed;
   EXPECT_EQ(ParseRecord(text.view(), &parsed).error, ParseError::kMalformed);
 }
@@ -575,7 +575,7 @@ ParseError FenceErrorOf(const std::string& text) {
 
 TEST(FenceCodec, EncodesTheDocumentedFormat) {
   RecordText text;
-  ASSERT_TRUE(EncodeFullFence(FullFence(), &text));
+  ASSERT_TRUE(EncodeFence(FullFence(), &text));
   EXPECT_EQ(StringOf(text.view()), kFullFenceText);
 }
 
@@ -584,7 +584,7 @@ TEST(FenceCodec, RoundTrips) {
     FenceRecord original = FullFence();
     original.fence = value;
     RecordText text;
-    ASSERT_TRUE(EncodeFullFence(original, &text));
+    ASSERT_TRUE(EncodeFence(original, &text));
     FenceRecord parsed;
     parsed.fence = 12345;
     ASSERT_EQ(ParseFence(text.view(), &parsed).error, ParseError::kNone) << StringOf(text.view());
@@ -597,7 +597,7 @@ TEST(FenceCodec, RoundTripsEscapedOwnerText) {
   AssignOrDie(&original.owner.host, "h;o=s%t \xFF");
   AssignOrDie(&original.owner.command, std::string(kCommandBytesMax, ';'));
   RecordText text;
-  ASSERT_TRUE(EncodeFullFence(original, &text));
+  ASSERT_TRUE(EncodeFence(original, &text));
   FenceRecord parsed;
   ASSERT_EQ(ParseFence(text.view(), &parsed).error, ParseError::kNone) << StringOf(text.view());
   EXPECT_TRUE(SameFence(parsed, original));
@@ -721,7 +721,7 @@ std::string Mutated(std::string text, const std::string& alphabet) {
 RC_GTEST_PROP(RecordProperties, ParseInvertsEncode, ()) {
   const OwnerRecord original = *ArbitraryRecord();
   RecordText text;
-  RC_ASSERT(EncodeFullRecord(original, &text));
+  RC_ASSERT(EncodeRecord(original, &text));
   RC_ASSERT(text.size <= kRecordBytesMax);
   OwnerRecord parsed;
   const ParseResult result = ParseRecord(text.view(), &parsed);
@@ -741,7 +741,7 @@ void CheckAcceptedTextReencodes(const std::string& text) {
   }
   RecordText again;
   const bool encoded =
-      result.version == 1 ? EncodeFullRecord(parsed, &again) : EncodeRecord(parsed, &again);
+      result.version == 1 ? EncodeRecord(parsed, &again) : EncodeCompactRecord(parsed, &again);
   RC_ASSERT(encoded);
   RC_ASSERT(StringOf(again.view()) == text);
 }
@@ -755,7 +755,7 @@ RC_GTEST_PROP(RecordProperties, AcceptedArbitraryBytesReencodeExactly, (const st
 // cases, escapes and delimiters.
 RC_GTEST_PROP(RecordProperties, AcceptedMutationsOfValidRecordsReencodeExactly, ()) {
   RecordText valid;
-  RC_ASSERT(EncodeFullRecord(*ArbitraryRecord(), &valid));
+  RC_ASSERT(EncodeRecord(*ArbitraryRecord(), &valid));
   std::string text = StringOf(valid.view());
   const std::string alphabet = "0123456789abcdefABCDEF%;=x/ \xC3";
   text = Mutated(text, alphabet);
@@ -767,7 +767,7 @@ RC_GTEST_PROP(RecordProperties, AcceptedMutationsOfValidRecordsReencodeExactly, 
 // a truncated one) or arbitrary garbage.
 RC_GTEST_PROP(RecordProperties, ParseNeverReadsPastSize, ()) {
   RecordText valid;
-  RC_ASSERT(EncodeFullRecord(*ArbitraryRecord(), &valid));
+  RC_ASSERT(EncodeRecord(*ArbitraryRecord(), &valid));
   const std::string record = StringOf(valid.view());
   const size_t length = *rc::gen::inRange<size_t>(0, record.size() + 1);
   std::string buffer = record.substr(0, length);
@@ -810,7 +810,7 @@ RC_GTEST_PROP(FenceProperties, ParseNeverReadsPastSize, ()) {
   original.fence = *EdgyNumber<uint64_t>();
   original.owner = owner.owner;
   RecordText valid;
-  RC_ASSERT(EncodeFullFence(original, &valid));
+  RC_ASSERT(EncodeFence(original, &valid));
   const std::string record = StringOf(valid.view());
   const size_t length = *rc::gen::inRange<size_t>(0, record.size() + 1);
   const std::string buffer = record.substr(0, length) + record.substr(length) + "garbage";
@@ -839,7 +839,7 @@ rc::Gen<FenceRecord> ArbitraryFence() {
 RC_GTEST_PROP(FenceProperties, ParseInvertsEncode, ()) {
   const FenceRecord original = *ArbitraryFence();
   RecordText text;
-  RC_ASSERT(EncodeFullFence(original, &text));
+  RC_ASSERT(EncodeFence(original, &text));
   FenceRecord parsed;
   RC_ASSERT(ParseFence(text.view(), &parsed).error == ParseError::kNone);
   RC_ASSERT(static_cast<bool>(SameFence(parsed, original)));
@@ -847,7 +847,7 @@ RC_GTEST_PROP(FenceProperties, ParseInvertsEncode, ()) {
 
 RC_GTEST_PROP(FenceProperties, AcceptedMutationsReencodeExactly, ()) {
   RecordText valid;
-  RC_ASSERT(EncodeFullFence(*ArbitraryFence(), &valid));
+  RC_ASSERT(EncodeFence(*ArbitraryFence(), &valid));
   std::string text = StringOf(valid.view());
   const std::string alphabet = "0123456789abcdefABCDEF%;=x/ \xC3";
   text = Mutated(text, alphabet);
@@ -857,7 +857,7 @@ RC_GTEST_PROP(FenceProperties, AcceptedMutationsReencodeExactly, ()) {
   if (result.error != ParseError::kNone) return;
   RecordText again;
   const bool encoded =
-      result.version == 1 ? EncodeFullFence(parsed, &again) : EncodeFence(parsed, &again);
+      result.version == 1 ? EncodeFence(parsed, &again) : EncodeCompactFence(parsed, &again);
   RC_ASSERT(encoded);
   RC_ASSERT(StringOf(again.view()) == text);
 }
@@ -872,7 +872,7 @@ const char kCompactRecordText[] = "onlyone2.7.3.12i.u90.a6OMZjBZwso.3L___Y.oLfVm
 
 std::string EncodeCompact(const OwnerRecord& record) {
   RecordText text;
-  EXPECT_TRUE(EncodeRecord(record, &text));
+  EXPECT_TRUE(EncodeCompactRecord(record, &text));
   return StringOf(text.view());
 }
 
@@ -950,7 +950,7 @@ TEST(CompactRecord, RefusesASinceAfterItsRefresh) {
   OwnerRecord record = FullRecord();
   record.since_ms = record.refreshed_ms + 1;
   RecordText text;
-  EXPECT_FALSE(EncodeRecord(record, &text));
+  EXPECT_FALSE(EncodeCompactRecord(record, &text));
 }
 
 TEST(CompactRecord, RejectsTruncationAtEveryPrefixLength) {
@@ -984,7 +984,7 @@ TEST(CompactRecord, RejectsAFenceRecordAsAnOwnerRecordAndViceVersa) {
   fence.fence = 41;
   fence.owner = FullRecord().owner;
   RecordText text;
-  ASSERT_TRUE(EncodeFence(fence, &text));
+  ASSERT_TRUE(EncodeCompactFence(fence, &text));
   EXPECT_EQ(StringOf(text.view()), "onlyone2f.F.12i.u90.a6OMZjBZwso.3L___Y");
   OwnerRecord owner;
   EXPECT_EQ(ParseRecord(text.view(), &owner).error, ParseError::kMalformed);
@@ -997,7 +997,7 @@ TEST(CompactRecord, RejectsAFenceRecordAsAnOwnerRecordAndViceVersa) {
 
 TEST(AnchorOwnerLine, GivesTheHostAndCommandOfItsOwner) {
   RecordText line;
-  ASSERT_TRUE(EncodeFullRecord(FullRecord(), &line));
+  ASSERT_TRUE(EncodeRecord(FullRecord(), &line));
   const std::string content = StringOf(line.view()) + "\nonlyone-job v1 pgid=7\n";
   OwnerRecord owner;
   ASSERT_TRUE(ParseAnchorOwner(ViewOf(content), &owner));
@@ -1019,7 +1019,7 @@ rc::Gen<OwnerRecord> ArbitraryCompactRecord() {
 RC_GTEST_PROP(CompactRecordProperties, ParseUnderItsNameInvertsEncode, ()) {
   const OwnerRecord original = *ArbitraryCompactRecord();
   RecordText text;
-  RC_ASSERT(EncodeRecord(original, &text));
+  RC_ASSERT(EncodeCompactRecord(original, &text));
   OwnerRecord parsed;
   const ParseResult result = ParseRecord(text.view(), original.owner.nonce, &parsed);
   RC_ASSERT(result.error == ParseError::kNone);
@@ -1028,7 +1028,7 @@ RC_GTEST_PROP(CompactRecordProperties, ParseUnderItsNameInvertsEncode, ()) {
 
 RC_GTEST_PROP(CompactRecordProperties, AcceptedMutationsReencodeExactly, ()) {
   RecordText valid;
-  RC_ASSERT(EncodeRecord(*ArbitraryCompactRecord(), &valid));
+  RC_ASSERT(EncodeCompactRecord(*ArbitraryCompactRecord(), &valid));
   std::string text = StringOf(valid.view());
   static const std::string alphabet = "0123456789azAZ-_.f";
   text = Mutated(text, alphabet);

@@ -62,10 +62,10 @@ std::string ForgedRecord(FuzzInput* input) {
   RecordText text;
   // Either version: both are read from every entry.
   if (input->Bool()) {
-    if (!EncodeFullRecord(record, &text)) return "garbage";
+    if (!EncodeRecord(record, &text)) return "garbage";
   } else {
     if (record.since_ms > record.refreshed_ms) record.since_ms = record.refreshed_ms;
-    if (!EncodeRecord(record, &text)) return "garbage";
+    if (!EncodeCompactRecord(record, &text)) return "garbage";
   }
   return std::string(text.data, text.size);
 }

@@ -258,7 +258,7 @@ class HostileUser {
       fence.owner.pid = sim::kSimFirstPid + input_->Below(8);
       RecordText text;
       // Full records: a planted record names its made-up owner itself.
-      if (!EncodeFullFence(fence, &text)) return "unencodable";
+      if (!EncodeFence(fence, &text)) return "unencodable";
       return std::string(text.data, text.size);
     }
     OwnerRecord record;
@@ -277,7 +277,7 @@ class HostileUser {
                                              : input_->Below(sim::kSimFirstStartTime);
     record.owner.boot_id = input_->Bool() ? sim::kSimBootId : Id128{};
     RecordText text;
-    if (!EncodeFullRecord(record, &text)) return "unencodable";
+    if (!EncodeRecord(record, &text)) return "unencodable";
     std::string encoded(text.data, text.size);
     if (kind % 4 == 3) {
       // Damaged: truncated, or from a newer version.

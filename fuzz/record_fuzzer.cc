@@ -35,10 +35,10 @@ void CheckOwnerRecord(Bytes text) {
   if (parsed.error != ParseError::kNone) return;
   RecordText encoded;
   if (parsed.version == 1) {
-    FUZZ_CHECK(EncodeFullRecord(record, &encoded));
+    FUZZ_CHECK(EncodeRecord(record, &encoded));
   } else {
     FUZZ_CHECK(parsed.version == 2);
-    FUZZ_CHECK(EncodeRecord(record, &encoded));
+    FUZZ_CHECK(EncodeCompactRecord(record, &encoded));
   }
   FUZZ_CHECK(Equal(encoded.view(), text));
   // Under the name its nonce spells, a record parses the same.
@@ -57,8 +57,8 @@ void CheckFenceRecord(Bytes text) {
   FUZZ_CHECK(parsed.offset <= text.size || parsed.error == ParseError::kTooLong);
   if (parsed.error != ParseError::kNone) return;
   RecordText encoded;
-  FUZZ_CHECK(parsed.version == 1 ? EncodeFullFence(record, &encoded)
-                                 : EncodeFence(record, &encoded));
+  FUZZ_CHECK(parsed.version == 1 ? EncodeFence(record, &encoded)
+                                 : EncodeCompactFence(record, &encoded));
   FUZZ_CHECK(Equal(encoded.view(), text));
   FenceRecord again;
   FUZZ_CHECK(ParseFence(encoded.view(), &again).error == ParseError::kNone);

@@ -23,7 +23,7 @@ void BrokenSteal::Init(const Identity& identity) {
   mine_.state = EntryState::kWaiting;
   mine_.ticket = 1;
   // A lock file of this kind names its owner in its record: the full version.
-  EncodeFullRecord(mine_, &text_);
+  EncodeRecord(mine_, &text_);
 }
 
 Op BrokenSteal::Create() {

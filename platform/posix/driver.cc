@@ -716,7 +716,7 @@ void Anchor::WriteOwnerLine(const Identity& owner, uint64_t now_wall_ms) {
   record.owner = owner;
   record.since_ms = record.refreshed_ms = now_wall_ms;
   RecordText text;
-  if (!EncodeFullRecord(record, &text) || !text.AppendChar('\n')) return;
+  if (!EncodeRecord(record, &text) || !text.AppendChar('\n')) return;
   ssize_t written;
   do {
     written = pwrite(fd_, text.data, text.size, 0);

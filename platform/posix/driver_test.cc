@@ -569,7 +569,7 @@ class WaitBehindPredecessor : public PosixDriver {
     record.state = state;
     record.ticket = state == EntryState::kWaiting ? 1 : 0;
     RecordText text;
-    EXPECT_TRUE(EncodeRecord(record, &text));
+    EXPECT_TRUE(EncodeCompactRecord(record, &text));
     const std::string name = EntryName("o.", nonce);
     const std::string target(text.data, text.size);
     EXPECT_EQ(symlinkat(target.c_str(), dir_fd_, name.c_str()), 0);

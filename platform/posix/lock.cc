@@ -8,8 +8,9 @@
 //     renamed to the next acquisition's nonce (Anchor::Keep and Rename): one
 //     rename per acquisition instead of a create, an flock, a write, an
 //     unlink and a close. Removed instead when a job may share it (anchor_fd,
-//     RecordJobGroup: issue 10's rule, the job must not outlive the holding
-//     with the lock), when our entry was lost, and with the Lock.
+//     RecordJobGroup: what the job left running must not hold the lock after
+//     the holding ends, see job.h), when our entry was lost, and with the
+//     Lock.
 //   listing fd: a second descriptor of the lock directory, for listings
 //     only (they move its offset), kept like dir fd.
 //   inotify instance (posix::Watch): created by the first wait and kept for

@@ -481,7 +481,7 @@ struct ZkLock::State {
     record.refreshed_ms = record.since_ms;
     RecordText text;
     // No anchor holds the host and command here: the node data does.
-    if (!EncodeFullRecord(record, &text)) return "";
+    if (!EncodeRecord(record, &text)) return "";
     return std::string(text.data, text.size);
   }
 
