@@ -6,6 +6,8 @@
 //
 // Variants (each cycle is timed on its own with CLOCK_MONOTONIC):
 //   raw        open(DIR/raw.lock, O_RDWR|O_CREAT|O_CLOEXEC) + flock(LOCK_EX|LOCK_NB) + close
+//   excl       an O_EXCL record file: open(O_CREAT|O_EXCL) + write 18 bytes + close + unlink,
+//              the floor of any lock that writes an owner record
 //   lib_reuse  one onlyone::Lock for the whole run: TryAcquire() + Release()
 //   lib_fresh  a new onlyone::Lock per cycle: construct, TryAcquire(), Release(), destroy
 //   inotify    (context, not run by default) inotify_init1 + inotify_add_watch(DIR) + close
@@ -42,7 +44,8 @@ struct Variant {
 
 class Cycler {
  public:
-  explicit Cycler(const std::string& dir) : dir_(dir), raw_path_(dir + "/raw.lock") {
+  explicit Cycler(const std::string& dir)
+      : dir_(dir), raw_path_(dir + "/raw.lock"), excl_path_(dir + "/excl.lock") {
 #ifndef BENCH_NO_LIB
     options_.dir = dir;
     options_.command = "cycle_bench";
@@ -59,6 +62,15 @@ class Cycler {
       if (fd < 0) Die("open " + raw_path_ + ": " + strerror(errno));
       if (flock(fd, LOCK_EX | LOCK_NB) != 0) Die("flock " + raw_path_ + ": " + strerror(errno));
       close(fd);
+    } else if (variant == "excl") {
+      // What SoftFileLock-style locks do, written in C: the least a lock with
+      // an owner record can cost (one create and one unlink of a name).
+      const int fd = open(excl_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0) Die("open " + excl_path_ + ": " + strerror(errno));
+      static const char kRecord[] = "4242 1700000000.5\n";  // 18 bytes; the NUL is not written
+      if (write(fd, kRecord, sizeof kRecord - 1) < 0) Die("write: " + std::string(strerror(errno)));
+      close(fd);
+      if (unlink(excl_path_.c_str()) != 0) Die("unlink " + excl_path_ + ": " + strerror(errno));
     } else if (variant == "inotify") {
       // Context, not a peer: the cost of one inotify watch's life (see
       // docs/performance.md), as the library's driver sets one up per call.
@@ -81,9 +93,9 @@ class Cycler {
     } else {
       Die("unknown variant " + variant +
 #ifdef BENCH_NO_LIB
-          " (this build has only: raw, inotify)"
+          " (this build has only: raw, excl, inotify)"
 #else
-          " (use raw, lib_reuse, lib_fresh, inotify)"
+          " (use raw, excl, lib_reuse, lib_fresh, inotify)"
 #endif
       );
     }
@@ -93,6 +105,7 @@ class Cycler {
  private:
   std::string dir_;
   std::string raw_path_;
+  std::string excl_path_;
 #ifndef BENCH_NO_LIB
   onlyone::LockOptions options_;
   std::unique_ptr<onlyone::Lock> reused_;
@@ -108,9 +121,9 @@ int Main(int argc, char** argv) {
   const int64_t batch = args.GetInt("batch", 100);
   const int64_t warmup = args.GetInt("warmup", 200);
 #ifdef BENCH_NO_LIB
-  const std::string default_variants = "raw";
+  const std::string default_variants = "raw,excl";
 #else
-  const std::string default_variants = "raw,lib_reuse,lib_fresh";
+  const std::string default_variants = "raw,excl,lib_reuse,lib_fresh";
 #endif
   std::vector<Variant> variants;
   for (const std::string& name : Split(args.Get("variants", default_variants), ',')) {

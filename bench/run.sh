@@ -2,15 +2,23 @@
 # Runs the benchmarks, each side by side with its peer in the same run, and
 # prints a markdown summary (docs/performance.md explains the method).
 #
-#   bench/run.sh [--quick] [--out DIR] [--tmp DIR] [--no-install] [--skip PARTS]
+#   bench/run.sh [--quick] [--out DIR] [--tmp DIR] [--ext4 DIR] [--no-install] [--skip PARTS]
 #
 #   --quick       few samples: checks that everything runs (figures are noise)
 #   --out DIR     where samples and summary.md go (default: a new directory
 #                 under ${TMPDIR:-/tmp}, printed at the end)
-#   --tmp DIR     where the locks live; must be a tmpfs (default: /dev/shm,
+#   --tmp DIR     where the tmpfs locks live; must be a tmpfs (default: /dev/shm,
 #                 else /run, else /tmp when they are tmpfs)
+#   --ext4 DIR    where the ext4 locks live (an ext4 directory). Without it, as
+#                 root, a 256 MiB ext4 image is made, loop-mounted for the run
+#                 and removed at the end; not root: the ext4 half is skipped
+#                 (and the summary says why). --ext4 none skips it.
 #   --no-install  never call apt-get (peers whose package is missing are skipped)
 #   --skip PARTS  comma-separated: cycle,exec,handoff,syscalls,zk
+#
+# cycle, exec and handoff run once per file system (tmpfs, then ext4), each
+# with its peers in the same run: results go to OUT/tmpfs and OUT/ext4, and
+# summary.md has a section per file system plus the targets of both.
 #
 # Environment: BAZEL (default bazel), BENCH_OUTPUT_BASE (a Bazel --output_base
 # for the -c opt build, e.g. to keep it apart from the default one),
@@ -18,7 +26,8 @@
 #
 # Parts (every figure is a ratio against a peer measured in this run):
 #   cycle     onlyone::Lock TryAcquire+Release (reused and fresh Lock) vs a raw
-#             open+flock+close cycle, interleaved in one process; then Python
+#             open+flock+close cycle and an O_EXCL record-file cycle,
+#             interleaved in one process; then Python
 #             filelock (FileLock, SoftFileLock) and Qt QLockFile back to back,
 #             in the same rounds; then, as context, each file operation of the
 #             cycle timed on its own (fileops_bench)
@@ -46,6 +55,7 @@ PYTHON="${BENCH_PYTHON:-/usr/bin/python3}"
 QUICK=0
 OUT=""
 TMPFS=""
+EXT4=""
 INSTALL=1
 SKIP=","
 
@@ -56,6 +66,8 @@ while (($# > 0)); do
     --out=*) OUT="${1#--out=}" ;;
     --tmp) TMPFS="$2"; shift ;;
     --tmp=*) TMPFS="${1#--tmp=}" ;;
+    --ext4) EXT4="$2"; shift ;;
+    --ext4=*) EXT4="${1#--ext4=}" ;;
     --no-install) INSTALL=0 ;;
     --skip) SKIP=",$2,"; shift ;;
     --skip=*) SKIP=",${1#--skip=},"; ;;
@@ -120,14 +132,54 @@ if [[ -z "$TMPFS" ]]; then
 fi
 WORK="$(mktemp -d "$TMPFS/onlyone-bench.XXXXXX")"
 chmod 700 "$WORK"
-# shellcheck disable=SC2064
-trap "rm -rf '$WORK'" EXIT
+EXT4_IMAGE=""
+EXT4_MOUNT=""
+EXT4_WORK=""
+cleanup() {
+  rm -rf "$WORK"
+  if [[ -n "$EXT4_WORK" ]]; then rm -rf "$EXT4_WORK"; fi
+  if [[ -n "$EXT4_MOUNT" ]]; then umount "$EXT4_MOUNT" 2>/dev/null && rmdir "$EXT4_MOUNT"; fi
+  if [[ -n "$EXT4_IMAGE" ]]; then rm -f "$EXT4_IMAGE"; fi
+}
+trap cleanup EXIT
+
+# --- Where ext4 locks live: the directory given, or a loop-mounted image ----
+EXT4_SKIPPED=""
+if [[ "$EXT4" == none ]]; then
+  EXT4=""; EXT4_SKIPPED="--ext4 none was given"
+elif [[ -n "$EXT4" ]]; then
+  if [[ "$(fs_type "$EXT4")" != ext2/ext3 ]]; then
+    log "--ext4 $EXT4 is $(fs_type "$EXT4"), not ext4: give an ext4 directory"; exit 64
+  fi
+elif [[ "$(id -u)" -ne 0 ]]; then
+  EXT4_SKIPPED="not root, so no loop-mounted ext4 image could be made: give an ext4 directory with --ext4 DIR"
+elif ! command -v mkfs.ext4 >/dev/null; then
+  EXT4_SKIPPED="mkfs.ext4 is missing (Debian package e2fsprogs)"
+else
+  # The image lives on disk (not on the tmpfs): a loop device over a tmpfs file
+  # would still be ext4 to the lock, but keep the figures comparable to a disk.
+  EXT4_IMAGE="$(mktemp "${TMPDIR:-/tmp}/onlyone-bench-ext4.XXXXXX.img")"
+  EXT4_MOUNT="$(mktemp -d "${TMPDIR:-/tmp}/onlyone-bench-ext4.XXXXXX")"
+  if truncate -s 256M "$EXT4_IMAGE" && mkfs.ext4 -q -F "$EXT4_IMAGE" &&
+      mount -o loop "$EXT4_IMAGE" "$EXT4_MOUNT"; then
+    EXT4="$EXT4_MOUNT"
+  else
+    rmdir "$EXT4_MOUNT"; EXT4_MOUNT=""
+    EXT4_SKIPPED="making or loop-mounting an ext4 image failed (no loop devices here?): give --ext4 DIR"
+  fi
+fi
+if [[ -n "$EXT4" ]]; then
+  EXT4_WORK="$(mktemp -d "$EXT4/onlyone-bench.XXXXXX")"
+  chmod 700 "$EXT4_WORK"
+else
+  log "ext4: skipped: $EXT4_SKIPPED"
+fi
 if [[ -z "$OUT" ]]; then
   OUT="$(mktemp -d "${TMPDIR:-/tmp}/onlyone-bench-results.XXXXXX")"
 fi
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
-rm -f "$OUT"/*.ns "$OUT"/*.waiters "$OUT"/syscalls.* "$OUT"/hyperfine.json "$OUT"/summary.md
+rm -rf "$OUT"/*.ns "$OUT"/*.waiters "$OUT"/syscalls.* "$OUT"/hyperfine.json "$OUT"/summary.md "$OUT"/tmpfs "$OUT"/ext4
 
 # --- Build -------------------------------------------------------------------
 BAZEL_STARTUP=()
@@ -190,7 +242,7 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
   echo "date:        $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "machine:     $(uname -srm), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
   echo "memory:      $(free -m | awk '/^Mem:/ {print $2 " MiB"}')"
-  echo "locks on:    $TMPFS ($(fs_type "$TMPFS"))"
+  echo "locks on:    $TMPFS ($(fs_type "$TMPFS")); ext4: ${EXT4:-skipped ($EXT4_SKIPPED)}"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
   echo "commit:      $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" status --porcelain -- . ':!bench' ':!*.md' 2>/dev/null | grep -q . && echo ' + uncommitted changes outside bench/')"
   echo "peers:       $(flock --version 2>/dev/null | head -1); python filelock $("$PYTHON" -c 'import filelock; print(filelock.__version__)' 2>/dev/null || echo -); Qt $(pkg-config --modversion Qt5Core 2>/dev/null || echo -)"
@@ -206,94 +258,106 @@ START_S=$SECONDS
 # it: the load at the end is partly the benchmark itself).
 note_load() { echo "load at $1: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"; }
 
-# --- 1. Uncontended cycle ----------------------------------------------------
-if want cycle; then
-  note_load cycle
-  log "cycle: $CYCLE_ROUNDS rounds (C++ ${CYCLES_C} cycles per variant, peers ${CYCLES_PEER})"
-  for ((r = 0; r < CYCLE_ROUNDS; r++)); do
-    d="$WORK/cycle.$r"; mkdir -m 700 "$d"
-    "$CYCLE" --dir "$d" --out "$OUT/cycle" --round "$r" --cycles "$CYCLES_C" --warmup "$WARMUP"
-    if ((HAVE_PY)); then
-      "$PYTHON" "$ROOT/bench/peer_filelock.py" --dir "$d" --out "$OUT/cycle" --round "$r" \
-        --cycles "$CYCLES_PEER" --warmup "$WARMUP"
-    fi
-    if ((HAVE_QT)); then
-      "$WORK/bin/peer_qlockfile" --dir "$d" --out "$OUT/cycle" --round "$r" --cycles "$CYCLES_PEER" \
-        --warmup "$WARMUP"
-    fi
-  done
-  # CPU time and context switches per cycle, one variant at a time.
-  for v in raw inotify $( ((HAVE_LIB)) && echo lib_reuse lib_fresh); do
-    d="$WORK/cycle.rusage.$v"; mkdir -m 700 "$d"
-    "$CYCLE" --dir "$d" --variants "$v" --cycles "$CYCLES_PEER" --warmup "$WARMUP" --rusage-out "$OUT/cycle.rusage"
-  done
-  # Context for the analysis: the life of one inotify watch, next to raw flock.
-  d="$WORK/cycle.ctx"; mkdir -m 700 "$d"
-  "$CYCLE" --dir "$d" --out "$OUT/context" --variants raw,inotify --cycles "$CYCLES_PEER" --warmup "$WARMUP"
-  # Context: what each of the cycle's file operations costs by itself.
-  d="$WORK/cycle.fileops"; mkdir -m 700 "$d"
-  "$FILEOPS" --dir "$d" --cycles "$CYCLES_PEER" --out "$OUT/fileops.txt" >/dev/null
-fi
-
-# --- 2. The command vs flock(1) ----------------------------------------------
-if want exec; then
-  note_load exec
-  d="$WORK/exec"; mkdir -m 700 "$d"
-  cmds=(-- flock1 flock -n "$d/flock1.lock" true)
-  if ((HAVE_CLI)); then cmds+=(::: onlyone "$ONLYONE" --dir "$d" bench-exec -- true); fi
-  # Context: the floor of any command (exec of true), and what loading the
-  # C++ runtime (libstdc++, libm, libgcc_s) adds to a program that does nothing.
-  cmds+=(::: true "$(command -v true)")
-  if printf 'int main() { return 0; }\n' >"$WORK/cxx_empty.cc" &&
-      g++ -O2 -o "$WORK/bin/cxx_empty" "$WORK/cxx_empty.cc" -Wl,--no-as-needed -lstdc++ -lm 2>/dev/null; then
-    cmds+=(::: cxx_empty "$WORK/bin/cxx_empty")
-  fi
-  log "exec: $EXEC_RUNS runs each, interleaved"
-  "$EXEC" --runs "$EXEC_RUNS" --warmup 20 --out "$OUT/exec" "${cmds[@]}"
-  if command -v hyperfine >/dev/null && ((HAVE_CLI)); then
-    log "exec: hyperfine cross-check (not interleaved: all runs of one command, then the other)"
-    hyperfine -N --runs "$EXEC_RUNS" --warmup 20 --export-json "$OUT/hyperfine.json" \
-      -n flock1 "flock -n $d/flock1.lock true" \
-      -n onlyone "$ONLYONE --dir $d bench-exec -- true" >"$OUT/hyperfine.txt" 2>&1 ||
-      log "hyperfine failed (see $OUT/hyperfine.txt)"
-  fi
-fi
-
-# --- 3. Hand-off latency -----------------------------------------------------
+# Parts 1 to 3 on one file system: measure_fs NAME LOCKDIR (results in $OUT/NAME).
 modes=(flock)
 if ((HAVE_LIB)); then modes+=(lib); fi
-if want handoff; then
-  note_load handoff
-  for ((r = 0; r < HO_W1_ROUNDS; r++)); do
-    for m in "${modes[@]}"; do
-      d="$WORK/handoff.$m.w1.$r"; mkdir -m 700 "$d"
-      log "handoff: $m, 1 waiter, round $r"
-      "$HANDOFF" --mode "$m" --dir "$d" --procs 2 --samples "$HO_W1_SAMPLES" --hold-us "$HO_W1_HOLD_US" \
-        --max-seconds 60 --round "$r" --out "$OUT/handoff.$m.w1.ns" || log "handoff $m w1 failed"
+measure_fs() {
+  local FS="$1" FSW="$2" R="$OUT/$1" d r m
+  mkdir -p "$R"
+  echo "locks on:    $FSW ($(fs_type "$FSW")): this section" >"$R/fs.txt"
+  # --- 1. Uncontended cycle ----------------------------------------------------
+  if want cycle; then
+    note_load "cycle on $FS"
+    log "cycle on $FS: $CYCLE_ROUNDS rounds (C++ ${CYCLES_C} cycles per variant, peers ${CYCLES_PEER})"
+    for ((r = 0; r < CYCLE_ROUNDS; r++)); do
+      d="$FSW/cycle.$r"; mkdir -m 700 "$d"
+      "$CYCLE" --dir "$d" --out "$R/cycle" --round "$r" --cycles "$CYCLES_C" --warmup "$WARMUP"
+      if ((HAVE_PY)); then
+        "$PYTHON" "$ROOT/bench/peer_filelock.py" --dir "$d" --out "$R/cycle" --round "$r" \
+          --cycles "$CYCLES_PEER" --warmup "$WARMUP"
+      fi
+      if ((HAVE_QT)); then
+        "$WORK/bin/peer_qlockfile" --dir "$d" --out "$R/cycle" --round "$r" --cycles "$CYCLES_PEER" \
+          --warmup "$WARMUP"
+      fi
     done
-  done
-  for m in "${modes[@]}"; do
-    d="$WORK/handoff.$m.w64"; mkdir -m 700 "$d"
-    log "handoff: $m, 64 waiters (at most $HO_W64_MAX_S s)"
-    "$HANDOFF" --mode "$m" --dir "$d" --procs 65 --samples "$HO_W64_SAMPLES" --hold-us "$HO_W64_HOLD_US" \
-      --max-seconds "$HO_W64_MAX_S" --out "$OUT/handoff.$m.w64.ns" || log "handoff $m w64 failed"
-  done
+    # CPU time and context switches per cycle, one variant at a time.
+    for v in raw inotify $( ((HAVE_LIB)) && echo lib_reuse lib_fresh); do
+      d="$FSW/cycle.rusage.$v"; mkdir -m 700 "$d"
+      "$CYCLE" --dir "$d" --variants "$v" --cycles "$CYCLES_PEER" --warmup "$WARMUP" --rusage-out "$R/cycle.rusage"
+    done
+    # Context for the analysis: the life of one inotify watch, next to raw flock.
+    d="$FSW/cycle.ctx"; mkdir -m 700 "$d"
+    "$CYCLE" --dir "$d" --out "$R/context" --variants raw,inotify --cycles "$CYCLES_PEER" --warmup "$WARMUP"
+    # Context: what each of the cycle's file operations costs by itself.
+    d="$FSW/cycle.fileops"; mkdir -m 700 "$d"
+    "$FILEOPS" --dir "$d" --cycles "$CYCLES_PEER" --out "$R/fileops.txt" >/dev/null
+  fi
+
+  # --- 2. The command vs flock(1) ----------------------------------------------
+  if want exec; then
+    note_load "exec on $FS"
+    d="$FSW/exec"; mkdir -m 700 "$d"
+    cmds=(-- flock1 flock -n "$d/flock1.lock" true)
+    if ((HAVE_CLI)); then cmds+=(::: onlyone "$ONLYONE" --dir "$d" bench-exec -- true); fi
+    # Context: the floor of any command (exec of true), and what loading the
+    # C++ runtime (libstdc++, libm, libgcc_s) adds to a program that does nothing.
+    cmds+=(::: true "$(command -v true)")
+    if printf 'int main() { return 0; }\n' >"$WORK/cxx_empty.cc" &&
+        g++ -O2 -o "$WORK/bin/cxx_empty" "$WORK/cxx_empty.cc" -Wl,--no-as-needed -lstdc++ -lm 2>/dev/null; then
+      cmds+=(::: cxx_empty "$WORK/bin/cxx_empty")
+    fi
+    log "exec on $FS: $EXEC_RUNS runs each, interleaved"
+    "$EXEC" --runs "$EXEC_RUNS" --warmup 20 --out "$R/exec" "${cmds[@]}"
+    if command -v hyperfine >/dev/null && ((HAVE_CLI)); then
+      log "exec on $FS: hyperfine cross-check (not interleaved: all runs of one command, then the other)"
+      hyperfine -N --runs "$EXEC_RUNS" --warmup 20 --export-json "$R/hyperfine.json" \
+        -n flock1 "flock -n $d/flock1.lock true" \
+        -n onlyone "$ONLYONE --dir $d bench-exec -- true" >"$R/hyperfine.txt" 2>&1 ||
+        log "hyperfine failed (see $R/hyperfine.txt)"
+    fi
+  fi
+
+  # --- 3. Hand-off latency -----------------------------------------------------
+  if want handoff; then
+    note_load "handoff on $FS"
+    for ((r = 0; r < HO_W1_ROUNDS; r++)); do
+      for m in "${modes[@]}"; do
+        d="$FSW/handoff.$m.w1.$r"; mkdir -m 700 "$d"
+        log "handoff on $FS: $m, 1 waiter, round $r"
+        "$HANDOFF" --mode "$m" --dir "$d" --procs 2 --samples "$HO_W1_SAMPLES" --hold-us "$HO_W1_HOLD_US" \
+          --max-seconds 60 --round "$r" --out "$R/handoff.$m.w1.ns" || log "handoff $m w1 failed"
+      done
+    done
+    for m in "${modes[@]}"; do
+      d="$FSW/handoff.$m.w64"; mkdir -m 700 "$d"
+      log "handoff on $FS: $m, 64 waiters (at most $HO_W64_MAX_S s)"
+      "$HANDOFF" --mode "$m" --dir "$d" --procs 65 --samples "$HO_W64_SAMPLES" --hold-us "$HO_W64_HOLD_US" \
+        --max-seconds "$HO_W64_MAX_S" --out "$R/handoff.$m.w64.ns" || log "handoff $m w64 failed"
+    done
+  fi
+}
+measure_fs tmpfs "$WORK"
+if [[ -n "$EXT4_WORK" ]]; then
+  # The ext4 run builds nothing new: the same binaries, locks on ext4.
+  measure_fs ext4 "$EXT4_WORK"
 fi
 
-# --- 4. System calls ---------------------------------------------------------
+# --- 4. System calls (on tmpfs: the counts do not depend on the file system) ----
 if want syscalls && command -v strace >/dev/null; then
   note_load syscalls
+  mkdir -p "$OUT/tmpfs"
   log "syscalls: strace -c -f"
   variants=(raw)
   if ((HAVE_LIB)); then variants+=(lib_reuse lib_fresh); fi
   for v in "${variants[@]}"; do
     d="$WORK/strace.$v"; mkdir -m 700 "$d"
     # Per cycle: (run of N cycles) - (run of 0 cycles), divided by N.
-    strace -f -c -w -o "$OUT/syscalls.cycle-$v.base.txt" "$CYCLE" --dir "$d" --variants "$v" --cycles 0 --warmup 0 \
+    strace -f -c -w -o "$OUT/tmpfs/syscalls.cycle-$v.base.txt" "$CYCLE" --dir "$d" --variants "$v" --cycles 0 --warmup 0 \
       2>/dev/null
-    strace -f -c -w -o "$OUT/syscalls.cycle-$v.run.txt" "$CYCLE" --dir "$d" --variants "$v" \
+    strace -f -c -w -o "$OUT/tmpfs/syscalls.cycle-$v.run.txt" "$CYCLE" --dir "$d" --variants "$v" \
       --cycles "$STRACE_CYCLES" --warmup 0 --batch "$STRACE_CYCLES" 2>/dev/null
-    echo "$STRACE_CYCLES" >"$OUT/syscalls.cycle-$v.cycles"
+    echo "$STRACE_CYCLES" >"$OUT/tmpfs/syscalls.cycle-$v.cycles"
   done
   # Per acquisition with waiters: every process of a hand-off run, divided by
   # the number of acquisitions (stats.py leaves out the harness's own calls).
@@ -301,9 +365,9 @@ if want syscalls && command -v strace >/dev/null; then
     for w in 1 64; do
       d="$WORK/strace.handoff.$m.w$w"; mkdir -m 700 "$d"
       if ((w == 1)); then n=$((STRACE_CYCLES / 5)); hold=$HO_W1_HOLD_US; else n=$((STRACE_CYCLES / 50)); hold=$HO_W64_HOLD_US; fi
-      strace -f -c -w -o "$OUT/syscalls.handoff-$m-w$w.run.txt" "$HANDOFF" --mode "$m" --dir "$d" \
+      strace -f -c -w -o "$OUT/tmpfs/syscalls.handoff-$m-w$w.run.txt" "$HANDOFF" --mode "$m" --dir "$d" \
         --procs $((w + 1)) --samples "$n" --warmup 0 --hold-us "$hold" --max-seconds 40 \
-        --count-out "$OUT/syscalls.handoff-$m-w$w.cycles" 2>/dev/null || log "strace handoff $m w$w failed"
+        --count-out "$OUT/tmpfs/syscalls.handoff-$m-w$w.cycles" 2>/dev/null || log "strace handoff $m w$w failed"
     done
   done
   # Where the CPU goes in the library's cycle: kernel, libc, the program
@@ -313,15 +377,15 @@ if want syscalls && command -v strace >/dev/null; then
     if perf record -q -o "$WORK/perf.data" "$CYCLE" --dir "$d" --variants lib_reuse --cycles "$((STRACE_CYCLES * 5))" \
         --warmup 100 >/dev/null 2>&1; then
       perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null |
-        grep -E '^ +[0-9.]+%' >"$OUT/perf.lib_reuse.dso.txt" || true
+        grep -E '^ +[0-9.]+%' >"$OUT/tmpfs/perf.lib_reuse.dso.txt" || true
     fi
   fi
   d="$WORK/strace.exec"; mkdir -m 700 "$d"
   flock -n "$d/warm.lock" true
-  strace -f -c -w -o "$OUT/syscalls.cmd-flock1.run.txt" flock -n "$d/flock1.lock" true
+  strace -f -c -w -o "$OUT/tmpfs/syscalls.cmd-flock1.run.txt" flock -n "$d/flock1.lock" true
   if ((HAVE_CLI)); then
     "$ONLYONE" --dir "$d" warm -- true
-    strace -f -c -w -o "$OUT/syscalls.cmd-onlyone.run.txt" "$ONLYONE" --dir "$d" bench-exec -- true
+    strace -f -c -w -o "$OUT/tmpfs/syscalls.cmd-onlyone.run.txt" "$ONLYONE" --dir "$d" bench-exec -- true
   fi
 fi
 
@@ -358,6 +422,10 @@ fi
   echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
   echo "run time:    $((SECONDS - START_S)) s (measurements, after the build)"
 } >>"$OUT/meta.txt"
+for fs in tmpfs ext4; do
+  if [[ -d "$OUT/$fs" ]]; then cat "$OUT/meta.txt" "$OUT/$fs/fs.txt" >"$OUT/$fs/meta.txt"; fi
+done
+if [[ -z "$EXT4_WORK" ]]; then echo "ext4:        skipped: $EXT4_SKIPPED" >>"$OUT/meta.txt"; fi
 "$PYTHON" "$ROOT/bench/stats.py" "$OUT"
 "$PYTHON" "$ROOT/bench/zk_summary.py" "$OUT"
 log "samples and summary.md in $OUT"

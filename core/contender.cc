@@ -153,13 +153,18 @@ void MakeName(const char* prefix, Id128 nonce, FixedBytes<kNameBytesMax>* out) {
   for (int shift = 60; shift >= 0; shift -= 4) out->AppendChar(kHex[(nonce.lo >> shift) & 0xF]);
 }
 
-// The nonce spelled by an entry name; the record inside must agree, or the
-// entry is a planted copy of someone else's record (H10).
-bool NameMatchesNonce(Bytes name, Id128 nonce) {
-  FixedBytes<kNameBytesMax> expected;
-  MakeName("x.", nonce, &expected);
-  return Equal(Bytes{name.data + kPrefixBytes, name.size - kPrefixBytes},
-               Bytes{expected.data + kPrefixBytes, expected.size - kPrefixBytes});
+// The nonce spelled by an entry name (REQUIRES: IsEntryName). The record
+// inside must agree, or the entry is a planted copy of someone else's record
+// (H10): the record parser checks that against this nonce.
+Id128 NonceOfName(Bytes name) {
+  Id128 nonce;
+  for (uint32_t i = kPrefixBytes; i < name.size; ++i) {
+    const char c = name.data[i];
+    const uint64_t nibble = static_cast<uint64_t>(c >= 'a' ? c - 'a' + 10 : c - '0');
+    uint64_t& half = i < kPrefixBytes + kNonceHexDigits / 2 ? nonce.hi : nonce.lo;
+    half = (half << 4) | nibble;
+  }
+  return nonce;
 }
 
 bool TicketLess(uint64_t ticket_a, Id128 nonce_a, uint64_t ticket_b, Id128 nonce_b) {
@@ -285,6 +290,10 @@ Op Contender::Fail(FailureKind kind, const Result* result, Bytes name) {
   return Finish(Outcome::kFailed);
 }
 
+bool Contender::EncodeOwner(const OwnerRecord& record) {
+  return config_.full_records ? EncodeRecord(record, &text_) : EncodeCompactRecord(record, &text_);
+}
+
 // While leaving: a removal of one of our own names failed (EIO, EROFS). The
 // name stays, owned by a live process that nobody may clean up after.
 void Contender::NoteLeftBehind(const Result& result, Bytes name) {
@@ -369,7 +378,7 @@ Op Contender::BeginRing(Ring ring) {
   choosing.state = EntryState::kChoosing;
   choosing.ticket = 0;
   if (ring == Ring::kFence) choosing.slots = 1;
-  if (!EncodeRecord(choosing, &text_)) {
+  if (!EncodeOwner(choosing)) {
     // Only an identity out of range gets here (host or command too long).
     return Fail(FailureKind::kIo, nullptr, RingEntryName());
   }
@@ -407,7 +416,7 @@ Op Contender::PublishTicket() {
   if (ring_ == Ring::kFence) {
     record.slots = 1;
   }
-  if (!EncodeRecord(record, &text_)) return Fail(FailureKind::kIo, nullptr, RingEntryName());
+  if (!EncodeOwner(record)) return Fail(FailureKind::kIo, nullptr, RingEntryName());
   if (ring_ == Ring::kMain) mine_ = record;
   return Publish(PublishKind::kTicket);
 }
@@ -453,14 +462,16 @@ Op Contender::OnEntryRead(const Result& result) {
   }
   if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, other_name_.view());
 
-  ParseResult parsed = ParseRecord(result.data, &other_);
+  const Id128 named = NonceOfName(other_name_.view());
+  ParseResult parsed = ParseRecord(result.data, named, &other_);
   if (parsed.error != ParseError::kNone && IsEntryName(other_name_.view(), kTempPrefix)) {
     // A temporary of a fence publish holds a fence record; its identity is
-    // all a cleaner needs.
+    // all a cleaner needs. A version 2 one leaves the nonce to the name.
     FenceRecord fence;
     parsed = ParseFence(result.data, &fence);
     other_ = OwnerRecord();
     other_.owner = fence.owner;
+    if (parsed.version == 2) other_.owner.nonce = named;
     other_.state = EntryState::kWaiting;
   }
   if (parsed.error == ParseError::kUnknownVersion) {
@@ -468,8 +479,7 @@ Op Contender::OnEntryRead(const Result& result) {
     // a real contender would break exclusion: refuse.
     return Fail(FailureKind::kIncompatibleEntry, &result, other_name_.view());
   }
-  if (parsed.error != ParseError::kNone ||
-      !NameMatchesNonce(other_name_.view(), other_.owner.nonce)) {
+  if (parsed.error != ParseError::kNone || other_.owner.nonce != named) {
     // Garbage cannot have been written by a contender (records are written
     // whole, atomically), so it is not one: skip it, never delete it.
     ++counters_.garbage_entries;
@@ -725,7 +735,9 @@ Op Contender::Step(const Result& result) {
       fence_ = last.fence + 1;
       last.fence = fence_;
       last.owner = mine_.owner;
-      if (!EncodeFence(last, &text_)) return Fail(FailureKind::kIo, nullptr, View(kFenceName));
+      const bool encoded =
+          config_.full_records ? EncodeFence(last, &text_) : EncodeCompactFence(last, &text_);
+      if (!encoded) return Fail(FailureKind::kIo, nullptr, View(kFenceName));
       return Publish(PublishKind::kFenceCounter);
     }
 
@@ -786,9 +798,9 @@ Op Contender::Step(const Result& result) {
       }
       if (result.status != IoStatus::kOk)
         return Fail(FailureKind::kIo, &result, entry_name_.view());
-      const ParseResult parsed = ParseRecord(result.data, &other_);
-      if (parsed.error != ParseError::kNone || other_.owner.nonce != mine_.owner.nonce ||
-          other_.state != EntryState::kWaiting || other_.ticket != mine_.ticket) {
+      const ParseResult parsed = ParseRecord(result.data, mine_.owner.nonce, &other_);
+      if (parsed.error != ParseError::kNone || other_.state != EntryState::kWaiting ||
+          other_.ticket != mine_.ticket) {
         // Not what we wrote. We never remove or overwrite what is not ours.
         holding_ = false;
         in_main_ring_ = false;
@@ -796,7 +808,7 @@ Op Contender::Step(const Result& result) {
       }
       if (pending_outcome_ == Outcome::kHeld) return Finish(Outcome::kHeld);
       mine_.refreshed_ms = now_wall_ms_;
-      if (!EncodeRecord(mine_, &text_)) return Fail(FailureKind::kIo, nullptr, entry_name_.view());
+      if (!EncodeOwner(mine_)) return Fail(FailureKind::kIo, nullptr, entry_name_.view());
       return Publish(PublishKind::kRefresh);
     }
 

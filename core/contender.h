@@ -136,7 +136,12 @@ struct Failure {
 };
 
 struct Config {
-  uint32_t slots = 1;     // at most this many holders (k-exclusion)
+  uint32_t slots = 1;  // at most this many holders (k-exclusion)
+  // Write version 1 records (core/record.h), with host and command, for a
+  // driver that keeps them nowhere else (WASI). Otherwise version 2: short
+  // enough for a symlink kept in its inode, the host and command left to the
+  // driver (the POSIX driver writes them into the owner's anchor).
+  bool full_records = false;
   uint64_t lease_ms = 0;  // 0: Unknown owners never expire. Otherwise an
                           // Unknown owner whose record was not refreshed for
                           // lease_ms of wall clock is treated as dead. Only
@@ -224,6 +229,7 @@ class Contender {
   Op AfterPublish();
   Op LeaveAfter(Outcome outcome);
   Op Fail(FailureKind kind, const Result* result, Bytes name);
+  bool EncodeOwner(const OwnerRecord& record);
   void NoteLeftBehind(const Result& result, Bytes name);
   Op Finish(Outcome outcome);
 

@@ -257,6 +257,7 @@ class HostileUser {
       fence.owner.nonce = Id128{kForgedNonceHi, nonce.lo};
       fence.owner.pid = sim::kSimFirstPid + input_->Below(8);
       RecordText text;
+      // Full records: a planted record names its made-up owner itself.
       if (!EncodeFence(fence, &text)) return "unencodable";
       return std::string(text.data, text.size);
     }
@@ -280,7 +281,7 @@ class HostileUser {
     std::string encoded(text.data, text.size);
     if (kind % 4 == 3) {
       // Damaged: truncated, or from a newer version.
-      if (input_->Bool()) return "onlyone2" + encoded.substr(8);
+      if (input_->Bool()) return "onlyone9" + encoded.substr(8);
       return encoded.substr(0, input_->Below(static_cast<uint32_t>(encoded.size())));
     }
     return encoded;

@@ -34,8 +34,16 @@ void CheckOwnerRecord(Bytes text) {
   FUZZ_CHECK(parsed.offset <= text.size || parsed.error == ParseError::kTooLong);
   if (parsed.error != ParseError::kNone) return;
   RecordText encoded;
-  FUZZ_CHECK(EncodeRecord(record, &encoded));
+  if (parsed.version == 1) {
+    FUZZ_CHECK(EncodeRecord(record, &encoded));
+  } else {
+    FUZZ_CHECK(parsed.version == 2);
+    FUZZ_CHECK(EncodeCompactRecord(record, &encoded));
+  }
   FUZZ_CHECK(Equal(encoded.view(), text));
+  // Under the name its nonce spells, a record parses the same.
+  OwnerRecord named;
+  FUZZ_CHECK(ParseRecord(text, record.owner.nonce, &named).error == ParseError::kNone);
   OwnerRecord again;
   FUZZ_CHECK(ParseRecord(encoded.view(), &again).error == ParseError::kNone);
   FUZZ_CHECK(again.state == record.state && again.ticket == record.ticket &&
@@ -49,7 +57,8 @@ void CheckFenceRecord(Bytes text) {
   FUZZ_CHECK(parsed.offset <= text.size || parsed.error == ParseError::kTooLong);
   if (parsed.error != ParseError::kNone) return;
   RecordText encoded;
-  FUZZ_CHECK(EncodeFence(record, &encoded));
+  FUZZ_CHECK(parsed.version == 1 ? EncodeFence(record, &encoded)
+                                 : EncodeCompactFence(record, &encoded));
   FUZZ_CHECK(Equal(encoded.view(), text));
   FenceRecord again;
   FUZZ_CHECK(ParseFence(encoded.view(), &again).error == ParseError::kNone);

@@ -22,6 +22,7 @@ void BrokenSteal::Init(const Identity& identity) {
   mine_.owner = identity;
   mine_.state = EntryState::kWaiting;
   mine_.ticket = 1;
+  // A lock file of this kind names its owner in its record: the full version.
   EncodeRecord(mine_, &text_);
 }
 

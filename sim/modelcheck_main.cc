@@ -25,7 +25,8 @@ constexpr uint32_t kProcsMax = 8;
           "usage: modelcheck [--procs N] [--slots K] [--rounds R] [--crashes C] [--reuses U]\n"
           "                  [--try] [--broken-steal] [--max-states N] [--no-livelock]\n"
           "                  [--no-reduction] [--progress] [--compact] [--wake-on-change-only]\n"
-          "                  [--no-lingering-jobs] [--job-without-anchor]\n",
+          "                  [--no-lingering-jobs] [--job-without-anchor]\n"
+          "                  [--full-records]\n",
           problem);
   exit(kExitUsage);
 }
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
       config.compact = true;
     } else if (arg == "--progress") {
       config.progress = true;
+    } else if (arg == "--full-records") {
+      config.world.full_records = true;
     } else if (arg == "--job-without-anchor") {
       config.world.job_inherits_anchor = false;
     } else if (arg == "--no-lingering-jobs") {

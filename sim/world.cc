@@ -14,12 +14,35 @@ Bytes ViewOf(const std::string& text) {
 
 std::string StringOf(Bytes bytes) { return std::string(bytes.data, bytes.size); }
 
-// Whose record or fence record `content` is; (0, 0) for anything else.
-Id128 OwnerNonce(const std::string& content) {
+// The nonce spelled by a name "<p>.<32 hex>"; (0, 0) for any other name.
+Id128 NameNonce(const std::string& name) {
+  Id128 nonce;
+  if (name.size() != 34 || name[1] != '.') return nonce;
+  for (size_t i = 2; i < 34; ++i) {
+    const char c = name[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return Id128{};
+    const uint64_t nibble =
+        (c >= 'a') ? static_cast<uint64_t>(c - 'a' + 10) : static_cast<uint64_t>(c - '0');
+    uint64_t& half = i < 18 ? nonce.hi : nonce.lo;
+    half = (half << 4) | nibble;
+  }
+  return nonce;
+}
+
+// Whose record or fence record `content`, created as `name`, is; (0, 0) for
+// anything else. A version 2 record names its owner by the name it is
+// created under (its entry or temporary) and keeps it when renamed.
+Id128 OwnerNonce(const std::string& name, const std::string& content) {
   OwnerRecord record;
-  if (ParseRecord(ViewOf(content), &record).error == ParseError::kNone) return record.owner.nonce;
+  const ParseResult parsed = ParseRecord(ViewOf(content), &record);
+  if (parsed.error == ParseError::kNone) {
+    return parsed.version == 2 ? NameNonce(name) : record.owner.nonce;
+  }
   FenceRecord fence;
-  if (ParseFence(ViewOf(content), &fence).error == ParseError::kNone) return fence.owner.nonce;
+  const ParseResult fenced = ParseFence(ViewOf(content), &fence);
+  if (fenced.error == ParseError::kNone) {
+    return fenced.version == 2 ? NameNonce(name) : fence.owner.nonce;
+  }
   return Id128{};
 }
 
@@ -57,18 +80,18 @@ std::string ShortName(const std::string& name) {
   return text + "r" + std::to_string(lo & 0xFFFFFFFFull);
 }
 
-std::string ShortRecord(const std::string& content) {
+// `owner`: whose record it is (Node::owner; a version 2 record does not say).
+std::string ShortRecord(const std::string& content, Id128 owner) {
   OwnerRecord record;
   if (ParseRecord(ViewOf(content), &record).error == ParseError::kNone) {
     std::string text = record.state == EntryState::kChoosing ? "choosing" : "ticket=";
     if (record.ticket != 0) text += std::to_string(record.ticket);
-    text += " owner=P" + std::to_string(record.owner.nonce.hi - 1);
+    text += " owner=P" + std::to_string(owner.hi - 1);
     return text;
   }
   FenceRecord fence;
   if (ParseFence(ViewOf(content), &fence).error == ParseError::kNone) {
-    return "fence=" + std::to_string(fence.fence) + " by P" +
-           std::to_string(fence.owner.nonce.hi - 1);
+    return "fence=" + std::to_string(fence.fence) + " by P" + std::to_string(owner.hi - 1);
   }
   return "garbage";
 }
@@ -355,6 +378,7 @@ void World::StartAcquire(Process* p, bool try_mode) {
   Config lock_config;
   lock_config.slots = config_.slots;
   lock_config.lease_ms = config_.lease_ms;
+  lock_config.full_records = config_.full_records;
   p->contender.Init(lock_config, id);
   Advance(p, p->contender.Acquire(now_ms_, now_ms_, try_mode ? now_ms_ : kNoDeadline));
 }
@@ -441,7 +465,7 @@ void World::Respawn(uint32_t proc) {
 }
 
 void World::Plant(const std::string& name, bool symlink, const std::string& content) {
-  Node node{symlink, content, 0, 0, symlink ? OwnerNonce(content) : Id128{}};
+  Node node{symlink, content, 0, 0, symlink ? OwnerNonce(name, content) : Id128{}};
   node.hash = NodeHash(name, node);
   fs_[name] = node;
   ++counters_.planted;
@@ -497,6 +521,7 @@ bool World::RunCleanup() {
   cleaner.lists_temporaries = true;
   Config lock_config;
   lock_config.slots = config_.slots;
+  lock_config.full_records = config_.full_records;
   Identity id = MakeIdentity(cleaner);
   id.nonce = Id128{0xC1EA4E4ull, 1};
   cleaner.contender.Init(lock_config, id);
@@ -629,7 +654,7 @@ Result World::Perform(Process* p) {
         result.status = IoStatus::kExists;
         break;
       }
-      Node node{true, op.record, 0, 0, OwnerNonce(op.record)};
+      Node node{true, op.record, 0, 0, OwnerNonce(op.name, op.record)};
       node.hash = NodeHash(op.name, node);
       fs_[op.name] = node;
       if (IsEntryLike(op.name)) Announce(p->index, op.name);
@@ -706,7 +731,7 @@ Result World::Perform(Process* p) {
     case OpKind::kProbe: {
       auto it = pid_table_.find(op.probe_pid);
       const bool alive = it != pid_table_.end() && it->second == op.probe_start_time &&
-                         op.probe_boot_id == kSimBootId;
+                         SameBoot(op.probe_boot_id, kSimBootId);
       result.liveness = alive ? Liveness::kAlive : Liveness::kDead;
       if (config_.owners_unknown) {
         result.liveness = Liveness::kUnknown;
@@ -781,8 +806,10 @@ void World::Apply(const Transition& t) {
       }
       for (const auto& entry : fs_) {
         const Process* owner = OwnerOf(entry.second);
+        OwnerRecord record;
         if (owner == p && entry.first[0] == 'o' &&
-            entry.second.content.find(";state=choosing;") != std::string::npos) {
+            ParseRecord(ViewOf(entry.second.content), &record).error == ParseError::kNone &&
+            record.state == EntryState::kChoosing) {
           ++counters_.crashes_while_choosing;
         }
       }
@@ -927,7 +954,8 @@ std::string World::Describe(const Transition& t) const {
   const PendingOp& op = p.op;
   switch (op.kind) {
     case OpKind::kCreate:
-      return who + " create " + ShortName(op.name) + " [" + ShortRecord(op.record) + "]" +
+      return who + " create " + ShortName(op.name) + " [" +
+             ShortRecord(op.record, OwnerNonce(op.name, op.record)) + "]" +
              (fs_.count(op.name) != 0 ? " -> exists" : "");
     case OpKind::kRename:
       return who + " rename " + ShortName(op.from) + " -> " + ShortName(op.name);
@@ -935,7 +963,7 @@ std::string World::Describe(const Transition& t) const {
       auto it = fs_.find(op.name);
       return who + " read " + ShortName(op.name) + " -> " +
              (it == fs_.end() ? std::string("not found")
-                              : "[" + ShortRecord(it->second.content) + "]");
+                              : "[" + ShortRecord(it->second.content, it->second.owner) + "]");
     }
     case OpKind::kListStart: return who + " list: start";
     case OpKind::kListNext: {
@@ -985,10 +1013,10 @@ void MaxCounters(const WorldCounters& from, WorldCounters* into) {
 std::string World::DescribeFs() const {
   std::string text;
   for (const auto& entry : fs_) {
-    text +=
-        "  " + ShortName(entry.first) + ": " +
-        (entry.second.symlink ? ShortRecord(entry.second.content) : std::string("regular file")) +
-        "\n";
+    text += "  " + ShortName(entry.first) + ": " +
+            (entry.second.symlink ? ShortRecord(entry.second.content, entry.second.owner)
+                                  : std::string("regular file")) +
+            "\n";
   }
   return text.empty() ? "  (empty)\n" : text;
 }

@@ -77,6 +77,11 @@ struct WorldConfig {
   // operation with Begin() and reads its outcome when the process is back at
   // kIdle or kHolding; the World never starts one by itself.
   bool external_program = false;
+  // Contenders write version 1 (full) records, as the WASI module does.
+  // Version 2 leaves out what no contender reads (host, command, and in the
+  // fence record the fencer's nonce), so states that differed only in which
+  // round of a process fenced last are one state there.
+  bool full_records = false;
 };
 
 enum class TransitionKind : uint8_t {

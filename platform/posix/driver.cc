@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,6 +301,11 @@ std::string EntryName(const char* prefix, Id128 nonce) {
 
 std::string AnchorName(Id128 nonce) { return EntryName(kAnchorPrefix, nonce); }
 
+bool NonceOfEntryName(const std::string& name, Id128* nonce) {
+  if (name.size() != 2 + kNonceHexDigits || name[1] != '.') return false;
+  return ParseHexId(name.substr(2), nonce) && EntryName(name.substr(0, 2).c_str(), *nonce) == name;
+}
+
 #ifdef __linux__
 namespace {
 
@@ -588,15 +594,101 @@ int SnapshotDirectory(int fd, std::vector<std::string>* names) {
 // ---------------------------------------------------------------------------
 // Anchor.
 
+namespace {
+
+// Kept anchors of this process, closed in a forked child (see Anchor::Keep):
+// a child that never calls exec would otherwise share their flocks, and a
+// later holding of ours would look alive for as long as it lived.
+std::mutex kept_anchors_mutex;
+std::vector<int*>* kept_anchor_fds = nullptr;  // each kept Anchor's fd_
+
+void LockKeptAnchors() { kept_anchors_mutex.lock(); }
+void UnlockKeptAnchors() { kept_anchors_mutex.unlock(); }
+void CloseKeptAnchorsInChild() {
+  // The child's only thread is the one that forked, which holds the mutex.
+  for (int* fd : *kept_anchor_fds) {
+    close(*fd);  // not LOCK_UN: the flock belongs to the parent as well
+    *fd = -1;
+  }
+  kept_anchor_fds->clear();
+  kept_anchors_mutex.unlock();
+}
+
+void RegisterKeptAnchor(int* fd) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    kept_anchor_fds = new std::vector<int*>();
+    pthread_atfork(LockKeptAnchors, UnlockKeptAnchors, CloseKeptAnchorsInChild);
+  });
+  std::lock_guard<std::mutex> lock(kept_anchors_mutex);
+  kept_anchor_fds->push_back(fd);
+}
+
+void UnregisterKeptAnchor(int* fd) {
+  std::lock_guard<std::mutex> lock(kept_anchors_mutex);
+  if (kept_anchor_fds == nullptr) return;
+  auto it = std::find(kept_anchor_fds->begin(), kept_anchor_fds->end(), fd);
+  if (it != kept_anchor_fds->end()) kept_anchor_fds->erase(it);
+}
+
+}  // namespace
+
 Anchor::~Anchor() {
+  if (kept_) {
+    Unkeep();
+    // A kept anchor names no entry: nothing of ours to keep alive.
+    Remove();
+    return;
+  }
   if (fd_ >= 0) close(fd_);
 }
 
-IoStatus Anchor::Create(int dir_fd, Id128 nonce, int* os_error) {
+void Anchor::Unkeep() {
+  if (!kept_) return;
+  UnregisterKeptAnchor(&fd_);
+  kept_ = false;
+}
+
+void Anchor::Keep() {
+  if (fd_ < 0 || kept_) return;
+  // IN_ATTRIB for a waiter watching this file: the mode stays as it is.
+  while (fchmod(fd_, 0600) != 0 && errno == EINTR) {
+  }
+  kept_ = true;
+  RegisterKeptAnchor(&fd_);
+}
+
+bool Anchor::Rename(int dir_fd, Id128 nonce, int* os_error) {
+  *os_error = 0;
+  if (!kept_) return false;
+  Unkeep();
+  if (fd_ < 0 || dir_fd != dir_fd_ || owner_pid_ != getpid()) return false;
+  const std::string name = EntryName(kAnchorPrefix, nonce);
+  int rc;
+#ifdef __linux__
+  // Never over an existing name: a nonce taken is not ours to replace.
+  do {
+    rc = renameat2(dir_fd_, name_.c_str(), dir_fd_, name.c_str(), RENAME_NOREPLACE);
+  } while (rc != 0 && errno == EINTR);
+#else
+  rc = renameat(dir_fd_, name_.c_str(), dir_fd_, name.c_str());
+#endif
+  if (rc != 0) {
+    *os_error = errno;
+    return false;
+  }
+  name_ = name;
+  return true;
+}
+
+IoStatus Anchor::Create(int dir_fd, const Identity& owner, uint64_t now_wall_ms, int* os_error) {
   *os_error = 0;
   if (fd_ >= 0) close(fd_);
+  Unkeep();
   dir_fd_ = dir_fd;
-  name_ = EntryName(kAnchorPrefix, nonce);
+  owner_line_bytes_ = 0;
+  owner_pid_ = getpid();
+  name_ = EntryName(kAnchorPrefix, owner.nonce);
   // O_RDWR on purpose: when we exit, the kernel's close of a descriptor open
   // for writing makes IN_CLOSE_WRITE on the directory, which wakes waiters
   // to probe us (a death is a change they must see).
@@ -615,10 +707,47 @@ IoStatus Anchor::Create(int dir_fd, Id128 nonce, int* os_error) {
     fd_ = -1;
     return StatusFromErrno(*os_error);
   }
+  WriteOwnerLine(owner, now_wall_ms);
   return IoStatus::kOk;
 }
 
+void Anchor::WriteOwnerLine(const Identity& owner, uint64_t now_wall_ms) {
+  OwnerRecord record;
+  record.owner = owner;
+  record.since_ms = record.refreshed_ms = now_wall_ms;
+  RecordText text;
+  if (!EncodeRecord(record, &text) || !text.AppendChar('\n')) return;
+  ssize_t written;
+  do {
+    written = pwrite(fd_, text.data, text.size, 0);
+  } while (written < 0 && errno == EINTR);
+  // Half a line reads as no owner line: the job group line then goes first.
+  if (written == static_cast<ssize_t>(text.size)) owner_line_bytes_ = text.size;
+}
+
+void ReadAnchorOwner(int dir_fd, OwnerRecord* record) {
+  const std::string anchor = AnchorName(record->owner.nonce);
+  const int fd = openat(dir_fd, anchor.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return;
+  char text[kRecordBytesMax + 1];
+  struct stat st;
+  ssize_t size = -1;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {  // a planted FIFO is no anchor (H10)
+    do {
+      size = pread(fd, text, sizeof text, 0);
+    } while (size < 0 && errno == EINTR);
+  }
+  close(fd);
+  OwnerRecord line;
+  if (size <= 0 || !ParseAnchorOwner(Bytes{text, static_cast<uint32_t>(size)}, &line)) {
+    return;
+  }
+  record->owner.host = line.owner.host;
+  record->owner.command = line.owner.command;
+}
+
 void Anchor::Remove() {
+  Unkeep();
   if (fd_ < 0) return;
   unlinkat(dir_fd_, name_.c_str(), 0);
   flock(fd_, LOCK_UN);
@@ -635,7 +764,7 @@ bool Anchor::RecordJobGroup(const JobGroup& group, int* os_error) {
   const std::string text = FormatJobGroup(group);
   ssize_t written;
   do {
-    written = pwrite(fd_, text.data(), text.size(), 0);
+    written = pwrite(fd_, text.data(), text.size(), owner_line_bytes_);
   } while (written < 0 && errno == EINTR);
   if (written == static_cast<ssize_t>(text.size())) return true;
   *os_error = written < 0 ? errno : EIO;
@@ -697,7 +826,7 @@ Liveness ProbeOwnerRecord(const OwnerRecord& record) {
   const Id128 boot = LocalBootId();
   const Id128 zero;
   if (owner.boot_id != zero && boot != zero) {
-    if (owner.boot_id != boot) return Liveness::kDead;
+    if (!SameBoot(owner.boot_id, boot)) return Liveness::kDead;
     const uint64_t pid_namespace = LocalPidNamespace();
     if (owner.pid_namespace != 0 && owner.pid_namespace == pid_namespace && owner.start_time != 0) {
       uint64_t start_time = 0;
@@ -1092,18 +1221,24 @@ bool Driver::DrainEvents(Bytes target, bool stop_at_news) {
   return relevant;
 }
 
-bool Driver::ReadAsTicketedEntry(Bytes target) const {
-  if (target.size < 2 || target.data[0] != 'o' || target.data[1] != '.') return false;
+const std::string* Driver::LastRead(Bytes target) const {
   for (size_t i = reads_used_; i-- > 0;) {
     const std::string& name = reads_[i].first;
-    if (name.size() != target.size || memcmp(name.data(), target.data, target.size) != 0) continue;
-    const std::string& text = reads_[i].second;
-    OwnerRecord record;
-    const Bytes bytes{text.data(), static_cast<uint32_t>(text.size())};
-    return ParseRecord(bytes, &record).error == ParseError::kNone &&
-           record.state == EntryState::kWaiting;
+    if (name.size() == target.size && memcmp(name.data(), target.data, target.size) == 0) {
+      return &reads_[i].second;
+    }
   }
-  return false;  // not read by the last scan: nothing to rely on
+  return nullptr;  // not read by the last scan: nothing to rely on
+}
+
+bool Driver::ReadAsTicketedEntry(Bytes target) const {
+  if (target.size < 2 || target.data[0] != 'o' || target.data[1] != '.') return false;
+  const std::string* text = LastRead(target);
+  if (text == nullptr) return false;
+  OwnerRecord record;
+  const Bytes bytes{text->data(), static_cast<uint32_t>(text->size())};
+  return ParseRecord(bytes, &record).error == ParseError::kNone &&
+         record.state == EntryState::kWaiting;
 }
 
 // Behind a predecessor with a ticket, only its owner can let us in, by
@@ -1118,6 +1253,15 @@ bool Driver::ReadAsTicketedEntry(Bytes target) const {
 // (through a descriptor, not its name), and then the file is checked once:
 // unlinked (released) or its flock free (released or dead) means scan again
 // now; otherwise any later release or death makes an event.
+bool Driver::EntryStillAsRead(Bytes target) {
+  const std::string* read = LastRead(target);
+  if (read == nullptr) return false;
+  scratch_b_.assign(target.data, target.size);
+  const ssize_t size = readlinkat(dir_fd_, scratch_b_.c_str(), read_buffer_, sizeof read_buffer_);
+  return size >= 0 && static_cast<size_t>(size) == read->size() &&
+         memcmp(read_buffer_, read->data(), read->size()) == 0;
+}
+
 Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
 #ifdef __linux__
   UnwatchAnchor();  // the previous predecessor's, if any
@@ -1153,7 +1297,14 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
           verdict = AnchorWatch::kReleased;  // nobody holds it: released or dead
         }
         break;
-      case AnchorLock::kHeld: break;
+      case AnchorLock::kHeld:
+        // A held anchor proves its owner alive, not that our predecessor's
+        // entry is still there: an owner that keeps its anchor between
+        // acquisitions (Anchor::Keep) holds it without an entry. Its release
+        // touches the anchor, which wakes us once the watch exists; one
+        // before that shows here.
+        if (!EntryStillAsRead(target)) verdict = AnchorWatch::kReleased;
+        break;
       case AnchorLock::kError:
         UnwatchAnchor();
         verdict = AnchorWatch::kNoAnchor;

@@ -43,6 +43,7 @@
 
 #include <dirent.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <string>
 #include <utility>
@@ -126,6 +127,9 @@ std::string TruncateUtf8(const std::string& text, uint32_t max_bytes);
 std::string EntryName(const char* prefix, Id128 nonce);
 // The name of the liveness anchor of the owner with `nonce`: "k.<32 hex>".
 std::string AnchorName(Id128 nonce);
+// The nonce an entry name "<p>.<32 lowercase hex>" spells. false for any
+// other name.
+bool NonceOfEntryName(const std::string& name, Id128* nonce);
 
 // The outcome of opening a directory safely (H10).
 struct DirectoryProblem {
@@ -158,6 +162,9 @@ struct JobGroup;  // job.h
 
 // Our own liveness anchor "k.<nonce>": created before the first Op of an
 // acquisition and flock()ed until the acquisition fails or the holding ends.
+// A Lock used again keeps it between acquisitions (Keep, then Rename to the
+// next nonce): a kept anchor has no entry, so it says nothing to probers,
+// and SweepOrphanAnchors leaves it alone while its flock is held.
 class Anchor {
  public:
   Anchor() = default;
@@ -165,9 +172,12 @@ class Anchor {
   Anchor(const Anchor&) = delete;
   Anchor& operator=(const Anchor&) = delete;
 
-  // Creates k.<nonce> exclusively (O_NOFOLLOW, 0600) in dir_fd and takes its
-  // flock. Returns kOk or the failing status, with *os_error.
-  IoStatus Create(int dir_fd, Id128 nonce, int* os_error);
+  // Creates k.<nonce> exclusively (O_NOFOLLOW, 0600) in dir_fd, takes its
+  // flock and writes `owner`'s owner line (ParseAnchorOwner in
+  // core/record.h: the host and command a version 2 record leaves out).
+  // Returns kOk or the failing status, with *os_error. A failed write of the
+  // owner line is no failure: `status` then shows no host or command.
+  IoStatus Create(int dir_fd, const Identity& owner, uint64_t now_wall_ms, int* os_error);
   // Unlinks the anchor, drops its flock, then closes it: after a release or
   // a failed attempt, when our entry is already gone. (Unlink first: closing
   // first would let a prober take the flock of a file that still names us;
@@ -176,8 +186,21 @@ class Anchor {
   // descriptor shares its open file description, and whatever the job left
   // running would otherwise keep the lock of an entry nobody has.
   void Remove();
-  // Writes `group` into the anchor (see JobGroup in job.h). false: errno in
-  // *os_error.
+  // After our entry is gone (released, or an attempt given up), keeps the
+  // anchor locked for the next acquisition of this process instead of
+  // removing it. Touches it first: a waiter behind our entry watches this
+  // file (IN_ATTRIB), and neither an unlink nor a close will wake it now.
+  // A child forked while an anchor is kept closes its copy (pthread_atfork),
+  // so that it never keeps a later holding of ours alive.
+  void Keep();
+  // A kept anchor, renamed to `nonce`'s name for the next acquisition (one
+  // rename instead of a create, an flock, a write, an unlink and a close).
+  // false: not kept by this process, in another directory, or the rename
+  // failed (errno in *os_error): the caller removes it and creates one.
+  bool Rename(int dir_fd, Id128 nonce, int* os_error);
+  bool kept() const { return kept_; }
+  // Writes `group` into the anchor, after the owner line (see JobGroup in
+  // job.h). false: errno in *os_error.
   bool RecordJobGroup(const JobGroup& group, int* os_error);
   // The descriptor holding the flock, or -1. A process that inherits it
   // shares the flock: the owner then looks alive while that process lives.
@@ -188,10 +211,21 @@ class Anchor {
   bool active() const { return fd_ >= 0; }
 
  private:
+  void WriteOwnerLine(const Identity& owner, uint64_t now_wall_ms);
+  void Unkeep();
+
   int dir_fd_ = -1;
   int fd_ = -1;
+  bool kept_ = false;
+  pid_t owner_pid_ = 0;            // who created it: a forked child does not reuse it
+  uint32_t owner_line_bytes_ = 0;  // where a job group line goes
   std::string name_;
 };
+
+// The host, command and since of the owner of `record` (a version 2 record
+// leaves them to the anchor's owner line): *record's fields are filled in
+// from the anchor in dir_fd when it has them, else left as they are.
+void ReadAnchorOwner(int dir_fd, OwnerRecord* record);
 
 // Probes the owner of `owner` whose anchor would be in dir_fd.
 Liveness ProbeOwner(int dir_fd, const OwnerRecord& owner);
@@ -286,6 +320,10 @@ class Driver {
   Result Wait(const Op& op);
   // Whether the last scan read `target` as an "o." entry with a ticket.
   bool ReadAsTicketedEntry(Bytes target) const;
+  // The target the last scan read for `target`, or null.
+  const std::string* LastRead(Bytes target) const;
+  // Whether `target` still holds what the last scan read (one readlink).
+  bool EntryStillAsRead(Bytes target);
   AnchorWatch WatchAnchor(Bytes target);
   bool WatchDirectory();
   void UnwatchDirectory();

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -84,7 +87,7 @@ class PosixDriver : public ::testing::Test {
     if (child == 0) {
       Anchor anchor;
       int os_error = 0;
-      anchor.Create(dir_fd_, nonce, &os_error);
+      anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error);
       char byte = 1;
       if (write(ready[1], &byte, 1) != 1) _exit(1);
       pause();  // killed by the parent
@@ -265,7 +268,8 @@ TEST_F(PosixDriver, JudgesAnOwnerAliveWhileItHoldsItsAnchor) {
   int os_error = 0;
   ASSERT_TRUE(RandomNonce(&nonce, &os_error));
   Anchor anchor;
-  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
   OwnerRecord record = Me(nonce);
   EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kAlive);
   // Even a record claiming another host: the anchor is proof.
@@ -284,7 +288,9 @@ TEST_F(PosixDriver, JudgesAnOwnerDeadOnceItsProcessExitedEvenIfItsPidLivesOn) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     Anchor anchor;
-    _exit(anchor.Create(dir_fd_, nonce, &os_error) == IoStatus::kOk ? 0 : 1);  // dies holding it
+    _exit(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error) == IoStatus::kOk
+              ? 0
+              : 1);  // dies holding it
   }
   int wstatus = 0;
   ASSERT_EQ(waitpid(child, &wstatus, 0), child);
@@ -315,8 +321,9 @@ Id128 DeadOwnerWithJobGroup(int dir_fd, const JobGroup& group) {
   const pid_t owner = fork();
   if (owner == 0) {
     Anchor anchor;
-    const bool ok = anchor.Create(dir_fd, nonce, &os_error) == IoStatus::kOk &&
-                    anchor.RecordJobGroup(group, &os_error);
+    const bool ok =
+        anchor.Create(dir_fd, LocalIdentity(nonce, "test"), WallMs(), &os_error) == IoStatus::kOk &&
+        anchor.RecordJobGroup(group, &os_error);
     _exit(ok ? 0 : 1);  // dies holding it
   }
   int wstatus = 0;
@@ -407,8 +414,12 @@ TEST_F(PosixDriver, FallsBackToTheRecordWhenThereIsNoAnchor) {
   EXPECT_EQ(ProbeOwner(dir_fd_, reused), Liveness::kDead);
 
   OwnerRecord other_boot = record;
-  other_boot.owner.boot_id.lo ^= 1;
+  other_boot.owner.boot_id.hi ^= 1;
   EXPECT_EQ(ProbeOwner(dir_fd_, other_boot), Liveness::kDead);
+  // A compact record keeps the boot id's first 64 bits alone (SameBoot).
+  OwnerRecord compact_boot = record;
+  compact_boot.owner.boot_id.lo = 0;
+  EXPECT_EQ(ProbeOwner(dir_fd_, compact_boot), Liveness::kAlive);
 
   OwnerRecord other_namespace = reused;
   other_namespace.owner.pid_namespace += 1;  // a pid we cannot see (H5)
@@ -563,7 +574,7 @@ class WaitBehindPredecessor : public PosixDriver {
     record.state = state;
     record.ticket = state == EntryState::kWaiting ? 1 : 0;
     RecordText text;
-    EXPECT_TRUE(EncodeRecord(record, &text));
+    EXPECT_TRUE(EncodeCompactRecord(record, &text));
     const std::string name = EntryName("o.", nonce);
     const std::string target(text.data, text.size);
     EXPECT_EQ(symlinkat(target.c_str(), dir_fd_, name.c_str()), 0);
@@ -582,33 +593,99 @@ class WaitBehindPredecessor : public PosixDriver {
     ASSERT_EQ(unlinkat(dir_fd_, entry.c_str(), 0), 0);
     anchor->Remove();
   }
+  // A predecessor with `nonce`: its anchor, created and locked, and its
+  // ticketed entry, which `driver` has scanned. Returns the entry's name.
+  std::string Predecessor(Id128 nonce, Anchor* anchor, Driver* driver) {
+    int os_error = 0;
+    EXPECT_EQ(anchor->Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+              IoStatus::kOk);
+    const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
+    Scan(driver, entry);
+    return entry;
+  }
+  // Waits behind `entry` while another thread runs `release` 100 ms later:
+  // woken by it, neither before nor only by the safety net.
+  void ExpectWokenBy(Driver* driver, const std::string& entry,
+                     const std::function<void()>& release) {
+    std::thread releaser([&] {
+      usleep(100 * 1000);
+      release();
+    });
+    const uint64_t start = MonotonicMs();
+    EXPECT_EQ(Wait(driver, 5000, entry).status, IoStatus::kOk);
+    const uint64_t waited_ms = MonotonicMs() - start;
+    releaser.join();
+    EXPECT_GE(waited_ms, 50u) << "returned before the release";
+    EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the release, not by the safety net";
+  }
 };
 
 TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorReleases) {
-  const Id128 nonce{21, 21};
   Anchor anchor;
-  int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
-  const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
-  Scan(&driver, entry);
-  std::thread releaser([&] {
-    usleep(100 * 1000);
-    Release(entry, &anchor);
+  const std::string entry = Predecessor(Id128{21, 21}, &anchor, &driver);
+  ExpectWokenBy(&driver, entry, [&] { Release(entry, &anchor); });
+}
+
+TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorReleasesAndKeepsItsAnchor) {
+  // A reused Lock keeps its anchor, locked, after a release: neither an
+  // unlink nor a close of it tells the waiter; Keep's touch does.
+  Anchor anchor;
+  Driver driver(dir_fd_, -1);
+  const std::string entry = Predecessor(Id128{24, 24}, &anchor, &driver);
+  ExpectWokenBy(&driver, entry, [&] {
+    ASSERT_EQ(unlinkat(dir_fd_, entry.c_str(), 0), 0);
+    anchor.Keep();
   });
+  anchor.Remove();
+}
+
+TEST_F(WaitBehindPredecessor, ReturnsAtOnceWhenTheEntryWentBeforeTheWatchThoughTheAnchorIsHeld) {
+  Anchor anchor;
+  Driver driver(dir_fd_, -1);
+  const std::string entry = Predecessor(Id128{25, 25}, &anchor, &driver);
+  // Released between our scan and our wait; the anchor stays locked.
+  ASSERT_EQ(unlinkat(dir_fd_, entry.c_str(), 0), 0);
+  anchor.Keep();
   const uint64_t start = MonotonicMs();
   EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
-  const uint64_t waited_ms = MonotonicMs() - start;
-  releaser.join();
-  EXPECT_GE(waited_ms, 50u) << "returned before the release";
-  EXPECT_LT(waited_ms, kWaitSafetyNetMs) << "woken by the release, not by the safety net";
+  EXPECT_LT(MonotonicMs() - start, kWaitSafetyNetMs) << "slept until the safety net";
+  anchor.Remove();
+}
+
+TEST(KeptAnchor, IsRenamedToTheNextNonceAndStaysLocked) {
+  const std::string dir = testing_posix::MakeScratchDir("kept");
+  ASSERT_FALSE(dir.empty());
+  const int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  Anchor anchor;
+  int os_error = 0;
+  ASSERT_EQ(anchor.Create(dir_fd, LocalIdentity(Id128{1, 1}, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
+  EXPECT_FALSE(anchor.Rename(dir_fd, Id128{2, 2}, &os_error)) << "only a kept anchor is renamed";
+  anchor.Keep();
+  ASSERT_TRUE(anchor.Rename(dir_fd, Id128{2, 2}, &os_error)) << strerror(os_error);
+  struct stat st;
+  EXPECT_NE(fstatat(dir_fd, AnchorName(Id128{1, 1}).c_str(), &st, AT_SYMLINK_NOFOLLOW), 0);
+  const int probe = openat(dir_fd, AnchorName(Id128{2, 2}).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(probe, 0);
+  EXPECT_NE(flock(probe, LOCK_EX | LOCK_NB), 0) << "the renamed anchor is still locked";
+  close(probe);
+  // The owner line survives the rename: status still finds host and command.
+  OwnerRecord record;
+  record.owner.nonce = Id128{2, 2};
+  ReadAnchorOwner(dir_fd, &record);
+  EXPECT_EQ(std::string(record.owner.command.data, record.owner.command.size), "test");
+  anchor.Remove();
+  close(dir_fd);
 }
 
 TEST_F(WaitBehindPredecessor, SleepsThroughEveryOtherChangeOfTheDirectory) {
   const Id128 nonce{22, 22};
   Anchor anchor;
   int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
   const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
   Scan(&driver, entry);
@@ -638,7 +715,8 @@ TEST_F(WaitBehindPredecessor, NoticesAReleaseBetweenTheScanAndTheWait) {
   const Id128 nonce{24, 24};
   Anchor anchor;
   int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
   const std::string entry = PublishEntry(nonce, EntryState::kWaiting);
   Driver driver(dir_fd_, -1);
   Scan(&driver, entry);
@@ -703,7 +781,8 @@ TEST_F(WaitBehindPredecessor, WaitsForADoorwayThroughTheDirectory) {
   const Id128 nonce{28, 28};
   Anchor anchor;
   int os_error = 0;
-  ASSERT_EQ(anchor.Create(dir_fd_, nonce, &os_error), IoStatus::kOk);
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
   const std::string entry = PublishEntry(nonce, EntryState::kChoosing);
   Driver driver(dir_fd_, -1);
   driver.ArmWatch();  // a try, or the scan after the first return, has it

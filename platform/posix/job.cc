@@ -159,12 +159,23 @@ bool LocalJobGroup(pid_t process_group, JobGroup* out) {
 }
 
 bool ReadJobGroup(int anchor_fd, JobGroup* out) {
-  char text[kJobGroupTextBytesMax];
+  // The anchor's owner line (core/record.h, ParseAnchorOwner) comes first
+  // when there is one; anchors of older versions hold the job line alone.
+  char text[kRecordBytesMax + 1 + kJobGroupTextBytesMax];
   ssize_t size;
   do {
     size = pread(anchor_fd, text, sizeof text, 0);
   } while (size < 0 && errno == EINTR);
-  return size > 0 && ParseJobGroup(text, static_cast<size_t>(size), out);
+  if (size <= 0) return false;
+  size_t start = 0;
+  static const char kOwnerLine[] = "onlyone1;";
+  if (static_cast<size_t>(size) >= sizeof kOwnerLine - 1 &&
+      memcmp(text, kOwnerLine, sizeof kOwnerLine - 1) == 0) {
+    const void* end = memchr(text, '\n', static_cast<size_t>(size));
+    if (end == nullptr) return false;
+    start = static_cast<size_t>(static_cast<const char*>(end) - text) + 1;
+  }
+  return ParseJobGroup(text + start, static_cast<size_t>(size) - start, out);
 }
 
 std::vector<uint32_t> LiveJobGroupMembers(const JobGroup& group) {

@@ -3,8 +3,14 @@
 // Lifetime of one acquisition, and the descriptors it holds:
 //   parent dir fd, lock dir fd: opened (and checked, H10) at the first
 //     acquisition, kept for the Lock's life; all Ops are relative to them.
-//   anchor k.<nonce>: created and flock()ed before the Contender's first Op,
-//     removed after a release or a failed attempt (see driver.h).
+//   anchor k.<nonce>: created and flock()ed before the Contender's first Op.
+//     After a release or a failed attempt it is kept, still locked, and
+//     renamed to the next acquisition's nonce (Anchor::Keep and Rename): one
+//     rename per acquisition instead of a create, an flock, a write, an
+//     unlink and a close. Removed instead when a job may share it (anchor_fd,
+//     RecordJobGroup: what the job left running must not hold the lock after
+//     the holding ends, see job.h), when our entry was lost, and with the
+//     Lock.
 //   listing fd: a second descriptor of the lock directory, for listings
 //     only (they move its offset), kept like dir fd.
 //   inotify instance (posix::Watch): created by the first wait and kept for
@@ -54,7 +60,12 @@ bool ValidName(const std::string& name) {
   return name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
 }
 
-Holder HolderFrom(const OwnerRecord& record) {
+// A holder as `status` shows it. A version 2 record leaves the host and
+// command to its owner's anchor in dir_fd: read there.
+Holder HolderFrom(int dir_fd, OwnerRecord record) {
+  if (record.owner.host.size == 0 && record.owner.command.size == 0) {
+    posix::ReadAnchorOwner(dir_fd, &record);
+  }
   Holder holder;
   holder.pid = record.owner.pid;
   holder.host = FromBytes(record.owner.host);
@@ -165,11 +176,18 @@ struct Lock::State {
   int cancel_pipe[2] = {-1, -1};
   std::atomic<bool> cancel_requested{false};
   posix::Anchor anchor;
+  // The anchor's descriptor was handed out (anchor_fd) or a job group was
+  // recorded in it: a job may share it, so it is removed at the end of this
+  // holding, never kept for the next.
+  bool anchor_shared = false;
   Contender contender;
   bool held = false;
   uint64_t fence = 0;
 
   ~State() {
+    // Before the directory's descriptor closes: a kept anchor is unlinked
+    // through it.
+    if (anchor.kept()) anchor.Remove();
     if (listing_fd >= 0) close(listing_fd);
     if (dir_fd >= 0) close(dir_fd);
     if (parent_fd >= 0) close(parent_fd);
@@ -235,6 +253,28 @@ struct Lock::State {
     return true;
   }
 
+  // Our anchor for an acquisition as `identity`: the kept one, renamed, or
+  // a new one.
+  IoStatus ReadyAnchor(const Identity& identity, int* os_error) {
+    if (anchor.Rename(dir_fd, identity.nonce, os_error)) return IoStatus::kOk;
+    // Not kept, kept by the parent of this forked process, or in a lock
+    // directory since removed: start afresh.
+    anchor.Remove();
+    anchor_shared = false;
+    return anchor.Create(dir_fd, identity, posix::WallMs(), os_error);
+  }
+
+  // Our entry is gone (released, or an attempt given up): keep the anchor
+  // for the next acquisition, unless a job may share it.
+  void EndAnchorUse() {
+    if (anchor_shared) {
+      anchor.Remove();
+      anchor_shared = false;
+    } else {
+      anchor.Keep();
+    }
+  }
+
   // Runs the Contender from `op` to kDone.
   void Drive(Op op, posix::Driver* driver, uint64_t started_mono_ms) {
     uint64_t last_report_mono_ms = 0;
@@ -245,7 +285,7 @@ struct Lock::State {
           last_report_mono_ms = now;
           Holder holder;
           const bool known = contender.has_blocker();
-          if (known) holder = HolderFrom(contender.blocker());
+          if (known) holder = HolderFrom(dir_fd, contender.blocker());
           observer(known ? &holder : nullptr, now - started_mono_ms);
         }
       }
@@ -321,7 +361,8 @@ struct Lock::State {
     config.lease_ms = options.lease_ms;
     contender.Init(config, posix::LocalIdentity(nonce, options.command));
 
-    const IoStatus anchored = anchor.Create(dir_fd, nonce, &os_error);
+    const Identity& identity = contender.record().owner;
+    const IoStatus anchored = ReadyAnchor(identity, &os_error);
     if (anchored != IoStatus::kOk) {
       SetError(LockError::kIo, os_error,
                "onlyone: cannot create an entry in " + path() + ": " + strerror(os_error) + "; " +
@@ -340,7 +381,9 @@ struct Lock::State {
     if (try_once) {
       deadline = now;
     } else if (timeout_ms >= 0) {
-      deadline = now + static_cast<uint64_t>(timeout_ms);
+      // MonotonicMs truncates: one more millisecond, so that a caller's own
+      // clock never sees the timeout pass early.
+      deadline = now + static_cast<uint64_t>(timeout_ms) + 1;
     }
     Drive(contender.Acquire(now, posix::WallMs(), deadline), &driver, now);
 
@@ -361,7 +404,7 @@ struct Lock::State {
       SetError(LockError::kBusy, 0, "");
       if (contender.has_blocker()) {
         status.has_holder = true;
-        status.holder = HolderFrom(contender.blocker());
+        status.holder = HolderFrom(dir_fd, contender.blocker());
         status.holder.holding = true;
         status.holder.alive_known = false;
         DescribeJob(dir_fd, contender.blocker(), &status.holder);
@@ -376,7 +419,7 @@ struct Lock::State {
     } else {
       ReportFailure("acquire");
     }
-    if (!status.entry_left_behind) anchor.Remove();
+    if (!status.entry_left_behind) EndAnchorUse();
     if (driver.SawUnclaimedAnchor()) posix::SweepOrphanAnchors(dir_fd);
     return false;
   }
@@ -423,7 +466,7 @@ bool Lock::Release() {
   if (outcome == Outcome::kReleased) {
     s.held = false;
     s.status = LockStatus();
-    s.anchor.Remove();
+    s.EndAnchorUse();
     // Only when the acquisition's listing showed a candidate: a sweep is a
     // listing of its own, and orphans are rare (a crash between two steps).
     if (s.sweep_after_release) posix::SweepOrphanAnchors(s.dir_fd);
@@ -493,7 +536,11 @@ void Lock::set_wait_observer(std::function<void(const Holder*, uint64_t)> observ
   state_->observer = std::move(observer);
 }
 
-int Lock::anchor_fd() const { return state_->held ? state_->anchor.fd() : -1; }
+int Lock::anchor_fd() const {
+  if (!state_->held) return -1;
+  state_->anchor_shared = true;  // whoever asks may hand it to a job
+  return state_->anchor.fd();
+}
 
 bool Lock::RecordJobGroup(int process_group) {
   State& s = *state_;
@@ -503,6 +550,7 @@ bool Lock::RecordJobGroup(int process_group) {
   }
   posix::JobGroup group;
   int os_error = 0;
+  s.anchor_shared = true;  // the group is written into the anchor
   if (!posix::LocalJobGroup(process_group, &group)) {
     s.SetError(LockError::kIo, ENOENT,
                "onlyone: cannot read process group " + std::to_string(process_group) +
@@ -583,10 +631,12 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
     const Result got = driver.Perform(read);
     if (got.status != IoStatus::kOk) continue;  // gone meanwhile, or not a symlink
     Found item;
-    if (ParseRecord(got.data, &item.record).error != ParseError::kNone) continue;
-    // A planted copy of someone's record under another name is garbage (H10).
-    if (posix::EntryName("o.", item.record.owner.nonce) != entry_name) continue;
-    item.holder = HolderFrom(item.record);
+    // The nonce spelled by the name: a planted copy of someone's record under
+    // another name is garbage (H10), which the parser's check refuses.
+    Id128 nonce;
+    if (!posix::NonceOfEntryName(entry_name, &nonce)) continue;
+    if (ParseRecord(got.data, nonce, &item.record).error != ParseError::kNone) continue;
+    item.holder = HolderFrom(s.dir_fd, item.record);
     const Liveness liveness = posix::ProbeOwner(s.dir_fd, item.record);
     item.holder.alive_known = liveness != Liveness::kUnknown;
     item.holder.alive = liveness != Liveness::kDead;

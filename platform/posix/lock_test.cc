@@ -41,6 +41,13 @@ class LockTest : public ::testing::Test {
     if (pipe != nullptr) pclose(pipe);
     return names;
   }
+  // How many names in the lock directory start with `prefix`.
+  size_t Count(const std::string& name, const std::string& prefix) {
+    size_t count = 0;
+    for (const std::string& entry : Entries(name))
+      count += entry.compare(0, prefix.size(), prefix) == 0;
+    return count;
+  }
   LockOptions options_;
 };
 
@@ -52,8 +59,88 @@ TEST_F(LockTest, AcquiresAFreeLockAndReleasesIt) {
   EXPECT_TRUE(lock.Validate());
   EXPECT_TRUE(lock.Release()) << lock.status().message;
   EXPECT_FALSE(lock.held());
-  // Only the fence counter stays: no entry, temporary or anchor.
+  // No entry or temporary; the anchor stays for this Lock's next holding.
+  const std::vector<std::string> left = Entries("job");
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0], "fence");
+  EXPECT_EQ(left[1].compare(0, 2, "k."), 0) << left[1];
+}
+
+TEST_F(LockTest, AReusedLockRenamesItsAnchorAndRemovesItWithTheLock) {
+  {
+    Lock lock("job", options_);
+    std::string first_anchor;
+    for (int cycle = 0; cycle < 3; ++cycle) {
+      ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+      const std::vector<std::string> held = Entries("job");
+      ASSERT_EQ(held.size(), 3u) << "fence, k. and o. of one nonce";
+      EXPECT_EQ(held[1].substr(2), held[2].substr(2));
+      if (cycle == 0) first_anchor = held[1];
+      if (cycle > 0) EXPECT_NE(held[1], first_anchor) << "a fresh nonce for every holding";
+      ASSERT_TRUE(lock.Release()) << lock.status().message;
+      EXPECT_EQ(Entries("job").size(), 2u) << "fence and the kept anchor";
+    }
+    // Whoever waits or probes meanwhile sees a locked anchor without an
+    // entry: another Lock takes the lock at once.
+    Lock other("job", options_);
+    ASSERT_TRUE(other.TryAcquire()) << other.status().message;
+    ASSERT_TRUE(other.Release());
+  }
   EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence"});
+}
+
+TEST_F(LockTest, RemovesAnAnchorItHandedOutAtRelease) {
+  // A supervisor may give the descriptor to a job (anchor_fd): the anchor
+  // must not outlive the holding then, or leftovers of the job would keep
+  // the next holding's lock.
+  Lock lock("job", options_);
+  ASSERT_TRUE(lock.TryAcquire());
+  ASSERT_GE(lock.anchor_fd(), 0);
+  ASSERT_TRUE(lock.Release());
+  EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence"});
+  ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+  ASSERT_TRUE(lock.Release());
+  EXPECT_EQ(Entries("job").size(), 2u) << "kept again once nobody asked for it";
+}
+
+TEST_F(LockTest, AChildForkedBetweenHoldingsDoesNotKeepTheNextHoldingAlive) {
+  // A process holds once, forks a worker that lives on without exec, holds
+  // again with the same Lock (its kept anchor) and is killed. The worker
+  // got a copy of the kept anchor at fork: had it kept it, the killed
+  // holder would look alive for as long as the worker ran.
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t holder = fork();
+  ASSERT_GE(holder, 0);
+  if (holder == 0) {
+    close(ready[0]);
+    Lock lock("job", options_);
+    if (!lock.TryAcquire() || !lock.Release()) _exit(1);
+    int started[2];
+    if (pipe(started) != 0) _exit(3);
+    const pid_t worker = fork();
+    if (worker == 0) {
+      // Running: fork's handlers in this child have run.
+      (void)!write(started[1], "w", 1);
+      pause();
+      _exit(0);
+    }
+    char byte;
+    if (worker < 0 || read(started[0], &byte, 1) != 1 || !lock.TryAcquire()) _exit(2);
+    (void)!write(ready[1], &worker, sizeof worker);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  pid_t worker = 0;
+  ASSERT_EQ(read(ready[0], &worker, sizeof worker), static_cast<ssize_t>(sizeof worker))
+      << "the holder did not hold";
+  close(ready[0]);
+  kill(holder, SIGKILL);
+  waitpid(holder, nullptr, 0);
+  Lock other("job", options_);
+  EXPECT_TRUE(other.TryAcquire()) << other.status().message;
+  kill(worker, SIGKILL);  // orphaned by the holder's death: reaped by init
 }
 
 TEST_F(LockTest, EachHoldingGetsALargerFence) {
@@ -81,8 +168,11 @@ TEST_F(LockTest, RefusesASecondHolderAndNamesTheFirst) {
       std::string::npos)
       << message;
   EXPECT_NE(message.find(" since 20"), std::string::npos) << message;
-  // The refused attempt left nothing behind.
-  EXPECT_EQ(Entries("job").size(), 3u) << "fence, o. and k. of the holder";
+  // The refused attempt left nothing behind but its anchor, kept for its
+  // next attempt.
+  EXPECT_EQ(Count("job", "o."), 1u) << "the holder's entry alone";
+  EXPECT_EQ(Count("job", "k."), 2u) << "the holder's anchor and the one kept";
+  EXPECT_EQ(Entries("job").size(), 4u) << "and the fence";
 }
 
 TEST_F(LockTest, LetsThreeInWithThreeSlotsButNotAFourth) {
@@ -178,7 +268,8 @@ TEST_F(LockTest, CancelInterruptsAWaitingAcquire) {
   EXPECT_FALSE(second.Acquire(kWaitForever));
   canceller.join();
   EXPECT_EQ(second.status().error, LockError::kCancelled);
-  EXPECT_EQ(Entries("job").size(), 3u) << "the cancelled waiter removed its entry and anchor";
+  EXPECT_EQ(Count("job", "o."), 1u) << "the cancelled waiter removed its entry";
+  EXPECT_EQ(Entries("job").size(), 4u) << "fence, the holder's o. and k., the waiter's kept k.";
   ASSERT_TRUE(first.Release());
   EXPECT_TRUE(second.TryAcquire()) << "a consumed Cancel does not stick";
 }
@@ -209,27 +300,33 @@ TEST_F(LockTest, TakesOverFromAHolderKilledWithSigkill) {
   int wstatus = 0;
   ASSERT_EQ(waitpid(child, &wstatus, 0), child);
   ASSERT_TRUE(WIFSIGNALED(wstatus));
-  Lock lock("job", options_);
-  ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
-  EXPECT_EQ(lock.fence(), 2u);
-  ASSERT_TRUE(lock.Release());
+  {
+    Lock lock("job", options_);
+    ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+    EXPECT_EQ(lock.fence(), 2u);
+    ASSERT_TRUE(lock.Release());
+  }
   EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence"})
       << "the dead owner's entry and anchor are gone";
 }
 
 TEST_F(LockTest, SweepsAnchorsLeftByOwnersKilledBeforeTheirFirstEntry) {
-  Lock lock("job", options_);
-  ASSERT_TRUE(lock.TryAcquire());
-  ASSERT_TRUE(lock.Release());
+  {
+    Lock lock("job", options_);
+    ASSERT_TRUE(lock.TryAcquire());
+    ASSERT_TRUE(lock.Release());
+  }
   // An anchor nobody holds and no entry names: what a kill -9 between the
   // anchor's creation and the first entry leaves.
   const std::string orphan = options_.dir + "/job/k.0123456789abcdef0123456789abcdef";
   int fd = open(orphan.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
   ASSERT_GE(fd, 0);
   close(fd);
-  Lock holder("job", options_);
-  ASSERT_TRUE(holder.TryAcquire());
-  ASSERT_TRUE(holder.Release());
+  {
+    Lock holder("job", options_);
+    ASSERT_TRUE(holder.TryAcquire());
+    ASSERT_TRUE(holder.Release());
+  }
   EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence"});
 }
 

@@ -218,6 +218,36 @@ Result Driver::Remove(const Op& op) {
   return error != 0 ? FromErrno(error) : Result();
 }
 
+void Driver::ReadAnchorOwner(OwnerRecord* record) {
+  if (record->owner.host.size != 0 || record->owner.command.size != 0) return;
+  // "k." and the nonce in hex, as the POSIX driver names its anchors.
+  constexpr char kHex[] = "0123456789abcdef";
+  char name[2 + 32 + 1] = "k.";
+  for (int i = 0; i < 16; ++i) {
+    name[2 + i] = kHex[(record->owner.nonce.hi >> (60 - 4 * i)) & 0xF];
+    name[18 + i] = kHex[(record->owner.nonce.lo >> (60 - 4 * i)) & 0xF];
+  }
+  __wasi_fd_t fd = 0;
+  // No O_NONBLOCK in WASI: a planted FIFO would block here, so only a
+  // regular file is read (H10).
+  __wasi_filestat_t stat = {};
+  if (__wasi_path_filestat_get(dir_fd_, 0, name, &stat) != 0 ||
+      stat.filetype != __WASI_FILETYPE_REGULAR_FILE) {
+    return;
+  }
+  if (__wasi_path_open(dir_fd_, 0, name, 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd) != 0) return;
+  __wasi_iovec_t iov = {reinterpret_cast<uint8_t*>(read_buffer_), sizeof read_buffer_};
+  __wasi_size_t used = 0;
+  const __wasi_errno_t error = __wasi_fd_read(fd, &iov, 1, &used);
+  (void)__wasi_fd_close(fd);
+  OwnerRecord line;
+  if (error != 0 || !ParseAnchorOwner(Bytes{read_buffer_, used}, &line)) {
+    return;
+  }
+  record->owner.host = line.owner.host;
+  record->owner.command = line.owner.command;
+}
+
 Result Driver::Probe(const Op& op) {
   Result result;
   result.liveness = Liveness::kUnknown;

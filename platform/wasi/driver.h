@@ -67,6 +67,10 @@ class Driver {
   void Open(int32_t dir_fd) { dir_fd_ = dir_fd; }
   // Performs every Op but kWait (and kNone/kDone), which it answers kIo.
   Result Perform(const Op& op);
+  // Fills the host and command of `record`'s owner from its anchor's owner
+  // line (core/record.h, ParseAnchorOwner) when the record left them out (a
+  // native owner's version 2 record); otherwise leaves them.
+  void ReadAnchorOwner(OwnerRecord* record);
 
  private:
   Result Create(const Op& op);

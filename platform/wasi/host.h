@@ -47,7 +47,9 @@
 //
 // WASI functions used (wasi_snapshot_preview1): fd_prestat_get, path_symlink,
 // path_readlink, path_rename, path_unlink_file, fd_readdir, clock_time_get,
-// random_get. The lock directory is the first preopened directory (fd 3).
+// random_get; and, to show a native holder's host and command, which its
+// record leaves to its anchor file: path_filestat_get, path_open, fd_read,
+// fd_close. The lock directory is the first preopened directory (fd 3).
 //
 // ---------------------------------------------------------------------------
 // Exports:

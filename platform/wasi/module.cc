@@ -112,7 +112,8 @@ void NoteBlocker() {
   m.has_blocker = m.contender.has_blocker();
   m.blocker = HostHolder{};
   if (!m.has_blocker) return;
-  const OwnerRecord& record = m.contender.blocker();
+  OwnerRecord record = m.contender.blocker();
+  driver.ReadAnchorOwner(&record);
   m.blocker.pid = record.owner.pid;
   m.blocker.slots = record.slots;
   m.blocker.since_ms = record.since_ms;
@@ -204,6 +205,8 @@ int32_t onlyone_configure(int32_t slots, int64_t lease_ms, int32_t command_bytes
   w::driver.Open(m.dir_fd);
   m.config.slots = static_cast<uint32_t>(slots);
   m.config.lease_ms = static_cast<uint64_t>(lease_ms);
+  // No anchor file here to keep the host and command in: records carry them.
+  m.config.full_records = true;
   m.command.Assign(onlyone::Bytes{m.input, static_cast<uint32_t>(command_bytes)});
   m.configured = true;
   return w::kStepReady;

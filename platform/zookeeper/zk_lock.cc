@@ -480,6 +480,7 @@ struct ZkLock::State {
     record.since_ms = posix::WallMs();
     record.refreshed_ms = record.since_ms;
     RecordText text;
+    // No anchor holds the host and command here: the node data does.
     if (!EncodeRecord(record, &text)) return "";
     return std::string(text.data, text.size);
   }

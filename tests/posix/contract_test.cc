@@ -49,7 +49,7 @@ class PosixPlatform : public Platform {
   bool Enter(const Identity& who) override {
     auto anchor = std::make_unique<posix::Anchor>();
     int os_error = 0;
-    if (anchor->Create(dir_fd_, who.nonce, &os_error) != IoStatus::kOk) return false;
+    if (anchor->Create(dir_fd_, who, posix::WallMs(), &os_error) != IoStatus::kOk) return false;
     anchors_[Key(who)] = std::move(anchor);
     return true;
   }

@@ -45,10 +45,21 @@ function entries(dir, name) {
   }
 }
 
+// The pid a record names: a version 1 record spells it (";pid=4242;"), a
+// version 2 one has it as its third base-64 field (core/record.h).
+const BASE64_DIGITS = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_';
+function recordPid(text) {
+  if (text.startsWith('onlyone2.')) {
+    return [...text.split('.')[3]].reduce((value, digit) => value * 64 + BASE64_DIGITS.indexOf(digit), 0);
+  }
+  const match = /;pid=([0-9]+);/.exec(text);
+  return match === null ? undefined : Number(match[1]);
+}
+
 function entryOfPid(dir, name, pid) {
   return entries(dir, name).find((entry) => {
     try {
-      return fs.readlinkSync(path.join(dir, name, entry)).includes(`;pid=${pid};`);
+      return recordPid(fs.readlinkSync(path.join(dir, name, entry))) === pid;
     } catch {
       return false;
     }

@@ -292,8 +292,10 @@ function anchorOpen(anchor, nonceHex) {
 // other processes here) and for a reused group (a leader that started at
 // another time). Where /proc shows another namespace, any process of the
 // group counts, zombies included: the safe side.
+// The anchor's owner line (core/record.h, ParseAnchorOwner) comes first when
+// there is one; anchors of older versions hold the job line alone.
 const JOB_GROUP_PATTERN =
-  /^onlyone-job v1 pgid=([0-9]+) sid=([0-9]+) start=([0-9]+) boot=([0-9a-f]{32}) pidns=([0-9]+)\n$/;
+  /^(?:onlyone1;[^\n]*\n)?onlyone-job v1 pgid=([0-9]+) sid=([0-9]+) start=([0-9]+) boot=([0-9a-f]{32}) pidns=([0-9]+)\n$/;
 
 function jobStillRuns(lockPath, nonceHex) {
   const text = readText(`${lockPath}/k.${nonceHex}`);
@@ -358,10 +360,12 @@ function judgeOwner(owner, lockPath) {
 // Tier 2 alone.
 function judgeByPid(owner) {
   const local = localIdentity();
-  const ownerBoot = owner.bootHi !== 0n || owner.bootLo !== 0n;
-  const localBoot = local.bootId.hi !== 0n || local.bootId.lo !== 0n;
+  // The first 64 bits of boot ids only: a compact record keeps no more
+  // (SameBoot in core/record.h).
+  const ownerBoot = owner.bootHi !== 0n;
+  const localBoot = local.bootId.hi !== 0n;
   if (!ownerBoot || !localBoot) return UNKNOWN;
-  if (owner.bootHi !== local.bootId.hi || owner.bootLo !== local.bootId.lo) return DEAD;
+  if (owner.bootHi !== local.bootId.hi) return DEAD;
   if (owner.pidNamespace === 0n || owner.pidNamespace !== local.pidNamespace || owner.startTime === 0n) {
     return UNKNOWN;
   }

@@ -362,7 +362,11 @@ describe('HostLiveness', () => {
   });
 
   test('JudgesAnotherBootDead', () => {
-    assert.strictEqual(judgeOwner(owner({ bootLo: me.bootId.lo ^ 1n })), Liveness.DEAD);
+    assert.strictEqual(judgeOwner(owner({ bootHi: me.bootId.hi ^ 1n })), Liveness.DEAD);
+  });
+
+  test('ComparesOnlyTheFirst64BitsOfBootIdsAsACompactRecordKeepsNoMore', () => {
+    assert.strictEqual(judgeOwner(owner({ bootLo: 0n })), Liveness.ALIVE);
   });
 
   test('JudgesAnotherPidNamespaceUnknown', () => {
