@@ -76,7 +76,9 @@ TEST_F(LockTest, AReusedLockRenamesItsAnchorAndRemovesItWithTheLock) {
       ASSERT_EQ(held.size(), 3u) << "fence, k. and o. of one nonce";
       EXPECT_EQ(held[1].substr(2), held[2].substr(2));
       if (cycle == 0) first_anchor = held[1];
-      if (cycle > 0) EXPECT_NE(held[1], first_anchor) << "a fresh nonce for every holding";
+      if (cycle > 0) {
+        EXPECT_NE(held[1], first_anchor) << "a fresh nonce for every holding";
+      }
       ASSERT_TRUE(lock.Release()) << lock.status().message;
       EXPECT_EQ(Entries("job").size(), 2u) << "fence and the kept anchor";
     }
