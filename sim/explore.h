@@ -53,16 +53,16 @@ struct ExploreLimits {
   bool compact = false;
 };
 
-template <typename Model>
+template <typename Move, typename Counters>
 struct ExploreReport {
   uint64_t states = 0;
   uint64_t transitions = 0;
   uint64_t violations = 0;
-  bool complete = true;                    // false when max_states stopped the search
-  std::string first_violation;             // what was violated
-  std::string trace;                       // how to get there, one transition per line
-  std::vector<typename Model::Move> path;  // the same, as moves
-  typename Model::Counters reached;        // the largest value of each counter in any state
+  bool complete = true;         // false when max_states stopped the search
+  std::string first_violation;  // what was violated
+  std::string trace;            // how to get there, one transition per line
+  std::vector<Move> path;       // the same, as moves
+  Counters reached;             // the largest value of each counter in any state
 };
 
 namespace explore_internal {
@@ -131,10 +131,13 @@ struct Frame {
 }  // namespace explore_internal
 
 template <typename Model>
-ExploreReport<Model> Explore(const Model& root_model, const ExploreLimits& limits) {
+using ReportOf = ExploreReport<typename Model::Move, typename Model::Counters>;
+
+template <typename Model>
+ReportOf<Model> Explore(const Model& root_model, const ExploreLimits& limits) {
   using namespace explore_internal;
   using Move = typename Model::Move;
-  ExploreReport<Model> report;
+  ReportOf<Model> report;
   const bool compact = limits.compact;
   std::unordered_map<Key, uint32_t, KeyHash> seen;  // full runs: state -> index
   std::vector<StateInfo> states;                    // full runs: by index

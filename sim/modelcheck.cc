@@ -108,22 +108,7 @@ class WorldModel {
 }  // namespace
 
 ModelCheckReport ModelCheck(const ModelCheckConfig& config) {
-  ExploreLimits limits;
-  limits.max_states = config.max_states;
-  limits.check_livelock = config.check_livelock;
-  limits.reduce = config.reduce;
-  limits.progress = config.progress;
-  limits.compact = config.compact;
-  const ExploreReport<WorldModel> found = Explore(WorldModel(config), limits);
-  ModelCheckReport report;
-  report.states = found.states;
-  report.transitions = found.transitions;
-  report.violations = found.violations;
-  report.complete = found.complete;
-  report.first_violation = found.first_violation;
-  report.trace = found.trace;
-  report.reached = found.reached;
-  return report;
+  return Explore(WorldModel(config), config.limits);
 }
 
 }  // namespace sim

@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "sim/explore.h"
 #include "sim/world.h"
 
 namespace onlyone {
@@ -23,25 +24,12 @@ struct ModelCheckConfig {
   WorldConfig world;
   uint32_t crashes = 1;  // crash transitions allowed per run
   uint32_t reuses = 1;   // PID reuses allowed per run
-  uint64_t max_states = 50'000'000;
-  bool check_livelock = true;  // the fair-cycle part of P3 (needs the graph)
-  bool reduce = true;          // partial-order reduction of local transitions
-  bool progress = false;       // report progress on stderr
-  // Keep only 16-byte fingerprints (no graph): for configurations too large
-  // for a full run. Checks P1, P2, P6 and deadlocks, not the fair-cycle half
-  // of P3. The table is sized for max_states up front.
-  bool compact = false;
+  ExploreLimits limits;  // bounds and options of the search (sim/explore.h)
 };
 
-struct ModelCheckReport {
-  uint64_t states = 0;
-  uint64_t transitions = 0;
-  uint64_t violations = 0;
-  bool complete = true;         // false when max_states stopped the search
-  std::string first_violation;  // what was violated
-  std::string trace;            // how to get there, one transition per line
-  WorldCounters reached;        // the largest value of each counter in any state
-};
+// What the search found; `reached` is the largest value of each counter in
+// any state.
+using ModelCheckReport = ExploreReport<Transition, WorldCounters>;
 
 ModelCheckReport ModelCheck(const ModelCheckConfig& config);
 

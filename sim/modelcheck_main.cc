@@ -61,19 +61,19 @@ int main(int argc, char** argv) {
     } else if (arg == "--reuses") {
       config.reuses = static_cast<uint32_t>(NumberArgument(argc, argv, &i, kProcsMax));
     } else if (arg == "--max-states") {
-      config.max_states = NumberArgument(argc, argv, &i, UINT32_MAX - 1);
+      config.limits.max_states = NumberArgument(argc, argv, &i, UINT32_MAX - 1);
     } else if (arg == "--try") {
       config.world.try_mode = true;
     } else if (arg == "--broken-steal") {
       config.world.broken_steal = true;
     } else if (arg == "--no-reduction") {
-      config.reduce = false;
+      config.limits.reduce = false;
     } else if (arg == "--wake-on-change-only") {
       config.world.spurious_wakeups = false;
     } else if (arg == "--compact") {
-      config.compact = true;
+      config.limits.compact = true;
     } else if (arg == "--progress") {
-      config.progress = true;
+      config.limits.progress = true;
     } else if (arg == "--full-records") {
       config.world.full_records = true;
     } else if (arg == "--job-without-anchor") {
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--no-lingering-jobs") {
       config.world.jobs_outlive_holders = false;
     } else if (arg == "--no-livelock") {
-      config.check_livelock = false;
+      config.limits.check_livelock = false;
     } else if (arg == "--help" || arg == "-h") {
       Usage("exhaustive model checker for the onlyone protocol");
     } else {

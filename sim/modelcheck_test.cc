@@ -83,7 +83,7 @@ TEST(ModelCheck, ProvesThreeProcessesTryingOnceWithACrash) {
 TEST(ModelCheck, ReductionFindsTheSameVerdictAsFullExploration) {
   ModelCheckConfig reduced = Config(2, 1, 2, 1);
   ModelCheckConfig full = reduced;
-  full.reduce = false;
+  full.limits.reduce = false;
   const ModelCheckReport a = ModelCheck(reduced);
   const ModelCheckReport b = ModelCheck(full);
   ExpectProven(a);

@@ -278,7 +278,7 @@ Report Search(const Scenario& s, bool shrink) {
   limits.max_states = s.bounds.max_states;
   limits.check_livelock = false;  // verify checks safety; the protocol's progress is proven
   limits.reduce = s.bounds.reduce;
-  const sim::ExploreReport<Model> found = sim::Explore(root, limits);
+  const sim::ReportOf<Model> found = sim::Explore(root, limits);
   Report report;
   report.method = "exhaustive";
   report.states = found.states;
