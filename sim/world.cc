@@ -171,12 +171,7 @@ void World::CheckWrite(const Process& p, const std::string& name) {
   if (LeaseExpired(it->second)) return;
   // A temporary goes with its owner's entry, removed first when that
   // entry's lease ran out.
-  if (IsTemporary(name)) {
-    for (const char* ring : {"o.", "f."}) {
-      auto entry = fs_.find(ring + name.substr(2));
-      if (entry != fs_.end() && LeaseExpired(entry->second)) return;
-    }
-  }
+  if (IsTemporary(name) && TemporaryOfExpiredOwner(name)) return;
   Violate("P2 violated: P" + std::to_string(p.index) + " removed or replaced " + ShortName(name) +
           " of live process P" + std::to_string(owner->index));
 }
@@ -188,6 +183,14 @@ bool World::LeaseExpired(const Node& node) const {
   OwnerRecord record;
   if (ParseRecord(ViewOf(node.content), &record).error != ParseError::kNone) return false;
   return now_ms_ > record.refreshed_ms && now_ms_ - record.refreshed_ms > config_.lease_ms;
+}
+
+bool World::TemporaryOfExpiredOwner(const std::string& temp) const {
+  for (const char* ring : {"o.", "f."}) {
+    auto entry = fs_.find(ring + temp.substr(2));
+    if (entry != fs_.end() && LeaseExpired(entry->second)) return true;
+  }
+  return false;
 }
 
 // What the POSIX driver's inotify watch reports: changes of entries ("o.",
@@ -723,6 +726,12 @@ Result World::Perform(Process* p) {
           ++counters_.leases_expired;
           procs_[owner->index].lease_expired = true;
         }
+      }
+      // Removing an expired owner starts with its temporary (CheckWrite): from
+      // then on its own next step on that temporary may find it gone.
+      if (owner != nullptr && owner->index != p->index && IsTemporary(op.name) &&
+          TemporaryOfExpiredOwner(op.name)) {
+        procs_[owner->index].lease_expired = true;
       }
       fs_.erase(it);
       if (IsEntryLike(op.name)) Announce(p->index, op.name);

@@ -362,6 +362,7 @@ class World {
   void CheckWrite(const Process& p, const std::string& name);
   void CheckAcquired(const Process& p);
   bool LeaseExpired(const Node& node) const;
+  bool TemporaryOfExpiredOwner(const std::string& temp) const;
   void Violate(const std::string& what);
 
   WorldConfig config_;

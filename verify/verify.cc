@@ -78,14 +78,17 @@ std::string Join(const std::vector<Move>& path) {
 // Runs `path` leniently (moves not possible at their turn are skipped) until
 // a violation of `rule`; returns the moves that ran, or false.
 bool FailsWith(const Scenario& s, Oracle* oracle, const std::vector<Move>& path,
-               const std::string& rule, std::vector<Move>* ran) {
+               const std::string& rule, std::vector<Move>* ran,
+               std::string* violation = nullptr) {
   Model model(s, oracle);
   ran->clear();
   for (const Move& move : path) {
     if (!model.Enabled(move)) continue;
     model.Apply(move);
     ran->push_back(move);
-    if (!model.violation().empty()) return ViolationRule(model.violation()) == rule;
+    if (model.violation().empty()) continue;
+    if (violation != nullptr) *violation = model.violation();
+    return ViolationRule(model.violation()) == rule;
   }
   return false;
 }
@@ -220,7 +223,13 @@ void Describe(const Scenario& s, Oracle* oracle, std::vector<Move> path, bool sh
   if (shrink) Shrink(s, oracle, report->violation, &path);
   Model root(s, oracle);
   std::vector<Move> ran;
-  if (FailsWith(s, oracle, path, ViolationRule(report->violation), &ran)) path = ran;
+  // The shrunk run may break the same rule at an earlier step, in other
+  // words: report what it shows.
+  std::string shown;
+  if (FailsWith(s, oracle, path, ViolationRule(report->violation), &ran, &shown)) {
+    path = ran;
+    report->violation = shown;
+  }
   report->schedule = Join(path);
   // A violation of the lock itself is explained by its protocol steps.
   const bool lock_violation = report->violation.rfind("lock protocol", 0) == 0;

@@ -7,8 +7,8 @@
 // lease mode does not keep fencing tokens unique: a holder paused between
 // reading the fence counter and writing it back loses its lease, the next
 // holder reads the same counter, and both are handed the same token. This
-// test keeps that counterexample until the lease mode is fixed; then it must
-// be turned into a proof.
+// test keeps that counterexample, and one of a Refresh undone, until the
+// lease mode is fixed; then they must be turned into proofs.
 #include <iostream>
 
 #include "examples/verify/golden.h"
@@ -48,6 +48,26 @@ TEST(ProtocolProgram, UnderALeaseAPauseInsideTheFenceStepHandsOutOneTokenTwice) 
   ASSERT_TRUE(report.violated) << report.Text();
   EXPECT_NE(report.violation.find("P6 violated"), std::string::npos) << report.violation;
   golden::ExpectTrace("lease_fence_token_twice.txt", report);
+}
+
+// Even with pauses only between requests, a Refresh races with a remover:
+// the remover reads the old record and judges its lease run out, the holder
+// refreshes it, and the remover then deletes the fresh entry. Refresh said
+// "held", and the remover holds too.
+TEST(ProtocolProgram, UnderALeaseARemoverActingOnAnOldReadUndoesARefresh) {
+  Scenario s;
+  s.processes = 2;
+  s.lock.lease_ms = 10'000;
+  s.faults.pauses = 1;
+  s.faults.pause_inside_lock = false;
+  s.Program([](onlyone::verify::Process& p) {
+    if (p.Acquire() && p.Refresh()) p.Release();
+  });
+  const Report report = Check(s);
+  std::cout << report.Text();
+  ASSERT_TRUE(report.violated) << report.Text();
+  EXPECT_EQ(report.violation.rfind("lock protocol: P", 0), 0u) << report.violation;
+  golden::ExpectTrace("lease_refresh_undone.txt", report);
 }
 
 TEST(ProtocolProgram, ReductionGivesTheSameVerdictAsTheFullSearch) {
