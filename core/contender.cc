@@ -131,6 +131,7 @@ constexpr char kFenceName[] = "fence";
 // creates or reads it (drivers do); it only removes a dead owner's anchor.
 constexpr char kAnchorPrefix[] = "k.";
 constexpr uint32_t kPrefixBytes = 2;
+static_assert(sizeof(kAnchorPrefix) - 1 == kPrefixBytes, "every prefix is kPrefixBytes long");
 constexpr uint32_t kNonceHexDigits = 32;
 constexpr uint32_t kEntryNameBytes = kPrefixBytes + kNonceHexDigits;
 static_assert(kEntryNameBytes <= kNameBytesMax, "entry names must fit their buffers");
@@ -679,7 +680,7 @@ Op Contender::Step(const Result& result) {
       // kAnchorPrefix). After the entry, so that a crash in between leaves an
       // orphan anchor (a few bytes, harmless) rather than an entry whose
       // owner can no longer be proven dead.
-      other_temp_name_.Assign(View(kAnchorPrefix));
+      other_temp_name_.Assign(Bytes{kAnchorPrefix, kPrefixBytes});
       other_temp_name_.Append(
           Bytes{other_name_.data + kPrefixBytes, other_name_.size - kPrefixBytes});
       phase_ = Phase::kRemoveDeadAnchor;
