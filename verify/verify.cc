@@ -78,8 +78,7 @@ std::string Join(const std::vector<Move>& path) {
 // Runs `path` leniently (moves not possible at their turn are skipped) until
 // a violation of `rule`; returns the moves that ran, or false.
 bool FailsWith(const Scenario& s, Oracle* oracle, const std::vector<Move>& path,
-               const std::string& rule, std::vector<Move>* ran,
-               std::string* violation = nullptr) {
+               const std::string& rule, std::vector<Move>* ran, std::string* violation = nullptr) {
   Model model(s, oracle);
   ran->clear();
   for (const Move& move : path) {
