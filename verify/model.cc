@@ -61,17 +61,6 @@ int OwnerIndexOfName(const std::string& name) {
   return hi == 0 ? -1 : static_cast<int>(hi - 1);
 }
 
-const char* KindName(ActionKind kind) {
-  switch (kind) {
-    case ActionKind::kAcquire: return "Acquire()";
-    case ActionKind::kTryAcquire: return "TryAcquire()";
-    case ActionKind::kValidate: return "Validate()";
-    case ActionKind::kRefresh: return "Refresh()";
-    case ActionKind::kRelease: return "Release()";
-    default: return "?";
-  }
-}
-
 // The World's texts name processes by "P" and their index, and properties
 // the same way (docs/protocol.md); a user's trace names processes "p" and
 // the index (Who), so an uppercase one stays only where it names a property:
@@ -354,18 +343,18 @@ void Model::ApplyProgram(uint32_t i) {
     const bool acquiring =
         request.kind == ActionKind::kAcquire || request.kind == ActionKind::kTryAcquire;
     if (acquiring && holding) {
-      Violate("program error: " + Who(i) + " called " + KindName(request.kind) +
+      Violate("program error: " + Who(i) + " called " + DescribeRequest(request) +
               " while holding the lock");
       return;
     }
     if (!acquiring && !holding) {
       // Nothing to ask the lock: this process holds nothing (it lost, or
       // released, or never acquired).
-      Narrate(Who(i) + " " + KindName(request.kind) + " -> not holding");
+      Narrate(Who(i) + " " + DescribeRequest(request) + " -> not holding");
       Answer(i, 0);
       return;
     }
-    Narrate(Who(i) + " " + KindName(request.kind) + " ...");
+    Narrate(Who(i) + " " + DescribeRequest(request) + " ...");
     world_.Begin(i, LockActionOf(request.kind));
     p.status = Status::kInLock;
     return;
@@ -577,7 +566,7 @@ void Model::FinishLockOperation(uint32_t i) {
              IoStatusName(failure.status) + ")";
       break;
   }
-  Narrate(Who(i) + " " + KindName(kind) + " -> " + text);
+  Narrate(Who(i) + " " + DescribeRequest(*p.request) + " -> " + text);
   Answer(i, result);
 }
 
