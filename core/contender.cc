@@ -3,7 +3,8 @@
 //
 // One lock is one directory. Every contender owns exactly one entry in it,
 // "o.<nonce>", a symlink whose target is the contender's owner record
-// (core/record.h). The entry exists from the contender's first step until it
+// (core/record.h); every name the protocol uses is defined in core/names.h.
+// The entry exists from the contender's first step until it
 // leaves, and only its owner ever writes it. The only thing anyone else does
 // to it is remove it, and only after proving its owner dead; a dead owner
 // never acts again, so that removal can never hit a fresh lock. This is
@@ -78,10 +79,34 @@
 // sim/testdata/broken_steal_trace.txt.
 #include "core/contender.h"
 
+#include "core/assert.h"
 #include "core/fingerprint.h"
 
 namespace onlyone {
 
+// The phases, and which handler of Step() owns each (one arrow: one Op and
+// its Result; "..." loops over the listing's names):
+//
+//   Acquire, BeginRing(ring)
+//     -> kCreateEntry -> kDoorwayListStart -> kDoorwayListNext <-> kDoorwayRead   [StepDoorway]
+//     -> PublishTicket: kPublishTemp [-> kPublishRemoveStaleTemp] -> kPublishRename  [StepPublish]
+//     -> kScanListStart -> kScanListNext <-> kScanRead <-> kScanProbe                [StepScan]
+//                          kScanProbe (dead) -> kRemoveDeadTemp -> kRemoveDeadEntry
+//                                            -> kRemoveDeadAnchor -> kScanListNext [StepRemoveDead]
+//     -> FinishScan: behind others -> kWait -> kScanListStart                        [StepScan]
+//                    busy or timed out -> leave (below)
+//                    won, slots > 1, main ring -> BeginRing(fence ring) (again from the top)
+//                    won otherwise -> kFenceRead -> publish the counter             [StepFence]
+//                                  [-> kLeaveFenceRing] -> Won: kDone (acquired)
+//   leave: kLeaveTemp -> kLeaveRing -> kLeaveMain -> kDone (busy, failed)           [StepLeave]
+//          (a holder whose refresh failed: kDropTemp -> kDone (failed))
+//   Release -> kReleaseRemove -> kDone (released, lost)                             [StepHolding]
+//   Validate, Refresh -> kValidateRead [-> publish the record] -> kDone (held, lost)  [StepHolding]
+//   Cleanup -> kScanListStart ... (purpose kCleanup) -> kDone (cleaned)             [StepScan]
+//
+// What holds in every phase: holding_ implies in_main_ring_ and the main
+// ring; in_fence_ring_ implies in_main_ring_; issued_ is the Op kind the
+// phase waits for (ExpectedOp). Step() checks these on every call.
 enum class Contender::Phase : uint8_t {
   kIdle = 0,
   kCreateEntry,  // Create(o. or f.) as choosing
@@ -119,60 +144,6 @@ enum class Contender::ScanPurpose : uint8_t {
   kDecide = 0,   // step 4: may we hold?
   kCleanup = 1,  // remove dead owners' entries, decide nothing
 };
-
-namespace {
-
-constexpr char kMainPrefix[] = "o.";
-constexpr char kFencePrefix[] = "f.";
-constexpr char kTempPrefix[] = "t.";
-constexpr char kFenceName[] = "fence";
-// "k.<nonce>": a platform's liveness anchor for an owner, e.g. a file the
-// POSIX driver keeps flock()ed for the owner's whole life. The core never
-// creates or reads it (drivers do); it only removes a dead owner's anchor.
-constexpr char kAnchorPrefix[] = "k.";
-constexpr uint32_t kPrefixBytes = 2;
-static_assert(sizeof(kAnchorPrefix) - 1 == kPrefixBytes, "every prefix is kPrefixBytes long");
-constexpr uint32_t kNonceHexDigits = 32;
-constexpr uint32_t kEntryNameBytes = kPrefixBytes + kNonceHexDigits;
-static_assert(kEntryNameBytes <= kNameBytesMax, "entry names must fit their buffers");
-
-bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-
-// "o.<32 lowercase hex>" style names; anything else is not an entry.
-bool IsEntryName(Bytes name, const char* prefix) {
-  if (name.size != kEntryNameBytes || !StartsWith(name, View(prefix))) return false;
-  for (uint32_t i = kPrefixBytes; i < name.size; ++i) {
-    if (!IsLowerHex(name.data[i])) return false;
-  }
-  return true;
-}
-
-void MakeName(const char* prefix, Id128 nonce, FixedBytes<kNameBytesMax>* out) {
-  constexpr char kHex[] = "0123456789abcdef";
-  out->Assign(View(prefix));
-  for (int shift = 60; shift >= 0; shift -= 4) out->AppendChar(kHex[(nonce.hi >> shift) & 0xF]);
-  for (int shift = 60; shift >= 0; shift -= 4) out->AppendChar(kHex[(nonce.lo >> shift) & 0xF]);
-}
-
-// The nonce spelled by an entry name (REQUIRES: IsEntryName). The record
-// inside must agree, or the entry is a planted copy of someone else's record
-// (H10): the record parser checks that against this nonce.
-Id128 NonceOfName(Bytes name) {
-  Id128 nonce;
-  for (uint32_t i = kPrefixBytes; i < name.size; ++i) {
-    const char c = name.data[i];
-    const uint64_t nibble = static_cast<uint64_t>(c >= 'a' ? c - 'a' + 10 : c - '0');
-    uint64_t& half = i < kPrefixBytes + kNonceHexDigits / 2 ? nonce.hi : nonce.lo;
-    half = (half << 4) | nibble;
-  }
-  return nonce;
-}
-
-bool TicketLess(uint64_t ticket_a, Id128 nonce_a, uint64_t ticket_b, Id128 nonce_b) {
-  return ticket_a < ticket_b || (ticket_a == ticket_b && nonce_a < nonce_b);
-}
-
-}  // namespace
 
 const char* IoStatusName(IoStatus status) {
   switch (status) {
@@ -217,14 +188,24 @@ const char* FailureKindName(FailureKind kind) {
   return "unknown failure";
 }
 
+const char* WaitReasonName(WaitReason reason) {
+  switch (reason) {
+    case WaitReason::kAnyChange: return "any change";
+    case WaitReason::kDoorway: return "a doorway";
+    case WaitReason::kPredecessor: return "the predecessor";
+    case WaitReason::kRingPredecessor: return "the fence-ring predecessor";
+  }
+  return "any change";
+}
+
 void Contender::Init(const Config& config, const Identity& identity) {
   *this = Contender();
   config_ = config;
   mine_.owner = identity;
   mine_.slots = config.slots;
-  MakeName(kMainPrefix, identity.nonce, &entry_name_);
-  MakeName(kFencePrefix, identity.nonce, &ring_name_);
-  MakeName(kTempPrefix, identity.nonce, &temp_name_);
+  MakeOwnerName(NameKind::kEntry, identity.nonce, &entry_name_);
+  MakeOwnerName(NameKind::kRingEntry, identity.nonce, &ring_name_);
+  MakeOwnerName(NameKind::kTemporary, identity.nonce, &temp_name_);
 }
 
 // ---------------------------------------------------------------------------
@@ -265,6 +246,12 @@ Op Contender::RemoveOp(Bytes name) {
 }
 
 Op Contender::Finish(Outcome outcome) {
+  ONLYONE_ASSERT(outcome != Outcome::kRunning);
+  // An acquisition that did not win leaves nothing behind; one that did
+  // holds exactly its main entry.
+  ONLYONE_ASSERT(!in_fence_ring_);
+  ONLYONE_ASSERT(outcome != Outcome::kAcquired || (holding_ && in_main_ring_));
+  ONLYONE_ASSERT(outcome != Outcome::kReleased || (!holding_ && !in_main_ring_));
   outcome_ = outcome;
   phase_ = Phase::kDone;
   return SimpleOp(OpKind::kDone);
@@ -284,11 +271,20 @@ Op Contender::Fail(FailureKind kind, const Result* result, Bytes name) {
   // A holder whose refresh failed keeps its entry, but not a temporary that
   // the failed publish may have left: Release removes only the entry.
   if (holding_ && phase_ >= Phase::kPublishTemp && phase_ <= Phase::kPublishRename) {
+    ONLYONE_ASSERT(publish_kind_ == PublishKind::kRefresh);
     pending_outcome_ = Outcome::kFailed;
     phase_ = Phase::kDropTemp;
     return RemoveOp(temp_name_.view());
   }
   return Finish(Outcome::kFailed);
+}
+
+// A holder's entry is gone or is not what it wrote: someone removed it, so
+// exclusion was already lost. We never remove or overwrite what is not ours.
+Op Contender::Lost() {
+  holding_ = false;
+  in_main_ring_ = false;
+  return Finish(Outcome::kLost);
 }
 
 bool Contender::EncodeOwner(const OwnerRecord& record) {
@@ -323,6 +319,7 @@ Bytes Contender::RingEntryName() const {
 // Public entry points.
 
 Op Contender::Acquire(uint64_t now_mono_ms, uint64_t now_wall_ms, uint64_t deadline_mono_ms) {
+  ONLYONE_ASSERT(!holding_ && !in_main_ring_ && !in_fence_ring_);
   outcome_ = Outcome::kRunning;
   failure_ = Failure();
   counters_ = Counters();
@@ -331,7 +328,12 @@ Op Contender::Acquire(uint64_t now_mono_ms, uint64_t now_wall_ms, uint64_t deadl
   now_wall_ms_ = now_wall_ms;
   try_mode_ = deadline_mono_ms <= now_mono_ms;
   deadline_mono_ms_ = deadline_mono_ms;
-  choosing_deadline_mono_ms_ = try_mode_ ? now_mono_ms + kChoosingPatienceMs : deadline_mono_ms;
+  // A doorway and the fence ring are each busy for a few operations of a
+  // contender that is running: in try mode both are still waited for, up to
+  // kChoosingPatienceMs, since answering "busy" because of them would be a
+  // false busy.
+  doorway_deadline_mono_ms_ = try_mode_ ? now_mono_ms + kChoosingPatienceMs : deadline_mono_ms;
+  fence_ring_deadline_mono_ms_ = doorway_deadline_mono_ms_;
   mine_.since_ms = now_wall_ms;
   mine_.refreshed_ms = now_wall_ms;
   return BeginRing(Ring::kMain);
@@ -347,7 +349,8 @@ Op Contender::Release() {
 Op Contender::Validate() {
   outcome_ = Outcome::kRunning;
   failure_ = Failure();
-  pending_outcome_ = Outcome::kHeld;
+  check_kind_ = CheckKind::kValidate;
+  pending_outcome_ = Outcome::kRunning;
   phase_ = Phase::kValidateRead;
   return ReadOp(entry_name_.view());
 }
@@ -357,7 +360,7 @@ Op Contender::Refresh(uint64_t now_wall_ms) {
   Op op = Validate();
   // Refresh reads first: renaming onto a name that is gone would resurrect an
   // entry someone already judged expired and removed.
-  pending_outcome_ = Outcome::kRunning;
+  check_kind_ = CheckKind::kRefresh;
   return op;
 }
 
@@ -370,9 +373,107 @@ Op Contender::Cleanup(uint64_t now_wall_ms) {
 }
 
 // ---------------------------------------------------------------------------
-// Acquisition.
+// The engine: one result in, one operation out. Step() checks what must hold
+// and dispatches; each handler owns the phases the chart at the top gives it.
+
+OpKind Contender::ExpectedOp(Phase phase) {
+  switch (phase) {
+    case Phase::kIdle:
+    case Phase::kDone: return OpKind::kNone;
+    case Phase::kCreateEntry:
+    case Phase::kPublishTemp: return OpKind::kCreate;
+    case Phase::kDoorwayListStart:
+    case Phase::kScanListStart: return OpKind::kListStart;
+    case Phase::kDoorwayListNext:
+    case Phase::kScanListNext: return OpKind::kListNext;
+    case Phase::kDoorwayRead:
+    case Phase::kScanRead:
+    case Phase::kFenceRead:
+    case Phase::kValidateRead: return OpKind::kRead;
+    case Phase::kScanProbe: return OpKind::kProbe;
+    case Phase::kWait: return OpKind::kWait;
+    case Phase::kPublishRename: return OpKind::kRename;
+    case Phase::kPublishRemoveStaleTemp:
+    case Phase::kRemoveDeadTemp:
+    case Phase::kRemoveDeadEntry:
+    case Phase::kRemoveDeadAnchor:
+    case Phase::kLeaveFenceRing:
+    case Phase::kLeaveTemp:
+    case Phase::kDropTemp:
+    case Phase::kLeaveRing:
+    case Phase::kLeaveMain:
+    case Phase::kReleaseRemove: return OpKind::kRemove;
+  }
+  return OpKind::kNone;
+}
+
+void Contender::AssertInvariants() const {
+  const OpKind expected = ExpectedOp(phase_);
+  ONLYONE_ASSERT(expected == OpKind::kNone || expected == issued_);
+  ONLYONE_ASSERT(!holding_ || (in_main_ring_ && ring_ == Ring::kMain));
+  ONLYONE_ASSERT(!in_fence_ring_ || in_main_ring_);
+  ONLYONE_ASSERT(ring_ == Ring::kMain || config_.slots > 1);
+}
+
+Op Contender::Step(const Result& result) {
+  AssertInvariants();
+  if (result.mono_ms != 0) now_mono_ms_ = result.mono_ms;
+  if (result.wall_ms != 0) now_wall_ms_ = result.wall_ms;
+  switch (phase_) {
+    case Phase::kIdle:
+    case Phase::kDone: return SimpleOp(OpKind::kDone);
+    case Phase::kCreateEntry:
+    case Phase::kDoorwayListStart:
+    case Phase::kDoorwayListNext:
+    case Phase::kDoorwayRead: return StepDoorway(result);
+    case Phase::kPublishTemp:
+    case Phase::kPublishRemoveStaleTemp:
+    case Phase::kPublishRename: return StepPublish(result);
+    case Phase::kScanListStart:
+    case Phase::kScanListNext:
+    case Phase::kScanRead:
+    case Phase::kScanProbe:
+    case Phase::kWait: return StepScan(result);
+    case Phase::kRemoveDeadTemp:
+    case Phase::kRemoveDeadEntry:
+    case Phase::kRemoveDeadAnchor: return StepRemoveDead(result);
+    case Phase::kFenceRead:
+    case Phase::kLeaveFenceRing: return StepFence(result);
+    case Phase::kLeaveTemp:
+    case Phase::kDropTemp:
+    case Phase::kLeaveRing:
+    case Phase::kLeaveMain: return StepLeave(result);
+    case Phase::kReleaseRemove:
+    case Phase::kValidateRead: return StepHolding(result);
+  }
+  return Fail(FailureKind::kIo, nullptr, Bytes{});
+}
+
+// kListStart and kListNext of either listing (doorway or scan).
+Op Contender::StepListing(const Result& result) {
+  const bool doorway = phase_ == Phase::kDoorwayListStart || phase_ == Phase::kDoorwayListNext;
+  if (phase_ == Phase::kDoorwayListStart || phase_ == Phase::kScanListStart) {
+    if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
+    phase_ = doorway ? Phase::kDoorwayListNext : Phase::kScanListNext;
+    return SimpleOp(OpKind::kListNext);
+  }
+  if (result.status == IoStatus::kEnd) {
+    if (!doorway) return FinishScan();
+    if (max_ticket_seen_ >= kTicketMax) {
+      return Fail(FailureKind::kTicketOverflow, nullptr, RingEntryName());
+    }
+    ring_ticket_ = max_ticket_seen_ + 1;
+    return PublishTicket();
+  }
+  if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
+  return OnListName(result.data);
+}
+
+// ---------------------------------------------------------------------------
+// Steps 1 and 2: the doorway.
 
 Op Contender::BeginRing(Ring ring) {
+  ONLYONE_ASSERT(ring == Ring::kMain ? !in_main_ring_ : (in_main_ring_ && !in_fence_ring_));
   ring_ = ring;
   ring_ticket_ = 0;
   OwnerRecord choosing = mine_;
@@ -392,11 +493,52 @@ Op Contender::BeginRing(Ring ring) {
   return CreateOp(RingEntryName(), text_.view());
 }
 
+Op Contender::StepDoorway(const Result& result) {
+  switch (phase_) {
+    case Phase::kCreateEntry: return OnCreateEntry(result);
+    case Phase::kDoorwayRead: return OnEntryRead(result);
+    default: return StepListing(result);
+  }
+}
+
+Op Contender::OnCreateEntry(const Result& result) {
+  if (result.status != IoStatus::kOk) {
+    // We created nothing, so there is nothing to leave.
+    if (ring_ == Ring::kMain) {
+      in_main_ring_ = false;
+    } else {
+      in_fence_ring_ = false;
+    }
+    // kExists: our nonce names our entry and someone already has it. Never
+    // reuse it: not ours to replace.
+    const FailureKind kind =
+        result.status == IoStatus::kExists ? FailureKind::kNonceCollision : FailureKind::kIo;
+    return Fail(kind, &result, RingEntryName());
+  }
+  return BeginDoorwayList();
+}
+
 Op Contender::BeginDoorwayList() {
   max_ticket_seen_ = 0;
   phase_ = Phase::kDoorwayListStart;
   return SimpleOp(OpKind::kListStart);
 }
+
+// Step 3: publish our ticket under the same name (see the top).
+Op Contender::PublishTicket() {
+  OwnerRecord record = mine_;
+  record.state = EntryState::kWaiting;
+  record.ticket = ring_ticket_;
+  if (ring_ == Ring::kFence) {
+    record.slots = 1;
+  }
+  if (!EncodeOwner(record)) return Fail(FailureKind::kIo, nullptr, RingEntryName());
+  if (ring_ == Ring::kMain) mine_ = record;
+  return Publish(PublishKind::kTicket);
+}
+
+// ---------------------------------------------------------------------------
+// Step 4: the scan (and Cleanup, which is a scan that decides nothing).
 
 Op Contender::BeginScan(ScanPurpose purpose) {
   purpose_ = purpose;
@@ -410,35 +552,32 @@ Op Contender::BeginScan(ScanPurpose purpose) {
   return SimpleOp(OpKind::kListStart);
 }
 
-Op Contender::PublishTicket() {
-  OwnerRecord record = mine_;
-  record.state = EntryState::kWaiting;
-  record.ticket = ring_ticket_;
-  if (ring_ == Ring::kFence) {
-    record.slots = 1;
+Op Contender::StepScan(const Result& result) {
+  switch (phase_) {
+    case Phase::kScanRead: return OnEntryRead(result);
+    case Phase::kScanProbe: return OnProbe(result.liveness);
+    case Phase::kWait:
+      if (result.status == IoStatus::kTimedOut) return LeaveAfter(Outcome::kBusy);
+      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
+      return BeginScan(ScanPurpose::kDecide);
+    default: return StepListing(result);
   }
-  if (!EncodeOwner(record)) return Fail(FailureKind::kIo, nullptr, RingEntryName());
-  if (ring_ == Ring::kMain) mine_ = record;
-  return Publish(PublishKind::kTicket);
 }
 
 Op Contender::OnListName(Bytes name) {
   const bool cleanup = purpose_ == ScanPurpose::kCleanup && phase_ == Phase::kScanListNext;
   if (IsMine(name)) return SimpleOp(OpKind::kListNext);
-  const bool is_main = IsEntryName(name, kMainPrefix);
-  const bool is_ring = IsEntryName(name, kFencePrefix);
-  const bool is_temp = IsEntryName(name, kTempPrefix);
+  const NameKind kind = ParseName(name).kind;
+  const NameKind ring_kind = ring_ == Ring::kMain ? NameKind::kEntry : NameKind::kRingEntry;
   // Cleanup also judges temporaries: one whose owner died between its
   // symlink and its rename would otherwise stay forever.
   const bool wanted =
-      cleanup ? (is_main || is_ring || is_temp) : (ring_ == Ring::kMain ? is_main : is_ring);
+      cleanup ? (IsRingEntry(kind) || kind == NameKind::kTemporary) : kind == ring_kind;
   if (!wanted) {
-    // Temporaries, the fence counter and the other ring's entries are part
-    // of the protocol; anything else is foreign and never touched (H10).
-    if (!is_main && !is_ring && !is_temp && !IsEntryName(name, kAnchorPrefix) &&
-        !Equal(name, View(kFenceName))) {
-      ++counters_.foreign_names;
-    }
+    // Temporaries, anchors, the fence counter and the other ring's entries
+    // are part of the protocol; anything else is foreign and never touched
+    // (H10).
+    if (kind == NameKind::kForeign) ++counters_.foreign_names;
     return SimpleOp(OpKind::kListNext);
   }
   other_name_.Assign(name);
@@ -447,55 +586,55 @@ Op Contender::OnListName(Bytes name) {
   return ReadOp(other_name_.view());
 }
 
+// Parses the record just read into other_. false: garbage, which cannot have
+// been written by a contender (records are written whole, atomically), so it
+// is not one: skip it, never delete it. *parsed says why.
+bool Contender::ReadOtherRecord(const Result& result, ParseResult* parsed) {
+  const ParsedName name = ParseName(other_name_.view());
+  *parsed = ParseRecord(result.data, name.nonce, &other_);
+  if (parsed->error != ParseError::kNone && name.kind == NameKind::kTemporary) {
+    // A temporary of a fence publish holds a fence record; its identity is
+    // all a cleaner needs. A version 2 one leaves the nonce to the name.
+    FenceRecord fence;
+    *parsed = ParseFence(result.data, &fence);
+    other_ = OwnerRecord();
+    other_.owner = fence.owner;
+    if (parsed->version == 2) other_.owner.nonce = name.nonce;
+    other_.state = EntryState::kWaiting;
+  }
+  return parsed->error == ParseError::kNone && other_.owner.nonce == name.nonce;
+}
+
 Op Contender::OnEntryRead(const Result& result) {
   const bool doorway = phase_ == Phase::kDoorwayRead;
   const Phase list_phase = doorway ? Phase::kDoorwayListNext : Phase::kScanListNext;
-  if (result.status == IoStatus::kNotFound) {
-    // Listed, then removed before we read it: its owner left (H8).
-    ++counters_.vanished_while_reading;
-    phase_ = list_phase;
-    return SimpleOp(OpKind::kListNext);
-  }
-  if (result.status == IoStatus::kNotSymlink) {
-    ++counters_.garbage_entries;
+  if (result.status == IoStatus::kNotFound || result.status == IoStatus::kNotSymlink) {
+    // Not found: listed, then removed before we read it; its owner left
+    // (H8). Not a symlink: a foreign file under an entry's name (H10).
+    if (result.status == IoStatus::kNotFound) {
+      ++counters_.vanished_while_reading;
+    } else {
+      ++counters_.garbage_entries;
+    }
     phase_ = list_phase;
     return SimpleOp(OpKind::kListNext);
   }
   if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, other_name_.view());
-
-  const Id128 named = NonceOfName(other_name_.view());
-  ParseResult parsed = ParseRecord(result.data, named, &other_);
-  if (parsed.error != ParseError::kNone && IsEntryName(other_name_.view(), kTempPrefix)) {
-    // A temporary of a fence publish holds a fence record; its identity is
-    // all a cleaner needs. A version 2 one leaves the nonce to the name.
-    FenceRecord fence;
-    parsed = ParseFence(result.data, &fence);
-    other_ = OwnerRecord();
-    other_.owner = fence.owner;
-    if (parsed.version == 2) other_.owner.nonce = named;
-    other_.state = EntryState::kWaiting;
-  }
+  ParseResult parsed;
+  const bool valid = ReadOtherRecord(result, &parsed);
   if (parsed.error == ParseError::kUnknownVersion) {
     // A newer onlyone is contending. We cannot judge its entry, and ignoring
     // a real contender would break exclusion: refuse.
     return Fail(FailureKind::kIncompatibleEntry, &result, other_name_.view());
   }
-  if (parsed.error != ParseError::kNone || other_.owner.nonce != named) {
-    // Garbage cannot have been written by a contender (records are written
-    // whole, atomically), so it is not one: skip it, never delete it.
-    ++counters_.garbage_entries;
+  if (!valid) ++counters_.garbage_entries;
+  if (!valid || doorway) {
+    if (valid && other_.ticket > max_ticket_seen_) max_ticket_seen_ = other_.ticket;
     phase_ = list_phase;
     return SimpleOp(OpKind::kListNext);
   }
-
-  if (doorway) {
-    if (other_.ticket > max_ticket_seen_) max_ticket_seen_ = other_.ticket;
-    phase_ = list_phase;
-    return SimpleOp(OpKind::kListNext);
-  }
-
   if (purpose_ == ScanPurpose::kDecide && other_.state != EntryState::kChoosing &&
-      !TicketLess(other_.ticket, other_.owner.nonce, ring_ticket_, mine_.owner.nonce)) {
+      !(RankOf(other_) < Rank{ring_ticket_, mine_.owner.nonce})) {
     // Behind us in line: not our concern (they will judge us, and it).
     phase_ = list_phase;
     return SimpleOp(OpKind::kListNext);
@@ -514,32 +653,33 @@ Op Contender::OnProbe(Liveness liveness) {
     ++counters_.leases_expired;
   }
   if (dead) return RemoveDeadOwner();
-
   phase_ = Phase::kScanListNext;
-  if (purpose_ == ScanPurpose::kCleanup) return SimpleOp(OpKind::kListNext);
+  if (purpose_ == ScanPurpose::kDecide) TallyLiveOwner();
+  return SimpleOp(OpKind::kListNext);
+}
 
+// A live owner ahead of us (or in its doorway): what FinishScan decides on.
+void Contender::TallyLiveOwner() {
   if (other_.state == EntryState::kChoosing) {
     saw_choosing_ = true;
     if (choosing_target_.size == 0) choosing_target_.Assign(other_name_.view());
-  } else {
-    ++smaller_live_;
-    // The nearest smaller ticket is the one we are queued behind: waiting on
-    // it (not on the holder) is what spares the others a thundering herd.
-    // Listings come in name order, not ticket order, so compare.
-    if (!has_predecessor_ ||
-        TicketLess(predecessor_ticket_, predecessor_nonce_, other_.ticket, other_.owner.nonce)) {
-      has_predecessor_ = true;
-      predecessor_ticket_ = other_.ticket;
-      predecessor_nonce_ = other_.owner.nonce;
-      wait_target_.Assign(other_name_.view());
-    }
-    if (!has_blocker_ ||
-        TicketLess(other_.ticket, other_.owner.nonce, blocker_.ticket, blocker_.owner.nonce)) {
-      blocker_ = other_;
-      has_blocker_ = true;
-    }
+    return;
   }
-  return SimpleOp(OpKind::kListNext);
+  ++smaller_live_;
+  const Rank rank = RankOf(other_);
+  ONLYONE_ASSERT(rank < (Rank{ring_ticket_, mine_.owner.nonce}));
+  // The nearest smaller ticket is the one we are queued behind: waiting on
+  // it (not on the holder) is what spares the others a thundering herd.
+  // Listings come in name order, not ticket order, so compare.
+  if (!has_predecessor_ || predecessor_ < rank) {
+    has_predecessor_ = true;
+    predecessor_ = rank;
+    wait_target_.Assign(other_name_.view());
+  }
+  if (!has_blocker_ || rank < RankOf(blocker_)) {
+    blocker_ = other_;
+    has_blocker_ = true;
+  }
 }
 
 Op Contender::RemoveDeadOwner() {
@@ -547,10 +687,37 @@ Op Contender::RemoveDeadOwner() {
   // hit a fresh lock (no ABA, H3). Its temporary goes first so that a crash
   // between the two removals leaves the entry, which the next scan finds and
   // finishes; the other order could orphan the temporary forever.
-  other_temp_name_.Assign(View(kTempPrefix));
-  other_temp_name_.Append(Bytes{other_name_.data + kPrefixBytes, other_name_.size - kPrefixBytes});
+  const ParsedName other = ParseName(other_name_.view());
+  ONLYONE_ASSERT(other.kind != NameKind::kForeign && other.kind != NameKind::kFenceCounter);
+  MakeOwnerName(NameKind::kTemporary, other.nonce, &dead_owner_name_);
   phase_ = Phase::kRemoveDeadTemp;
-  return RemoveOp(other_temp_name_.view());
+  return RemoveOp(dead_owner_name_.view());
+}
+
+Op Contender::StepRemoveDead(const Result& result) {
+  const bool removed = result.status == IoStatus::kOk;
+  // kNotFound: another contender removed it first; equally fine.
+  if (!removed && result.status != IoStatus::kNotFound) {
+    const Bytes name =
+        phase_ == Phase::kRemoveDeadEntry ? other_name_.view() : dead_owner_name_.view();
+    return Fail(FailureKind::kIo, &result, name);
+  }
+  switch (phase_) {
+    case Phase::kRemoveDeadTemp:
+      phase_ = Phase::kRemoveDeadEntry;
+      return RemoveOp(other_name_.view());
+    case Phase::kRemoveDeadEntry:
+      if (removed) ++counters_.dead_entries_removed;
+      // Last, the owner's liveness anchor, if its platform has one (drivers
+      // make and read anchors; the core only removes a dead owner's). After
+      // the entry, so that a crash in between leaves an orphan anchor (a few
+      // bytes, harmless) rather than an entry whose owner can no longer be
+      // proven dead.
+      MakeOwnerName(NameKind::kAnchor, ParseName(other_name_.view()).nonce, &dead_owner_name_);
+      phase_ = Phase::kRemoveDeadAnchor;
+      return RemoveOp(dead_owner_name_.view());
+    default: phase_ = Phase::kScanListNext; return SimpleOp(OpKind::kListNext);
+  }
 }
 
 Op Contender::FinishScan() {
@@ -561,261 +728,157 @@ Op Contender::FinishScan() {
     // us in: a driver may wake us for that entry alone, which spares the
     // other waiters a scan on every change (no thundering herd). With k
     // slots any of the k ahead may go: no single entry to name.
-    const Bytes target = slots == 1 ? wait_target_.view() : Bytes{};
     if (ring_ == Ring::kFence) {
       // We already hold a slot; the fence ring is only busy for the few
       // operations another holder needs to take its token. Answering "busy"
-      // here would refuse a free slot, so even try mode waits, as it does
-      // for a doorway.
+      // here would refuse a free slot, so even try mode waits.
       ++counters_.waits_for_holders;
-      return WaitOrGiveUp(choosing_deadline_mono_ms_, target);
+      return WaitOrGiveUp(fence_ring_deadline_mono_ms_, WaitReason::kRingPredecessor,
+                          wait_target_.view());
     }
     if (try_mode_) return LeaveAfter(Outcome::kBusy);
     ++counters_.waits_for_holders;
-    return WaitOrGiveUp(deadline_mono_ms_, target);
+    if (slots > 1) return WaitOrGiveUp(deadline_mono_ms_, WaitReason::kAnyChange, Bytes{});
+    return WaitOrGiveUp(deadline_mono_ms_, WaitReason::kPredecessor, wait_target_.view());
   }
   if (saw_choosing_) {
     // Fewer than `slots` ahead; only the doorway we saw can change that.
     ++counters_.waits_for_choosing;
-    return WaitOrGiveUp(choosing_deadline_mono_ms_, choosing_target_.view());
+    return WaitOrGiveUp(doorway_deadline_mono_ms_, WaitReason::kDoorway, choosing_target_.view());
   }
   return AfterWin();
 }
 
-Op Contender::WaitOrGiveUp(uint64_t deadline, Bytes target) {
+Op Contender::WaitOrGiveUp(uint64_t deadline, WaitReason reason, Bytes target) {
+  ONLYONE_ASSERT((reason == WaitReason::kAnyChange) == (target.size == 0));
   if (deadline != kNoDeadline && now_mono_ms_ >= deadline) return LeaveAfter(Outcome::kBusy);
   phase_ = Phase::kWait;
   Op op = SimpleOp(OpKind::kWait);
   op.name = target;
+  op.wait_reason = reason;
   op.deadline_mono_ms = deadline;
   return op;
 }
 
+// ---------------------------------------------------------------------------
+// Step 5: the fence.
+
 Op Contender::AfterWin() {
+  ONLYONE_ASSERT(in_main_ring_ && !holding_);
   if (ring_ == Ring::kMain && config_.slots > 1) return BeginRing(Ring::kFence);
   phase_ = Phase::kFenceRead;
-  return ReadOp(View(kFenceName));
+  return ReadOp(FenceCounterName());
 }
 
+Op Contender::StepFence(const Result& result) {
+  if (phase_ == Phase::kFenceRead) return OnFenceRead(result);
+  if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
+    return Fail(FailureKind::kIo, &result, ring_name_.view());
+  }
+  in_fence_ring_ = false;
+  ring_ = Ring::kMain;
+  return Won();
+}
+
+Op Contender::OnFenceRead(const Result& result) {
+  FenceRecord last;
+  if (result.status == IoStatus::kOk) {
+    if (ParseFence(result.data, &last).error != ParseError::kNone) {
+      return Fail(FailureKind::kFenceCorrupt, &result, FenceCounterName());
+    }
+  } else if (result.status == IoStatus::kNotSymlink) {
+    return Fail(FailureKind::kFenceCorrupt, &result, FenceCounterName());
+  } else if (result.status != IoStatus::kNotFound) {
+    return Fail(FailureKind::kIo, &result, FenceCounterName());
+  }
+  if (last.fence >= kTicketMax) {
+    return Fail(FailureKind::kTicketOverflow, nullptr, FenceCounterName());
+  }
+  fence_ = last.fence + 1;
+  last.fence = fence_;
+  last.owner = mine_.owner;
+  const bool encoded =
+      config_.full_records ? EncodeFence(last, &text_) : EncodeCompactFence(last, &text_);
+  if (!encoded) return Fail(FailureKind::kIo, nullptr, FenceCounterName());
+  return Publish(PublishKind::kFenceCounter);
+}
+
+Op Contender::Won() {
+  ONLYONE_ASSERT(in_main_ring_ && !in_fence_ring_ && ring_ == Ring::kMain);
+  holding_ = true;
+  return Finish(Outcome::kAcquired);
+}
+
+// ---------------------------------------------------------------------------
+// Leaving: giving up (busy) or failing removes every name we created, best
+// effort from here on: the first failure is the one worth reporting. But a
+// name of ours that could not be removed must be reported: see
+// entry_left_behind.
+
 Op Contender::LeaveAfter(Outcome outcome) {
+  ONLYONE_ASSERT(!holding_);
   pending_outcome_ = outcome;
   phase_ = Phase::kLeaveTemp;
   return RemoveOp(temp_name_.view());
 }
 
-// ---------------------------------------------------------------------------
-// The engine: one result in, one operation out.
-
-Op Contender::Step(const Result& result) {
-  if (result.mono_ms != 0) now_mono_ms_ = result.mono_ms;
-  if (result.wall_ms != 0) now_wall_ms_ = result.wall_ms;
-
+Op Contender::StepLeave(const Result& result) {
   switch (phase_) {
-    case Phase::kIdle:
-    case Phase::kDone: return SimpleOp(OpKind::kDone);
-
-    case Phase::kCreateEntry:
-      if (result.status == IoStatus::kExists) {
-        // Our nonce names our entry; someone already has it. Never reuse it:
-        // not ours to replace. (Leave nothing: we created nothing.)
-        if (ring_ == Ring::kMain) {
-          in_main_ring_ = false;
-        } else {
-          in_fence_ring_ = false;
-        }
-        return Fail(FailureKind::kNonceCollision, &result, RingEntryName());
-      }
-      if (result.status != IoStatus::kOk) {
-        if (ring_ == Ring::kMain) {
-          in_main_ring_ = false;
-        } else {
-          in_fence_ring_ = false;
-        }
-        return Fail(FailureKind::kIo, &result, RingEntryName());
-      }
-      return BeginDoorwayList();
-
-    case Phase::kDoorwayListStart:
-    case Phase::kScanListStart:
-      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
-      phase_ = phase_ == Phase::kDoorwayListStart ? Phase::kDoorwayListNext : Phase::kScanListNext;
-      return SimpleOp(OpKind::kListNext);
-
-    case Phase::kDoorwayListNext:
-      if (result.status == IoStatus::kEnd) {
-        if (max_ticket_seen_ >= kTicketMax) {
-          return Fail(FailureKind::kTicketOverflow, nullptr, RingEntryName());
-        }
-        ring_ticket_ = max_ticket_seen_ + 1;
-        return PublishTicket();
-      }
-      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
-      return OnListName(result.data);
-
-    case Phase::kScanListNext:
-      if (result.status == IoStatus::kEnd) return FinishScan();
-      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
-      return OnListName(result.data);
-
-    case Phase::kDoorwayRead:
-    case Phase::kScanRead: return OnEntryRead(result);
-
-    case Phase::kScanProbe: return OnProbe(result.liveness);
-
-    case Phase::kRemoveDeadTemp:
-      if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
-        return Fail(FailureKind::kIo, &result, other_temp_name_.view());
-      }
-      phase_ = Phase::kRemoveDeadEntry;
-      return RemoveOp(other_name_.view());
-
-    case Phase::kRemoveDeadEntry:
-      if (result.status == IoStatus::kOk) {
-        ++counters_.dead_entries_removed;
-      } else if (result.status != IoStatus::kNotFound) {
-        // kNotFound: another contender removed it first; equally fine.
-        return Fail(FailureKind::kIo, &result, other_name_.view());
-      }
-      // Last, the owner's liveness anchor, if its platform has one (see
-      // kAnchorPrefix). After the entry, so that a crash in between leaves an
-      // orphan anchor (a few bytes, harmless) rather than an entry whose
-      // owner can no longer be proven dead.
-      other_temp_name_.Assign(Bytes{kAnchorPrefix, kPrefixBytes});
-      other_temp_name_.Append(
-          Bytes{other_name_.data + kPrefixBytes, other_name_.size - kPrefixBytes});
-      phase_ = Phase::kRemoveDeadAnchor;
-      return RemoveOp(other_temp_name_.view());
-
-    case Phase::kRemoveDeadAnchor:
-      if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
-        return Fail(FailureKind::kIo, &result, other_temp_name_.view());
-      }
-      phase_ = Phase::kScanListNext;
-      return SimpleOp(OpKind::kListNext);
-
-    case Phase::kWait:
-      if (result.status == IoStatus::kTimedOut) return LeaveAfter(Outcome::kBusy);
-      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
-      return BeginScan(ScanPurpose::kDecide);
-
-    case Phase::kPublishTemp:
-      if (result.status == IoStatus::kExists && !removed_stale_temp_) {
-        // A temporary of ours survived a failed rename; only we write it.
-        removed_stale_temp_ = true;
-        phase_ = Phase::kPublishRemoveStaleTemp;
-        return RemoveOp(temp_name_.view());
-      }
-      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, temp_name_.view());
-      phase_ = Phase::kPublishRename;
-      return RenameOp(temp_name_.view(), PublishTarget());
-
-    case Phase::kPublishRemoveStaleTemp:
-      if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
-        return Fail(FailureKind::kIo, &result, temp_name_.view());
-      }
-      phase_ = Phase::kPublishTemp;
-      return CreateOp(temp_name_.view(), text_.view());
-
-    case Phase::kPublishRename:
-      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, PublishTarget());
-      return AfterPublish();
-
-    case Phase::kFenceRead: {
-      FenceRecord last;
-      if (result.status == IoStatus::kOk) {
-        if (ParseFence(result.data, &last).error != ParseError::kNone) {
-          return Fail(FailureKind::kFenceCorrupt, &result, View(kFenceName));
-        }
-      } else if (result.status == IoStatus::kNotSymlink) {
-        return Fail(FailureKind::kFenceCorrupt, &result, View(kFenceName));
-      } else if (result.status != IoStatus::kNotFound) {
-        return Fail(FailureKind::kIo, &result, View(kFenceName));
-      }
-      if (last.fence >= kTicketMax)
-        return Fail(FailureKind::kTicketOverflow, nullptr, View(kFenceName));
-      fence_ = last.fence + 1;
-      last.fence = fence_;
-      last.owner = mine_.owner;
-      const bool encoded =
-          config_.full_records ? EncodeFence(last, &text_) : EncodeCompactFence(last, &text_);
-      if (!encoded) return Fail(FailureKind::kIo, nullptr, View(kFenceName));
-      return Publish(PublishKind::kFenceCounter);
-    }
-
-    case Phase::kLeaveFenceRing:
-      if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
-        return Fail(FailureKind::kIo, &result, ring_name_.view());
-      }
-      in_fence_ring_ = false;
-      ring_ = Ring::kMain;
-      return Won();
-
     case Phase::kLeaveTemp:
-      // Best effort from here on: we are already giving up or failing, and
-      // the first failure is the one worth reporting. But a name of ours that
-      // could not be removed must be reported: see entry_left_behind.
       NoteLeftBehind(result, temp_name_.view());
       phase_ = Phase::kLeaveRing;
       if (in_fence_ring_) return RemoveOp(ring_name_.view());
-      return Step(Result{});
-
+      return StepLeave(Result{});
     case Phase::kDropTemp:
       NoteLeftBehind(result, temp_name_.view());
       return Finish(Outcome::kFailed);
-
     case Phase::kLeaveRing:
       if (in_fence_ring_) NoteLeftBehind(result, ring_name_.view());
       in_fence_ring_ = false;
       phase_ = Phase::kLeaveMain;
       if (in_main_ring_) return RemoveOp(entry_name_.view());
-      return Step(Result{});
-
-    case Phase::kLeaveMain:
+      return StepLeave(Result{});
+    default:
       if (in_main_ring_) NoteLeftBehind(result, entry_name_.view());
       in_main_ring_ = false;
       ring_ = Ring::kMain;
       return Finish(pending_outcome_);
-
-    case Phase::kReleaseRemove:
-      if (result.status == IoStatus::kOk) {
-        holding_ = false;
-        in_main_ring_ = false;
-        return Finish(Outcome::kReleased);
-      }
-      if (result.status == IoStatus::kNotFound) {
-        // Someone removed a live holder's entry: exclusion was already lost.
-        holding_ = false;
-        in_main_ring_ = false;
-        return Finish(Outcome::kLost);
-      }
-      failure_.entry_left_behind = true;
-      return Fail(FailureKind::kIo, &result, entry_name_.view());
-
-    case Phase::kValidateRead: {
-      if (result.status == IoStatus::kNotFound || result.status == IoStatus::kNotSymlink) {
-        holding_ = false;
-        in_main_ring_ = false;
-        return Finish(Outcome::kLost);
-      }
-      if (result.status != IoStatus::kOk)
-        return Fail(FailureKind::kIo, &result, entry_name_.view());
-      const ParseResult parsed = ParseRecord(result.data, mine_.owner.nonce, &other_);
-      if (parsed.error != ParseError::kNone || other_.state != EntryState::kWaiting ||
-          other_.ticket != mine_.ticket) {
-        // Not what we wrote. We never remove or overwrite what is not ours.
-        holding_ = false;
-        in_main_ring_ = false;
-        return Finish(Outcome::kLost);
-      }
-      if (pending_outcome_ == Outcome::kHeld) return Finish(Outcome::kHeld);
-      mine_.refreshed_ms = now_wall_ms_;
-      if (!EncodeOwner(mine_)) return Fail(FailureKind::kIo, nullptr, entry_name_.view());
-      return Publish(PublishKind::kRefresh);
-    }
-
-    default: break;
   }
-  return Fail(FailureKind::kIo, nullptr, Bytes{});
+}
+
+// ---------------------------------------------------------------------------
+// While holding: release, validate, refresh.
+
+Op Contender::StepHolding(const Result& result) {
+  if (phase_ == Phase::kValidateRead) return OnCheckRead(result);
+  return OnReleaseRemove(result);
+}
+
+Op Contender::OnReleaseRemove(const Result& result) {
+  if (result.status == IoStatus::kOk) {
+    holding_ = false;
+    in_main_ring_ = false;
+    return Finish(Outcome::kReleased);
+  }
+  if (result.status == IoStatus::kNotFound) return Lost();
+  failure_.entry_left_behind = true;
+  return Fail(FailureKind::kIo, &result, entry_name_.view());
+}
+
+Op Contender::OnCheckRead(const Result& result) {
+  if (result.status == IoStatus::kNotFound || result.status == IoStatus::kNotSymlink) {
+    return Lost();
+  }
+  if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, entry_name_.view());
+  const ParseResult parsed = ParseRecord(result.data, mine_.owner.nonce, &other_);
+  if (parsed.error != ParseError::kNone || other_.state != EntryState::kWaiting ||
+      other_.ticket != mine_.ticket) {
+    return Lost();  // not what we wrote
+  }
+  if (check_kind_ == CheckKind::kValidate) return Finish(Outcome::kHeld);
+  mine_.refreshed_ms = now_wall_ms_;
+  if (!EncodeOwner(mine_)) return Fail(FailureKind::kIo, nullptr, entry_name_.view());
+  return Publish(PublishKind::kRefresh);
 }
 
 // ---------------------------------------------------------------------------
@@ -868,6 +931,7 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
       hash.Word(other_.owner.start_time);
       hash.Word(other_.refreshed_ms);
       break;
+    case Phase::kValidateRead: hash.Word(static_cast<uint64_t>(check_kind_)); break;
     case Phase::kFenceRead:
     case Phase::kLeaveFenceRing:
     case Phase::kLeaveTemp:
@@ -876,7 +940,6 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
     case Phase::kLeaveMain:
     case Phase::kWait:
     case Phase::kReleaseRemove:
-    case Phase::kValidateRead:
     case Phase::kIdle:
     case Phase::kDone: break;
   }
@@ -888,6 +951,30 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
 // reader sees the old record or the new one; a crash in between leaves our
 // temporary, removed with our entry once we are proven dead.
 
+Op Contender::StepPublish(const Result& result) {
+  switch (phase_) {
+    case Phase::kPublishTemp:
+      if (result.status == IoStatus::kExists && !removed_stale_temp_) {
+        // A temporary of ours survived a failed rename; only we write it.
+        removed_stale_temp_ = true;
+        phase_ = Phase::kPublishRemoveStaleTemp;
+        return RemoveOp(temp_name_.view());
+      }
+      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, temp_name_.view());
+      phase_ = Phase::kPublishRename;
+      return RenameOp(temp_name_.view(), PublishTarget());
+    case Phase::kPublishRemoveStaleTemp:
+      if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
+        return Fail(FailureKind::kIo, &result, temp_name_.view());
+      }
+      phase_ = Phase::kPublishTemp;
+      return CreateOp(temp_name_.view(), text_.view());
+    default:
+      if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, PublishTarget());
+      return AfterPublish();
+  }
+}
+
 Op Contender::Publish(PublishKind kind) {
   publish_kind_ = kind;
   removed_stale_temp_ = false;
@@ -898,15 +985,10 @@ Op Contender::Publish(PublishKind kind) {
 Bytes Contender::PublishTarget() const {
   switch (publish_kind_) {
     case PublishKind::kTicket: return RingEntryName();
-    case PublishKind::kFenceCounter: return View(kFenceName);
+    case PublishKind::kFenceCounter: return FenceCounterName();
     case PublishKind::kRefresh: return entry_name_.view();
   }
   return entry_name_.view();
-}
-
-Op Contender::Won() {
-  holding_ = true;
-  return Finish(Outcome::kAcquired);
 }
 
 Op Contender::AfterPublish() {

@@ -20,13 +20,11 @@
 #include <stdint.h>
 
 #include "core/bytes.h"
+#include "core/names.h"
 #include "core/record.h"
 
 namespace onlyone {
 
-// Longest entry name the protocol creates: "o." plus 32 hex digits, or the
-// counter's name "fence". Longer names in the directory are foreign.
-constexpr uint32_t kNameBytesMax = 40;
 // A deadline that never passes: wait forever.
 constexpr uint64_t kNoDeadline = UINT64_MAX;
 // In try mode a contender still waits this long for others that are in their
@@ -52,19 +50,37 @@ enum class OpKind : uint8_t {
   kRemove,     // unlink(name)
   kProbe,      // is the owner of `owner` alive? -> Liveness
   kWait,       // block until the directory changes, an owner dies, or deadline;
-               // with `name` set, only that entry's change or its owner's death
-               // can let us in, and a driver may wake for nothing else
+               // see WaitReason for what a driver may wait on
   kDone,       // finished; see outcome()
 };
+
+// Why a kWait waits, and so which change can end it. The contract: return
+// when the directory may have changed since the last kListStart, an owner
+// may have died, or the deadline passed; spurious returns are allowed. With
+// a reason other than kAnyChange, Op::name is the one entry whose change (or
+// whose owner's death) can let us in, and a driver may wake for nothing
+// else: that is what spares the other waiters a thundering herd.
+enum class WaitReason : uint8_t {
+  kAnyChange = 0,    // no name: with several slots any holder ahead may go
+  kDoorway,          // `name` is in its doorway: its ticket may be below ours
+  kPredecessor,      // `name` is the main-ring entry just ahead of us: it goes
+                     // when its owner releases or dies (which touches the
+                     // owner's anchor, where the platform keeps one)
+  kRingPredecessor,  // `name` is the fence-ring entry just ahead of us: it goes
+                     // while its owner lives on and holds, anchor untouched
+};
+
+const char* WaitReasonName(WaitReason reason);
 
 struct Op {
   OpKind kind = OpKind::kNone;
   Bytes name;                          // kCreate, kRead, kRemove; kRename's destination; kWait: the
-                                       // one entry whose change can let us in (empty: any change)
+                                       // one entry whose change can let us in (see WaitReason)
   Bytes from;                          // kRename's source
   Bytes record;                        // kCreate: the symlink target to write
   const OwnerRecord* owner = nullptr;  // kProbe
-  uint64_t deadline_mono_ms = kNoDeadline;  // kWait
+  uint64_t deadline_mono_ms = kNoDeadline;          // kWait
+  WaitReason wait_reason = WaitReason::kAnyChange;  // kWait
 };
 
 enum class IoStatus : uint8_t {
@@ -211,23 +227,47 @@ class Contender {
   enum class ScanPurpose : uint8_t;
   // What a publish (temporary + rename) writes, and so what follows it.
   enum class PublishKind : uint8_t { kTicket, kFenceCounter, kRefresh };
+  // What reading our own entry back is for.
+  enum class CheckKind : uint8_t { kValidate, kRefresh };
+
+  // One handler per concern; Step() only dispatches (the chart at the top of
+  // contender.cc shows which phases each one owns).
+  Op StepDoorway(const Result& result);
+  Op StepScan(const Result& result);
+  Op StepRemoveDead(const Result& result);
+  Op StepPublish(const Result& result);
+  Op StepFence(const Result& result);
+  Op StepLeave(const Result& result);
+  Op StepHolding(const Result& result);
+  Op StepListing(const Result& result);
+  // The Op whose result each phase consumes (kNone: any): Step() checks
+  // that it is fed the answer to the question it asked.
+  static OpKind ExpectedOp(Phase phase);
+  void AssertInvariants() const;
 
   Op BeginRing(Ring ring);
+  Op OnCreateEntry(const Result& result);
   Op BeginDoorwayList();
   Op BeginScan(ScanPurpose purpose);
   Op OnListName(Bytes name);
   Op OnEntryRead(const Result& result);
+  bool ReadOtherRecord(const Result& result, ParseResult* parsed);
   Op OnProbe(Liveness liveness);
+  void TallyLiveOwner();
   Op RemoveDeadOwner();
   Op FinishScan();
-  Op WaitOrGiveUp(uint64_t deadline_mono_ms, Bytes target);
+  Op WaitOrGiveUp(uint64_t deadline_mono_ms, WaitReason reason, Bytes target);
   Op AfterWin();
+  Op OnFenceRead(const Result& result);
   Op PublishTicket();
   Op Won();
   Op Publish(PublishKind kind);
   Bytes PublishTarget() const;
   Op AfterPublish();
+  Op OnCheckRead(const Result& result);
+  Op OnReleaseRemove(const Result& result);
   Op LeaveAfter(Outcome outcome);
+  Op Lost();
   Op Fail(FailureKind kind, const Result* result, Bytes name);
   bool EncodeOwner(const OwnerRecord& record);
   void NoteLeftBehind(const Result& result, Bytes name);
@@ -254,9 +294,10 @@ class Contender {
   Ring ring_{};
   ScanPurpose purpose_{};
   PublishKind publish_kind_{};
+  CheckKind check_kind_{};
   bool removed_stale_temp_ = false;
   Outcome outcome_ = Outcome::kRunning;
-  Outcome pending_outcome_ = Outcome::kRunning;  // after a cleanup step
+  Outcome pending_outcome_ = Outcome::kRunning;  // what a leave finishes with
   Failure failure_;
   bool holding_ = false;
   bool in_main_ring_ = false;   // our "o." entry exists (or may exist)
@@ -265,24 +306,26 @@ class Contender {
 
   uint64_t now_mono_ms_ = 0;
   uint64_t now_wall_ms_ = 0;
-  uint64_t deadline_mono_ms_ = kNoDeadline;
-  uint64_t choosing_deadline_mono_ms_ = kNoDeadline;
-  uint64_t ring_ticket_ = 0;  // our ticket in the current ring
+  uint64_t deadline_mono_ms_ = kNoDeadline;             // waiting behind holders
+  uint64_t doorway_deadline_mono_ms_ = kNoDeadline;     // waiting for a doorway
+  uint64_t fence_ring_deadline_mono_ms_ = kNoDeadline;  // waiting to fence
+  uint64_t ring_ticket_ = 0;                            // our ticket in the current ring
   uint64_t max_ticket_seen_ = 0;
   uint64_t fence_ = 0;
 
   // The entry being examined by the current scan.
   FixedBytes<kNameBytesMax> other_name_;
-  FixedBytes<kNameBytesMax> other_temp_name_;
   OwnerRecord other_;
+  // Another name of the dead owner of other_name_ that is being removed: its
+  // temporary, then its anchor.
+  FixedBytes<kNameBytesMax> dead_owner_name_;
   // Scan tallies.
   uint32_t smaller_live_ = 0;
   bool saw_choosing_ = false;
   FixedBytes<kNameBytesMax> wait_target_;      // nearest smaller live ticket
   FixedBytes<kNameBytesMax> choosing_target_;  // first live doorway seen
   bool has_predecessor_ = false;
-  uint64_t predecessor_ticket_ = 0;
-  Id128 predecessor_nonce_;
+  Rank predecessor_;  // the rank of wait_target_
   bool has_blocker_ = false;
   OwnerRecord blocker_;
 

@@ -30,7 +30,7 @@ allowed='^(memcpy|memset|memmove|__stack_pointer|__aeabi_mem(cpy|clr|set|move)[4
 status=0
 for target in wasm32-wasi wasm32 thumbv7em-none-eabi x86_64-linux-gnu; do
   objects=()
-  for source in record.cc contender.cc; do
+  for source in record.cc names.cc contender.cc; do
     object="$out/$target-${source%.cc}.o"
     "$clang" --target="$target" -std=c++17 -O2 -ffreestanding -fno-exceptions -fno-rtti \
       -nostdinc++ -nostdlib -Wall -Wextra -Werror -I "$root" -c "$root/core/$source" -o "$object"

@@ -20,7 +20,6 @@ constexpr uint32_t kNonceCheckBits = 12;
 constexpr char kTerminator[] = ";end";
 // Decimal digits of the largest uint64_t (18446744073709551615).
 constexpr uint32_t kDecimalDigitsMax = 20;
-constexpr uint32_t kId128HexDigits = 32;
 
 const char* StateName(EntryState state) {
   switch (state) {
@@ -39,6 +38,20 @@ bool IsPlainTextByte(char c) {
 }
 
 constexpr char kHexDigits[] = "0123456789abcdef";
+
+int LowerHexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// The offset of the first byte of `hex` that is not a lowercase hex digit,
+// or hex.size.
+uint32_t FirstNonHex(Bytes hex) {
+  uint32_t i = 0;
+  while (i < hex.size && LowerHexValue(hex.data[i]) >= 0) ++i;
+  return i;
+}
 constexpr char kPercentHexDigits[] = "0123456789ABCDEF";
 
 class Writer {
@@ -75,8 +88,9 @@ class Writer {
   }
 
   void Hex128(Id128 id) {
-    for (int shift = 60; shift >= 0; shift -= 4) Nibble(id.hi >> shift);
-    for (int shift = 60; shift >= 0; shift -= 4) Nibble(id.lo >> shift);
+    char digits[kId128HexDigits];
+    FormatId128(id, digits);
+    ok_ = ok_ && out_->Append(Bytes{digits, kId128HexDigits});
   }
 
   void Escaped(Bytes text) {
@@ -96,8 +110,6 @@ class Writer {
   bool ok() const { return ok_; }
 
  private:
-  void Nibble(uint64_t value) { ok_ = ok_ && out_->AppendChar(kHexDigits[value & 0xF]); }
-
   RecordText* out_;
   bool ok_ = true;
 };
@@ -170,15 +182,9 @@ class Reader {
 
   bool Hex128(Id128* id) {
     if (text_.size - offset_ < kId128HexDigits) return Fail();
-    Id128 result;
-    for (uint32_t i = 0; i < kId128HexDigits; ++i) {
-      const int nibble = LowerHexValue(text_.data[offset_ + i]);
-      if (nibble < 0) return FailAt(offset_ + i);
-      uint64_t& half = i < 16 ? result.hi : result.lo;
-      half = (half << 4) | static_cast<uint64_t>(nibble);
-    }
+    const Bytes hex{text_.data + offset_, kId128HexDigits};
+    if (!ParseId128(hex, id)) return FailAt(offset_ + FirstNonHex(hex));
     offset_ += kId128HexDigits;
-    *id = result;
     return true;
   }
 
@@ -220,11 +226,6 @@ class Reader {
     if (c >= 'A' && c <= 'Z') return c - 'A' + 36;
     if (c == '-') return 62;
     if (c == '_') return 63;
-    return -1;
-  }
-  static int LowerHexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return -1;
   }
   static int UpperHexValue(char c) {
@@ -308,6 +309,25 @@ const char* ParseErrorName(ParseError error) {
     case ParseError::kTooLong: return "record too long";
   }
   return "unknown parse error";
+}
+
+void FormatId128(Id128 id, char (&out)[kId128HexDigits]) {
+  for (uint32_t i = 0; i < kId128HexDigits; ++i) {
+    const uint64_t half = i < kId128HexDigits / 2 ? id.hi : id.lo;
+    const uint32_t shift = 4 * (kId128HexDigits / 2 - 1 - i % (kId128HexDigits / 2));
+    out[i] = kHexDigits[(half >> shift) & 0xF];
+  }
+}
+
+bool ParseId128(Bytes hex, Id128* id) {
+  if (hex.size != kId128HexDigits || FirstNonHex(hex) != hex.size) return false;
+  Id128 result;
+  for (uint32_t i = 0; i < kId128HexDigits; ++i) {
+    uint64_t& half = i < kId128HexDigits / 2 ? result.hi : result.lo;
+    half = (half << 4) | static_cast<uint64_t>(LowerHexValue(hex.data[i]));
+  }
+  *id = result;
+  return true;
 }
 
 uint32_t NonceCheck(Id128 nonce) {

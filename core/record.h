@@ -81,6 +81,14 @@ inline bool operator<(Id128 a, Id128 b) { return a.hi < b.hi || (a.hi == b.hi &&
 // and two boots that share them (one chance in 2^60) would be taken for one.
 inline bool SameBoot(Id128 a, Id128 b) { return a.hi == b.hi; }
 
+// How an Id128 is spelled in names and version 1 records: exactly 32
+// lowercase hex digits, most significant first. One spelling only, so that a
+// name or record that parses re-encodes to the same bytes.
+constexpr uint32_t kId128HexDigits = 32;
+void FormatId128(Id128 id, char (&out)[kId128HexDigits]);
+// false unless `hex` is exactly that spelling.
+bool ParseId128(Bytes hex, Id128* id);
+
 enum class EntryState : uint8_t {
   kChoosing = 0,  // in the doorway: its ticket is not chosen yet
   kWaiting = 1,   // has a ticket: waits, or holds if among the first `slots`
