@@ -10,59 +10,53 @@
 
 #include "core/bytes.h"
 #include "core/contender.h"
+#include "core/names.h"
 #include "core/record.h"
 #include "fuzz/check.h"
 
 namespace onlyone {
 namespace fuzz {
 
-// The protocol's names: "fence", or a prefix ("o.", "f.", "t.", "k.") and 32
-// lowercase hex digits. The core operates on nothing else, whatever names a
-// listing returns.
-inline bool IsProtocolName(Bytes name) {
-  if (Equal(name, View("fence"))) return true;
-  if (name.size != 34 || name.data[1] != '.') return false;
-  const char prefix = name.data[0];
-  if (prefix != 'o' && prefix != 'f' && prefix != 't' && prefix != 'k') return false;
-  for (uint32_t i = 2; i < name.size; ++i) {
-    const char c = name.data[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
+// The protocol's names (core/names.h). The core operates on nothing else,
+// whatever names a listing returns.
+inline bool IsProtocolName(Bytes name) { return ParseName(name).kind != NameKind::kForeign; }
 
 inline Bytes ViewOf(const std::string& text) {
   return Bytes{text.data(), static_cast<uint32_t>(text.size())};
 }
 
-// "<prefix>.<32 lowercase hex digits of nonce>", as the core names entries.
-inline std::string ProtocolName(char prefix, Id128 nonce) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string name = {prefix, '.'};
-  for (int shift = 60; shift >= 0; shift -= 4) name += kHex[(nonce.hi >> shift) & 0xF];
-  for (int shift = 60; shift >= 0; shift -= 4) name += kHex[(nonce.lo >> shift) & 0xF];
-  return name;
+inline std::string ProtocolName(NameKind kind, Id128 nonce) {
+  FixedBytes<kNameBytesMax> name;
+  MakeOwnerName(kind, nonce, &name);
+  return std::string(name.data, name.size);
 }
 
-// `name` is "<prefix>.<nonce of `own`>".
+inline std::string FenceCounterText() {
+  return std::string(FenceCounterName().data, FenceCounterName().size);
+}
+
+// `name` is one of the names that carry a nonce, and the nonce is `own`.
 inline bool IsOwnName(Bytes name, Id128 own) {
-  if (!IsProtocolName(name) || name.size != 34) return false;
-  return Equal(name, ViewOf(ProtocolName(name.data[0], own)));
+  const ParsedName parsed = ParseName(name);
+  return parsed.kind != NameKind::kForeign && parsed.kind != NameKind::kFenceCounter &&
+         parsed.nonce == own;
 }
 
 // One Op, before it is performed. `own` is the issuing contender's nonce.
-inline void CheckOp(OpKind kind, Bytes name, Bytes from, Bytes record, Id128 own) {
+inline void CheckOp(const Op& op, Id128 own) {
+  const OpKind kind = op.kind;
+  const Bytes name = op.name;
   FUZZ_CHECK(kind != OpKind::kNone);
   switch (kind) {
     case OpKind::kCreate: {
       // Only its own names, with a record naming itself: a contender never
       // writes anything that another would misread as someone else's.
       FUZZ_CHECK(IsOwnName(name, own));
-      FUZZ_CHECK(record.size <= kRecordBytesMax);
+      FUZZ_CHECK(op.record.size <= kRecordBytesMax);
       OwnerRecord owner;
       FenceRecord fence;
-      if (ParseRecord(record, own, &owner).error != ParseError::kNone) {
-        const ParseResult parsed = ParseFence(record, &fence);
+      if (ParseRecord(op.record, own, &owner).error != ParseError::kNone) {
+        const ParseResult parsed = ParseFence(op.record, &fence);
         FUZZ_CHECK(parsed.error == ParseError::kNone);
         // A version 2 fence record leaves the nonce to its temporary's name.
         FUZZ_CHECK(parsed.version == 2 || fence.owner.nonce == own);
@@ -70,12 +64,17 @@ inline void CheckOp(OpKind kind, Bytes name, Bytes from, Bytes record, Id128 own
       break;
     }
     case OpKind::kRename:
-      FUZZ_CHECK(IsOwnName(from, own) && from.data[0] == 't');
-      FUZZ_CHECK(IsOwnName(name, own) || Equal(name, View("fence")));
+      FUZZ_CHECK(IsOwnName(op.from, own) && ParseName(op.from).kind == NameKind::kTemporary);
+      FUZZ_CHECK(IsOwnName(name, own) || ParseName(name).kind == NameKind::kFenceCounter);
       break;
     case OpKind::kRead:
     case OpKind::kRemove: FUZZ_CHECK(IsProtocolName(name)); break;
-    case OpKind::kWait: FUZZ_CHECK(name.size == 0 || IsProtocolName(name)); break;
+    case OpKind::kWait:
+      // A named wait names an entry of a ring, never our own; only a wait
+      // for any change names none.
+      FUZZ_CHECK((op.wait_reason == WaitReason::kAnyChange) == (name.size == 0));
+      FUZZ_CHECK(name.size == 0 || (IsRingEntry(ParseName(name).kind) && !IsOwnName(name, own)));
+      break;
     case OpKind::kListStart:
     case OpKind::kListNext:
     case OpKind::kProbe:

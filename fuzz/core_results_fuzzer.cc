@@ -88,11 +88,13 @@ Result NextResult(const Op& op, FuzzInput* input, std::string* storage) {
   switch ((shape >> 4) & 0x3) {
     case 0: *storage = input->ShortString(); break;
     case 1: *storage = ForgedRecord(input); break;
-    case 2:
-      *storage = ProtocolName(
-          "oftk" [input->Below(4)], Id128 { input->Below(4), input->Below(4) });
+    case 2: {
+      constexpr NameKind kKinds[] = {NameKind::kEntry, NameKind::kRingEntry, NameKind::kTemporary,
+                                     NameKind::kAnchor};
+      *storage = ProtocolName(kKinds[input->Below(4)], Id128{input->Below(4), input->Below(4)});
       break;
-    case 3: *storage = "fence"; break;
+    }
+    case 3: *storage = FenceCounterText(); break;
   }
   result.data = Bytes{storage->data(), static_cast<uint32_t>(storage->size())};
   return result;
@@ -132,7 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string storage;
   Op op = StartNext(&contender, &input);
   for (int step = 0; step < kStepsMax && !input.Empty(); ++step) {
-    CheckOp(op.kind, op.name, op.from, op.record, identity.nonce);
+    CheckOp(op, identity.nonce);
     if (op.kind == OpKind::kDone) {
       CheckOutcome(contender);
       // Done stays done: a stray result changes nothing.

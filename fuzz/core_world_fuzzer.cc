@@ -85,8 +85,7 @@ class HostileDriver : public sim::Interference {
   HostileDriver(FuzzInput* input, const World* world) : input_(input), world_(world) {}
 
   bool Preempt(const Process& p, Result* result) override {
-    const PendingOpView op = OpOf(p);
-    CheckOp(op.kind, op.name, op.from, op.record, WorldNonce(p.index, p.incarnation, p.round));
+    CheckOp(OpOf(p), WorldNonce(p.index, p.incarnation, p.round));
     // An exhausted input answers the truth: the run winds down faithfully.
     const uint32_t roll = input_->Empty() ? 0 : input_->Below(kAnswerRolls);
     answer_ = roll < kAnswerCount ? static_cast<Answer>(roll) : Answer::kTruth;
@@ -124,14 +123,16 @@ class HostileDriver : public sim::Interference {
   }
 
  private:
-  struct PendingOpView {
-    OpKind kind;
-    Bytes name;
-    Bytes from;
-    Bytes record;
-  };
-  static PendingOpView OpOf(const Process& p) {
-    return {p.op.kind, ViewOf(p.op.name), ViewOf(p.op.from), ViewOf(p.op.record)};
+  // A view of the process's pending Op, valid while `p` is unchanged.
+  static Op OpOf(const Process& p) {
+    Op op;
+    op.kind = p.op.kind;
+    op.name = ViewOf(p.op.name);
+    op.from = ViewOf(p.op.from);
+    op.record = ViewOf(p.op.record);
+    op.deadline_mono_ms = p.op.deadline_mono_ms;
+    op.wait_reason = p.op.wait_reason;
+    return op;
   }
 
   static constexpr IoStatus kErrors[] = {IoStatus::kIo, IoStatus::kNoSpace, IoStatus::kReadOnly,
@@ -160,7 +161,7 @@ class HostileDriver : public sim::Interference {
   std::string PhantomName(const Process& p) {
     switch (input_->Below(4)) {
       case 0: {  // a name listed again
-        if (world_->fs().empty()) return "fence";
+        if (world_->fs().empty()) return FenceCounterText();
         auto it = world_->fs().begin();
         for (uint32_t skip = input_->Below(8); skip > 0 && std::next(it) != world_->fs().end();
              --skip) {
@@ -168,11 +169,14 @@ class HostileDriver : public sim::Interference {
         }
         return it->first;
       }
-      case 1:  // an entry of a process that came and went
-        return ProtocolName("oft"[input_->Below(3)],
+      case 1: {  // an entry of a process that came and went
+        constexpr NameKind kKinds[] = {NameKind::kEntry, NameKind::kRingEntry,
+                                       NameKind::kTemporary};
+        return ProtocolName(kKinds[input_->Below(3)],
                             WorldNonce(input_->Below(kProcsMax), 0, input_->Below(kRoundsMax)));
+      }
       case 2:  // our own name: the core must recognise it
-        return ProtocolName('o', WorldNonce(p.index, p.incarnation, p.round));
+        return ProtocolName(NameKind::kEntry, WorldNonce(p.index, p.incarnation, p.round));
       default:  // anything a file name can be, or not
         return input_->ShortString();
     }
@@ -199,11 +203,11 @@ class HostileUser {
                                      : WorldNonce(input_->Below(kProcsMax), input_->Below(2),
                                                   input_->Below(kRoundsMax));
     switch (kind % 6) {
-      case 0: name = ProtocolName('o', nonce); break;
-      case 1: name = ProtocolName('f', nonce); break;
-      case 2: name = ProtocolName('t', nonce); break;
-      case 3: name = ProtocolName('k', nonce); break;
-      case 4: name = "fence"; break;
+      case 0: name = ProtocolName(NameKind::kEntry, nonce); break;
+      case 1: name = ProtocolName(NameKind::kRingEntry, nonce); break;
+      case 2: name = ProtocolName(NameKind::kTemporary, nonce); break;
+      case 3: name = ProtocolName(NameKind::kAnchor, nonce); break;
+      case 4: name = FenceCounterText(); break;
       default: name = input_->ShortString(); break;
     }
     if (name.empty() || world_->fs().count(name) != 0) return;  // not ours to replace

@@ -398,6 +398,7 @@ void World::Advance(Process* p, const Op& op) {
   pending.from = StringOf(op.from);
   pending.record = StringOf(op.record);
   pending.deadline_mono_ms = op.deadline_mono_ms;
+  pending.wait_reason = op.wait_reason;
   if (op.owner != nullptr) {
     pending.probe_pid = op.owner->owner.pid;
     pending.probe_start_time = op.owner->owner.start_time;

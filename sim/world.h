@@ -131,6 +131,7 @@ struct PendingOp {
   uint64_t probe_start_time = 0;
   Id128 probe_boot_id;
   uint64_t deadline_mono_ms = kNoDeadline;
+  WaitReason wait_reason = WaitReason::kAnyChange;
 };
 
 struct Process {
