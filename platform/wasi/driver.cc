@@ -218,15 +218,24 @@ Result Driver::Remove(const Op& op) {
   return error != 0 ? FromErrno(error) : Result();
 }
 
+namespace {
+
+// The name of the anchor of the owner `nonce` (core/names.h), NUL-terminated
+// in `out`'s spare byte: the WASI wrappers take C strings.
+void MakeAnchorName(Id128 nonce, FixedBytes<kNameBytesMax + 1>* out) {
+  FixedBytes<kNameBytesMax> name;
+  MakeOwnerName(NameKind::kAnchor, nonce, &name);
+  out->Assign(name.view());
+}
+
+}  // namespace
+
 void Driver::ReadAnchorOwner(OwnerRecord* record) {
   if (record->owner.host.size != 0 || record->owner.command.size != 0) return;
-  // "k." and the nonce in hex, as the POSIX driver names its anchors.
-  constexpr char kHex[] = "0123456789abcdef";
-  char name[2 + 32 + 1] = "k.";
-  for (int i = 0; i < 16; ++i) {
-    name[2 + i] = kHex[(record->owner.nonce.hi >> (60 - 4 * i)) & 0xF];
-    name[18 + i] = kHex[(record->owner.nonce.lo >> (60 - 4 * i)) & 0xF];
-  }
+  // The anchor the POSIX driver keeps for this owner.
+  FixedBytes<kNameBytesMax + 1> anchor;  // one byte spare: NUL-terminated
+  MakeAnchorName(record->owner.nonce, &anchor);
+  const char* name = anchor.data;
   __wasi_fd_t fd = 0;
   // No O_NONBLOCK in WASI: a planted FIFO would block here, so only a
   // regular file is read (H10).
@@ -263,7 +272,10 @@ Result Driver::Probe(const Op& op) {
   process.nonce_lo = owner.nonce.lo;
   process.host_bytes = owner.host.size;
   for (uint32_t i = 0; i < owner.host.size; ++i) process.host[i] = owner.host.data[i];
-  switch (onlyone_host_process_alive(&process)) {
+  MakeAnchorName(owner.nonce, &probe_anchor_name_);
+  const int32_t verdict = onlyone_host_process_alive(&process);
+  probe_anchor_name_.Clear();
+  switch (verdict) {
     case 0: result.liveness = Liveness::kAlive; break;
     // Only the host's proof of death lets anyone remove an entry.
     case 1: result.liveness = Liveness::kDead; break;

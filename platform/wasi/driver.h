@@ -71,6 +71,10 @@ class Driver {
   // line (core/record.h, ParseAnchorOwner) when the record left them out (a
   // native owner's version 2 record); otherwise leaves them.
   void ReadAnchorOwner(OwnerRecord* record);
+  // While onlyone_host_process_alive runs: the NUL-terminated name of the
+  // probed owner's anchor (core/names.h), so that a host looks for the file
+  // the POSIX driver makes without spelling its name itself.
+  const char* probe_anchor_name() const { return probe_anchor_name_.data; }
 
  private:
   Result Create(const Op& op);
@@ -86,6 +90,8 @@ class Driver {
   // take C strings.
   char name_a_[kNameBytesMax + 1] = {};
   char name_b_[kNameBytesMax + 1] = {};
+  // One byte spare, zeroed by Clear(): NUL-terminated.
+  FixedBytes<kNameBytesMax + 1> probe_anchor_name_;
   char record_[kRecordBytesMax + 1] = {};
   char read_buffer_[kReadBufferBytes] = {};
   // The listing read at kListStart, walked by kListNext.

@@ -70,6 +70,12 @@
 //                                             the NUL-terminated name of the
 //                                             one entry whose change can let
 //                                             us in, or of "" (any change)
+//   onlyone_is_ring_entry(bytes: i32) -> i32  1 if the first `bytes` of the
+//                                             input area name an entry of
+//                                             either ring (core/names.h)
+//   onlyone_anchor_name() -> i32              during process_alive: address
+//                                             of the NUL-terminated name of
+//                                             the probed owner's anchor
 //   onlyone_fence() -> i64                    after kStepAcquired
 //   onlyone_blocker() -> i32                  address of a HostHolder, or 0
 //   onlyone_message() -> i32                  address of a NUL-terminated

@@ -290,6 +290,20 @@ ONLYONE_EXPORT(onlyone_wait_name) const char* onlyone_wait_name() {
   return module_state.pausing ? module_state.wait_name.data : "";
 }
 
+// Whether the name in the first `bytes` of the input area is an entry of
+// either ring (core/names.h): the names whose change can change a waiting
+// scan's verdict, which a host's directory watch filters on.
+ONLYONE_EXPORT(onlyone_is_ring_entry) int32_t onlyone_is_ring_entry(int32_t bytes) {
+  if (bytes < 0 || static_cast<uint32_t>(bytes) > w::kInputBytesMax) return 0;
+  const onlyone::Bytes name{module_state.input, static_cast<uint32_t>(bytes)};
+  return onlyone::IsRingEntry(onlyone::ParseName(name).kind) ? 1 : 0;
+}
+
+// While the host's process_alive runs: the probed owner's anchor name.
+ONLYONE_EXPORT(onlyone_anchor_name) const char* onlyone_anchor_name() {
+  return w::driver.probe_anchor_name();
+}
+
 ONLYONE_EXPORT(onlyone_fence) int64_t onlyone_fence() {
   return static_cast<int64_t>(module_state.fence);
 }

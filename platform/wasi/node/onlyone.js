@@ -41,6 +41,7 @@ const STEP_FAILED = 7;
 // Limits shared with the core (core/record.h, core/contender.h).
 const HOST_BYTES_MAX = 64;
 const COMMAND_BYTES_MAX = 96;
+const INPUT_BYTES_MAX = 256;  // host.h kInputBytesMax: onlyone_input()'s area
 const SLOTS_MAX = 1024;
 const NAME_BYTES_MAX = 255;
 // HostProcess / HostHolder layouts (host.h).
@@ -217,13 +218,13 @@ function procLocksDevice(dev) {
 // The owner's anchor "k.<nonce>" (the POSIX driver's tier 1), as a bigint
 // stat, or null when there is none. A planted FIFO or link is no evidence
 // (H10).
-function anchorStat(lockPath, nonceHex) {
+function anchorStat(lockPath, anchorName) {
   if (!lockPath) return null;
   try {
     // No exception for a missing anchor (a wasm owner never has one): a
     // waiting scan probes every entry ahead of it, and building an Error per
     // probe was the largest cost of a scan.
-    const st = fs.lstatSync(`${lockPath}/k.${nonceHex}`, { bigint: true, throwIfNoEntry: false });
+    const st = fs.lstatSync(`${lockPath}/${anchorName}`, { bigint: true, throwIfNoEntry: false });
     return st !== undefined && st.isFile() ? st : null;
   } catch {
     return null;
@@ -255,8 +256,8 @@ function anchorListed(anchor) {
 // errs towards "alive". Scans every /proc/PID/fd, so it runs only when the
 // pid and start time say "dead" and an anchor exists: a dead owner is
 // removed once, and with it its anchor.
-function anchorOpen(anchor, nonceHex) {
-  const suffix = `/k.${nonceHex}`;
+function anchorOpen(anchor, anchorName) {
+  const suffix = `/${anchorName}`;
   let pids;
   try {
     pids = fs.readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
@@ -297,8 +298,8 @@ function anchorOpen(anchor, nonceHex) {
 const JOB_GROUP_PATTERN =
   /^(?:onlyone1;[^\n]*\n)?onlyone-job v1 pgid=([0-9]+) sid=([0-9]+) start=([0-9]+) boot=([0-9a-f]{32}) pidns=([0-9]+)\n$/;
 
-function jobStillRuns(lockPath, nonceHex) {
-  const text = readText(`${lockPath}/k.${nonceHex}`);
+function jobStillRuns(lockPath, anchorName) {
+  const text = readText(`${lockPath}/${anchorName}`);
   const match = typeof text === 'string' ? JOB_GROUP_PATTERN.exec(text) : null;
   if (match === null) return false;
   const [processGroup, session] = [Number(match[1]), Number(match[2])];
@@ -334,10 +335,6 @@ function jobStillRuns(lockPath, nonceHex) {
   return live;
 }
 
-function hex64(value) {
-  return value.toString(16).padStart(16, '0');
-}
-
 // platform/posix/driver.cc's ProbeOwner, for an owner described by a
 // HostProcess, in the lock directory `lockPath`. Tier 1, as a proof of life
 // only: an anchor that is flocked (in /proc/locks) or, when the pid says
@@ -345,13 +342,13 @@ function hex64(value) {
 // our own boot and PID namespace, no process with that pid and start time is
 // proof too. Anything else (another host, another namespace, no evidence) is
 // unknown.
-function judgeOwner(owner, lockPath) {
-  const nonceHex = owner.nonceHi === undefined ? null : hex64(owner.nonceHi) + hex64(owner.nonceLo);
-  const anchor = nonceHex === null ? null : anchorStat(lockPath, nonceHex);
+// `anchorName` is the module's name for the owner's anchor ('' for none).
+function judgeOwner(owner, lockPath, anchorName) {
+  const anchor = anchorName ? anchorStat(lockPath, anchorName) : null;
   if (anchor !== null && anchorListed(anchor)) return ALIVE;
   const verdict = judgeByPid(owner);
   if (verdict === DEAD && anchor !== null &&
-      (anchorOpen(anchor, nonceHex) || jobStillRuns(lockPath, nonceHex))) {
+      (anchorOpen(anchor, anchorName) || jobStillRuns(lockPath, anchorName))) {
     return ALIVE;
   }
   return verdict;
@@ -516,7 +513,9 @@ function counterText(value) {
 // change after that point wakes the next wait. Changes made by our own scan
 // wake it once for nothing, which costs one scan.
 class DirectoryChanges {
-  constructor(dir) {
+  // isRingEntry(name): whether a name is an entry of either ring.
+  constructor(dir, isRingEntry) {
+    this._isRingEntry = isRingEntry;
     this._changed = false;
     this._wake = null;
     this._target = '';
@@ -528,9 +527,9 @@ class DirectoryChanges {
     }
   }
 
-  // As the native driver's DrainEvents: a waiting scan reads only entries
-  // ("o.") and the fence ring ("f."), so only their changes can change its
-  // verdict; temporaries and anchors come and go around them. When the
+  // As the native driver's DrainEvents: a waiting scan reads only the
+  // entries of the two rings (the module's onlyone_is_ring_entry says which
+  // names those are), so only their changes can change its verdict; temporaries and anchors come and go around them. When the
   // module names the one entry that can let us in (our nearest predecessor,
   // or a doorway), only that entry's change is news: each waiter then wakes
   // for its own predecessor alone, not all of them for every hand-off (the
@@ -540,7 +539,7 @@ class DirectoryChanges {
   _onEvent(name) {
     const text = name === null || name === undefined ? '' : String(name);
     if (text !== '') {
-      if (this._target !== '' ? text !== this._target : !text.startsWith('o.') && !text.startsWith('f.')) return;
+      if (this._target !== '' ? text !== this._target : !this._isRingEntry(text)) return;
     }
     this._notify();
   }
@@ -627,7 +626,10 @@ class Lock {
       wasi_snapshot_preview1: this._wasi.wasiImport,
       onlyone_host: {
         identity: (address) => this._writeIdentity(address),
-        process_alive: (address) => (this.hostLiveness ? judgeOwner(this._readProcess(address), this.path) : UNKNOWN),
+        process_alive: (address) =>
+          this.hostLiveness
+            ? judgeOwner(this._readProcess(address), this.path, this._cString(this._exports.onlyone_anchor_name()))
+            : UNKNOWN,
       },
     };
     this._instance = new WebAssembly.Instance(compile(modulePath(options)), imports);
@@ -672,6 +674,14 @@ class Lock {
 
   _text(address, bytes) {
     return Buffer.from(this._exports.memory.buffer, address, bytes).toString('utf8');
+  }
+
+  // Asks the module (core/names.h) rather than spelling the grammar here.
+  _isRingEntry(name) {
+    const bytes = Buffer.from(name, 'utf8');
+    if (bytes.length > INPUT_BYTES_MAX) return false;
+    new Uint8Array(this._exports.memory.buffer, this._exports.onlyone_input(), bytes.length).set(bytes);
+    return this._exports.onlyone_is_ring_entry(bytes.length) === 1;
   }
 
   _cString(start) {
@@ -746,7 +756,7 @@ class Lock {
   }
 
   async _acquire(timeoutMs) {
-    const changes = timeoutMs === 0 ? null : new DirectoryChanges(this.path);
+    const changes = timeoutMs === 0 ? null : new DirectoryChanges(this.path, (name) => this._isRingEntry(name));
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     try {
       changes?.reset();

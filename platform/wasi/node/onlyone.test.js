@@ -384,14 +384,15 @@ describe('HostLiveness', () => {
     const exited = childProcess.spawnSync('/bin/sh', ['-c', 'echo $$']);
     const deadPid = Number(String(exited.stdout).trim());
     const nonce = { nonceHi: 0x0123456789abcdefn, nonceLo: 0xfedcba9876543210n };
-    const anchor = path.join(lockPath, 'k.0123456789abcdeffedcba9876543210');
+    const anchorName = 'k.0123456789abcdeffedcba9876543210';
+    const anchor = path.join(lockPath, anchorName);
     fs.writeFileSync(anchor, '');
     const dead = owner({ pid: deadPid, ...nonce });
-    assert.strictEqual(judgeOwner(dead, lockPath), Liveness.DEAD, 'an unlocked anchor proved life');
+    assert.strictEqual(judgeOwner(dead, lockPath, anchorName), Liveness.DEAD, 'an unlocked anchor proved life');
     // flock(1) holds the anchor the way a native owner (or its watchdog) does.
     const locker = childProcess.spawn('flock', [anchor, 'sleep', '30'], { detached: true, stdio: 'ignore' });
     const deadline = Date.now() + CHILD_START_TIMEOUT_MS;
-    while (judgeOwner(dead, lockPath) !== Liveness.ALIVE) {
+    while (judgeOwner(dead, lockPath, anchorName) !== Liveness.ALIVE) {
       assert.ok(Date.now() < deadline, 'the flocked anchor never proved life');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -400,7 +401,7 @@ describe('HostLiveness', () => {
       process.kill(-locker.pid, 'SIGKILL');
     });
     await new Promise((resolve) => setTimeout(resolve, 100));  // the group's sleep exits too
-    assert.strictEqual(judgeOwner(dead, lockPath), Liveness.DEAD);
+    assert.strictEqual(judgeOwner(dead, lockPath, anchorName), Liveness.DEAD);
   });
 
   test('RemovesTheEntryOfAKilledHolder', { timeout: TEST_TIMEOUT_MS }, async () => {
