@@ -49,16 +49,13 @@ sim::LockAction LockActionOf(ActionKind kind) {
   }
 }
 
-// The process index spelled in a simulated entry name "o.<32 hex>" (the
-// World's nonces are (index + 1, incarnation and round)); -1 for others.
+// The process whose lock entry (core/names.h) `name` is, from the World's
+// nonces (sim::WorldNonce: index + 1 in the high half); -1 for any other
+// name.
 int OwnerIndexOfName(const std::string& name) {
-  if (name.size() != 34 || name[1] != '.') return -1;
-  uint64_t hi = 0;
-  for (size_t i = 2; i < 18; ++i) {
-    const char c = name[i];
-    hi = (hi << 4) | static_cast<uint64_t>(c >= 'a' ? c - 'a' + 10 : c - '0');
-  }
-  return hi == 0 ? -1 : static_cast<int>(hi - 1);
+  const ParsedName parsed = ParseName(Bytes{name.data(), static_cast<uint32_t>(name.size())});
+  if (parsed.kind != NameKind::kEntry || parsed.nonce.hi == 0) return -1;
+  return static_cast<int>(parsed.nonce.hi - 1);
 }
 
 // The World's texts name processes by "P" and their index, and properties
@@ -488,8 +485,7 @@ void Model::ApplyWorld(const Move& move) {
   const uint32_t i = move.proc;
   const sim::Process& before = world_.procs()[i];
   std::string removal;
-  if (move.world == TransitionKind::kStep && before.op.kind == OpKind::kRemove &&
-      before.op.name.compare(0, 2, "o.") == 0) {
+  if (move.world == TransitionKind::kStep && before.op.kind == OpKind::kRemove) {
     const int owner = OwnerIndexOfName(before.op.name);
     if (owner >= 0 && static_cast<uint32_t>(owner) != i && world_.fs().count(before.op.name) != 0) {
       removal = Who(i) + " removes " + Who(static_cast<uint32_t>(owner)) + "'s lock entry (" +
