@@ -73,7 +73,7 @@ class Cycler {
       if (unlink(excl_path_.c_str()) != 0) Die("unlink " + excl_path_ + ": " + strerror(errno));
     } else if (variant == "inotify") {
       // Context, not a peer: the cost of one inotify watch's life (see
-      // docs/performance.md), as the library's driver sets one up per call.
+      // docs/performance.md); the library keeps one per Lock.
       const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
       if (fd < 0) Die(std::string("inotify_init1: ") + strerror(errno));
       if (inotify_add_watch(fd, dir_.c_str(), IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM) <
