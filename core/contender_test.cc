@@ -1,15 +1,21 @@
-// Tests of the Contender state machine (core/contender.h), driven by hand.
+// Tests of the Contender state machine (core/contender.h), driven by hand on
+// the simulated platform (sim/platform.h): the file system, process table
+// and clock that the simulator and the model checker run, which the contract
+// suite (tests/posix/contract_test.cc) holds to the POSIX driver's
+// semantics. The contender is checked against the directory a real driver
+// gives it, not against a fake of the tests' own that could drift from it.
 //
-// A tiny scripted driver stands in for the platform: an in-memory directory
-// (name -> symlink target, or a regular file), a listing cursor over it, a
-// liveness table keyed by pid, and hooks to fail an operation or to act when
-// the contender waits. Every Op the contender issues is logged, so tests can
-// check what it did as well as where it ended up. A few multi-process
-// scenarios at the end run on the simulator, sim::World.
+// A Bench adds only what a test watches and schedules: a log of every Op the
+// contender issued, so tests can check what it did as well as where it
+// ended up, and a hook that runs just before one of its Ops, where other
+// processes act (a holder releases while we wait, an entry vanishes between
+// listing and reading) or time passes. Error paths use the platform's
+// injected I/O errors (SimPlatform::FailNext). A few multi-process scenarios
+// at the end run on sim::World itself.
 #include "core/contender.h"
 
+#include <errno.h>
 #include <gtest/gtest.h>
-
 #include <stdint.h>
 
 #include <functional>
@@ -19,6 +25,7 @@
 #include <vector>
 
 #include "core/record.h"
+#include "sim/platform.h"
 #include "sim/world.h"
 
 namespace onlyone {
@@ -43,8 +50,38 @@ std::string RingName(Id128 nonce) { return "f." + Hex(nonce); }
 std::string TempName(Id128 nonce) { return "t." + Hex(nonce); }
 std::string AnchorName(Id128 nonce) { return "k." + Hex(nonce); }
 
-constexpr uint64_t kStartMonoMs = 5000;
-constexpr uint64_t kStartWallMs = 1700000000000ull;
+// Where a bench's clock starts: a real wall clock's reading, so that a
+// record refreshed at 1 ms is long out of date.
+constexpr uint64_t kStartMs = 1700000000000ull;
+// More Ops than any scenario here needs: a contender that has not finished
+// by then never will.
+constexpr int kStepsMax = 10000;
+
+// A process on the simulated machine (its boot, its pid namespace). Its
+// nonce sorts by pid: tests that depend on listing order say so.
+Identity MakeIdentity(uint64_t nonce_lo, uint32_t pid) {
+  Identity id;
+  id.nonce = Id128{0x5ca1ab1e00000000ull + pid, nonce_lo};
+  id.pid = pid;
+  id.start_time = 1000 + pid;
+  id.boot_id = sim::kSimBootId;
+  id.pid_namespace = sim::kSimPidNamespace;
+  id.host.Assign(View("testhost"));
+  id.command.Assign(View("job --flag"));
+  return id;
+}
+
+// A process in a pid namespace the simulated machine cannot see into: no
+// probe can tell whether it lives (H5), as for an owner on another host (H6).
+Identity Unseen(uint64_t nonce_lo, uint32_t pid) {
+  Identity id = MakeIdentity(nonce_lo, pid);
+  id.pid_namespace = sim::kSimPidNamespace + 1;
+  return id;
+}
+
+const Identity kMe = MakeIdentity(1, 4242);
+const Identity kOther = MakeIdentity(2, 777);
+const Identity kThird = MakeIdentity(3, 888);
 
 // One operation as the driver saw it.
 struct LoggedOp {
@@ -56,77 +93,72 @@ struct LoggedOp {
   uint64_t deadline_mono_ms = kNoDeadline;
 };
 
-// The scripted platform.
-class FakeDir {
+// A lock directory on the simulated platform, with kMe, kOther and kThird
+// running; any other process runs only once spawned (Spawn), and one never
+// spawned is provably dead.
+class Bench {
  public:
-  struct Node {
-    bool symlink = true;
-    std::string target;
-  };
-
-  std::map<std::string, Node> entries;
-  std::map<uint32_t, Liveness> liveness;  // by pid; absent: kAlive
-  uint64_t mono_ms = kStartMonoMs;
-  uint64_t wall_ms = kStartWallMs;
-  std::vector<LoggedOp> log;
-
-  // Called for the next Op that `matches`: its result replaces the normal one.
-  struct Fault {
-    std::function<bool(const Op&)> matches;
-    IoStatus status = IoStatus::kIo;
-    int32_t os_error = 0;
-  };
-  std::vector<Fault> faults;
-
-  // What a kWait does: by default the deadline passes.
-  std::function<IoStatus(const Op&, FakeDir*)> on_wait = [](const Op&, FakeDir*) {
-    return IoStatus::kTimedOut;
-  };
-
-  void FailNext(OpKind kind, const std::string& name_prefix, IoStatus status,
-                int32_t os_error = 0) {
-    faults.push_back(Fault{[kind, name_prefix](const Op& op) {
-                             return op.kind == kind && StringOf(op.name).compare(
-                                                           0, name_prefix.size(), name_prefix) == 0;
-                           },
-                           status, os_error});
+  Bench() {
+    platform_.AdvanceClock(kStartMs - platform_.now_ms());
+    for (const Identity* id : {&kMe, &kOther, &kThird}) platform_.Spawn(*id);
   }
 
+  // What other processes and time do (not logged) ------------------------
+
+  // Another process creates symlink `name`, replacing whatever was there.
   void Put(const std::string& name, const std::string& target) {
-    entries[name] = Node{true, target};
+    Erase(name);
+    EXPECT_EQ(Do(OpKind::kCreate, name, target).status, IoStatus::kOk) << name;
   }
-  void PutFile(const std::string& name) { entries[name] = Node{false, "regular file"}; }
-  bool Has(const std::string& name) const { return entries.count(name) != 0; }
+  // A hostile or careless user leaves a regular file.
+  void PutFile(const std::string& name, const std::string& content = "regular file") {
+    platform_.PlantFile(name, content);
+  }
+  // Another process removes `name`, if it is there.
+  void Erase(const std::string& name) {
+    if (!Has(name)) return;
+    EXPECT_EQ(Do(OpKind::kRemove, name).status, IoStatus::kOk) << name;
+  }
+  void Spawn(const Identity& who) { platform_.Spawn(who); }
+  void Kill(const Identity& who) { platform_.Kill(who); }
+  void Sleep(uint64_t ms) { platform_.AdvanceClock(ms); }
+  void SleepUntil(uint64_t ms) {
+    if (ms > now_ms()) Sleep(ms - now_ms());
+  }
+  uint64_t now_ms() const { return platform_.now_ms(); }
+  void FailNext(OpKind kind, const std::string& name, IoStatus status) {
+    platform_.FailNext(kind, name, status);
+  }
 
+  // What the directory holds ----------------------------------------------
+
+  bool Has(const std::string& name) const { return fs().count(name) != 0; }
+  // The symlink target of `name` ("" if absent), valid until it changes.
+  const std::string& Target(const std::string& name) const {
+    static const std::string kAbsent;
+    auto it = fs().find(name);
+    return it == fs().end() ? kAbsent : it->second.content;
+  }
+  bool IsSymlink(const std::string& name) const {
+    auto it = fs().find(name);
+    return it != fs().end() && it->second.symlink;
+  }
   std::set<std::string> Names() const {
     std::set<std::string> names;
-    for (const auto& entry : entries) names.insert(entry.first);
+    for (const auto& entry : fs()) names.insert(entry.first);
     return names;
   }
-
-  // Names containing `hex` (any of o./f./t. of one nonce).
+  // Names of one nonce (its entry, ring entry, temporary, anchor).
   std::vector<std::string> NamesOf(Id128 nonce) const {
     std::vector<std::string> names;
     const std::string hex = Hex(nonce);
-    for (const auto& entry : entries) {
+    for (const auto& entry : fs()) {
       if (entry.first.find(hex) != std::string::npos) names.push_back(entry.first);
     }
     return names;
   }
 
-  size_t Count(OpKind kind) const {
-    size_t count = 0;
-    for (const LoggedOp& op : log) count += op.kind == kind ? 1 : 0;
-    return count;
-  }
-
-  // Index in the log of the first op of `kind` on `name`, or -1.
-  int IndexOf(OpKind kind, const std::string& name) const {
-    for (size_t i = 0; i < log.size(); ++i) {
-      if (log[i].kind == kind && log[i].name == name) return static_cast<int>(i);
-    }
-    return -1;
-  }
+  // The contender's Ops ---------------------------------------------------
 
   Result Perform(const Op& op) {
     LoggedOp logged;
@@ -137,111 +169,62 @@ class FakeDir {
     logged.probe_pid = op.owner != nullptr ? op.owner->owner.pid : 0;
     logged.deadline_mono_ms = op.deadline_mono_ms;
     log.push_back(logged);
-
-    Result result;
-    result.mono_ms = mono_ms;
-    result.wall_ms = wall_ms;
-    for (size_t i = 0; i < faults.size(); ++i) {
-      if (faults[i].matches(op)) {
-        result.status = faults[i].status;
-        result.os_error = faults[i].os_error;
-        faults.erase(faults.begin() + static_cast<std::ptrdiff_t>(i));
-        return result;
-      }
-    }
-    const std::string& name = logged.name;
-    switch (op.kind) {
-      case OpKind::kCreate:
-        if (Has(name)) {
-          result.status = IoStatus::kExists;
-        } else {
-          Put(name, logged.record);
-        }
-        break;
-      case OpKind::kRename: {
-        auto from = entries.find(logged.from);
-        if (from == entries.end()) {
-          result.status = IoStatus::kNotFound;
-          break;
-        }
-        const Node moved = from->second;
-        entries.erase(from);
-        entries[name] = moved;
-        break;
-      }
-      case OpKind::kRead: {
-        auto it = entries.find(name);
-        if (it == entries.end()) {
-          result.status = IoStatus::kNotFound;
-        } else if (!it->second.symlink) {
-          result.status = IoStatus::kNotSymlink;
-        } else {
-          read_buffer_ = it->second.target;
-          result.data = ViewOf(read_buffer_);
-        }
-        break;
-      }
-      case OpKind::kListStart:
-        listing_at_start_ = true;
-        cursor_.clear();
-        break;
-      case OpKind::kListNext: {
-        auto it = listing_at_start_ ? entries.begin() : entries.upper_bound(cursor_);
-        listing_at_start_ = false;
-        if (it == entries.end()) {
-          result.status = IoStatus::kEnd;
-        } else {
-          cursor_ = it->first;
-          list_buffer_ = it->first;
-          result.data = ViewOf(list_buffer_);
-        }
-        break;
-      }
-      case OpKind::kRemove:
-        if (entries.erase(name) == 0) result.status = IoStatus::kNotFound;
-        break;
-      case OpKind::kProbe: {
-        auto it = liveness.find(logged.probe_pid);
-        result.liveness = it == liveness.end() ? Liveness::kAlive : it->second;
-        break;
-      }
-      case OpKind::kWait:
-        result.status = on_wait(op, this);
-        result.mono_ms = mono_ms;
-        result.wall_ms = wall_ms;
-        break;
-      case OpKind::kNone:
-      case OpKind::kDone: ADD_FAILURE() << "the driver was asked to perform a non-operation"; break;
-    }
-    return result;
+    if (before_op) before_op(op);
+    return platform_.Perform(op);
   }
 
+  size_t Count(OpKind kind) const { return Of(kind).size(); }
+  std::vector<LoggedOp> Of(OpKind kind) const {
+    std::vector<LoggedOp> ops;
+    for (const LoggedOp& op : log) {
+      if (op.kind == kind) ops.push_back(op);
+    }
+    return ops;
+  }
+  // Index in the log of the first op of `kind` on `name`, or -1.
+  int IndexOf(OpKind kind, const std::string& name) const {
+    for (size_t i = 0; i < log.size(); ++i) {
+      if (log[i].kind == kind && log[i].name == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  std::vector<LoggedOp> log;
+  // Runs just before each of the contender's Ops is performed (logged
+  // already): other processes act there, or time passes.
+  std::function<void(const Op&)> before_op;
+
  private:
-  std::string read_buffer_;
-  std::string list_buffer_;
-  std::string cursor_;
-  bool listing_at_start_ = false;
+  const std::map<std::string, sim::Node>& fs() const { return platform_.world().fs(); }
+  Result Do(OpKind kind, const std::string& name, const std::string& record = "") {
+    Op op;
+    op.kind = kind;
+    op.name = ViewOf(name);
+    op.record = ViewOf(record);
+    return platform_.Perform(op);
+  }
+
+  sim::SimPlatform platform_;
 };
 
 // The fence record in `dir`; fails the test if there is none or it is
 // unreadable.
-FenceRecord FenceIn(const FakeDir& dir) {
+FenceRecord FenceIn(const Bench& dir) {
   FenceRecord fence;
-  auto it = dir.entries.find("fence");
-  if (it == dir.entries.end()) {
+  if (!dir.Has("fence")) {
     ADD_FAILURE() << "no fence";
     return fence;
   }
-  EXPECT_EQ(ParseFence(ViewOf(it->second.target), &fence).error, ParseError::kNone)
-      << it->second.target;
+  EXPECT_EQ(ParseFence(ViewOf(dir.Target("fence")), &fence).error, ParseError::kNone)
+      << dir.Target("fence");
   return fence;
 }
 
 // Runs `op` and its successors to kDone. Fails the test (and stops) if the
-// machine does not finish within a generous bound.
-Outcome Drive(Contender* contender, Op op, FakeDir* dir) {
+// machine does not finish within kStepsMax.
+Outcome Drive(Contender* contender, Op op, Bench* dir) {
   for (int steps = 0; op.kind != OpKind::kDone; ++steps) {
-    if (steps > 10000) {
+    if (steps > kStepsMax) {
       ADD_FAILURE() << "contender did not finish";
       return Outcome::kRunning;
     }
@@ -250,24 +233,14 @@ Outcome Drive(Contender* contender, Op op, FakeDir* dir) {
   return contender->outcome();
 }
 
-Outcome TryAcquire(Contender* contender, FakeDir* dir) {
-  return Drive(contender, contender->Acquire(dir->mono_ms, dir->wall_ms, dir->mono_ms), dir);
+Outcome AcquireWithDeadline(Contender* contender, Bench* dir, uint64_t deadline_mono_ms) {
+  const uint64_t now = dir->now_ms();
+  return Drive(contender, contender->Acquire(now, now, deadline_mono_ms), dir);
 }
 
-Outcome AcquireWithDeadline(Contender* contender, FakeDir* dir, uint64_t deadline_mono_ms) {
-  return Drive(contender, contender->Acquire(dir->mono_ms, dir->wall_ms, deadline_mono_ms), dir);
-}
-
-Identity MakeIdentity(uint64_t nonce_lo, uint32_t pid) {
-  Identity id;
-  id.nonce = Id128{0x5ca1ab1e00000000ull + pid, nonce_lo};
-  id.pid = pid;
-  id.start_time = 1000 + pid;
-  id.boot_id = Id128{0xb007b007b007b007ull, 0x1d1d1d1d1d1d1d1dull};
-  id.pid_namespace = 4026531836ull;
-  id.host.Assign(View("testhost"));
-  id.command.Assign(View("job --flag"));
-  return id;
+// Try mode: the deadline is now.
+Outcome TryAcquire(Contender* contender, Bench* dir) {
+  return AcquireWithDeadline(contender, dir, dir->now_ms());
 }
 
 Contender MakeContender(const Identity& id, uint32_t slots = 1, uint64_t lease_ms = 0) {
@@ -280,7 +253,7 @@ Contender MakeContender(const Identity& id, uint32_t slots = 1, uint64_t lease_m
 }
 
 OwnerRecord MakeRecord(const Identity& id, EntryState state, uint64_t ticket,
-                       uint64_t refreshed_ms = kStartWallMs) {
+                       uint64_t refreshed_ms) {
   OwnerRecord record;
   record.state = state;
   record.ticket = ticket;
@@ -307,26 +280,38 @@ std::string FenceText(uint64_t fence, const Identity& owner) {
   return StringOf(text.view());
 }
 
-// Plants another contender's entry "o.<nonce>" with the given state.
-void PlantEntry(FakeDir* dir, const Identity& id, EntryState state, uint64_t ticket,
-                uint64_t refreshed_ms = kStartWallMs) {
+// Another contender's entry "o.<nonce>" with the given state, refreshed at
+// `refreshed_ms`.
+void PlantEntry(Bench* dir, const Identity& id, EntryState state, uint64_t ticket,
+                uint64_t refreshed_ms) {
   dir->Put(EntryName(id.nonce), Encode(MakeRecord(id, state, ticket, refreshed_ms)));
 }
 
-void PlantHolder(FakeDir* dir, const Identity& id, uint64_t ticket = 1) {
+// ... refreshed now.
+void PlantEntry(Bench* dir, const Identity& id, EntryState state, uint64_t ticket) {
+  PlantEntry(dir, id, state, ticket, dir->now_ms());
+}
+
+void PlantHolder(Bench* dir, const Identity& id, uint64_t ticket = 1) {
   PlantEntry(dir, id, EntryState::kWaiting, ticket);
 }
 
-const Identity kMe = MakeIdentity(1, 4242);
-const Identity kOther = MakeIdentity(2, 777);
-const Identity kThird = MakeIdentity(3, 888);
+// Parses the owner record `dir` holds under `name`, written for `nonce`.
+::testing::AssertionResult RecordIn(const Bench& dir, const std::string& name, Id128 nonce,
+                                    OwnerRecord* record) {
+  if (ParseRecord(ViewOf(dir.Target(name)), nonce, record).error == ParseError::kNone) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << name << " holds no record: '" << dir.Target(name) << "'";
+}
 
 // ---------------------------------------------------------------------------
 // Acquire
 
 TEST(Acquire, OnAnEmptyDirectoryGetsFenceOneAndLeavesOnlyItsEntryAndTheFence) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
+  const uint64_t start = dir.now_ms();
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired) << OutcomeName(me.outcome());
   EXPECT_TRUE(me.holding());
   EXPECT_EQ(me.fence(), 1u);
@@ -344,18 +329,17 @@ TEST(Acquire, OnAnEmptyDirectoryGetsFenceOneAndLeavesOnlyItsEntryAndTheFence) {
 
   // Our entry holds our record, with a ticket.
   OwnerRecord published;
-  ASSERT_EQ(ParseRecord(ViewOf(dir.entries[entry].target), kMe.nonce, &published).error,
-            ParseError::kNone);
+  ASSERT_TRUE(RecordIn(dir, entry, kMe.nonce, &published));
   EXPECT_EQ(published.state, EntryState::kWaiting);
   EXPECT_EQ(published.ticket, 1u);
   EXPECT_EQ(published.owner.nonce, kMe.nonce);
   EXPECT_EQ(published.owner.pid, kMe.pid);
-  EXPECT_EQ(published.since_ms, kStartWallMs);
+  EXPECT_EQ(published.since_ms, start);
   EXPECT_EQ(me.ticket(), 1u);
 }
 
 TEST(Acquire, BeginsWithAnExclusiveCreateOfAChoosingEntry) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   ASSERT_FALSE(dir.log.empty());
@@ -372,14 +356,14 @@ TEST(Acquire, BeginsWithAnExclusiveCreateOfAChoosingEntry) {
 }
 
 TEST(Acquire, AfterReleaseTheNextAcquisitionGetsFenceTwo) {
-  FakeDir dir;
+  Bench dir;
   Contender first = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&first, &dir), Outcome::kAcquired);
   ASSERT_EQ(Drive(&first, first.Release(), &dir), Outcome::kReleased);
   EXPECT_FALSE(first.holding());
   EXPECT_EQ(dir.Names(), (std::set<std::string>{"fence"}));
 
-  // A new acquisition has a fresh nonce.
+  // A new acquisition of the same process has a fresh nonce.
   const Identity again = MakeIdentity(99, kMe.pid);
   Contender second = MakeContender(again);
   ASSERT_EQ(TryAcquire(&second, &dir), Outcome::kAcquired);
@@ -390,7 +374,7 @@ TEST(Acquire, AfterReleaseTheNextAcquisitionGetsFenceTwo) {
 }
 
 TEST(Acquire, ReusingOneContenderAfterReleaseIncrementsTheFence) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   for (uint64_t round = 1; round <= 3; ++round) {
     ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired) << "round " << round;
@@ -400,7 +384,7 @@ TEST(Acquire, ReusingOneContenderAfterReleaseIncrementsTheFence) {
 }
 
 TEST(Acquire, ContinuesFromAPersistedFence) {
-  FakeDir dir;
+  Bench dir;
   dir.Put("fence", FenceText(41, kOther));
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
@@ -410,7 +394,7 @@ TEST(Acquire, ContinuesFromAPersistedFence) {
 }
 
 TEST(Acquire, TryWhileALiveHolderExistsIsBusyAndLeavesNothingBehind) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
   dir.Put("fence", FenceText(7, kOther));
   const std::set<std::string> before = dir.Names();
@@ -420,7 +404,7 @@ TEST(Acquire, TryWhileALiveHolderExistsIsBusyAndLeavesNothingBehind) {
   EXPECT_FALSE(me.holding());
   EXPECT_EQ(dir.Names(), before) << "our entry or temporary was left behind";
   EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
-  EXPECT_EQ(dir.entries["fence"].target, FenceText(7, kOther)) << "busy must not consume a token";
+  EXPECT_EQ(dir.Target("fence"), FenceText(7, kOther)) << "busy must not consume a token";
   ASSERT_TRUE(me.has_blocker());
   EXPECT_EQ(me.blocker().owner.pid, kOther.pid);
   EXPECT_EQ(me.blocker().owner.nonce, kOther.nonce);
@@ -430,7 +414,7 @@ TEST(Acquire, TryWhileALiveHolderExistsIsBusyAndLeavesNothingBehind) {
 }
 
 TEST(Acquire, DrawsATicketAboveTheLargestSeen) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther, 41);
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kBusy);
@@ -447,20 +431,17 @@ TEST(Acquire, DrawsATicketAboveTheLargestSeen) {
 TEST(Acquire, IgnoresALiveEntryBehindItInLine) {
   // A live entry with a larger ticket waits behind us: it does not block us
   // and is not even probed.
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   bool planted = false;
-  // Plant the later entry right after our ticket is published: the first
-  // scan's kListStart.
-  dir.faults.push_back(FakeDir::Fault{[&dir, &planted](const Op& op) {
-                                        if (op.kind == OpKind::kListStart &&
-                                            dir.Count(OpKind::kRename) == 1 && !planted) {
-                                          PlantHolder(&dir, kOther, 2);
-                                          planted = true;
-                                        }
-                                        return false;
-                                      },
-                                      IoStatus::kOk, 0});
+  // The other process publishes its later ticket right after ours: at our
+  // first scan's kListStart.
+  dir.before_op = [&dir, &planted](const Op& op) {
+    if (op.kind == OpKind::kListStart && dir.Count(OpKind::kRename) == 1 && !planted) {
+      PlantHolder(&dir, kOther, 2);
+      planted = true;
+    }
+  };
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   ASSERT_TRUE(planted);
   EXPECT_EQ(me.ticket(), 1u);
@@ -469,10 +450,10 @@ TEST(Acquire, IgnoresALiveEntryBehindItInLine) {
 }
 
 TEST(Acquire, RemovesTheEntryAndTemporaryOfADeadOwner) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
-  dir.Put(TempName(kOther.nonce), Encode(MakeRecord(kOther, EntryState::kWaiting, 1)));
-  dir.liveness[kOther.pid] = Liveness::kDead;
+  dir.Put(TempName(kOther.nonce), Encode(MakeRecord(kOther, EntryState::kWaiting, 1, kStartMs)));
+  dir.Kill(kOther);
 
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
@@ -490,10 +471,10 @@ TEST(Acquire, RemovesTheEntryAndTemporaryOfADeadOwner) {
 }
 
 TEST(Acquire, RemovesADeadOwnersLivenessAnchorAfterItsEntry) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
-  dir.Put(AnchorName(kOther.nonce), "driver's lock file");
-  dir.liveness[kOther.pid] = Liveness::kDead;
+  dir.PutFile(AnchorName(kOther.nonce), "driver's lock file");
+  dir.Kill(kOther);
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_FALSE(dir.Has(AnchorName(kOther.nonce)));
@@ -508,14 +489,13 @@ TEST(Acquire, RemovesADeadOwnersLivenessAnchorAfterItsEntry) {
 }
 
 TEST(Acquire, NeverRemovesTheAnchorOfALiveOrUnknownOwner) {
-  FakeDir dir;
+  Bench dir;
+  const Identity unseen = Unseen(5, 999);
   PlantHolder(&dir, kOther);
-  PlantHolder(&dir, kThird, 2);
-  dir.Put(AnchorName(kOther.nonce), "lock");
-  dir.Put(AnchorName(kThird.nonce), "lock");
-  dir.Put(AnchorName(kMe.nonce), "our driver's own anchor");
-  dir.liveness[kOther.pid] = Liveness::kAlive;
-  dir.liveness[kThird.pid] = Liveness::kUnknown;
+  PlantHolder(&dir, unseen, 2);
+  dir.PutFile(AnchorName(kOther.nonce), "lock");
+  dir.PutFile(AnchorName(unseen.nonce), "lock");
+  dir.PutFile(AnchorName(kMe.nonce), "our driver's own anchor");
   const std::set<std::string> before = dir.Names();
   Contender me = MakeContender(kMe, /*slots=*/3);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
@@ -524,10 +504,10 @@ TEST(Acquire, NeverRemovesTheAnchorOfALiveOrUnknownOwner) {
 }
 
 TEST(Acquire, FailsWhenADeadOwnersAnchorCannotBeRemoved) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
-  dir.Put(AnchorName(kOther.nonce), "lock");
-  dir.liveness[kOther.pid] = Liveness::kDead;
+  dir.PutFile(AnchorName(kOther.nonce), "lock");
+  dir.Kill(kOther);
   dir.FailNext(OpKind::kRemove, AnchorName(kOther.nonce), IoStatus::kPermission);
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
@@ -537,9 +517,9 @@ TEST(Acquire, FailsWhenADeadOwnersAnchorCannotBeRemoved) {
 }
 
 TEST(Acquire, RemovesADeadOwnerStuckInItsDoorway) {
-  FakeDir dir;
+  Bench dir;
   PlantEntry(&dir, kOther, EntryState::kChoosing, 0);
-  dir.liveness[kOther.pid] = Liveness::kDead;
+  dir.Kill(kOther);
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_FALSE(dir.Has(EntryName(kOther.nonce)));
@@ -547,60 +527,67 @@ TEST(Acquire, RemovesADeadOwnerStuckInItsDoorway) {
 }
 
 TEST(Acquire, ToleratesADeadEntryAlreadyRemovedByAnother) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
-  dir.liveness[kOther.pid] = Liveness::kDead;
-  // Someone else removes it between our probe and our removal.
-  dir.FailNext(OpKind::kRemove, EntryName(kOther.nonce), IoStatus::kNotFound);
+  dir.Kill(kOther);
+  // Another contender that judged it dead too removes it between our probe
+  // and our removal.
+  bool raced = false;
+  dir.before_op = [&dir, &raced](const Op& op) {
+    if (op.kind == OpKind::kRemove && StringOf(op.name) == EntryName(kOther.nonce)) {
+      dir.Erase(EntryName(kOther.nonce));
+      raced = true;
+    }
+  };
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+  EXPECT_TRUE(raced);
 }
 
 TEST(Acquire, NeverRemovesAnUnknownOwnerWithoutALease) {
-  FakeDir dir;
-  PlantEntry(&dir, kOther, EntryState::kWaiting, 1, /*refreshed_ms=*/1);
-  dir.liveness[kOther.pid] = Liveness::kUnknown;
+  Bench dir;
+  const Identity unseen = Unseen(5, 999);
+  PlantEntry(&dir, unseen, EntryState::kWaiting, 1, /*refreshed_ms=*/1);
   Contender me = MakeContender(kMe, /*slots=*/1, /*lease_ms=*/0);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kBusy);
-  EXPECT_TRUE(dir.Has(EntryName(kOther.nonce)));
+  EXPECT_TRUE(dir.Has(EntryName(unseen.nonce)));
   EXPECT_EQ(me.counters().leases_expired, 0u);
   ASSERT_TRUE(me.has_blocker());
-  EXPECT_EQ(me.blocker().owner.pid, kOther.pid);
+  EXPECT_EQ(me.blocker().owner.pid, unseen.pid);
 }
 
 TEST(Acquire, RemovesAnUnknownOwnerWhoseLeaseExpired) {
   constexpr uint64_t kLeaseMs = 10000;
-  FakeDir dir;
-  const uint64_t refreshed = kStartWallMs;
-  PlantEntry(&dir, kOther, EntryState::kWaiting, 1, refreshed);
-  dir.liveness[kOther.pid] = Liveness::kUnknown;
+  Bench dir;
+  const Identity unseen = Unseen(5, 999);
+  const uint64_t refreshed = dir.now_ms();
+  PlantEntry(&dir, unseen, EntryState::kWaiting, 1, refreshed);
   Contender me = MakeContender(kMe, 1, kLeaseMs);
   // Acquire starts "now" by its argument, but the driver's clock (every
   // Result::wall_ms) says the lease has long run out: the driver's clock wins.
-  dir.wall_ms = refreshed + 2 * kLeaseMs;
-  ASSERT_EQ(Drive(&me, me.Acquire(dir.mono_ms, refreshed + 1, dir.mono_ms), &dir),
-            Outcome::kAcquired);
-  EXPECT_FALSE(dir.Has(EntryName(kOther.nonce)));
+  dir.SleepUntil(refreshed + 2 * kLeaseMs);
+  const uint64_t now = dir.now_ms();
+  ASSERT_EQ(Drive(&me, me.Acquire(now, refreshed + 1, now), &dir), Outcome::kAcquired);
+  EXPECT_FALSE(dir.Has(EntryName(unseen.nonce)));
   EXPECT_EQ(me.counters().leases_expired, 1u);
   EXPECT_EQ(me.counters().dead_entries_removed, 1u);
 }
 
 TEST(Acquire, KeepsAnUnknownOwnerThatRefreshedWithinItsLease) {
   constexpr uint64_t kLeaseMs = 10000;
-  FakeDir dir;
-  PlantEntry(&dir, kOther, EntryState::kWaiting, 1, kStartWallMs);
-  dir.liveness[kOther.pid] = Liveness::kUnknown;
-  dir.wall_ms = kStartWallMs + kLeaseMs / 2;
+  Bench dir;
+  const Identity unseen = Unseen(5, 999);
+  PlantEntry(&dir, unseen, EntryState::kWaiting, 1);
+  dir.Sleep(kLeaseMs / 2);
   Contender me = MakeContender(kMe, 1, kLeaseMs);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kBusy);
-  EXPECT_TRUE(dir.Has(EntryName(kOther.nonce)));
+  EXPECT_TRUE(dir.Has(EntryName(unseen.nonce)));
   EXPECT_EQ(me.counters().leases_expired, 0u);
 }
 
 TEST(Acquire, LeaseNeverExpiresAnOwnerProvenAlive) {
-  FakeDir dir;
+  Bench dir;
   PlantEntry(&dir, kOther, EntryState::kWaiting, 1, /*refreshed_ms=*/1);
-  dir.liveness[kOther.pid] = Liveness::kAlive;
   Contender me = MakeContender(kMe, 1, /*lease_ms=*/10);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kBusy);
   EXPECT_TRUE(dir.Has(EntryName(kOther.nonce)));
@@ -608,29 +595,32 @@ TEST(Acquire, LeaseNeverExpiresAnOwnerProvenAlive) {
 
 TEST(Acquire, AnOwnerThatRefreshesKeepsItsEntryPastTheOriginalLease) {
   constexpr uint64_t kLeaseMs = 10000;
-  FakeDir dir;
-  dir.liveness[kOther.pid] = Liveness::kUnknown;
-  Contender other = MakeContender(kOther, 1, kLeaseMs);
+  Bench dir;
+  const Identity unseen = Unseen(5, 999);
+  Contender other = MakeContender(unseen, 1, kLeaseMs);
+  const uint64_t acquired_at = dir.now_ms();
   ASSERT_EQ(TryAcquire(&other, &dir), Outcome::kAcquired);
 
   // Time passes beyond the lease, but the owner refreshes first.
-  dir.wall_ms += 3 * kLeaseMs;
-  ASSERT_EQ(Drive(&other, other.Refresh(dir.wall_ms), &dir), Outcome::kHeld);
+  dir.Sleep(3 * kLeaseMs);
+  const uint64_t refreshing_at = dir.now_ms();
+  ASSERT_EQ(Drive(&other, other.Refresh(refreshing_at), &dir), Outcome::kHeld);
   OwnerRecord refreshed;
-  ASSERT_EQ(ParseRecord(ViewOf(dir.entries[EntryName(kOther.nonce)].target), &refreshed).error,
-            ParseError::kNone);
-  EXPECT_EQ(refreshed.refreshed_ms, dir.wall_ms);
-  EXPECT_EQ(refreshed.since_ms, kStartWallMs) << "refresh must not move the creation time";
+  ASSERT_TRUE(RecordIn(dir, EntryName(unseen.nonce), unseen.nonce, &refreshed));
+  EXPECT_GE(refreshed.refreshed_ms, refreshing_at);
+  EXPECT_LE(refreshed.refreshed_ms, dir.now_ms());
+  EXPECT_EQ(refreshed.since_ms, acquired_at) << "refresh must not move the creation time";
 
-  dir.wall_ms += kLeaseMs / 2;
+  dir.Sleep(kLeaseMs / 2);
   Contender me = MakeContender(kMe, 1, kLeaseMs);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kBusy);
-  EXPECT_TRUE(dir.Has(EntryName(kOther.nonce)));
+  EXPECT_TRUE(dir.Has(EntryName(unseen.nonce)));
   EXPECT_EQ(Drive(&other, other.Validate(), &dir), Outcome::kHeld);
 }
 
 TEST(Acquire, SkipsGarbageEntriesAndNeverRemovesThem) {
-  FakeDir dir;
+  Bench dir;
+  // Never spawned: were any of them judged, it would be found dead.
   const Identity unparsable = MakeIdentity(10, 1010);
   const Identity regular_file = MakeIdentity(11, 1011);
   const Identity misnamed_live = MakeIdentity(12, 1012);
@@ -639,13 +629,11 @@ TEST(Acquire, SkipsGarbageEntriesAndNeverRemovesThem) {
   dir.PutFile(EntryName(regular_file.nonce));
   // Valid records whose nonce does not match their name: planted copies. If
   // believed, the live one would block us and the dead one would be removed.
-  dir.Put(EntryName(misnamed_live.nonce), Encode(MakeRecord(kOther, EntryState::kWaiting, 1)));
-  dir.Put(EntryName(misnamed_dead.nonce), Encode(MakeRecord(kThird, EntryState::kWaiting, 2)));
-  dir.liveness[kOther.pid] = Liveness::kAlive;
-  dir.liveness[kThird.pid] = Liveness::kDead;
-  for (const Identity* id : {&unparsable, &regular_file, &misnamed_live, &misnamed_dead}) {
-    dir.liveness[id->pid] = Liveness::kDead;
-  }
+  dir.Put(EntryName(misnamed_live.nonce),
+          Encode(MakeRecord(kOther, EntryState::kWaiting, 1, kStartMs)));
+  dir.Put(EntryName(misnamed_dead.nonce),
+          Encode(MakeRecord(kThird, EntryState::kWaiting, 2, kStartMs)));
+  dir.Kill(kThird);
   // Foreign names.
   dir.Put("README", "hello");
   dir.Put("o.short", "hello");
@@ -671,8 +659,8 @@ TEST(Acquire, SkipsGarbageEntriesAndNeverRemovesThem) {
 TEST(Acquire, IgnoresTheTicketOfAGarbageEntry) {
   // A planted record with a huge ticket under the wrong name must not make
   // our ticket overflow (or move at all).
-  FakeDir dir;
-  OwnerRecord huge = MakeRecord(kOther, EntryState::kWaiting, kTicketMax + 5);
+  Bench dir;
+  OwnerRecord huge = MakeRecord(kOther, EntryState::kWaiting, kTicketMax + 5, kStartMs);
   dir.Put(EntryName(kThird.nonce), Encode(huge));
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
@@ -680,7 +668,7 @@ TEST(Acquire, IgnoresTheTicketOfAGarbageEntry) {
 }
 
 TEST(Acquire, FailsOnAnEntryOfAnUnknownVersionAndRemovesItsOwnEntry) {
-  FakeDir dir;
+  Bench dir;
   const std::string newer = EntryName(kOther.nonce);
   dir.Put(newer, "onlyone2;state=holding;ticket=1;something=new");
   Contender me = MakeContender(kMe);
@@ -695,19 +683,20 @@ TEST(Acquire, FailsOnAnEntryOfAnUnknownVersionAndRemovesItsOwnEntry) {
 }
 
 TEST(Acquire, RefusesAnEntryNameThatAlreadyExists) {
-  FakeDir dir;
+  Bench dir;
   const std::string squatted = EntryName(kMe.nonce);
-  dir.Put(squatted, Encode(MakeRecord(kOther, EntryState::kWaiting, 3)));
+  const std::string squatter = Encode(MakeRecord(kOther, EntryState::kWaiting, 3, kStartMs));
+  dir.Put(squatted, squatter);
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
   EXPECT_EQ(me.failure().kind, FailureKind::kNonceCollision);
-  EXPECT_EQ(dir.entries[squatted].target, Encode(MakeRecord(kOther, EntryState::kWaiting, 3)))
+  EXPECT_EQ(dir.Target(squatted), squatter)
       << "an entry we did not create must not be replaced or removed";
   EXPECT_EQ(dir.Count(OpKind::kRemove), 0u);
 }
 
 TEST(Acquire, RefusesATicketBeyondTheMaximum) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther, kTicketMax);
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
@@ -717,20 +706,20 @@ TEST(Acquire, RefusesATicketBeyondTheMaximum) {
 }
 
 TEST(Acquire, IoFailureOnTheTicketPublishFailsAndLeavesNoneOfOurNames) {
-  FakeDir dir;
-  dir.FailNext(OpKind::kCreate, TempName(kMe.nonce), IoStatus::kNoSpace, /*os_error=*/28);
+  Bench dir;
+  dir.FailNext(OpKind::kCreate, TempName(kMe.nonce), IoStatus::kNoSpace);
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
   EXPECT_EQ(me.failure().kind, FailureKind::kIo);
   EXPECT_EQ(me.failure().status, IoStatus::kNoSpace);
-  EXPECT_EQ(me.failure().os_error, 28);
+  EXPECT_EQ(me.failure().os_error, ENOSPC);
   EXPECT_FALSE(me.holding());
   EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty()) << "left behind: " << dir.NamesOf(kMe.nonce)[0];
   EXPECT_FALSE(me.failure().entry_left_behind);
 }
 
 TEST(Acquire, IoFailureOnTheTicketRenameRemovesItsTemporary) {
-  FakeDir dir;
+  Bench dir;
   dir.FailNext(OpKind::kRename, EntryName(kMe.nonce), IoStatus::kReadOnly);
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
@@ -746,7 +735,7 @@ TEST(Acquire, FailsCleanlyWhicheverWriteFails) {
     // Count the writes of a successful acquisition first.
     size_t writes = 0;
     {
-      FakeDir dir;
+      Bench dir;
       dir.Put("fence", FenceText(5, kOther));
       Contender me = MakeContender(kMe, slots);
       ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
@@ -756,31 +745,27 @@ TEST(Acquire, FailsCleanlyWhicheverWriteFails) {
     for (size_t failing = 0; failing < writes; ++failing) {
       SCOPED_TRACE("slots " + std::to_string(slots) + ", failing write #" +
                    std::to_string(failing));
-      FakeDir dir;
+      Bench dir;
       dir.Put("fence", FenceText(5, kOther));
       size_t seen = 0;
-      dir.faults.push_back(FakeDir::Fault{[&seen, failing](const Op& op) {
-                                            if (op.kind != OpKind::kCreate &&
-                                                op.kind != OpKind::kRename) {
-                                              return false;
-                                            }
-                                            return seen++ == failing;
-                                          },
-                                          IoStatus::kIo, 5});
+      dir.before_op = [&dir, &seen, failing](const Op& op) {
+        if (op.kind != OpKind::kCreate && op.kind != OpKind::kRename) return;
+        if (seen++ == failing) dir.FailNext(op.kind, StringOf(op.name), IoStatus::kIo);
+      };
       Contender me = MakeContender(kMe, slots);
       EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
       EXPECT_FALSE(me.holding());
       EXPECT_EQ(me.failure().kind, FailureKind::kIo);
-      EXPECT_EQ(me.failure().os_error, 5);
+      EXPECT_EQ(me.failure().os_error, EIO);
       EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
       EXPECT_EQ(dir.Names(), (std::set<std::string>{"fence"}));
-      EXPECT_EQ(dir.entries["fence"].target, FenceText(5, kOther));
+      EXPECT_EQ(dir.Target("fence"), FenceText(5, kOther));
     }
   }
 }
 
 TEST(Acquire, ReportsThatItsEntryWasLeftBehindWhenItCannotRemoveIt) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
   dir.FailNext(OpKind::kRemove, EntryName(kMe.nonce), IoStatus::kReadOnly);
   Contender me = MakeContender(kMe);
@@ -797,14 +782,14 @@ TEST(Acquire, ReportsThatItsEntryWasLeftBehindWhenItCannotRemoveIt) {
 // rename, read, list or wait a caller cannot tell which primitive failed.
 TEST(Acquire, ReportsWhichOperationFailed) {
   {
-    FakeDir dir;
+    Bench dir;
     dir.FailNext(OpKind::kCreate, TempName(kMe.nonce), IoStatus::kNoSpace);
     Contender me = MakeContender(kMe);
     ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
     EXPECT_EQ(me.failure().op, OpKind::kCreate);
   }
   {
-    FakeDir dir;
+    Bench dir;
     dir.FailNext(OpKind::kRename, EntryName(kMe.nonce), IoStatus::kIo);
     Contender me = MakeContender(kMe);
     ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
@@ -815,7 +800,7 @@ TEST(Acquire, ReportsWhichOperationFailed) {
 TEST(Acquire, CorruptFenceFileFailsWithFenceCorrupt) {
   for (const bool regular_file : {false, true}) {
     SCOPED_TRACE(regular_file ? "fence is a regular file" : "fence holds garbage");
-    FakeDir dir;
+    Bench dir;
     if (regular_file) {
       dir.PutFile("fence");
     } else {
@@ -828,31 +813,28 @@ TEST(Acquire, CorruptFenceFileFailsWithFenceCorrupt) {
     EXPECT_FALSE(me.holding());
     EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
     ASSERT_TRUE(dir.Has("fence"));
-    EXPECT_EQ(dir.entries["fence"].symlink, !regular_file) << "the fence must be left as found";
+    EXPECT_EQ(dir.IsSymlink("fence"), !regular_file) << "the fence must be left as found";
   }
 }
 
 TEST(Acquire, RefusesAFenceAtTheMaximum) {
-  FakeDir dir;
+  Bench dir;
   dir.Put("fence", FenceText(kTicketMax, kOther));
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
   EXPECT_EQ(me.failure().kind, FailureKind::kTicketOverflow);
-  EXPECT_EQ(dir.entries["fence"].target, FenceText(kTicketMax, kOther));
+  EXPECT_EQ(dir.Target("fence"), FenceText(kTicketMax, kOther));
 }
 
 TEST(Acquire, SkipsAnEntryThatVanishesBeforeItIsRead) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
   // Listed, then gone (its owner released) before our read.
-  dir.faults.push_back(FakeDir::Fault{[&dir](const Op& op) {
-                                        if (op.kind == OpKind::kRead &&
-                                            StringOf(op.name) == EntryName(kOther.nonce)) {
-                                          dir.entries.erase(EntryName(kOther.nonce));
-                                        }
-                                        return false;
-                                      },
-                                      IoStatus::kOk, 0});
+  dir.before_op = [&dir](const Op& op) {
+    if (op.kind == OpKind::kRead && StringOf(op.name) == EntryName(kOther.nonce)) {
+      dir.Erase(EntryName(kOther.nonce));
+    }
+  };
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_EQ(me.counters().vanished_while_reading, 1u);
@@ -860,21 +842,30 @@ TEST(Acquire, SkipsAnEntryThatVanishesBeforeItIsRead) {
 
 // ---------------------------------------------------------------------------
 // Waiting
+//
+// A simulated wait returns at once (sim/platform.h): kTimedOut once its
+// deadline has passed, else kOk. What happens while we wait (a holder
+// leaves, dies, or keeps holding until our deadline) a test does in
+// before_op, just before the wait is performed.
+
+// While we wait, the holder keeps holding until our deadline passes.
+void SleepThroughEveryWait(Bench* dir) {
+  dir->before_op = [dir](const Op& op) {
+    if (op.kind == OpKind::kWait) dir->SleepUntil(op.deadline_mono_ms);
+  };
+}
+
+// A deadline long enough for any scan to finish before it.
+constexpr uint64_t kPatientMs = 30000;
 
 TEST(Acquire, WaitCarriesTheDeadlineAndTheEntryWaitedBehind) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
-  const uint64_t deadline = dir.mono_ms + 30000;
-  std::vector<LoggedOp> waits;
-  dir.on_wait = [&waits](const Op& op, FakeDir*) {
-    LoggedOp logged;
-    logged.name = StringOf(op.name);
-    logged.deadline_mono_ms = op.deadline_mono_ms;
-    waits.push_back(logged);
-    return IoStatus::kTimedOut;
-  };
+  const uint64_t deadline = dir.now_ms() + kPatientMs;
+  SleepThroughEveryWait(&dir);
   Contender me = MakeContender(kMe);
   EXPECT_EQ(AcquireWithDeadline(&me, &dir, deadline), Outcome::kBusy);
+  const std::vector<LoggedOp> waits = dir.Of(OpKind::kWait);
   ASSERT_EQ(waits.size(), 1u);
   EXPECT_EQ(waits[0].deadline_mono_ms, deadline);
   EXPECT_EQ(waits[0].name, EntryName(kOther.nonce));
@@ -887,19 +878,17 @@ TEST(Acquire, WaitCarriesTheDeadlineAndTheEntryWaitedBehind) {
 // Plants a holder (ticket 1) and a waiter (ticket 2) ahead of us, and
 // returns the name of the entry our wait named.
 std::string WaitTargetBehind(const Identity& holder, const Identity& waiter) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, holder, 1);
   PlantHolder(&dir, waiter, 2);
-  std::string waited_behind;
-  dir.on_wait = [&waited_behind](const Op& op, FakeDir*) {
-    waited_behind = StringOf(op.name);
-    return IoStatus::kTimedOut;
-  };
+  SleepThroughEveryWait(&dir);
   Contender me = MakeContender(kMe);
-  EXPECT_EQ(AcquireWithDeadline(&me, &dir, kNoDeadline), Outcome::kBusy);
+  EXPECT_EQ(AcquireWithDeadline(&me, &dir, dir.now_ms() + kPatientMs), Outcome::kBusy);
   EXPECT_TRUE(me.has_blocker());
   EXPECT_EQ(me.blocker().owner.nonce, holder.nonce) << "the blocker is the smallest ticket";
-  return waited_behind;
+  const std::vector<LoggedOp> waits = dir.Of(OpKind::kWait);
+  EXPECT_EQ(waits.size(), 1u);
+  return waits.empty() ? std::string("(no wait)") : waits[0].name;
 }
 
 TEST(Acquire, WaitsBehindTheNearestSmallerTicket) {
@@ -924,29 +913,24 @@ TEST(Acquire, WaitsBehindTheNearestSmallerTicketWhateverTheListingOrder) {
 // With k > 1 slots any of the k holders ahead may leave and let us in, so no
 // single entry can be named: the driver must wake on any change.
 TEST(Acquire, WithSeveralSlotsWaitsForAnyChangeNotOneEntry) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther, 1);
   PlantHolder(&dir, kThird, 2);
-  bool waited = false;
-  std::string waited_behind = "unset";
-  dir.on_wait = [&](const Op& op, FakeDir*) {
-    waited = true;
-    waited_behind = StringOf(op.name);
-    return IoStatus::kTimedOut;
-  };
+  SleepThroughEveryWait(&dir);
   Contender me = MakeContender(kMe, /*slots=*/2);
-  EXPECT_EQ(AcquireWithDeadline(&me, &dir, kNoDeadline), Outcome::kBusy);
-  ASSERT_TRUE(waited);
-  EXPECT_EQ(waited_behind, "");
+  EXPECT_EQ(AcquireWithDeadline(&me, &dir, dir.now_ms() + kPatientMs), Outcome::kBusy);
+  const std::vector<LoggedOp> waits = dir.Of(OpKind::kWait);
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_EQ(waits[0].name, "");
 }
 
 TEST(Acquire, WaitingAcquiresWhenTheHolderLeaves) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
-  dir.on_wait = [](const Op& op, FakeDir* d) {
-    d->entries.erase(StringOf(op.name));  // the holder releases
-    d->mono_ms += 100;
-    return IoStatus::kOk;
+  dir.before_op = [&dir](const Op& op) {
+    if (op.kind != OpKind::kWait) return;
+    dir.Erase(StringOf(op.name));  // the holder releases
+    dir.Sleep(100);
   };
   Contender me = MakeContender(kMe);
   EXPECT_EQ(AcquireWithDeadline(&me, &dir, kNoDeadline), Outcome::kAcquired);
@@ -955,45 +939,39 @@ TEST(Acquire, WaitingAcquiresWhenTheHolderLeaves) {
 }
 
 TEST(Acquire, WaitingRemovesAHolderThatDiedWhileWeWaited) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
-  dir.on_wait = [](const Op&, FakeDir* d) {
-    d->liveness[kOther.pid] = Liveness::kDead;
-    return IoStatus::kOk;
+  dir.before_op = [&dir](const Op& op) {
+    if (op.kind == OpKind::kWait) dir.Kill(kOther);
   };
   Contender me = MakeContender(kMe);
   EXPECT_EQ(AcquireWithDeadline(&me, &dir, kNoDeadline), Outcome::kAcquired);
+  EXPECT_EQ(dir.Count(OpKind::kWait), 1u);
   EXPECT_FALSE(dir.Has(EntryName(kOther.nonce)));
 }
 
 TEST(Acquire, GivesUpWithoutWaitingOnceTheDeadlineHasPassed) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
-  dir.on_wait = [](const Op&, FakeDir*) { return IoStatus::kOk; };
   Contender me = MakeContender(kMe);
-  // The driver's clock passes the deadline while the acquisition runs.
-  const uint64_t deadline = dir.mono_ms + 10;
-  dir.mono_ms += 20;
+  // The clock passes the deadline before the acquisition runs.
+  const uint64_t deadline = dir.now_ms() + 10;
+  dir.Sleep(20);
   EXPECT_EQ(AcquireWithDeadline(&me, &dir, deadline), Outcome::kBusy);
   EXPECT_EQ(dir.Count(OpKind::kWait), 0u);
   EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
 }
 
 TEST(Acquire, TryModeWaitsForAChoosingEntryOnlyWithinItsPatience) {
-  FakeDir dir;
+  Bench dir;
   PlantEntry(&dir, kOther, EntryState::kChoosing, 0);
-  std::vector<LoggedOp> waits;
-  dir.on_wait = [&waits](const Op& op, FakeDir*) {
-    LoggedOp logged;
-    logged.name = StringOf(op.name);
-    logged.deadline_mono_ms = op.deadline_mono_ms;
-    waits.push_back(logged);
-    return IoStatus::kTimedOut;
-  };
+  SleepThroughEveryWait(&dir);  // the other stays in its doorway
   Contender me = MakeContender(kMe);
+  const uint64_t start = dir.now_ms();
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kBusy);
+  const std::vector<LoggedOp> waits = dir.Of(OpKind::kWait);
   ASSERT_EQ(waits.size(), 1u);
-  EXPECT_EQ(waits[0].deadline_mono_ms, kStartMonoMs + kChoosingPatienceMs);
+  EXPECT_EQ(waits[0].deadline_mono_ms, start + kChoosingPatienceMs);
   EXPECT_EQ(waits[0].name, EntryName(kOther.nonce));
   EXPECT_EQ(me.counters().waits_for_choosing, 1u);
   EXPECT_TRUE(dir.Has(EntryName(kOther.nonce)));
@@ -1001,24 +979,25 @@ TEST(Acquire, TryModeWaitsForAChoosingEntryOnlyWithinItsPatience) {
 }
 
 TEST(Acquire, TryModeAcquiresWhenAChoosingEntryDrawsALargerTicket) {
-  FakeDir dir;
+  Bench dir;
   PlantEntry(&dir, kOther, EntryState::kChoosing, 0);
-  dir.on_wait = [](const Op&, FakeDir* d) {
-    PlantHolder(d, kOther, 1000);  // finished its doorway behind us
-    return IoStatus::kOk;
+  dir.before_op = [&dir](const Op& op) {
+    if (op.kind == OpKind::kWait) PlantHolder(&dir, kOther, 1000);  // its doorway ends behind us
   };
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+  EXPECT_EQ(dir.Count(OpKind::kWait), 1u);
   EXPECT_TRUE(dir.Has(EntryName(kOther.nonce)));
 }
 
 TEST(Acquire, FailsWhenTheWaitFails) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
-  dir.on_wait = [](const Op&, FakeDir*) { return IoStatus::kIo; };
+  dir.FailNext(OpKind::kWait, "", IoStatus::kIo);
   Contender me = MakeContender(kMe);
   EXPECT_EQ(AcquireWithDeadline(&me, &dir, kNoDeadline), Outcome::kFailed);
   EXPECT_EQ(me.failure().kind, FailureKind::kIo);
+  EXPECT_EQ(me.failure().op, OpKind::kWait);
   EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
 }
 
@@ -1026,7 +1005,7 @@ TEST(Acquire, FailsWhenTheWaitFails) {
 // Slots
 
 TEST(Acquire, TwoSlotsAdmitTwoHoldersAndTheThirdTryIsBusy) {
-  FakeDir dir;
+  Bench dir;
   Contender a = MakeContender(kMe, 2);
   Contender b = MakeContender(kOther, 2);
   Contender c = MakeContender(kThird, 2);
@@ -1049,23 +1028,21 @@ TEST(Acquire, TwoSlotsAdmitTwoHoldersAndTheThirdTryIsBusy) {
 }
 
 TEST(Acquire, WithSlotsPassesTheFenceRingAndLeavesIt) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe, 3);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_GE(dir.IndexOf(OpKind::kCreate, RingName(kMe.nonce)), 0) << "no fence-ring entry";
   EXPECT_GE(dir.IndexOf(OpKind::kRemove, RingName(kMe.nonce)), 0) << "fence ring not left";
   EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence"}));
   OwnerRecord published;
-  ASSERT_EQ(ParseRecord(ViewOf(dir.entries[EntryName(kMe.nonce)].target), &published).error,
-            ParseError::kNone);
+  ASSERT_TRUE(RecordIn(dir, EntryName(kMe.nonce), kMe.nonce, &published));
   EXPECT_EQ(published.slots, 3u);
 }
 
 TEST(Acquire, RemovesADeadOwnersFenceRingEntry) {
-  FakeDir dir;
-  OwnerRecord ring_record = MakeRecord(kOther, EntryState::kWaiting, 1);
-  dir.Put(RingName(kOther.nonce), Encode(ring_record));
-  dir.liveness[kOther.pid] = Liveness::kDead;
+  Bench dir;
+  dir.Put(RingName(kOther.nonce), Encode(MakeRecord(kOther, EntryState::kWaiting, 1, kStartMs)));
+  dir.Kill(kOther);
   Contender me = MakeContender(kMe, 2);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_FALSE(dir.Has(RingName(kOther.nonce)));
@@ -1075,7 +1052,7 @@ TEST(Acquire, RemovesADeadOwnersFenceRingEntry) {
 // Validate, Refresh, Release
 
 TEST(Validate, ReportsHeldWhileOurEntryIsIntact) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   const std::set<std::string> before = dir.Names();
@@ -1087,46 +1064,49 @@ TEST(Validate, ReportsHeldWhileOurEntryIsIntact) {
 }
 
 TEST(Validate, ReportsLostAfterSomeoneRemovesOurEntry) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
-  dir.entries.erase(EntryName(kMe.nonce));
+  dir.Erase(EntryName(kMe.nonce));
   EXPECT_EQ(Drive(&me, me.Validate(), &dir), Outcome::kLost);
   EXPECT_FALSE(me.holding());
 }
 
 TEST(Validate, ReportsLostWhenOurEntryWasReplaced) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   // Same name, someone else's record: not ours, and left alone.
-  const std::string replacement = Encode(MakeRecord(kOther, EntryState::kWaiting, 1));
+  const std::string replacement = Encode(MakeRecord(kOther, EntryState::kWaiting, 1, kStartMs));
   dir.Put(EntryName(kMe.nonce), replacement);
   EXPECT_EQ(Drive(&me, me.Validate(), &dir), Outcome::kLost);
   EXPECT_FALSE(me.holding());
-  EXPECT_EQ(dir.entries[EntryName(kMe.nonce)].target, replacement);
+  EXPECT_EQ(dir.Target(EntryName(kMe.nonce)), replacement);
 }
 
 TEST(Validate, ReportsLostWhenOurEntryHoldsAnotherTicket) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
-  dir.Put(EntryName(kMe.nonce), Encode(MakeRecord(kMe, EntryState::kWaiting, 99)));
+  dir.Put(EntryName(kMe.nonce), Encode(MakeRecord(kMe, EntryState::kWaiting, 99, kStartMs)));
   EXPECT_EQ(Drive(&me, me.Validate(), &dir), Outcome::kLost);
 }
 
 TEST(Refresh, RewritesTheSeenTimeThroughATemporary) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
-  dir.wall_ms += 60000;
+  dir.Sleep(60000);
+  const uint64_t refreshing_at = dir.now_ms();
   const size_t first_refresh_op = dir.log.size();
-  ASSERT_EQ(Drive(&me, me.Refresh(dir.wall_ms), &dir), Outcome::kHeld);
+  ASSERT_EQ(Drive(&me, me.Refresh(refreshing_at), &dir), Outcome::kHeld);
   EXPECT_TRUE(me.holding());
   OwnerRecord refreshed;
-  ASSERT_EQ(ParseRecord(ViewOf(dir.entries[EntryName(kMe.nonce)].target), &refreshed).error,
-            ParseError::kNone);
-  EXPECT_EQ(refreshed.refreshed_ms, dir.wall_ms);
+  ASSERT_TRUE(RecordIn(dir, EntryName(kMe.nonce), kMe.nonce, &refreshed));
+  // The time of the refresh, by the driver's clock, which moved on a little
+  // while the refresh ran.
+  EXPECT_GE(refreshed.refreshed_ms, refreshing_at);
+  EXPECT_LE(refreshed.refreshed_ms, dir.now_ms());
   EXPECT_EQ(refreshed.ticket, me.ticket());
   EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence"}));
   // Read first, then replace atomically.
@@ -1139,26 +1119,26 @@ TEST(Refresh, RewritesTheSeenTimeThroughATemporary) {
 }
 
 TEST(Refresh, DoesNotResurrectARemovedEntry) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
-  dir.entries.erase(EntryName(kMe.nonce));
-  EXPECT_EQ(Drive(&me, me.Refresh(dir.wall_ms + 1), &dir), Outcome::kLost);
+  dir.Erase(EntryName(kMe.nonce));
+  EXPECT_EQ(Drive(&me, me.Refresh(dir.now_ms()), &dir), Outcome::kLost);
   EXPECT_FALSE(dir.Has(EntryName(kMe.nonce)));
   EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
 }
 
 TEST(Refresh, RecoversFromAStaleTemporaryOfItsOwn) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   dir.Put(TempName(kMe.nonce), "left over by a failed rename");
-  EXPECT_EQ(Drive(&me, me.Refresh(dir.wall_ms + 1), &dir), Outcome::kHeld);
+  EXPECT_EQ(Drive(&me, me.Refresh(dir.now_ms()), &dir), Outcome::kHeld);
   EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence"}));
 }
 
 TEST(Release, RemovesOurEntryOnly) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   PlantEntry(&dir, kOther, EntryState::kWaiting, 5);  // a waiter behind us
@@ -1168,16 +1148,16 @@ TEST(Release, RemovesOurEntryOnly) {
 }
 
 TEST(Release, ReportsLostWhenOurEntryWasRemoved) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
-  dir.entries.erase(EntryName(kMe.nonce));
+  dir.Erase(EntryName(kMe.nonce));
   EXPECT_EQ(Drive(&me, me.Release(), &dir), Outcome::kLost);
   EXPECT_FALSE(me.holding());
 }
 
 TEST(Release, ReportsAFailedRemovalAndKeepsHolding) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   dir.FailNext(OpKind::kRemove, EntryName(kMe.nonce), IoStatus::kReadOnly);
@@ -1198,11 +1178,11 @@ TEST(Release, ReportsAFailedRemovalAndKeepsHolding) {
 // this process lives, and afterwards until somebody runs Cleanup (acquisitions never look at
 // temporaries).
 TEST(Release, AfterAFailedRefreshLeavesNoTemporaryBehind) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   dir.FailNext(OpKind::kRename, EntryName(kMe.nonce), IoStatus::kIo);
-  ASSERT_EQ(Drive(&me, me.Refresh(dir.wall_ms + 1), &dir), Outcome::kFailed);
+  ASSERT_EQ(Drive(&me, me.Refresh(dir.now_ms()), &dir), Outcome::kFailed);
   ASSERT_TRUE(me.holding());
   ASSERT_EQ(Drive(&me, me.Release(), &dir), Outcome::kReleased);
   EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty())
@@ -1213,30 +1193,28 @@ TEST(Release, AfterAFailedRefreshLeavesNoTemporaryBehind) {
 // Cleanup
 
 TEST(Cleanup, RemovesDeadOwnersEntriesAndNothingElse) {
-  FakeDir dir;
+  Bench dir;
+  // The dead and the garbage entry's owner are never spawned.
   const Identity dead = MakeIdentity(20, 2020);
   const Identity dead_in_ring = MakeIdentity(21, 2021);
   const Identity dead_choosing = MakeIdentity(22, 2022);
   const Identity alive = MakeIdentity(23, 2023);
-  const Identity unknown = MakeIdentity(24, 2024);
+  const Identity unknown = Unseen(24, 2024);
   const Identity garbage = MakeIdentity(25, 2025);
+  dir.Spawn(alive);
   PlantHolder(&dir, dead, 3);
   dir.Put(TempName(dead.nonce), FenceText(9, dead));  // crashed while publishing the fence
-  dir.Put(AnchorName(dead.nonce), "lock");
-  dir.Put(AnchorName(alive.nonce), "lock");
-  dir.Put(RingName(dead_in_ring.nonce), Encode(MakeRecord(dead_in_ring, EntryState::kWaiting, 1)));
+  dir.PutFile(AnchorName(dead.nonce), "lock");
+  dir.PutFile(AnchorName(alive.nonce), "lock");
+  dir.Put(RingName(dead_in_ring.nonce),
+          Encode(MakeRecord(dead_in_ring, EntryState::kWaiting, 1, kStartMs)));
   PlantEntry(&dir, dead_choosing, EntryState::kChoosing, 0);
   PlantHolder(&dir, alive, 4);
   PlantEntry(&dir, unknown, EntryState::kWaiting, 5, /*refreshed_ms=*/1);
-  dir.Put(EntryName(garbage.nonce), Encode(MakeRecord(dead, EntryState::kWaiting, 6)));
+  dir.Put(EntryName(garbage.nonce), Encode(MakeRecord(dead, EntryState::kWaiting, 6, kStartMs)));
   dir.Put("fence", FenceText(8, alive));
   dir.Put("README", "foreign");
   dir.PutFile("o." + Hex(MakeIdentity(26, 2026).nonce));
-  for (const Identity* id : {&dead, &dead_in_ring, &dead_choosing, &garbage}) {
-    dir.liveness[id->pid] = Liveness::kDead;
-  }
-  dir.liveness[alive.pid] = Liveness::kAlive;
-  dir.liveness[unknown.pid] = Liveness::kUnknown;
 
   std::set<std::string> expected = dir.Names();
   expected.erase(EntryName(dead.nonce));
@@ -1246,7 +1224,7 @@ TEST(Cleanup, RemovesDeadOwnersEntriesAndNothingElse) {
   expected.erase(EntryName(dead_choosing.nonce));
 
   Contender me = MakeContender(kMe);
-  EXPECT_EQ(Drive(&me, me.Cleanup(dir.wall_ms), &dir), Outcome::kCleaned);
+  EXPECT_EQ(Drive(&me, me.Cleanup(dir.now_ms()), &dir), Outcome::kCleaned);
   EXPECT_EQ(dir.Names(), expected);
   EXPECT_EQ(me.counters().dead_entries_removed, 3u);
   EXPECT_EQ(dir.Count(OpKind::kCreate) + dir.Count(OpKind::kRename), 0u)
@@ -1255,43 +1233,41 @@ TEST(Cleanup, RemovesDeadOwnersEntriesAndNothingElse) {
 
 TEST(Cleanup, RemovesStrayTemporariesOfDeadOwners) {
   // A crash between a temporary's symlink and its rename: the temporary
-  // holds an owner record (ticket or refresh) or a fence record.
-  FakeDir dir;
+  // holds an owner record (ticket or refresh) or a fence record. Neither
+  // owner is spawned: both are dead.
+  Bench dir;
   const Identity crashed_in_ticket = MakeIdentity(30, 3030);
   const Identity crashed_in_fence = MakeIdentity(31, 3031);
   dir.Put(TempName(crashed_in_ticket.nonce),
-          Encode(MakeRecord(crashed_in_ticket, EntryState::kWaiting, 4)));
+          Encode(MakeRecord(crashed_in_ticket, EntryState::kWaiting, 4, kStartMs)));
   dir.Put(TempName(crashed_in_fence.nonce), FenceText(12, crashed_in_fence));
-  dir.liveness[crashed_in_ticket.pid] = Liveness::kDead;
-  dir.liveness[crashed_in_fence.pid] = Liveness::kDead;
   Contender me = MakeContender(kMe);
-  EXPECT_EQ(Drive(&me, me.Cleanup(dir.wall_ms), &dir), Outcome::kCleaned);
-  EXPECT_TRUE(dir.entries.empty()) << "left: " << dir.entries.begin()->first;
+  EXPECT_EQ(Drive(&me, me.Cleanup(dir.now_ms()), &dir), Outcome::kCleaned);
+  EXPECT_TRUE(dir.Names().empty()) << "left: " << *dir.Names().begin();
 }
 
 TEST(Cleanup, KeepsTemporariesOfLiveOwnersAndUnattributableOnes) {
-  FakeDir dir;
+  Bench dir;
   const Identity alive = MakeIdentity(32, 3032);
   const Identity dead = MakeIdentity(33, 3033);
   const Identity other_dead = MakeIdentity(34, 3034);
+  dir.Spawn(alive);
   dir.Put(TempName(alive.nonce), FenceText(3, alive));
   // Names one dead owner, holds another's record: garbage, never removed.
-  dir.Put(TempName(dead.nonce), Encode(MakeRecord(other_dead, EntryState::kWaiting, 2)));
+  dir.Put(TempName(dead.nonce), Encode(MakeRecord(other_dead, EntryState::kWaiting, 2, kStartMs)));
   dir.Put(TempName(other_dead.nonce), "half-written garbage");
-  dir.liveness[dead.pid] = Liveness::kDead;
-  dir.liveness[other_dead.pid] = Liveness::kDead;
   const std::set<std::string> before = dir.Names();
   Contender me = MakeContender(kMe);
-  EXPECT_EQ(Drive(&me, me.Cleanup(dir.wall_ms), &dir), Outcome::kCleaned);
+  EXPECT_EQ(Drive(&me, me.Cleanup(dir.now_ms()), &dir), Outcome::kCleaned);
   EXPECT_EQ(dir.Names(), before);
   EXPECT_EQ(me.counters().garbage_entries, 2u);
 }
 
 TEST(Acquire, NeverJudgesTemporaries) {
   // Acquisitions leave temporaries to Cleanup: they are not entries.
-  FakeDir dir;
-  dir.Put(TempName(kOther.nonce), Encode(MakeRecord(kOther, EntryState::kWaiting, 1)));
-  dir.liveness[kOther.pid] = Liveness::kDead;
+  Bench dir;
+  dir.Put(TempName(kOther.nonce), Encode(MakeRecord(kOther, EntryState::kWaiting, 1, kStartMs)));
+  dir.Kill(kOther);
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_EQ(me.ticket(), 1u) << "a temporary's ticket must not count";
@@ -1299,38 +1275,40 @@ TEST(Acquire, NeverJudgesTemporaries) {
 }
 
 TEST(Cleanup, KeepsTheEntryOfItsOwnHolder) {
-  FakeDir dir;
+  Bench dir;
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
-  dir.liveness[kMe.pid] = Liveness::kDead;  // even a wrong verdict on ourselves
+  // Even a wrong verdict on ourselves: the process table no longer lists
+  // us, yet here we run.
+  dir.Kill(kMe);
   const std::set<std::string> before = dir.Names();
-  EXPECT_EQ(Drive(&me, me.Cleanup(dir.wall_ms), &dir), Outcome::kCleaned);
+  EXPECT_EQ(Drive(&me, me.Cleanup(dir.now_ms()), &dir), Outcome::kCleaned);
   EXPECT_EQ(dir.Names(), before);
   EXPECT_EQ(Drive(&me, me.Validate(), &dir), Outcome::kHeld);
 }
 
 TEST(Cleanup, ExpiresUnknownOwnersOnlyWithALease) {
-  const Identity unknown = MakeIdentity(24, 2024);
+  const Identity unknown = Unseen(24, 2024);
   for (const uint64_t lease_ms : {uint64_t{0}, uint64_t{1000}}) {
-    FakeDir dir;
-    PlantEntry(&dir, unknown, EntryState::kWaiting, 5, /*refreshed_ms=*/kStartWallMs);
-    dir.liveness[unknown.pid] = Liveness::kUnknown;
-    dir.wall_ms = kStartWallMs + 5000;
+    Bench dir;
+    PlantEntry(&dir, unknown, EntryState::kWaiting, 5);
+    dir.Sleep(5000);
     Contender me = MakeContender(kMe, 1, lease_ms);
-    EXPECT_EQ(Drive(&me, me.Cleanup(dir.wall_ms), &dir), Outcome::kCleaned);
+    EXPECT_EQ(Drive(&me, me.Cleanup(dir.now_ms()), &dir), Outcome::kCleaned);
     EXPECT_EQ(dir.Has(EntryName(unknown.nonce)), lease_ms == 0) << "lease " << lease_ms;
   }
 }
 
 TEST(Cleanup, FailsOnAnIoErrorWhileRemoving) {
-  FakeDir dir;
+  Bench dir;
   PlantHolder(&dir, kOther);
-  dir.liveness[kOther.pid] = Liveness::kDead;
+  dir.Kill(kOther);
   dir.FailNext(OpKind::kRemove, EntryName(kOther.nonce), IoStatus::kPermission);
   Contender me = MakeContender(kMe);
-  EXPECT_EQ(Drive(&me, me.Cleanup(dir.wall_ms), &dir), Outcome::kFailed);
+  EXPECT_EQ(Drive(&me, me.Cleanup(dir.now_ms()), &dir), Outcome::kFailed);
   EXPECT_EQ(me.failure().kind, FailureKind::kIo);
   EXPECT_EQ(me.failure().status, IoStatus::kPermission);
+  EXPECT_EQ(me.failure().os_error, EACCES);
   EXPECT_EQ(StringOf(me.failure().name.view()), EntryName(kOther.nonce));
 }
 

@@ -7,8 +7,19 @@
 // SimPlatform performs each Op through World::PerformFor, the very code the
 // simulator and the model checker run, on an outside process whose
 // listings hide nothing (World's own contenders skip names the core ignores,
-// a model-checking reduction; a real directory hides nothing). kWait returns
-// at once (kOk): a spurious wake-up, which the kWait contract allows.
+// a model-checking reduction; a real directory hides nothing). Its clock
+// moves 1 ms per Op, and further only when told (AdvanceClock). Where the
+// World's own model is narrower than a real driver, SimPlatform answers as
+// the POSIX driver does, and the contract suite checks that it does:
+//   - kWait returns at once: kTimedOut once its deadline has passed, else kOk
+//     (a spurious wake-up, which the kWait contract allows). One thread
+//     drives every simulated process, so nothing could change while it
+//     blocked; whoever drives it lets others act between Ops instead.
+//   - kProbe of an owner recorded in another pid namespace answers kUnknown:
+//     the simulated machine has one namespace, and a process in one it
+//     cannot see into is neither alive nor dead to it (H5).
+// It also fails Ops on request (FailNext), for tests of a contender's error
+// paths, which no real directory produces on demand.
 #ifndef ONLYONE_SIM_PLATFORM_H_
 #define ONLYONE_SIM_PLATFORM_H_
 
@@ -16,6 +27,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/contender.h"
 #include "sim/world.h"
@@ -50,11 +62,35 @@ class SimPlatform : public Platform {
   void PlantFile(const std::string& name, const std::string& content) override;
   Result Perform(const Op& op) override;
 
+  // A process with an identity of the caller's choosing (a nonce that sorts
+  // where a test needs it) runs from now on, until Kill. Probes find it
+  // alive only if its boot id and pid namespace are the simulated
+  // machine's: kSimBootId, kSimPidNamespace.
+  void Spawn(const Identity& who);
+  // The next Op of `kind` on `name` (empty: on any name) fails with
+  // `status`, and the errno Linux reports with it, instead of being
+  // performed. Faults wait in the order they were set, each for its own Op.
+  void FailNext(OpKind kind, const std::string& name, IoStatus status);
+  // Time passes (the wall and the monotonic clock are one here).
+  void AdvanceClock(uint64_t ms) { world_.AdvanceClock(ms); }
+  uint64_t now_ms() const { return world_.now_ms(); }
+
   const World& world() const { return world_; }
 
  private:
+  struct Fault {
+    OpKind kind;
+    std::string name;
+    IoStatus status;
+  };
+  bool TakeFault(const Op& op, Result* result);
+  // The answer where POSIX's semantics are wider than the World's (see the
+  // top of this file); false: the World answers.
+  bool AnswerAsPosix(const Op& op, Result* result) const;
+
   World world_;
   Process driver_;  // the outside process every Op is performed as
+  std::vector<Fault> faults_;
   uint32_t next_pid_ = 100;
   uint64_t next_start_time_ = 5000;
   uint64_t next_nonce_ = 1;

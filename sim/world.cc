@@ -1,6 +1,7 @@
 #include "sim/world.h"
 
 #include <assert.h>
+#include <errno.h>
 
 #include "core/fingerprint.h"
 
@@ -108,6 +109,13 @@ bool IsTemporary(const std::string& name) {
   return name.size() == 34 && name[0] == 't' && name[1] == '.';
 }
 
+// In the critical section, for P1: holding, validating or refreshing its
+// holding, or releasing (a releasing process holds until its removal lands).
+bool InCriticalSection(const Process& p) {
+  return p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing ||
+         p.pc == ProgramCounter::kChecking;
+}
+
 }  // namespace
 
 std::map<std::string, Node>::const_iterator World::NextListed(const Process& p) const {
@@ -142,7 +150,7 @@ Identity World::MakeIdentity(const Process& p) const {
   id.pid = p.pid;
   id.start_time = p.start_time;
   id.boot_id = kSimBootId;
-  id.pid_namespace = 1;
+  id.pid_namespace = kSimPidNamespace;
   id.host.Assign(View("sim"));
   id.command.Assign(View("job"));
   return id;
@@ -245,8 +253,7 @@ uint32_t World::LiveHolders() const {
   for (const Process& p : procs_) {
     // A killed holder whose job runs on still holds: its job is in the
     // critical section.
-    const bool holds = p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing ||
-                       p.pc == ProgramCounter::kChecking;
+    const bool holds = InCriticalSection(p);
     // Under a lease the lock vouches only for holders whose entry is still
     // there; a holder whose lease ran out was told nothing (see WorldConfig).
     if (Lives(p) && holds && (!config_.owners_unknown || EntryPresent(p))) ++holders;
@@ -275,9 +282,7 @@ bool World::IsEnabled(const Transition& t) const {
       return true;
     case TransitionKind::kCrash: return p.alive && p.pc != ProgramCounter::kDone;
     case TransitionKind::kCrashLeavingJob:
-      return config_.jobs_outlive_holders && p.alive &&
-             (p.pc == ProgramCounter::kHolding || p.pc == ProgramCounter::kReleasing ||
-              p.pc == ProgramCounter::kChecking);
+      return config_.jobs_outlive_holders && p.alive && InCriticalSection(p);
     case TransitionKind::kJobEnds: return p.job_running;
     case TransitionKind::kReusePid: return !p.alive && pid_table_.count(p.pid) == 0;
     case TransitionKind::kTimeout:
@@ -640,116 +645,21 @@ void World::OnDoneExternal(Process* p, Outcome outcome) {
   p->pc = ProgramCounter::kIdle;
 }
 
+// Performs p's pending Op with exactly the semantics world.h promises: an
+// injected fault instead of the Op, or the one handler for its kind.
 Result World::Perform(Process* p) {
   Result result;
   result.mono_ms = now_ms_;
   result.wall_ms = now_ms_;
-  PendingOp& op = p->op;
-  if (FaultApplies(next_fault_, op.kind)) {
-    result.status = next_fault_;
-    result.os_error = next_fault_ == IoStatus::kNoSpace ? 28 : 5;  // ENOSPC, EIO on Linux
-    next_fault_ = IoStatus::kOk;
-    ++counters_.io_faults;
-    return result;
-  }
-  switch (op.kind) {
-    case OpKind::kCreate: {
-      if (fs_.count(op.name) != 0) {
-        result.status = IoStatus::kExists;
-        break;
-      }
-      Node node{true, op.record, 0, 0, OwnerNonce(op.name, op.record)};
-      node.hash = NodeHash(op.name, node);
-      fs_[op.name] = node;
-      if (IsEntryLike(op.name)) Announce(p->index, op.name);
-      break;
-    }
-    case OpKind::kRename: {
-      auto from = fs_.find(op.from);
-      if (from == fs_.end()) {
-        result.status = IoStatus::kNotFound;
-        break;
-      }
-      CheckWrite(*p, op.name);
-      Node moved = from->second;
-      fs_.erase(from);
-      // The destination name stays in the directory throughout a replacing
-      // rename, so listings that began before it must still return it.
-      auto to = fs_.find(op.name);
-      moved.listed_since_start = to == fs_.end() ? 0 : to->second.listed_since_start;
-      moved.hash = NodeHash(op.name, moved);
-      fs_[op.name] = moved;
-      if (IsEntryLike(op.name)) Announce(p->index, op.name);
-      break;
-    }
-    case OpKind::kRead: {
-      auto it = fs_.find(op.name);
-      if (it == fs_.end()) {
-        result.status = IoStatus::kNotFound;
-      } else if (!it->second.symlink) {
-        result.status = IoStatus::kNotSymlink;
-      } else {
-        result.data = ViewOf(it->second.content);
-      }
-      break;
-    }
-    case OpKind::kListStart:
-      for (auto& entry : fs_) entry.second.listed_since_start |= 1u << p->index;
-      p->listing = true;
-      p->at_start = true;
-      p->cursor.clear();
-      p->news.clear();
-      break;
-    case OpKind::kListNext: {
-      auto it = NextListed(*p);
-      p->at_start = false;
-      if (it == fs_.end()) {
-        result.status = IoStatus::kEnd;
-        p->listing = false;
-        p->cursor.clear();
-      } else {
-        p->cursor = it->first;
-        result.data = ViewOf(it->first);
-      }
-      break;
-    }
-    case OpKind::kRemove: {
-      auto it = fs_.find(op.name);
-      if (it == fs_.end()) {
-        result.status = IoStatus::kNotFound;
-        break;
-      }
-      CheckWrite(*p, op.name);
-      const Process* owner = OwnerOf(it->second);
-      if (owner != nullptr && owner->index != p->index && op.name.size() > 2 && op.name[0] == 'o') {
-        if (!Lives(*owner)) ++counters_.dead_entries_removed;
-        if (LeaseExpired(it->second)) {
-          ++counters_.leases_expired;
-          procs_[owner->index].lease_expired = true;
-        }
-      }
-      // Removing an expired owner starts with its temporary (CheckWrite): from
-      // then on its own next step on that temporary may find it gone.
-      if (owner != nullptr && owner->index != p->index && IsTemporary(op.name) &&
-          TemporaryOfExpiredOwner(op.name)) {
-        procs_[owner->index].lease_expired = true;
-      }
-      fs_.erase(it);
-      if (IsEntryLike(op.name)) Announce(p->index, op.name);
-      break;
-    }
-    case OpKind::kProbe: {
-      auto it = pid_table_.find(op.probe_pid);
-      const bool alive = it != pid_table_.end() && it->second == op.probe_start_time &&
-                         SameBoot(op.probe_boot_id, kSimBootId);
-      result.liveness = alive ? Liveness::kAlive : Liveness::kDead;
-      if (config_.owners_unknown) {
-        result.liveness = Liveness::kUnknown;
-        break;
-      }
-      if (!alive && it != pid_table_.end()) ++counters_.dead_verdicts_on_reused_pid;
-      break;
-    }
+  if (TakeInjectedFault(p->op.kind, &result)) return result;
+  switch (p->op.kind) {
+    case OpKind::kCreate: PerformCreate(p, &result); break;
+    case OpKind::kRename: PerformRename(p, &result); break;
+    case OpKind::kRead: PerformRead(p->op, &result); break;
+    case OpKind::kListStart: PerformListStart(p); break;
+    case OpKind::kListNext: PerformListNext(p, &result); break;
+    case OpKind::kRemove: PerformRemove(p, &result); break;
+    case OpKind::kProbe: PerformProbe(p->op, &result); break;
     case OpKind::kWait:
       // `news` stays: the kListStart that follows every wait clears it.
       // Leaving it alone makes waking touch nothing shared.
@@ -759,116 +669,275 @@ Result World::Perform(Process* p) {
   return result;
 }
 
+// The fault InjectFault set replaces the first Op it can hit, once, so that
+// one draw of the random simulator is one failed operation.
+bool World::TakeInjectedFault(OpKind kind, Result* result) {
+  if (!FaultApplies(next_fault_, kind)) return false;
+  result->status = next_fault_;
+  result->os_error = LinuxErrno(next_fault_);
+  next_fault_ = IoStatus::kOk;
+  ++counters_.io_faults;
+  return true;
+}
+
+// kCreate: an exclusive symlink, the only way a name comes into being.
+void World::PerformCreate(Process* p, Result* result) {
+  const PendingOp& op = p->op;
+  if (fs_.count(op.name) != 0) {
+    result->status = IoStatus::kExists;
+    return;
+  }
+  Node node{true, op.record, 0, 0, OwnerNonce(op.name, op.record)};
+  node.hash = NodeHash(op.name, node);
+  fs_[op.name] = node;
+  if (IsEntryLike(op.name)) Announce(p->index, op.name);
+}
+
+// kRename: atomically replaces the destination.
+void World::PerformRename(Process* p, Result* result) {
+  const PendingOp& op = p->op;
+  auto from = fs_.find(op.from);
+  if (from == fs_.end()) {
+    result->status = IoStatus::kNotFound;
+    return;
+  }
+  CheckWrite(*p, op.name);
+  Node moved = from->second;
+  fs_.erase(from);
+  // The destination name stays in the directory throughout a replacing
+  // rename, so listings that began before it must still return it.
+  auto to = fs_.find(op.name);
+  moved.listed_since_start = to == fs_.end() ? 0 : to->second.listed_since_start;
+  moved.hash = NodeHash(op.name, moved);
+  fs_[op.name] = moved;
+  if (IsEntryLike(op.name)) Announce(p->index, op.name);
+}
+
+// kRead: a whole symlink target; a regular file (foreign, or planted) is
+// told apart from a missing name, as readlink(2) tells EINVAL from ENOENT.
+void World::PerformRead(const PendingOp& op, Result* result) const {
+  auto it = fs_.find(op.name);
+  if (it == fs_.end()) {
+    result->status = IoStatus::kNotFound;
+  } else if (!it->second.symlink) {
+    result->status = IoStatus::kNotSymlink;
+  } else {
+    result->data = ViewOf(it->second.content);
+  }
+}
+
+// kListStart: every name present now must be returned by this listing (H8),
+// and the news a waiter consumed are forgotten.
+void World::PerformListStart(Process* p) {
+  for (auto& entry : fs_) entry.second.listed_since_start |= 1u << p->index;
+  p->listing = true;
+  p->at_start = true;
+  p->cursor.clear();
+  p->news.clear();
+}
+
+// kListNext: the next name after the cursor, as the directory is now (not
+// as it was when the listing started).
+void World::PerformListNext(Process* p, Result* result) {
+  auto it = NextListed(*p);
+  p->at_start = false;
+  if (it == fs_.end()) {
+    result->status = IoStatus::kEnd;
+    p->listing = false;
+    p->cursor.clear();
+  } else {
+    p->cursor = it->first;
+    result->data = ViewOf(it->first);
+  }
+}
+
+// kRemove: unlinks one name, after P2 has judged whether it was anyone's to
+// remove.
+void World::PerformRemove(Process* p, Result* result) {
+  const PendingOp& op = p->op;
+  auto it = fs_.find(op.name);
+  if (it == fs_.end()) {
+    result->status = IoStatus::kNotFound;
+    return;
+  }
+  CheckWrite(*p, op.name);
+  NoteRemovalOfOthers(*p, op.name, it->second);
+  fs_.erase(it);
+  if (IsEntryLike(op.name)) Announce(p->index, op.name);
+}
+
+// What removing another owner's node means: a dead owner's entry cleaned up
+// (counted, so tests can prove the branch ran), or a lease run out, which the
+// owner learns through Process::lease_expired.
+void World::NoteRemovalOfOthers(const Process& remover, const std::string& name, const Node& node) {
+  const Process* owner = OwnerOf(node);
+  if (owner == nullptr || owner->index == remover.index) return;
+  if (name.size() > 2 && name[0] == 'o') {
+    if (!Lives(*owner)) ++counters_.dead_entries_removed;
+    if (LeaseExpired(node)) {
+      ++counters_.leases_expired;
+      procs_[owner->index].lease_expired = true;
+    }
+  }
+  // Removing an expired owner starts with its temporary (CheckWrite): from
+  // then on its own next step on that temporary may find it gone.
+  if (IsTemporary(name) && TemporaryOfExpiredOwner(name)) {
+    procs_[owner->index].lease_expired = true;
+  }
+}
+
+// kProbe: judged by (pid, start time, boot id) against the process table, as
+// the POSIX driver judges /proc, so a reused pid probes dead (H4).
+void World::PerformProbe(const PendingOp& op, Result* result) {
+  auto it = pid_table_.find(op.probe_pid);
+  const bool alive = it != pid_table_.end() && it->second == op.probe_start_time &&
+                     SameBoot(op.probe_boot_id, kSimBootId);
+  result->liveness = alive ? Liveness::kAlive : Liveness::kDead;
+  if (config_.owners_unknown) {
+    result->liveness = Liveness::kUnknown;
+    return;
+  }
+  if (!alive && it != pid_table_.end()) ++counters_.dead_verdicts_on_reused_pid;
+}
+
 void World::Apply(const Transition& t) {
   Process* p = &procs_[t.proc];
   narration_.clear();
   ++counters_.steps;
   switch (t.kind) {
-    case TransitionKind::kStep: {
-      if (p->pc == ProgramCounter::kIdle) {
-        if (stopping_) {
-          p->pc = ProgramCounter::kDone;
-          Exit(p);
-          break;
-        }
-        Start(p);
-        break;
-      }
-      if (p->pc == ProgramCounter::kHolding) {
-        p->pc = ProgramCounter::kReleasing;
-        Advance(p, config_.broken_steal ? p->broken.Release() : p->contender.Release());
-        break;
-      }
-      OpKind performed = p->op.kind;
-      std::string listed = performed == OpKind::kListNext ? NextListedName(*p) : std::string();
-      Result result = PerformOwn(p);
-      Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
-      // Chain the reads that follow a listing step (see WorldConfig).
-      while (config_.merge_reads && p->alive &&
-             ((performed == OpKind::kListNext && p->op.kind == OpKind::kRead &&
-               p->op.name == listed) ||
-              (performed == OpKind::kRead && p->op.kind == OpKind::kProbe))) {
-        performed = p->op.kind;
-        if (narrate_) {
-          narration_ += ", then " + Describe(Transition{TransitionKind::kStep, p->index})
-                                        .substr(("P" + std::to_string(p->index) + " ").size());
-        }
-        result = PerformOwn(p);
-        Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
-      }
-      break;
-    }
-    case TransitionKind::kTimeout: {
-      Result result;
-      result.status = IoStatus::kTimedOut;
-      result.mono_ms = now_ms_;
-      result.wall_ms = now_ms_;
-      ++counters_.timeouts;
-      Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
-      break;
-    }
-    case TransitionKind::kCrash: {
-      ++counters_.crashes;
-      // A releasing process holds until its removal lands.
-      if (p->pc == ProgramCounter::kHolding || p->pc == ProgramCounter::kReleasing ||
-          p->pc == ProgramCounter::kChecking) {
-        ++counters_.crashes_while_holding;
-      }
-      for (const auto& entry : fs_) {
-        const Process* owner = OwnerOf(entry.second);
-        OwnerRecord record;
-        if (owner == p && entry.first[0] == 'o' &&
-            ParseRecord(ViewOf(entry.second.content), &record).error == ParseError::kNone &&
-            record.state == EntryState::kChoosing) {
-          ++counters_.crashes_while_choosing;
-        }
-      }
-      p->alive = false;
-      p->listing = false;
-      pid_table_.erase(p->pid);
-      // A death is an event a waiter must notice (its driver blocks on the
-      // dead owner's kernel lock, or rechecks liveness on a timer).
-      AnnounceDeath(*p);
-      break;
-    }
-    case TransitionKind::kCrashLeavingJob:
-      ++counters_.crashes;
-      ++counters_.crashes_while_holding;
-      ++counters_.crashes_leaving_job;
-      // The process is gone, but the kernel lock its job inherited is not:
-      // no death to announce, and its pid still answers probes.
-      p->alive = false;
-      p->listing = false;
-      p->job_running = true;
-      if (!config_.job_inherits_anchor) {
-        pid_table_.erase(p->pid);
-        AnnounceDeath(*p);
-      }
-      break;
-    case TransitionKind::kJobEnds:
-      ++counters_.jobs_ended;
-      p->job_running = false;
-      if (config_.job_inherits_anchor) {
-        pid_table_.erase(p->pid);
-        AnnounceDeath(*p);  // the anchor's last descriptor closed
-      }
-      break;
+    case TransitionKind::kStep: ApplyStep(p); break;
+    case TransitionKind::kTimeout: ApplyTimeout(p); break;
+    case TransitionKind::kCrash: ApplyCrash(p); break;
+    case TransitionKind::kCrashLeavingJob: ApplyCrashLeavingJob(p); break;
+    case TransitionKind::kJobEnds: ApplyJobEnds(p); break;
     case TransitionKind::kReusePid:
       pid_table_[p->pid] = next_start_time_++;
       ++counters_.pids_reused;
       break;
-    case TransitionKind::kSkipName: {
-      auto it = NextListed(*p);
-      p->at_start = false;
-      p->cursor = it->first;
-      ++counters_.names_skipped;
-      break;
-    }
+    case TransitionKind::kSkipName: ApplySkipName(p); break;
   }
+  // P1 after every transition, not only when someone acquires: a killed
+  // holder's job that runs on still holds.
   if (LiveHolders() > config_.slots) {
     Violate("P1 violated: " + std::to_string(LiveHolders()) +
             " live holders with slots=" + std::to_string(config_.slots));
   }
+}
+
+// kStep: an idle process starts its next round (or exits once the run
+// stops), a holder leaves its critical section, anyone else performs its
+// pending Op.
+void World::ApplyStep(Process* p) {
+  if (p->pc == ProgramCounter::kIdle) {
+    if (stopping_) {
+      p->pc = ProgramCounter::kDone;
+      Exit(p);
+      return;
+    }
+    Start(p);
+    return;
+  }
+  if (p->pc == ProgramCounter::kHolding) {
+    p->pc = ProgramCounter::kReleasing;
+    Advance(p, config_.broken_steal ? p->broken.Release() : p->contender.Release());
+    return;
+  }
+  PerformPending(p);
+}
+
+// Performs p's pending Op and, with WorldConfig::merge_reads, the read and
+// the probe that follow a listing step, within the same transition.
+void World::PerformPending(Process* p) {
+  OpKind performed = p->op.kind;
+  const std::string listed = performed == OpKind::kListNext ? NextListedName(*p) : std::string();
+  StepMachine(p, PerformOwn(p));
+  while (config_.merge_reads && p->alive &&
+         ((performed == OpKind::kListNext && p->op.kind == OpKind::kRead && p->op.name == listed) ||
+          (performed == OpKind::kRead && p->op.kind == OpKind::kProbe))) {
+    performed = p->op.kind;
+    if (narrate_) {
+      narration_ += ", then " + Describe(Transition{TransitionKind::kStep, p->index})
+                                    .substr(("P" + std::to_string(p->index) + " ").size());
+    }
+    StepMachine(p, PerformOwn(p));
+  }
+}
+
+// Hands a result to p's machine (the protocol's, or the broken one's) and
+// makes its next Op pending.
+void World::StepMachine(Process* p, const Result& result) {
+  Advance(p, config_.broken_steal ? p->broken.Step(result) : p->contender.Step(result));
+}
+
+// kTimeout: the driver answers a wait whose deadline passed.
+void World::ApplyTimeout(Process* p) {
+  Result result;
+  result.status = IoStatus::kTimedOut;
+  result.mono_ms = now_ms_;
+  result.wall_ms = now_ms_;
+  ++counters_.timeouts;
+  StepMachine(p, result);
+}
+
+// kCrash: kill -9. The process and its listing are gone; its entries stay
+// for others to judge.
+void World::ApplyCrash(Process* p) {
+  CountCrash(*p);
+  p->alive = false;
+  p->listing = false;
+  pid_table_.erase(p->pid);
+  // A death is an event a waiter must notice (its driver blocks on the
+  // dead owner's kernel lock, or rechecks liveness on a timer).
+  AnnounceDeath(*p);
+}
+
+// Which rare moment a crash hit, so tests can prove each was reached.
+void World::CountCrash(const Process& p) {
+  ++counters_.crashes;
+  if (InCriticalSection(p)) ++counters_.crashes_while_holding;
+  for (const auto& entry : fs_) {
+    const Process* owner = OwnerOf(entry.second);
+    OwnerRecord record;
+    if (owner == &p && entry.first[0] == 'o' &&
+        ParseRecord(ViewOf(entry.second.content), &record).error == ParseError::kNone &&
+        record.state == EntryState::kChoosing) {
+      ++counters_.crashes_while_choosing;
+    }
+  }
+}
+
+// kCrashLeavingJob: a holder is killed, but its job runs on.
+void World::ApplyCrashLeavingJob(Process* p) {
+  ++counters_.crashes;
+  ++counters_.crashes_while_holding;
+  ++counters_.crashes_leaving_job;
+  // The process is gone, but the kernel lock its job inherited is not:
+  // no death to announce, and its pid still answers probes.
+  p->alive = false;
+  p->listing = false;
+  p->job_running = true;
+  if (!config_.job_inherits_anchor) {
+    pid_table_.erase(p->pid);
+    AnnounceDeath(*p);
+  }
+}
+
+// kJobEnds: the last process of a killed holder's job exits.
+void World::ApplyJobEnds(Process* p) {
+  ++counters_.jobs_ended;
+  p->job_running = false;
+  if (config_.job_inherits_anchor) {
+    pid_table_.erase(p->pid);
+    AnnounceDeath(*p);  // the anchor's last descriptor closed
+  }
+}
+
+// kSkipName: the listing steps over a name created after it started (H8).
+void World::ApplySkipName(Process* p) {
+  auto it = NextListed(*p);
+  p->at_start = false;
+  p->cursor = it->first;
+  ++counters_.names_skipped;
 }
 
 void World::Fingerprint(uint64_t* hi, uint64_t* lo) const {
@@ -999,6 +1068,23 @@ std::string World::Describe(const Transition& t) const {
     case OpKind::kDone: break;
   }
   return who + " ?";
+}
+
+int32_t LinuxErrno(IoStatus status) {
+  switch (status) {
+    case IoStatus::kExists: return EEXIST;
+    case IoStatus::kNotFound: return ENOENT;
+    case IoStatus::kNotSymlink: return EINVAL;  // readlink(2) of a regular file
+    case IoStatus::kNoSpace: return ENOSPC;
+    case IoStatus::kReadOnly: return EROFS;
+    case IoStatus::kPermission: return EACCES;
+    case IoStatus::kTooLong: return ENAMETOOLONG;
+    case IoStatus::kIo: return EIO;
+    case IoStatus::kOk:
+    case IoStatus::kEnd:
+    case IoStatus::kTimedOut: break;
+  }
+  return 0;
 }
 
 std::string FormatCounters(const WorldCounters& counters) {

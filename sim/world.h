@@ -236,6 +236,11 @@ std::string FormatCounters(const WorldCounters& counters);
 void AddCounters(const WorldCounters& from, WorldCounters* into);
 void MaxCounters(const WorldCounters& from, WorldCounters* into);
 
+// The errno a Linux driver reports with `status` (0 for statuses that are
+// not errors), so that an injected fault looks like the real one to callers
+// that print or branch on Failure::os_error.
+int32_t LinuxErrno(IoStatus status);
+
 // The pid and start time of the world's first process; the others follow.
 constexpr uint32_t kSimFirstPid = 100;
 constexpr uint64_t kSimFirstStartTime = 1000;
@@ -345,7 +350,25 @@ class World {
 
  private:
   Result Perform(Process* p);
+  bool TakeInjectedFault(OpKind kind, Result* result);
+  void PerformCreate(Process* p, Result* result);
+  void PerformRename(Process* p, Result* result);
+  void PerformRead(const PendingOp& op, Result* result) const;
+  void PerformListStart(Process* p);
+  void PerformListNext(Process* p, Result* result);
+  void PerformRemove(Process* p, Result* result);
+  void NoteRemovalOfOthers(const Process& remover, const std::string& name, const Node& node);
+  void PerformProbe(const PendingOp& op, Result* result);
   Result PerformOwn(Process* p);
+  void ApplyStep(Process* p);
+  void PerformPending(Process* p);
+  void StepMachine(Process* p, const Result& result);
+  void ApplyTimeout(Process* p);
+  void ApplyCrash(Process* p);
+  void CountCrash(const Process& p);
+  void ApplyCrashLeavingJob(Process* p);
+  void ApplyJobEnds(Process* p);
+  void ApplySkipName(Process* p);
   bool FailureExplained(const Failure& failure) const;
   void Advance(Process* p, const Op& op);
   void Start(Process* p);
@@ -382,8 +405,10 @@ class World {
   WorldCounters counters_;
 };
 
-// The boot id every simulated process shares (one simulated machine).
+// The boot id and the pid namespace every simulated process shares (one
+// simulated machine).
 constexpr Id128 kSimBootId = {0x5eed5eed5eed5eedull, 0x0b007b007b007b00ull};
+constexpr uint64_t kSimPidNamespace = 1;
 
 }  // namespace sim
 }  // namespace onlyone

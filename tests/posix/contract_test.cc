@@ -210,6 +210,41 @@ TYPED_TEST(Contract, WaitReturnsOnceSomethingChangedSinceTheListingStarted) {
   EXPECT_EQ(this->platform_.Perform(wait).status, IoStatus::kOk);
 }
 
+TYPED_TEST(Contract, AWaitPastItsDeadlineTimesOutWithoutBlocking) {
+  // A driver may first answer kOk (a spurious wake-up: POSIX arms its
+  // directory watch and asks for a rescan); once the listing is watched,
+  // nothing changed and the deadline passed: kTimedOut.
+  Result waited;
+  for (int round = 0; round < 2 && waited.status != IoStatus::kTimedOut; ++round) {
+    const Result listed = this->Do(OpKind::kListStart);
+    ASSERT_EQ(listed.status, IoStatus::kOk);
+    Op wait;
+    wait.kind = OpKind::kWait;
+    wait.deadline_mono_ms = listed.mono_ms;
+    waited = this->platform_.Perform(wait);
+    EXPECT_TRUE(waited.status == IoStatus::kOk || waited.status == IoStatus::kTimedOut)
+        << IoStatusName(waited.status);
+  }
+  EXPECT_EQ(waited.status, IoStatus::kTimedOut);
+}
+
+TYPED_TEST(Contract, AnOwnerInAnotherPidNamespaceIsNeitherAliveNorDead) {
+  // A process in a namespace we cannot see into: its pid here means nothing
+  // (H5), so only its anchor could prove it alive or dead, and it has none.
+  OwnerRecord record;
+  record.state = EntryState::kWaiting;
+  record.ticket = 1;
+  record.owner = this->platform_.NewIdentity("contract");
+  record.owner.pid_namespace += 1;
+  Op probe;
+  probe.kind = OpKind::kProbe;
+  probe.owner = &record;
+  EXPECT_EQ(this->platform_.Perform(probe).liveness, Liveness::kUnknown);
+  // The same process in our namespace is provably alive.
+  record.owner.pid_namespace -= 1;
+  EXPECT_EQ(this->platform_.Perform(probe).liveness, Liveness::kAlive);
+}
+
 TYPED_TEST(Contract, StampsResultsWithClocksThatNeverGoBack) {
   const Result first = this->Do(OpKind::kRead, "o.none");
   const Result second = this->Do(OpKind::kRead, "o.none");
