@@ -1,7 +1,7 @@
 // The POSIX driver: performs a Contender's Ops on an open lock directory.
 //
 // Every Op is one system call relative to the directory's descriptor
-// (symlinkat, renameat, readlinkat, unlinkat, a readdir stream), never a path
+// (symlinkat, renameat, readlinkat, unlinkat, a snapshot listing), never a path
 // that could be swapped between a check and its use. Every descriptor is
 // O_CLOEXEC: a child started by exec never inherits a lock (H9).
 //

@@ -138,6 +138,15 @@ constexpr uint32_t kDirectoryEvents = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_M
 // and IN_MOVE_SELF: the file is gone or moved by someone else.
 constexpr uint32_t kAnchorEvents = IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF;
 
+// Watches the file open at `fd`, through the descriptor rather than a name:
+// the very file the caller opened and checked, even if its name has been
+// replaced since. Returns the watch descriptor, or -1.
+int AddWatch(int inotify_fd, int fd, uint32_t events) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  return inotify_add_watch(inotify_fd, path, events);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -259,9 +268,7 @@ bool Watch::Open() {
 bool Driver::WatchDirectory() {
   if (!watch_->Open()) return false;
   if (watch_->dir_wd_ >= 0) return true;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", dir_fd_);
-  watch_->dir_wd_ = inotify_add_watch(watch_->fd_, path, kDirectoryEvents);
+  watch_->dir_wd_ = AddWatch(watch_->fd_, dir_fd_, kDirectoryEvents);
   return watch_->dir_wd_ >= 0;
 }
 
@@ -272,10 +279,7 @@ void Driver::UnwatchDirectory() {
 }
 
 bool Driver::AddAnchorWatch(int anchor_fd) {
-  // Through the descriptor, not the name: the very file the caller checks.
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", anchor_fd);
-  watch_->anchor_wd_ = inotify_add_watch(watch_->fd_, path, kAnchorEvents);
+  watch_->anchor_wd_ = AddWatch(watch_->fd_, anchor_fd, kAnchorEvents);
   return watch_->anchor_wd_ >= 0;
 }
 
