@@ -167,7 +167,20 @@ class Parser {
     const bool has_inline = equals != std::string::npos;
     const std::string option = arg.substr(0, equals);
     const std::string inline_value = has_inline ? arg.substr(equals + 1) : "";
-    std::string value;
+    if (option == "--wait") {
+      if (has_inline) {
+        WaitUpTo("--wait", inline_value);
+      } else {
+        WaitForever();
+      }
+    } else if (!LongFlag(option, has_inline) &&
+               !LongOptionWithValue(option, has_inline, inline_value)) {
+      Fail("unknown option '" + option + "'" + kSeeHelp);
+    }
+  }
+
+  // A long option that takes no value. false: not one of them.
+  bool LongFlag(const std::string& option, bool has_inline) {
     auto flag = [&](bool* target) {
       if (has_inline) {
         Fail("option " + option + " takes no value");
@@ -179,16 +192,33 @@ class Parser {
       options_.mode = Mode::kHelp;
     } else if (option == "--version") {
       options_.mode = Mode::kVersion;
-    } else if (option == "--wait") {
-      if (has_inline) {
-        WaitUpTo("--wait", inline_value);
-      } else {
-        WaitForever();
-      }
-    } else if (option == "--timeout") {
-      if (TakeValue(option, has_inline, inline_value, &value)) WaitUpTo("--timeout", value);
     } else if (option == "--nonblock" || option == "--nonblocking" || option == "--nb") {
       flag(&options_.nonblock);  // all of flock(1)'s spellings
+    } else if (option == "--shared-dir") {
+      flag(&options_.shared_dir);
+    } else if (option == "--replace") {
+      flag(&options_.replace);
+    } else if (option == "--json") {
+      flag(&options_.json);
+    } else if (option == "--verbose") {
+      if (has_inline) Fail("option --verbose takes no value");
+      options_.verbosity = Verbosity::kVerbose;
+    } else if (option == "--quiet") {
+      if (has_inline) Fail("option --quiet takes no value");
+      options_.verbosity = Verbosity::kQuiet;
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  // A long option that requires a value (after '=' or as the next argument).
+  // false: not one of them.
+  bool LongOptionWithValue(const std::string& option, bool has_inline,
+                           const std::string& inline_value) {
+    std::string value;
+    if (option == "--timeout") {
+      if (TakeValue(option, has_inline, inline_value, &value)) WaitUpTo("--timeout", value);
     } else if (option == "--conflict-exit-code") {
       int64_t code = 0;
       if (TakeValue(option, has_inline, inline_value, &value)) SetInt(option, value, 0, 255, &code);
@@ -228,21 +258,10 @@ class Parser {
           Fail("--zk-session-timeout must be longer than 0");
         }
       }
-    } else if (option == "--shared-dir") {
-      flag(&options_.shared_dir);
-    } else if (option == "--replace") {
-      flag(&options_.replace);
-    } else if (option == "--json") {
-      flag(&options_.json);
-    } else if (option == "--verbose") {
-      if (has_inline) Fail("option --verbose takes no value");
-      options_.verbosity = Verbosity::kVerbose;
-    } else if (option == "--quiet") {
-      if (has_inline) Fail("option --quiet takes no value");
-      options_.verbosity = Verbosity::kQuiet;
     } else {
-      Fail("unknown option '" + option + "'" + kSeeHelp);
+      return false;
     }
+    return true;
   }
 
   // "-v", "-q", "-n", "-vq", "-E 3", "-E3", "-w 0.5", "-w0.5", "-h", "-V".

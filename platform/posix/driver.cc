@@ -14,15 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef __linux__
-#include <sys/inotify.h>
-#include <sys/random.h>
-#include <sys/syscall.h>
-#endif
-#ifdef __APPLE__
-#include <sys/sysctl.h>
-#endif
-
 #include <algorithm>
 #include <mutex>
 #include <set>
@@ -30,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/posix/driver_os.h"
 #include "platform/posix/job.h"
 
 namespace onlyone {
@@ -45,70 +37,6 @@ uint64_t ClockMs(clockid_t clock) {
   clock_gettime(clock, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000u + static_cast<uint64_t>(ts.tv_nsec) / 1000000u;
 }
-
-#ifdef __linux__
-// Reads a small file whole; false on any error (errno set).
-bool ReadSmallFile(const char* path, std::string* out) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  out->clear();
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int saved = errno;
-      close(fd);
-      errno = saved;
-      return false;
-    }
-    if (n == 0) break;
-    out->append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return true;
-}
-
-bool ParseHexId(const std::string& text, Id128* out) {
-  std::string hex;
-  for (char c : text) {
-    if (c == '-' || c == '\n') continue;
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    hex.push_back(c);
-  }
-  if (hex.size() != kNonceHexDigits) return false;
-  Id128 id;
-  for (uint32_t i = 0; i < kNonceHexDigits; ++i) {
-    uint64_t digit = static_cast<uint64_t>(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
-    if (i < 16) {
-      id.hi = (id.hi << 4) | digit;
-    } else {
-      id.lo = (id.lo << 4) | digit;
-    }
-  }
-  *out = id;
-  return true;
-}
-
-#endif  // __linux__
-
-#ifdef __linux__
-// /proc shows the PID namespace it was mounted for, not necessarily ours: a
-// process started by `unshare --pid --fork` without --mount-proc sees its
-// parent namespace's /proc, where its own pids mean other processes. Reading
-// pids there would be a false "dead" (H5), so /proc is used only when
-// /proc/self names our own pid.
-bool ProcIsOurNamespace() {
-  char target[64];
-  ssize_t n = readlink("/proc/self", target, sizeof target - 1);
-  if (n <= 0) return false;
-  target[n] = '\0';
-  char* end = nullptr;
-  unsigned long pid = strtoul(target, &end, 10);
-  return end != nullptr && *end == '\0' && pid == static_cast<unsigned long>(getpid());
-}
-#endif  // __linux__
 
 std::string ModeText(mode_t mode) {
   char text[16];
@@ -231,21 +159,26 @@ int FinishOpenLockDirectory(int fd, int open_errno, int parent_fd, const std::st
 
 }  // namespace
 
-Id128 LocalBootId() {
+bool ParseHexId(const std::string& text, Id128* out) {
+  std::string hex;
+  for (char c : text) {
+    if (c == '-' || c == '\n') continue;
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    hex.push_back(c);
+  }
+  if (hex.size() != kNonceHexDigits) return false;
   Id128 id;
-#ifdef __linux__
-  std::string text;
-  if (ReadSmallFile("/proc/sys/kernel/random/boot_id", &text)) ParseHexId(text, &id);
-#endif
-  return id;  // all zero: no boot id on this platform
-}
-
-uint64_t LocalPidNamespace() {
-#ifdef __linux__
-  struct stat st;
-  if (stat("/proc/self/ns/pid", &st) == 0) return static_cast<uint64_t>(st.st_ino);
-#endif
-  return 0;
+  for (uint32_t i = 0; i < kNonceHexDigits; ++i) {
+    uint64_t digit = static_cast<uint64_t>(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+    if (i < 16) {
+      id.hi = (id.hi << 4) | digit;
+    } else {
+      id.lo = (id.lo << 4) | digit;
+    }
+  }
+  *out = id;
+  return true;
 }
 
 uint64_t MonotonicMs() { return ClockMs(CLOCK_MONOTONIC); }
@@ -257,25 +190,7 @@ uint64_t WallMs() {
 
 bool RandomNonce(Id128* nonce, int* os_error) {
   unsigned char bytes[16];
-#if defined(__APPLE__)
-  arc4random_buf(bytes, sizeof bytes);
-#elif !defined(__linux__)
-  if (getentropy(bytes, sizeof bytes) != 0) {
-    *os_error = errno;
-    return false;
-  }
-#else
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      *os_error = errno;
-      return false;
-    }
-    got += static_cast<size_t>(n);
-  }
-#endif
+  if (!RandomBytes(bytes, sizeof bytes, os_error)) return false;
   Id128 id;
   for (int i = 0; i < 8; ++i) id.hi = (id.hi << 8) | bytes[i];
   for (int i = 8; i < 16; ++i) id.lo = (id.lo << 8) | bytes[i];
@@ -304,118 +219,6 @@ std::string AnchorName(Id128 nonce) { return EntryName(kAnchorPrefix, nonce); }
 bool NonceOfEntryName(const std::string& name, Id128* nonce) {
   if (name.size() != 2 + kNonceHexDigits || name[1] != '.') return false;
   return ParseHexId(name.substr(2), nonce) && EntryName(name.substr(0, 2).c_str(), *nonce) == name;
-}
-
-#ifdef __linux__
-namespace {
-
-// /proc/PID/stat's fields after the ")" that ends the command name (which
-// may itself contain spaces and ")"): field 3 is the first.
-constexpr int kFirstFieldAfterComm = 3;
-constexpr int kStateField = 3;
-constexpr int kProcessGroupField = 5;
-constexpr int kSessionField = 6;
-constexpr int kStartTimeField = 22;
-
-bool ParseStat(const std::string& text, ProcessStat* out) {
-  size_t paren = text.rfind(')');
-  if (paren == std::string::npos) return false;
-  const char* cursor = text.c_str() + paren + 1;
-  for (int field = kFirstFieldAfterComm; field <= kStartTimeField; ++field) {
-    while (*cursor == ' ') ++cursor;
-    if (*cursor == '\0') return false;
-    const char* start = cursor;
-    while (*cursor != ' ' && *cursor != '\0') ++cursor;
-    if (field == kStateField) {
-      out->state = *start;
-      continue;
-    }
-    if (field != kProcessGroupField && field != kSessionField && field != kStartTimeField) continue;
-    char* end = nullptr;
-    const unsigned long long value = strtoull(start, &end, 10);
-    if (end != cursor) return false;
-    if (field == kProcessGroupField) out->process_group = static_cast<uint32_t>(value);
-    if (field == kSessionField) out->session = static_cast<uint32_t>(value);
-    if (field == kStartTimeField) out->start_time = value;
-  }
-  return true;
-}
-
-bool ParseStartTime(const std::string& text, uint64_t* start_time) {
-  ProcessStat stat;
-  if (!ParseStat(text, &stat)) return false;
-  *start_time = stat.start_time;
-  return true;
-}
-
-}  // namespace
-#endif  // __linux__
-
-bool ProcShowsOurPids() {
-#ifdef __linux__
-  return ProcIsOurNamespace();
-#else
-  return false;
-#endif
-}
-
-bool ReadProcessStat(uint32_t pid, ProcessStat* out) {
-#ifdef __linux__
-  if (!ProcIsOurNamespace()) return false;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%u/stat", pid);
-  std::string text;
-  return ReadSmallFile(path, &text) && ParseStat(text, out);
-#else
-  (void)pid;
-  (void)out;
-  return false;
-#endif
-}
-
-bool ProcessStartTime(uint32_t pid, uint64_t* start_time, bool* usable) {
-  *usable = false;
-#ifdef __linux__
-  std::string text;
-  if (pid == static_cast<uint32_t>(getpid())) {
-    // /proc/self is right even when /proc belongs to another namespace.
-    *usable = ReadSmallFile("/proc/self/stat", &text) && ParseStartTime(text, start_time);
-    return true;
-  }
-  if (!ProcIsOurNamespace()) return true;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%u/stat", pid);
-  if (!ReadSmallFile(path, &text)) {
-    if (errno == ENOENT || errno == ESRCH) {
-      *usable = true;
-      return false;
-    }
-    return true;
-  }
-  ProcessStat stat;
-  if (!ParseStat(text, &stat)) return true;
-  *usable = true;
-  if (HasExited(stat)) return false;
-  *start_time = stat.start_time;
-  return true;
-#elif defined(__APPLE__)
-  int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PID, static_cast<int>(pid)};
-  struct kinfo_proc info;
-  size_t size = sizeof info;
-  if (sysctl(mib, 4, &info, &size, nullptr, 0) != 0) return true;
-  if (size == 0) {
-    *usable = true;
-    return false;
-  }
-  *start_time = static_cast<uint64_t>(info.kp_proc.p_starttime.tv_sec) * 1000000u +
-                static_cast<uint64_t>(info.kp_proc.p_starttime.tv_usec);
-  *usable = true;
-  return true;
-#else
-  (void)pid;
-  (void)start_time;
-  return true;
-#endif
 }
 
 Identity LocalIdentity(Id128 nonce, const std::string& command) {
@@ -457,10 +260,7 @@ IoStatus StatusFromErrno(int os_error) {
   switch (os_error) {
     case 0: return IoStatus::kOk;
     case ENOSPC:
-#ifdef EDQUOT
-    case EDQUOT:
-#endif
-      return IoStatus::kNoSpace;
+    case EDQUOT: return IoStatus::kNoSpace;
     case EROFS: return IoStatus::kReadOnly;
     case EACCES:
     case EPERM: return IoStatus::kPermission;
@@ -539,58 +339,6 @@ int OpenExistingLockDirectory(int parent_fd, const std::string& name, const std:
   return OpenLockDirectoryImpl(parent_fd, name, path, shared, /*create=*/false, problem);
 }
 
-#ifdef __linux__
-namespace {
-
-struct LinuxDirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
-
-// Appends the names of one getdents64 buffer.
-void AppendNames(const char* buffer, long bytes, std::vector<std::string>* names) {
-  for (long offset = 0; offset < bytes;) {
-    const LinuxDirent64* entry = reinterpret_cast<const LinuxDirent64*>(buffer + offset);
-    offset += entry->d_reclen;
-    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
-    names->push_back(entry->d_name);
-  }
-}
-
-// Reads the whole directory into *names, in one getdents64 call whenever it
-// fits kListingBytesMax (see there). Returns 0 or an errno.
-int SnapshotDirectory(int fd, std::vector<std::string>* names) {
-  // Reused across listings: a fresh zero-filled 64 KiB buffer per listing
-  // cost more than the listing itself.
-  thread_local std::vector<char> buffer(kListingBytesFirst);
-  for (;;) {
-    names->clear();
-    if (lseek(fd, 0, SEEK_SET) != 0) return errno;
-    long bytes = syscall(SYS_getdents64, fd, buffer.data(), buffer.size());
-    if (bytes < 0) return errno;
-    if (bytes == 0) return 0;
-    AppendNames(buffer.data(), bytes, names);
-    long more = syscall(SYS_getdents64, fd, buffer.data(), buffer.size());
-    if (more < 0) return errno;
-    if (more == 0) return 0;  // the first call had it all: a snapshot
-    if (buffer.size() < kListingBytesMax) {
-      buffer.resize(buffer.size() * 2);  // read again, in one call this time
-      continue;
-    }
-    // Too large for one call. Several calls are not a snapshot, and a
-    // listing that can miss a name present throughout breaks exclusion (H8):
-    // refuse rather than guess. No real lock directory gets near this size
-    // (about 100k names); one that does is flooded with garbage.
-    return EOVERFLOW;
-  }
-}
-
-}  // namespace
-#endif
-
 // ---------------------------------------------------------------------------
 // Anchor.
 
@@ -665,14 +413,10 @@ bool Anchor::Rename(int dir_fd, Id128 nonce, int* os_error) {
   if (fd_ < 0 || dir_fd != dir_fd_ || owner_pid_ != getpid()) return false;
   const std::string name = EntryName(kAnchorPrefix, nonce);
   int rc;
-#ifdef __linux__
   // Never over an existing name: a nonce taken is not ours to replace.
   do {
-    rc = renameat2(dir_fd_, name_.c_str(), dir_fd_, name.c_str(), RENAME_NOREPLACE);
+    rc = RenameNoReplace(dir_fd_, name_.c_str(), name.c_str());
   } while (rc != 0 && errno == EINTR);
-#else
-  rc = renameat(dir_fd_, name_.c_str(), dir_fd_, name.c_str());
-#endif
   if (rc != 0) {
     *os_error = errno;
     return false;
@@ -843,25 +587,12 @@ Liveness ProbeOwnerRecord(const OwnerRecord& record) {
 }
 
 int SweepOrphanAnchors(int dir_fd) {
-#ifdef __linux__
   int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return 0;
   std::vector<std::string> names;
   const int error = SnapshotDirectory(fd, &names);
   close(fd);
   if (error != 0) return 0;
-#else
-  int fd = dup(dir_fd);
-  if (fd < 0) return 0;
-  DIR* dir = fdopendir(fd);
-  if (dir == nullptr) {
-    close(fd);
-    return 0;
-  }
-  std::vector<std::string> names;
-  while (struct dirent* entry = readdir(dir)) names.push_back(entry->d_name);
-  closedir(dir);
-#endif
   std::set<std::string> named;  // nonces that have an entry or temporary
   for (const std::string& name : names) {
     if (name.size() == 2 + kNonceHexDigits && name[1] == '.' &&
@@ -890,17 +621,6 @@ int SweepOrphanAnchors(int dir_fd) {
 
 namespace {
 
-#ifdef __linux__
-// Changes of the lock directory a wait may need to see (see driver.h).
-constexpr uint32_t kDirectoryEvents = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
-                                      IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
-// What an owner's release or death does to its anchor: release unlinks it
-// (IN_ATTRIB: the link count) and closes it; death closes it (the kernel's
-// close of a descriptor open for writing: IN_CLOSE_WRITE). IN_DELETE_SELF
-// and IN_MOVE_SELF: the file is gone or moved by someone else.
-constexpr uint32_t kAnchorEvents = IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF;
-#endif
-
 bool IsOurEntryName(const std::string& name, char prefix) {
   return name.size() == 2 + kNonceHexDigits && name[0] == prefix && name[1] == '.';
 }
@@ -909,15 +629,6 @@ bool IsOurEntryName(const std::string& name, char prefix) {
 
 Watch::~Watch() {
   if (fd_ >= 0) close(fd_);
-}
-
-bool Watch::Open() {
-  if (tried_) return fd_ >= 0;
-  tried_ = true;
-#ifdef __linux__
-  fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-#endif
-  return fd_ >= 0;
 }
 
 Driver::Driver(int dir_fd, int cancel_fd, Watch* watch, int listing_fd)
@@ -936,37 +647,7 @@ bool Driver::ArmWatch() {
   return true;
 }
 
-bool Driver::WatchDirectory() {
-#ifdef __linux__
-  if (!watch_->Open()) return false;
-  if (watch_->dir_wd_ >= 0) return true;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", dir_fd_);
-  watch_->dir_wd_ = inotify_add_watch(watch_->fd_, path, kDirectoryEvents);
-  return watch_->dir_wd_ >= 0;
-#else
-  return false;
-#endif
-}
-
-void Driver::UnwatchDirectory() {
-#ifdef __linux__
-  if (watch_->dir_wd_ >= 0) inotify_rm_watch(watch_->fd_, watch_->dir_wd_);
-  watch_->dir_wd_ = -1;
-  directory_watched_since_listing_ = false;
-#endif
-}
-
-void Driver::UnwatchAnchor() {
-#ifdef __linux__
-  // EINVAL when the kernel already dropped it (the anchor was deleted).
-  if (watch_->anchor_wd_ >= 0) inotify_rm_watch(watch_->fd_, watch_->anchor_wd_);
-  watch_->anchor_wd_ = -1;
-#endif
-}
-
 Driver::~Driver() {
-  if (listing_ != nullptr) closedir(listing_);
   // A holder needs no watch: events for it would only fill the queue. The
   // instance stays with its owner (a Lock reuses it for its next wait).
   UnwatchDirectory();
@@ -976,7 +657,6 @@ Driver::~Driver() {
 void Driver::set_own_nonce(Id128 nonce) { own_suffix_ = EntryName("", nonce); }
 
 bool Driver::SawUnclaimedAnchor() const {
-#ifdef __linux__
   if (!snapshot_ready_) return true;
   std::vector<std::string_view> claimed;  // nonces with an entry or temporary
   for (const std::string& name : snapshot_) {
@@ -992,9 +672,6 @@ bool Driver::SawUnclaimedAnchor() const {
     if (!std::binary_search(claimed.begin(), claimed.end(), nonce)) return true;
   }
   return false;
-#else
-  return true;
-#endif
 }
 
 Result Driver::Done(Result result) {
@@ -1087,7 +764,6 @@ Result Driver::ListStart() {
   changed_ = false;
   reads_used_ = 0;
   poll_pause_ms_ = kPollFirstPauseMs;
-#ifdef __linux__
   directory_watched_since_listing_ = watch_->dir_wd_ >= 0;
   // A private descriptor: its file offset is not shared with dir_fd_'s users.
   int fd = listing_fd_;
@@ -1099,26 +775,10 @@ Result Driver::ListStart() {
   snapshot_ready_ = error == 0;
   if (error != 0) return FromErrno(error);
   return Result();
-#else
-  if (listing_ == nullptr) {
-    int fd = dup(dir_fd_);
-    if (fd < 0) return FromErrno(errno);
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-    listing_ = fdopendir(fd);
-    if (listing_ == nullptr) {
-      int saved = errno;
-      close(fd);
-      return FromErrno(saved);
-    }
-  }
-  rewinddir(listing_);
-  return Result();
-#endif
 }
 
 Result Driver::ListNext() {
   Result result;
-#ifdef __linux__
   if (!snapshot_ready_) {
     result.status = IoStatus::kIo;
     result.os_error = EBADF;
@@ -1131,26 +791,6 @@ Result Driver::ListNext() {
   list_name_ = snapshot_[snapshot_next_++];
   result.data = Bytes{list_name_.data(), static_cast<uint32_t>(list_name_.size())};
   return result;
-#else
-  if (listing_ == nullptr) {
-    result.status = IoStatus::kIo;
-    result.os_error = EBADF;
-    return result;
-  }
-  for (;;) {
-    errno = 0;
-    struct dirent* entry = readdir(listing_);
-    if (entry == nullptr) {
-      if (errno != 0) return FromErrno(errno);
-      result.status = IoStatus::kEnd;
-      return result;
-    }
-    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
-    list_name_ = entry->d_name;
-    result.data = Bytes{list_name_.data(), static_cast<uint32_t>(list_name_.size())};
-    return result;
-  }
-#endif
 }
 
 Result Driver::Remove(const Op& op) {
@@ -1159,66 +799,32 @@ Result Driver::Remove(const Op& op) {
   return Result();
 }
 
-bool Driver::DrainEvents(Bytes target, bool stop_at_news) {
-  bool relevant = false;
-#ifdef __linux__
-  if (watch_->fd_ < 0) return false;
-  alignas(struct inotify_event) char buffer[8192];
-  // A woken wait returns at the first news; what follows it (a release
-  // makes up to four events on an anchor) is read by the next kListStart.
-  while (!(relevant && stop_at_news)) {
-    ssize_t n = read(watch_->fd_, buffer, sizeof buffer);
-    if (n <= 0) break;
-    for (ssize_t offset = 0; offset < n;) {
-      const struct inotify_event* event =
-          reinterpret_cast<const struct inotify_event*>(buffer + offset);
-      offset += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
-      if ((event->mask & IN_Q_OVERFLOW) != 0) {
-        relevant = true;  // lost events: assume anything changed
-        continue;
-      }
-      if (event->wd >= 0 && event->wd == watch_->anchor_wd_) {
-        // The anchor of the entry we queue behind: released, its owner dead,
-        // or the file gone (IN_IGNORED: the kernel dropped the watch).
-        if ((event->mask & IN_IGNORED) != 0) watch_->anchor_wd_ = -1;
-        relevant = true;
-        continue;
-      }
-      // Events of a watch we have since removed are stale.
-      if (event->wd < 0 || event->wd != watch_->dir_wd_) continue;
-      if (event->len == 0) {
-        relevant = true;  // the directory itself moved, went, or lost its watch
-        continue;
-      }
-      // Our own names ("o.", "t.", "f.", "k." + our nonce) change only by
-      // our own Ops, which the core knows about: they are no news.
-      const char* name = event->name;
-      const bool own = !own_suffix_.empty() && strlen(name) == 2 + own_suffix_.size() &&
-                       name[1] == '.' && own_suffix_.compare(name + 2) == 0;
-      if (own) continue;
-      // A waiting scan reads only entries ("o.", "f."), so only their changes
-      // can change its verdict, and deaths: an anchor closed for writing is
-      // its owner releasing or dying. Temporaries ("t.") reach an entry by a
-      // rename that makes its own event; anchors appear before their entry
-      // and go after it. Skipping those spares every waiter a wake-up and a
-      // scan per publish of every other contender.
-      const bool entry = (name[0] == 'o' || name[0] == 'f') && name[1] == '.';
-      const bool death = name[0] == 'k' && name[1] == '.' && (event->mask & IN_CLOSE_WRITE) != 0;
-      if (target.size != 0) {
-        // The core named the one entry that can let us in (one slot: our
-        // nearest predecessor, or a doorway): only its change or its owner's
-        // death is news.
-        const size_t name_bytes = strlen(name);
-        const bool same_suffix =
-            name_bytes == target.size && memcmp(name + 2, target.data + 2, target.size - 2) == 0;
-        if (same_suffix && ((entry && name[0] == target.data[0]) || death)) relevant = true;
-        continue;
-      }
-      if (entry || death) relevant = true;
-    }
+// Whether a change of `name` in the lock directory is news for a wait on
+// `target` (the OS file's DrainEvents asks, for each change it reads).
+bool Driver::DirectoryChangeIsNews(const char* name, bool closed_for_writing, Bytes target) const {
+  // Our own names ("o.", "t.", "f.", "k." + our nonce) change only by
+  // our own Ops, which the core knows about: they are no news.
+  const bool own = !own_suffix_.empty() && strlen(name) == 2 + own_suffix_.size() &&
+                   name[1] == '.' && own_suffix_.compare(name + 2) == 0;
+  if (own) return false;
+  // A waiting scan reads only entries ("o.", "f."), so only their changes
+  // can change its verdict, and deaths: an anchor closed for writing is
+  // its owner releasing or dying. Temporaries ("t.") reach an entry by a
+  // rename that makes its own event; anchors appear before their entry
+  // and go after it. Skipping those spares every waiter a wake-up and a
+  // scan per publish of every other contender.
+  const bool entry = (name[0] == 'o' || name[0] == 'f') && name[1] == '.';
+  const bool death = name[0] == 'k' && name[1] == '.' && closed_for_writing;
+  if (target.size != 0) {
+    // The core named the one entry that can let us in (one slot: our
+    // nearest predecessor, or a doorway): only its change or its owner's
+    // death is news.
+    const size_t name_bytes = strlen(name);
+    const bool same_suffix =
+        name_bytes == target.size && memcmp(name + 2, target.data + 2, target.size - 2) == 0;
+    return same_suffix && ((entry && name[0] == target.data[0]) || death);
   }
-#endif
-  return relevant;
+  return entry || death;
 }
 
 const std::string* Driver::LastRead(Bytes target) const {
@@ -1263,7 +869,6 @@ bool Driver::EntryStillAsRead(Bytes target) {
 }
 
 Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
-#ifdef __linux__
   UnwatchAnchor();  // the previous predecessor's, if any
   if (!watch_->Open()) return AnchorWatch::kNoAnchor;
   scratch_a_.assign("k.");
@@ -1273,12 +878,9 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
   // ENOENT: released meanwhile, or an owner without an anchor (another
   // platform wrote the entry): the directory watch covers both.
   if (fd < 0) return AnchorWatch::kNoAnchor;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  watch_->anchor_wd_ = inotify_add_watch(watch_->fd_, path, kAnchorEvents);
   AnchorWatch verdict = AnchorWatch::kArmed;
   struct stat st;
-  if (watch_->anchor_wd_ < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (!AddAnchorWatch(fd) || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     // No watch, or a planted FIFO or device rather than an anchor (H10).
     UnwatchAnchor();
     verdict = AnchorWatch::kNoAnchor;
@@ -1313,10 +915,6 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
   }
   close(fd);
   return verdict;
-#else
-  (void)target;
-  return AnchorWatch::kNoAnchor;
-#endif
 }
 
 Result Driver::Wait(const Op& op) {

@@ -1,7 +1,7 @@
 // The POSIX driver: performs a Contender's Ops on an open lock directory.
 //
 // Every Op is one system call relative to the directory's descriptor
-// (symlinkat, renameat, readlinkat, unlinkat, a readdir stream), never a path
+// (symlinkat, renameat, readlinkat, unlinkat, a snapshot listing), never a path
 // that could be swapped between a check and its use. Every descriptor is
 // O_CLOEXEC: a child started by exec never inherits a lock (H9).
 //
@@ -36,12 +36,16 @@
 //     change of an entry ("o.", "f."), or an anchor closed for writing, which
 //     is how the death of its owner shows. A wait that finds no such watch
 //     arms it and returns at once, so that the core scans again with it.
-// Elsewhere it polls with a backoff. Either way it re-scans at least every
+// Without an inotify instance (inotify_init1 failed: the per-user limit of
+// instances) it polls with a backoff. Either way it re-scans at least every
 // kWaitSafetyNetMs.
+//
+// What is the OS's and what a port must provide: driver_os.h. This file
+// declares both; the functions and members marked "by the OS file" are
+// defined in driver_<os>.cc (driver_linux.cc), the rest in driver.cc.
 #ifndef ONLYONE_PLATFORM_POSIX_DRIVER_H_
 #define ONLYONE_PLATFORM_POSIX_DRIVER_H_
 
-#include <dirent.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -80,7 +84,7 @@ uint64_t MonotonicMs();
 // Never 0 (a record's `since` of 0 would read as "unknown").
 uint64_t WallMs();
 
-// 128 bits from getrandom(2) (arc4random_buf on macOS). false: no entropy
+// 128 bits from the kernel (RandomBytes in driver_os.h). false: no entropy
 // source, *os_error says why.
 bool RandomNonce(Id128* nonce, int* os_error);
 
@@ -90,12 +94,12 @@ Identity LocalIdentity(Id128 nonce, const std::string& command);
 
 // This machine's boot id (all zero where there is none) and our PID
 // namespace's inode number (0 where there is none): what makes a pid
-// meaningful to us (H4, H5).
+// meaningful to us (H4, H5). By the OS file.
 Id128 LocalBootId();
 uint64_t LocalPidNamespace();
 
-// Facts about a running process in our PID namespace, read from /proc.
-// Returns false when the process does not exist (ENOENT) or has exited and
+// Facts about a running process in our PID namespace, read from /proc (by
+// the OS file). Returns false when the process does not exist (ENOENT) or has exited and
 // waits to be reaped (a zombie: it holds nothing); *usable false when
 // /proc cannot tell (not mounted, or mounted for another namespace).
 bool ProcessStartTime(uint32_t pid, uint64_t* start_time, bool* usable);
@@ -108,7 +112,8 @@ struct ProcessStat {
   uint64_t start_time = 0;  // clock ticks since boot
 };
 // Whether /proc shows the processes of our own PID namespace (it may have
-// been mounted for another: `unshare --pid` without --mount-proc).
+// been mounted for another: `unshare --pid` without --mount-proc). By the OS
+// file.
 bool ProcShowsOurPids();
 // A zombie (Z) its parent has not reaped yet, or one being reaped (X): it
 // keeps its pid and start time until reaped, but it has closed every
@@ -116,7 +121,8 @@ bool ProcShowsOurPids();
 // an anchor (a WASI owner) holding for as long as its parent fails to wait.
 inline bool HasExited(const ProcessStat& stat) { return stat.state == 'Z' || stat.state == 'X'; }
 // Reads process `pid` of our PID namespace. false when it does not exist or
-// /proc cannot tell (not mounted, or mounted for another namespace).
+// /proc cannot tell (not mounted, or mounted for another namespace). By the
+// OS file.
 bool ReadProcessStat(uint32_t pid, ProcessStat* out);
 
 // The text of `bytes` truncated to at most `max_bytes` without splitting a
@@ -255,7 +261,8 @@ class Watch {
   Watch(const Watch&) = delete;
   Watch& operator=(const Watch&) = delete;
 
-  // Creates the instance once. false: no inotify here (waits poll).
+  // Creates the instance once. false: no inotify here (waits poll). By the
+  // OS file.
   bool Open();
   int fd() const { return fd_; }
   bool tried() const { return tried_; }
@@ -325,8 +332,17 @@ class Driver {
   // Whether `target` still holds what the last scan read (one readlink).
   bool EntryStillAsRead(Bytes target);
   AnchorWatch WatchAnchor(Bytes target);
+  // Whether a change of `name` in the lock directory is news for a wait on
+  // `target` (see DrainEvents). closed_for_writing: the file was closed
+  // after being open for writing (for an anchor: its owner left or died).
+  bool DirectoryChangeIsNews(const char* name, bool closed_for_writing, Bytes target) const;
+
+  // By the OS file: the wake-up mechanism (driver_os.h, 6).
   bool WatchDirectory();
   void UnwatchDirectory();
+  // Watches the anchor open at anchor_fd (the file, not its name). false:
+  // no watch.
+  bool AddAnchorWatch(int anchor_fd);
   void UnwatchAnchor();
   // Reads pending inotify events; true if one is news for a wait on `target`
   // (see Op::name of kWait; empty: any entry or death). With stop_at_news,
@@ -342,12 +358,9 @@ class Driver {
   // The directory watch existed when the last kListStart began, so the wait
   // after that listing can miss no change (see Wait).
   bool directory_watched_since_listing_ = false;
-  DIR* listing_ = nullptr;  // non-Linux: a readdir stream
-#ifdef __linux__
   std::vector<std::string> snapshot_;  // the whole listing (see kListingBytesMax)
   size_t snapshot_next_ = 0;
   bool snapshot_ready_ = false;
-#endif
   // Records of "o." entries read since the last kListStart (name, target),
   // so that a wait knows what the core saw of the entry it names.
   std::vector<std::pair<std::string, std::string>> reads_;

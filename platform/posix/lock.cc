@@ -20,6 +20,7 @@
 //   driver: one per operation.
 #include "platform/posix/lock.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -36,6 +37,7 @@
 #include "core/contender.h"
 #include "core/record.h"
 #include "platform/posix/driver.h"
+#include "platform/posix/driver_os.h"
 #include "platform/posix/job.h"
 
 namespace onlyone {
@@ -94,6 +96,76 @@ std::string LocalTimeText(uint64_t wall_ms) {
   return text;
 }
 
+// An entry as `status` lists it.
+struct Found {
+  OwnerRecord record;
+  Holder holder;
+};
+
+// Every name of the directory, from one listing by `driver`. Returns the
+// kListNext result that ended it: kEnd, or the failure.
+Result ListDirectory(posix::Driver* driver, std::vector<std::string>* names) {
+  Op list;
+  list.kind = OpKind::kListStart;
+  Result listed = driver->Perform(list);
+  list.kind = OpKind::kListNext;
+  for (listed = listed.status == IoStatus::kOk ? driver->Perform(list) : listed;
+       listed.status == IoStatus::kOk; listed = driver->Perform(list)) {
+    names->emplace_back(listed.data.data, listed.data.size);
+  }
+  return listed;
+}
+
+// Reads, parses and probes the entry `entry_name` in dir_fd. false: gone
+// meanwhile, not a symlink, or garbage.
+bool ReadEntry(posix::Driver* driver, int dir_fd, const std::string& entry_name, Found* item) {
+  Op read;
+  read.kind = OpKind::kRead;
+  read.name = Bytes{entry_name.data(), static_cast<uint32_t>(entry_name.size())};
+  const Result got = driver->Perform(read);
+  if (got.status != IoStatus::kOk) return false;  // gone meanwhile, or not a symlink
+  // The nonce spelled by the name: a planted copy of someone's record under
+  // another name is garbage (H10), which the parser's check refuses.
+  Id128 nonce;
+  if (!posix::NonceOfEntryName(entry_name, &nonce)) return false;
+  if (ParseRecord(got.data, nonce, &item->record).error != ParseError::kNone) return false;
+  item->holder = HolderFrom(dir_fd, item->record);
+  const Liveness liveness = posix::ProbeOwner(dir_fd, item->record);
+  item->holder.alive_known = liveness != Liveness::kUnknown;
+  item->holder.alive = liveness != Liveness::kDead;
+  if (liveness == Liveness::kAlive) DescribeJob(dir_fd, item->record, &item->holder);
+  return true;
+}
+
+// Puts the entries in bakery order (tickets first, smallest first; choosing
+// entries last), marks the first `slots` live tickets as holding (the slots
+// their contenders agreed on, when one says), and moves those first.
+void RankEntries(uint32_t slots, std::vector<Found>* found) {
+  std::sort(found->begin(), found->end(), [](const Found& a, const Found& b) {
+    const bool a_choosing = a.record.state == EntryState::kChoosing;
+    const bool b_choosing = b.record.state == EntryState::kChoosing;
+    if (a_choosing != b_choosing) return b_choosing;
+    if (a.record.ticket != b.record.ticket) return a.record.ticket < b.record.ticket;
+    return a.record.owner.nonce < b.record.owner.nonce;
+  });
+  for (const Found& item : *found) {
+    if (item.holder.alive && item.record.state == EntryState::kWaiting) {
+      slots = item.record.slots;  // the slots its contenders agreed on
+      break;
+    }
+  }
+  uint32_t holding = 0;
+  for (Found& item : *found) {
+    if (item.holder.alive && item.record.state == EntryState::kWaiting && holding < slots) {
+      item.holder.holding = true;
+      ++holding;
+    }
+  }
+  std::stable_sort(found->begin(), found->end(), [](const Found& a, const Found& b) {
+    return a.holder.holding && !b.holder.holding;
+  });
+}
+
 std::string IoAdvice(IoStatus status) {
   switch (status) {
     case IoStatus::kNoSpace:
@@ -104,19 +176,6 @@ std::string IoAdvice(IoStatus status) {
     case IoStatus::kTooLong: return "a name or record is too long for this file system";
     default: return "check the file system (dmesg) or use --dir elsewhere";
   }
-}
-
-int MakeCancelPipe(int fds[2]) {
-#ifdef __linux__
-  return pipe2(fds, O_CLOEXEC | O_NONBLOCK);
-#else
-  if (pipe(fds) != 0) return -1;
-  for (int i = 0; i < 2; ++i) {
-    fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[i], F_SETFL, O_NONBLOCK);
-  }
-  return 0;
-#endif
 }
 
 }  // namespace
@@ -238,6 +297,33 @@ struct Lock::State {
     return true;
   }
 
+  // What OpenForLooking found.
+  enum class Looking : uint8_t {
+    kOpen,     // parent_fd and dir_fd are open
+    kMissing,  // no such directory: no locks at all, or no such lock
+    kFailed,   // status says why
+  };
+
+  // Opens the directories without creating anything: `onlyone status --dir
+  // /typo` must not leave a /typo behind.
+  Looking OpenForLooking() {
+    posix::DirectoryProblem problem;
+    parent_fd = posix::OpenParentDirectory(parent(), options.shared_dir, &problem,
+                                           /*create=*/false);
+    if (parent_fd < 0 && problem.os_error == ENOENT) return Looking::kMissing;
+    if (parent_fd >= 0) {
+      dir_fd =
+          posix::OpenExistingLockDirectory(parent_fd, name, path(), options.shared_dir, &problem);
+      if (dir_fd < 0 && problem.os_error == ENOENT) return Looking::kMissing;
+    }
+    if (dir_fd < 0) {
+      SetError(problem.unsafe ? LockError::kUnsafeDirectory : LockError::kIo, problem.os_error,
+               problem.message);
+      return Looking::kFailed;
+    }
+    return Looking::kOpen;
+  }
+
   bool CheckArguments() {
     if (!ValidName(name)) {
       SetError(LockError::kInvalidArgument, 0,
@@ -342,16 +428,17 @@ struct Lock::State {
     cancel_requested.store(false);
   }
 
-  bool Acquire(int64_t timeout_ms, bool try_once) {
+  // Everything before the Contender's first Op: the directories, a nonce,
+  // the Contender and our anchor. false: status says why.
+  bool BeginAcquisition(Id128* nonce) {
     if (held) {
       SetError(LockError::kInvalidArgument, 0,
                "onlyone: lock \"" + name + "\" is already held by this Lock");
       return false;
     }
     if (!CheckArguments() || !OpenDirectories()) return false;
-    Id128 nonce;
     int os_error = 0;
-    if (!posix::RandomNonce(&nonce, &os_error)) {
+    if (!posix::RandomNonce(nonce, &os_error)) {
       SetError(LockError::kIo, os_error,
                std::string("onlyone: no randomness for the entry name: ") + strerror(os_error));
       return false;
@@ -359,7 +446,7 @@ struct Lock::State {
     Config config;
     config.slots = options.slots;
     config.lease_ms = options.lease_ms;
-    contender.Init(config, posix::LocalIdentity(nonce, options.command));
+    contender.Init(config, posix::LocalIdentity(*nonce, options.command));
 
     const Identity& identity = contender.record().owner;
     const IoStatus anchored = ReadyAnchor(identity, &os_error);
@@ -369,6 +456,31 @@ struct Lock::State {
                    IoAdvice(anchored));
       return false;
     }
+    return true;
+  }
+
+  // kBusy, with the holder that blocked us when the core knows it.
+  void ReportBusy() {
+    SetError(LockError::kBusy, 0, "");
+    if (!contender.has_blocker()) {
+      status.message = "onlyone: lock \"" + name + "\" is busy";
+      return;
+    }
+    status.has_holder = true;
+    status.holder = HolderFrom(dir_fd, contender.blocker());
+    status.holder.holding = true;
+    status.holder.alive_known = false;
+    DescribeJob(dir_fd, contender.blocker(), &status.holder);
+    const Holder& h = status.holder;
+    status.message = "onlyone: lock \"" + name + "\" is held by pid " + std::to_string(h.pid) +
+                     (h.command.empty() ? "" : " (" + h.command + ")") + " on " + h.host +
+                     " since " + LocalTimeText(h.since_ms) +
+                     (h.owner_gone ? "; " + JobHoldsText(h) : "");
+  }
+
+  bool Acquire(int64_t timeout_ms, bool try_once) {
+    Id128 nonce;
+    if (!BeginAcquisition(&nonce)) return false;
     posix::Driver driver(dir_fd, cancel_pipe[0], &watch, listing_fd);
     driver.set_own_nonce(nonce);
     // With k slots every wait watches the directory: watch it from the first
@@ -401,21 +513,7 @@ struct Lock::State {
                "onlyone: waiting for lock \"" + name + "\" was cancelled");
       if (contender.failure().entry_left_behind) status.entry_left_behind = true;
     } else if (outcome == Outcome::kBusy) {
-      SetError(LockError::kBusy, 0, "");
-      if (contender.has_blocker()) {
-        status.has_holder = true;
-        status.holder = HolderFrom(dir_fd, contender.blocker());
-        status.holder.holding = true;
-        status.holder.alive_known = false;
-        DescribeJob(dir_fd, contender.blocker(), &status.holder);
-        const Holder& h = status.holder;
-        status.message = "onlyone: lock \"" + name + "\" is held by pid " + std::to_string(h.pid) +
-                         (h.command.empty() ? "" : " (" + h.command + ")") + " on " + h.host +
-                         " since " + LocalTimeText(h.since_ms) +
-                         (h.owner_gone ? "; " + JobHoldsText(h) : "");
-      } else {
-        status.message = "onlyone: lock \"" + name + "\" is busy";
-      }
+      ReportBusy();
     } else {
       ReportFailure("acquire");
     }
@@ -430,7 +528,7 @@ Lock::Lock(std::string name, LockOptions options) : state_(new State) {
   state_->options = std::move(options);
   // Made now, not at Acquire: Cancel() may run on another thread at any time
   // and must find it in place. (A pipe, not a file: nothing on disk.)
-  if (MakeCancelPipe(state_->cancel_pipe) != 0)
+  if (posix::MakeNonblockingPipe(state_->cancel_pipe) != 0)
     state_->cancel_pipe[0] = state_->cancel_pipe[1] = -1;
 }
 
@@ -579,44 +677,18 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
   *status = LockStatus();
   Lock probe(name, options);
   State& s = *probe.state_;
-  if (!s.CheckArguments()) {
+  const State::Looking looking = s.CheckArguments() ? s.OpenForLooking() : State::Looking::kFailed;
+  if (looking == State::Looking::kMissing) return true;  // no such lock: nobody holds it
+  if (looking == State::Looking::kFailed) {
     *status = s.status;
     return false;
   }
-  posix::DirectoryProblem problem;
-  // Looking never creates anything: `onlyone status --dir /typo` must not
-  // leave a /typo behind.
-  s.parent_fd = posix::OpenParentDirectory(s.parent(), options.shared_dir, &problem,
-                                           /*create=*/false);
-  if (s.parent_fd < 0 && problem.os_error == ENOENT) return true;  // no locks at all
-  if (s.parent_fd >= 0) {
-    s.dir_fd =
-        posix::OpenExistingLockDirectory(s.parent_fd, name, s.path(), options.shared_dir, &problem);
-    if (s.dir_fd < 0 && problem.os_error == ENOENT) return true;  // no such lock: nobody holds it
-  }
-  if (s.dir_fd < 0) {
-    status->error = problem.unsafe ? LockError::kUnsafeDirectory : LockError::kIo;
-    status->os_error = problem.os_error;
-    status->message = problem.message;
-    return false;
-  }
-  struct Found {
-    OwnerRecord record;
-    Holder holder;
-  };
   std::vector<Found> found;
   // The same listing and reads as an acquisition (a getdents snapshot, then
   // readlink), through the driver.
   posix::Driver driver(s.dir_fd, -1);
-  Op list;
-  list.kind = OpKind::kListStart;
-  Result listed = driver.Perform(list);
-  list.kind = OpKind::kListNext;
   std::vector<std::string> names;
-  for (listed = listed.status == IoStatus::kOk ? driver.Perform(list) : listed;
-       listed.status == IoStatus::kOk; listed = driver.Perform(list)) {
-    names.emplace_back(listed.data.data, listed.data.size);
-  }
+  const Result listed = ListDirectory(&driver, &names);
   if (listed.status != IoStatus::kEnd) {
     status->error = LockError::kIo;
     status->os_error = listed.os_error;
@@ -625,49 +697,10 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
   }
   for (const std::string& entry_name : names) {
     if (entry_name.size() != kEntryNameBytes || entry_name.compare(0, 2, "o.") != 0) continue;
-    Op read;
-    read.kind = OpKind::kRead;
-    read.name = Bytes{entry_name.data(), static_cast<uint32_t>(entry_name.size())};
-    const Result got = driver.Perform(read);
-    if (got.status != IoStatus::kOk) continue;  // gone meanwhile, or not a symlink
     Found item;
-    // The nonce spelled by the name: a planted copy of someone's record under
-    // another name is garbage (H10), which the parser's check refuses.
-    Id128 nonce;
-    if (!posix::NonceOfEntryName(entry_name, &nonce)) continue;
-    if (ParseRecord(got.data, nonce, &item.record).error != ParseError::kNone) continue;
-    item.holder = HolderFrom(s.dir_fd, item.record);
-    const Liveness liveness = posix::ProbeOwner(s.dir_fd, item.record);
-    item.holder.alive_known = liveness != Liveness::kUnknown;
-    item.holder.alive = liveness != Liveness::kDead;
-    if (liveness == Liveness::kAlive) DescribeJob(s.dir_fd, item.record, &item.holder);
-    found.push_back(item);
+    if (ReadEntry(&driver, s.dir_fd, entry_name, &item)) found.push_back(item);
   }
-  // Bakery order: tickets first (smallest first), choosing entries last.
-  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
-    const bool a_choosing = a.record.state == EntryState::kChoosing;
-    const bool b_choosing = b.record.state == EntryState::kChoosing;
-    if (a_choosing != b_choosing) return b_choosing;
-    if (a.record.ticket != b.record.ticket) return a.record.ticket < b.record.ticket;
-    return a.record.owner.nonce < b.record.owner.nonce;
-  });
-  uint32_t slots = options.slots;
-  for (const Found& item : found) {
-    if (item.holder.alive && item.record.state == EntryState::kWaiting) {
-      slots = item.record.slots;  // the slots its contenders agreed on
-      break;
-    }
-  }
-  uint32_t holding = 0;
-  for (Found& item : found) {
-    if (item.holder.alive && item.record.state == EntryState::kWaiting && holding < slots) {
-      item.holder.holding = true;
-      ++holding;
-    }
-  }
-  std::stable_sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
-    return a.holder.holding && !b.holder.holding;
-  });
+  RankEntries(options.slots, &found);
   for (const Found& item : found) entries->push_back(item.holder);
   return true;
 }

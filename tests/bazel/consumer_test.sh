@@ -4,7 +4,9 @@
 #   - its tests (a C++ program on the guard, a C one on the C API, one test
 #     per other public target) pass;
 #   - a target reaching past the public aliases to a private one fails with
-#     Bazel's "is not visible".
+#     Bazel's "is not visible";
+#   - the guard built for an OS without a port of the POSIX driver (macOS)
+#     fails at analysis with onlyone's message naming what a port needs.
 #
 # Traps this avoids:
 #   - The nested Bazel must not share the outer one's output base (it holds
@@ -47,4 +49,15 @@ for target in //private:uses_private_driver //private:uses_core_package; do
   fi
   echo "consumer_test: $target refused: not visible (as it must be)"
 done
+# An OS without a port of the POSIX driver: refused at analysis, by name.
+rc=0
+"$bazel" "${startup[@]}" build "${common[@]}" --platforms=//private:unported_os \
+  --extra_toolchains=//private:unported_os_cc @onlyone//:lock >"$TEST_TMPDIR/port.log" 2>&1 || rc=$?
+if ((rc == 0)) || ! grep -q "onlyone's POSIX driver has no port for this OS" "$TEST_TMPDIR/port.log"; then
+  cat "$TEST_TMPDIR/port.log" >&2
+  echo "consumer_test: @onlyone//:lock for an OS without a port built or failed for another" \
+       "reason; it must be refused naming the missing port (platform/posix/driver_os.h)" >&2
+  exit 1
+fi
+echo "consumer_test: @onlyone//:lock for an unported OS refused: no port (as it must be)"
 echo "consumer_test: ok"

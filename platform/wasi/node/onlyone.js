@@ -68,7 +68,7 @@ class OnlyoneError extends Error {
 }
 
 // ---------------------------------------------------------------------------
-// Facts about processes, from /proc (Linux). Mirrors platform/posix/driver.cc.
+// Facts about processes, from /proc (Linux). Mirrors platform/posix/driver_linux.cc.
 
 function readText(file) {
   try {
@@ -99,7 +99,7 @@ function readStat(pid) {
 }
 
 // The fields of a /proc/PID/stat text that say which job a process belongs
-// to, as platform/posix/driver.cc's ParseStat; null if it cannot be parsed.
+// to, as platform/posix/driver_linux.cc's ParseStat; null if it cannot be parsed.
 // The command name may hold spaces and ")": parse after the last ")".
 function parseStat(text) {
   const paren = text.lastIndexOf(')');
@@ -147,7 +147,7 @@ function procIsOurNamespace() {
 }
 
 // { exists, usable, startTime } for a pid of our namespace, as
-// platform/posix/driver.cc's ProcessStartTime: a process that has exited
+// platform/posix/driver_linux.cc's ProcessStartTime: a process that has exited
 // but is not reaped yet does not exist.
 function processStartTime(pid) {
   if (pid === process.pid) {
