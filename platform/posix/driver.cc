@@ -29,9 +29,6 @@ namespace posix {
 
 namespace {
 
-constexpr char kAnchorPrefix[] = "k.";
-constexpr uint32_t kNonceHexDigits = 32;
-
 uint64_t ClockMs(clockid_t clock) {
   struct timespec ts;
   clock_gettime(clock, &ts);
@@ -167,18 +164,7 @@ bool ParseHexId(const std::string& text, Id128* out) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
     hex.push_back(c);
   }
-  if (hex.size() != kNonceHexDigits) return false;
-  Id128 id;
-  for (uint32_t i = 0; i < kNonceHexDigits; ++i) {
-    uint64_t digit = static_cast<uint64_t>(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
-    if (i < 16) {
-      id.hi = (id.hi << 4) | digit;
-    } else {
-      id.lo = (id.lo << 4) | digit;
-    }
-  }
-  *out = id;
-  return true;
+  return ParseId128(Bytes{hex.data(), static_cast<uint32_t>(hex.size())}, out);
 }
 
 uint64_t MonotonicMs() { return ClockMs(CLOCK_MONOTONIC); }
@@ -207,18 +193,16 @@ std::string TruncateUtf8(const std::string& text, uint32_t max_bytes) {
   return text.substr(0, end);
 }
 
-std::string EntryName(const char* prefix, Id128 nonce) {
-  char text[2 + kNonceHexDigits + 1];
-  snprintf(text, sizeof text, "%s%016llx%016llx", prefix, static_cast<unsigned long long>(nonce.hi),
-           static_cast<unsigned long long>(nonce.lo));
-  return text;
+std::string OwnerName(NameKind kind, Id128 nonce) {
+  FixedBytes<kNameBytesMax> name;
+  MakeOwnerName(kind, nonce, &name);
+  return std::string(name.data, name.size);
 }
 
-std::string AnchorName(Id128 nonce) { return EntryName(kAnchorPrefix, nonce); }
+std::string AnchorName(Id128 nonce) { return OwnerName(NameKind::kAnchor, nonce); }
 
-bool NonceOfEntryName(const std::string& name, Id128* nonce) {
-  if (name.size() != 2 + kNonceHexDigits || name[1] != '.') return false;
-  return ParseHexId(name.substr(2), nonce) && EntryName(name.substr(0, 2).c_str(), *nonce) == name;
+ParsedName ParseName(const std::string& name) {
+  return onlyone::ParseName(Bytes{name.data(), static_cast<uint32_t>(name.size())});
 }
 
 Identity LocalIdentity(Id128 nonce, const std::string& command) {
@@ -411,7 +395,7 @@ bool Anchor::Rename(int dir_fd, Id128 nonce, int* os_error) {
   if (!kept_) return false;
   Unkeep();
   if (fd_ < 0 || dir_fd != dir_fd_ || owner_pid_ != getpid()) return false;
-  const std::string name = EntryName(kAnchorPrefix, nonce);
+  const std::string name = AnchorName(nonce);
   int rc;
   // Never over an existing name: a nonce taken is not ours to replace.
   do {
@@ -432,7 +416,7 @@ IoStatus Anchor::Create(int dir_fd, const Identity& owner, uint64_t now_wall_ms,
   dir_fd_ = dir_fd;
   owner_line_bytes_ = 0;
   owner_pid_ = getpid();
-  name_ = EntryName(kAnchorPrefix, owner.nonce);
+  name_ = AnchorName(owner.nonce);
   // O_RDWR on purpose: when we exit, the kernel's close of a descriptor open
   // for writing makes IN_CLOSE_WRITE on the directory, which wakes waiters
   // to probe us (a death is a change they must see).
@@ -586,6 +570,20 @@ Liveness ProbeOwnerRecord(const OwnerRecord& record) {
   return Liveness::kUnknown;
 }
 
+// The nonces that have an entry (of either ring) or a temporary among
+// `names`, sorted: their anchors are claimed.
+std::vector<Id128> ClaimedNonces(const std::vector<std::string>& names) {
+  std::vector<Id128> claimed;
+  for (const std::string& name : names) {
+    const ParsedName parsed = ParseName(name);
+    if (IsRingEntry(parsed.kind) || parsed.kind == NameKind::kTemporary) {
+      claimed.push_back(parsed.nonce);
+    }
+  }
+  std::sort(claimed.begin(), claimed.end());
+  return claimed;
+}
+
 int SweepOrphanAnchors(int dir_fd) {
   int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return 0;
@@ -593,17 +591,12 @@ int SweepOrphanAnchors(int dir_fd) {
   const int error = SnapshotDirectory(fd, &names);
   close(fd);
   if (error != 0) return 0;
-  std::set<std::string> named;  // nonces that have an entry or temporary
-  for (const std::string& name : names) {
-    if (name.size() == 2 + kNonceHexDigits && name[1] == '.' &&
-        (name[0] == 'o' || name[0] == 'f' || name[0] == 't')) {
-      named.insert(name.substr(2));
-    }
-  }
+  std::vector<Id128> claimed = ClaimedNonces(names);
   int removed = 0;
   for (const std::string& name : names) {
-    if (name.size() != 2 + kNonceHexDigits || name.compare(0, 2, kAnchorPrefix) != 0) continue;
-    if (named.count(name.substr(2)) != 0) continue;
+    const ParsedName parsed = ParseName(name);
+    if (parsed.kind != NameKind::kAnchor) continue;
+    if (std::binary_search(claimed.begin(), claimed.end(), parsed.nonce)) continue;
     int anchor = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (anchor < 0) continue;
     struct stat st;
@@ -618,14 +611,6 @@ int SweepOrphanAnchors(int dir_fd) {
 
 // ---------------------------------------------------------------------------
 // Watch and Driver.
-
-namespace {
-
-bool IsOurEntryName(const std::string& name, char prefix) {
-  return name.size() == 2 + kNonceHexDigits && name[0] == prefix && name[1] == '.';
-}
-
-}  // namespace
 
 Watch::~Watch() {
   if (fd_ >= 0) close(fd_);
@@ -654,22 +639,23 @@ Driver::~Driver() {
   UnwatchAnchor();
 }
 
-void Driver::set_own_nonce(Id128 nonce) { own_suffix_ = EntryName("", nonce); }
+void Driver::set_own_nonce(Id128 nonce) {
+  own_nonce_ = nonce;
+  has_own_nonce_ = true;
+}
+
+bool Driver::IsOwnName(const ParsedName& name) const {
+  return has_own_nonce_ && name.kind != NameKind::kForeign &&
+         name.kind != NameKind::kFenceCounter && name.nonce == own_nonce_;
+}
 
 bool Driver::SawUnclaimedAnchor() const {
   if (!snapshot_ready_) return true;
-  std::vector<std::string_view> claimed;  // nonces with an entry or temporary
+  const std::vector<Id128> claimed = ClaimedNonces(snapshot_);
   for (const std::string& name : snapshot_) {
-    if (IsOurEntryName(name, 'o') || IsOurEntryName(name, 'f') || IsOurEntryName(name, 't')) {
-      claimed.push_back(std::string_view(name).substr(2));
-    }
-  }
-  std::sort(claimed.begin(), claimed.end());
-  for (const std::string& name : snapshot_) {
-    if (!IsOurEntryName(name, 'k')) continue;
-    const std::string_view nonce = std::string_view(name).substr(2);
-    if (nonce == own_suffix_) continue;
-    if (!std::binary_search(claimed.begin(), claimed.end(), nonce)) return true;
+    const ParsedName parsed = ParseName(name);
+    if (parsed.kind != NameKind::kAnchor || IsOwnName(parsed)) continue;
+    if (!std::binary_search(claimed.begin(), claimed.end(), parsed.nonce)) return true;
   }
   return false;
 }
@@ -802,27 +788,23 @@ Result Driver::Remove(const Op& op) {
 // Whether a change of `name` in the lock directory is news for a wait on
 // `target` (the OS file's DrainEvents asks, for each change it reads).
 bool Driver::DirectoryChangeIsNews(const char* name, bool closed_for_writing, Bytes target) const {
-  // Our own names ("o.", "t.", "f.", "k." + our nonce) change only by
-  // our own Ops, which the core knows about: they are no news.
-  const bool own = !own_suffix_.empty() && strlen(name) == 2 + own_suffix_.size() &&
-                   name[1] == '.' && own_suffix_.compare(name + 2) == 0;
-  if (own) return false;
-  // A waiting scan reads only entries ("o.", "f."), so only their changes
-  // can change its verdict, and deaths: an anchor closed for writing is
-  // its owner releasing or dying. Temporaries ("t.") reach an entry by a
-  // rename that makes its own event; anchors appear before their entry
+  const ParsedName changed = onlyone::ParseName(View(name));
+  // Our own names (entries, temporary, anchor) change only by our own Ops,
+  // which the core knows about: they are no news.
+  if (IsOwnName(changed)) return false;
+  // A waiting scan reads only the entries of the two rings, so only their
+  // changes can change its verdict, and deaths: an anchor closed for
+  // writing is its owner releasing or dying. Temporaries reach an entry by
+  // a rename that makes its own event; anchors appear before their entry
   // and go after it. Skipping those spares every waiter a wake-up and a
   // scan per publish of every other contender.
-  const bool entry = (name[0] == 'o' || name[0] == 'f') && name[1] == '.';
-  const bool death = name[0] == 'k' && name[1] == '.' && closed_for_writing;
+  const bool entry = IsRingEntry(changed.kind);
+  const bool death = changed.kind == NameKind::kAnchor && closed_for_writing;
   if (target.size != 0) {
-    // The core named the one entry that can let us in (one slot: our
-    // nearest predecessor, or a doorway): only its change or its owner's
-    // death is news.
-    const size_t name_bytes = strlen(name);
-    const bool same_suffix =
-        name_bytes == target.size && memcmp(name + 2, target.data + 2, target.size - 2) == 0;
-    return same_suffix && ((entry && name[0] == target.data[0]) || death);
+    // The core named the one entry that can let us in (WaitReason): only
+    // its change or its owner's death is news.
+    const ParsedName awaited = onlyone::ParseName(target);
+    return changed.nonce == awaited.nonce && ((entry && changed.kind == awaited.kind) || death);
   }
   return entry || death;
 }
@@ -835,16 +817,6 @@ const std::string* Driver::LastRead(Bytes target) const {
     }
   }
   return nullptr;  // not read by the last scan: nothing to rely on
-}
-
-bool Driver::ReadAsTicketedEntry(Bytes target) const {
-  if (target.size < 2 || target.data[0] != 'o' || target.data[1] != '.') return false;
-  const std::string* text = LastRead(target);
-  if (text == nullptr) return false;
-  OwnerRecord record;
-  const Bytes bytes{text->data(), static_cast<uint32_t>(text->size())};
-  return ParseRecord(bytes, &record).error == ParseError::kNone &&
-         record.state == EntryState::kWaiting;
 }
 
 // Behind a predecessor with a ticket, only its owner can let us in, by
@@ -871,8 +843,7 @@ bool Driver::EntryStillAsRead(Bytes target) {
 Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
   UnwatchAnchor();  // the previous predecessor's, if any
   if (!watch_->Open()) return AnchorWatch::kNoAnchor;
-  scratch_a_.assign("k.");
-  scratch_a_.append(target.data + 2, target.size - 2);
+  scratch_a_ = AnchorName(onlyone::ParseName(target).nonce);
   const int fd =
       openat(dir_fd_, scratch_a_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   // ENOENT: released meanwhile, or an owner without an anchor (another
@@ -919,7 +890,10 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
 
 Result Driver::Wait(const Op& op) {
   Result result;
-  if (ReadAsTicketedEntry(op.name)) {
+  // Behind a main-ring predecessor the core read in this scan, its owner's
+  // anchor decides (WatchAnchor); a doorway or a fence-ring predecessor
+  // goes without touching it.
+  if (op.wait_reason == WaitReason::kPredecessor && LastRead(op.name) != nullptr) {
     switch (WatchAnchor(op.name)) {
       case AnchorWatch::kArmed:
         // The anchor alone decides: drop the directory watch, or every

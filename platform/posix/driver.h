@@ -129,13 +129,11 @@ bool ReadProcessStat(uint32_t pid, ProcessStat* out);
 // UTF-8 sequence.
 std::string TruncateUtf8(const std::string& text, uint32_t max_bytes);
 
-// "o.<32 hex>"-style name for `prefix` and `nonce`.
-std::string EntryName(const char* prefix, Id128 nonce);
-// The name of the liveness anchor of the owner with `nonce`: "k.<32 hex>".
+// The protocol's names (core/names.h) as strings, for the system calls.
+std::string OwnerName(NameKind kind, Id128 nonce);
+// The name of the liveness anchor of the owner with `nonce`.
 std::string AnchorName(Id128 nonce);
-// The nonce an entry name "<p>.<32 lowercase hex>" spells. false for any
-// other name.
-bool NonceOfEntryName(const std::string& name, Id128* nonce);
+ParsedName ParseName(const std::string& name);
 
 // The outcome of opening a directory safely (H10).
 struct DirectoryProblem {
@@ -325,8 +323,6 @@ class Driver {
   Result ListNext();
   Result Remove(const Op& op);
   Result Wait(const Op& op);
-  // Whether the last scan read `target` as an "o." entry with a ticket.
-  bool ReadAsTicketedEntry(Bytes target) const;
   // The target the last scan read for `target`, or null.
   const std::string* LastRead(Bytes target) const;
   // Whether `target` still holds what the last scan read (one readlink).
@@ -336,6 +332,8 @@ class Driver {
   // `target` (see DrainEvents). closed_for_writing: the file was closed
   // after being open for writing (for an anchor: its owner left or died).
   bool DirectoryChangeIsNews(const char* name, bool closed_for_writing, Bytes target) const;
+  // Whether `name` is one of our own (entry, temporary or anchor).
+  bool IsOwnName(const ParsedName& name) const;
 
   // By the OS file: the wake-up mechanism (driver_os.h, 6).
   bool WatchDirectory();
@@ -368,7 +366,9 @@ class Driver {
   bool changed_ = false;  // a relevant event since the last kListStart
   bool cancelled_ = false;
   uint64_t poll_pause_ms_ = kPollFirstPauseMs;
-  std::string own_suffix_;  // "<32 hex>" of our nonce, empty when unset
+  // Our nonce, once set: our own names' changes are no news.
+  Id128 own_nonce_;
+  bool has_own_nonce_ = false;
   std::string scratch_a_;
   std::string scratch_b_;
   std::string list_name_;

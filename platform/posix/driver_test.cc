@@ -64,10 +64,14 @@ class PosixDriver : public ::testing::Test {
     return names;
   }
 
-  Result Wait(Driver* driver, uint64_t timeout_ms, const std::string& target = "") {
+  // As the core asks: a named target is the predecessor we queue behind
+  // unless `reason` says otherwise.
+  Result Wait(Driver* driver, uint64_t timeout_ms, const std::string& target = "",
+              WaitReason reason = WaitReason::kPredecessor) {
     Op op;
     op.kind = OpKind::kWait;
     op.name = Bytes{target.data(), static_cast<uint32_t>(target.size())};
+    op.wait_reason = target.empty() ? WaitReason::kAnyChange : reason;
     op.deadline_mono_ms = MonotonicMs() + timeout_ms;
     return driver->Perform(op);
   }
@@ -277,7 +281,9 @@ TEST_F(PosixDriver, JudgesAnOwnerAliveWhileItHoldsItsAnchor) {
   record.owner.pid_namespace = 1;
   EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kAlive);
   anchor.Remove();
-  EXPECT_EQ(faccessat(dir_fd_, EntryName("k.", nonce).c_str(), F_OK, AT_SYMLINK_NOFOLLOW), -1);
+  EXPECT_EQ(
+      faccessat(dir_fd_, OwnerName(NameKind::kAnchor, nonce).c_str(), F_OK, AT_SYMLINK_NOFOLLOW),
+      -1);
 }
 
 TEST_F(PosixDriver, JudgesAnOwnerDeadOnceItsProcessExitedEvenIfItsPidLivesOn) {
@@ -455,7 +461,7 @@ TEST_F(PosixDriver, JudgesAnOwnerWithoutAnchorDeadOnceItIsAZombie) {
 
 TEST_F(PosixDriver, NeverTakesAPlantedFifoForAnAnchor) {
   Id128 nonce{9, 9};
-  ASSERT_EQ(mkfifoat(dir_fd_, EntryName("k.", nonce).c_str(), 0600), 0);
+  ASSERT_EQ(mkfifoat(dir_fd_, OwnerName(NameKind::kAnchor, nonce).c_str(), 0600), 0);
   OwnerRecord record = Me(nonce);
   record.owner.pid_namespace += 1;
   EXPECT_EQ(ProbeOwner(dir_fd_, record), Liveness::kUnknown);
@@ -498,8 +504,11 @@ TEST_F(PosixDriver, WaitIsNotWokenByItsOwnNames) {
   Id128 nonce{5, 5};
   driver.set_own_nonce(nonce);
   ListAll(&driver);
-  ASSERT_EQ(Do(&driver, OpKind::kCreate, EntryName("t.", nonce), "r").status, IoStatus::kOk);
-  ASSERT_EQ(Do(&driver, OpKind::kRename, EntryName("o.", nonce), "", EntryName("t.", nonce)).status,
+  ASSERT_EQ(Do(&driver, OpKind::kCreate, OwnerName(NameKind::kTemporary, nonce), "r").status,
+            IoStatus::kOk);
+  ASSERT_EQ(Do(&driver, OpKind::kRename, OwnerName(NameKind::kEntry, nonce), "",
+               OwnerName(NameKind::kTemporary, nonce))
+                .status,
             IoStatus::kOk);
   EXPECT_EQ(Wait(&driver, 200).status, IoStatus::kTimedOut);
 }
@@ -519,8 +528,8 @@ TEST_F(PosixDriver, WaitIsNotWokenByOthersTemporariesButByTheirEntries) {
 // through every other change and wakes for that entry alone.
 TEST_F(PosixDriver, ATargetedWaitWakesOnlyForItsTargetEntry) {
   Driver driver(dir_fd_, -1);
-  const std::string target = EntryName("o.", Id128{7, 7});
-  const std::string other = EntryName("o.", Id128{8, 8});
+  const std::string target = OwnerName(NameKind::kEntry, Id128{7, 7});
+  const std::string other = OwnerName(NameKind::kEntry, Id128{8, 8});
   int fd = open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ASSERT_EQ(symlinkat("r", fd, target.c_str()), 0);
   ListAll(&driver);
@@ -568,14 +577,15 @@ constexpr long kWakeUpsOfOneSleepMax = 4;
 
 class WaitBehindPredecessor : public PosixDriver {
  protected:
-  // Publishes "o.<nonce>" with a record in `state` (a ticket when waiting).
-  std::string PublishEntry(Id128 nonce, EntryState state) {
+  // Publishes the entry (of the main ring unless `kind` says otherwise) of
+  // `nonce` with a record in `state` (a ticket when waiting).
+  std::string PublishEntry(Id128 nonce, EntryState state, NameKind kind = NameKind::kEntry) {
     OwnerRecord record = Me(nonce);
     record.state = state;
     record.ticket = state == EntryState::kWaiting ? 1 : 0;
     RecordText text;
     EXPECT_TRUE(EncodeCompactRecord(record, &text));
-    const std::string name = EntryName("o.", nonce);
+    const std::string name = OwnerName(kind, nonce);
     const std::string target(text.data, text.size);
     EXPECT_EQ(symlinkat(target.c_str(), dir_fd_, name.c_str()), 0);
     return name;
@@ -691,7 +701,7 @@ TEST_F(WaitBehindPredecessor, SleepsThroughEveryOtherChangeOfTheDirectory) {
   Scan(&driver, entry);
   std::thread others([&] {
     usleep(20 * 1000);
-    const std::string other = EntryName("o.", Id128{23, 23});
+    const std::string other = OwnerName(NameKind::kEntry, Id128{23, 23});
     for (int i = 0; i < 20; ++i) {
       (void)!symlinkat("r", dir_fd_, other.c_str());
       (void)!unlinkat(dir_fd_, other.c_str(), 0);
@@ -775,6 +785,29 @@ TEST_F(WaitBehindPredecessor, WatchesTheDirectoryWhenThePredecessorHasNoAnchor) 
   remover.join();
 }
 
+TEST_F(WaitBehindPredecessor, WaitsForAFenceRingPredecessorThroughTheDirectory) {
+  // A holder leaves the fence ring with its anchor still locked (it goes on
+  // holding a slot): only the entry's removal can tell the waiter.
+  const Id128 nonce{29, 29};
+  Anchor anchor;
+  int os_error = 0;
+  ASSERT_EQ(anchor.Create(dir_fd_, LocalIdentity(nonce, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
+  const std::string entry = PublishEntry(nonce, EntryState::kWaiting, NameKind::kRingEntry);
+  Driver driver(dir_fd_, -1);
+  driver.ArmWatch();
+  Scan(&driver, entry);
+  std::thread leaver([&] {
+    usleep(100 * 1000);
+    (void)!unlinkat(dir_fd_, entry.c_str(), 0);
+  });
+  const uint64_t start = MonotonicMs();
+  EXPECT_EQ(Wait(&driver, 5000, entry, WaitReason::kRingPredecessor).status, IoStatus::kOk);
+  EXPECT_LT(MonotonicMs() - start, kWaitSafetyNetMs) << "slept until the safety net";
+  leaver.join();
+  anchor.Remove();
+}
+
 TEST_F(WaitBehindPredecessor, WaitsForADoorwayThroughTheDirectory) {
   // A choosing entry turns into a ticket by a rename that leaves its anchor
   // alone: that change must wake us.
@@ -793,7 +826,7 @@ TEST_F(WaitBehindPredecessor, WaitsForADoorwayThroughTheDirectory) {
     (void)!renameat(dir_fd_, "t.x", dir_fd_, entry.c_str());
   });
   const uint64_t start = MonotonicMs();
-  EXPECT_EQ(Wait(&driver, 5000, entry).status, IoStatus::kOk);
+  EXPECT_EQ(Wait(&driver, 5000, entry, WaitReason::kDoorway).status, IoStatus::kOk);
   EXPECT_LT(MonotonicMs() - start, kWaitSafetyNetMs);
   publisher.join();
   anchor.Remove();

@@ -46,8 +46,6 @@ namespace {
 
 // The observer hears from a waiting Acquire at most this often.
 constexpr uint64_t kObserverIntervalMs = 1000;
-// "o." and 32 hex digits: the only names List reads.
-constexpr size_t kEntryNameBytes = 2 + 32;
 
 std::string FromBytes(const FixedBytes<kHostBytesMax>& bytes) {
   return std::string(bytes.data, bytes.size);
@@ -126,9 +124,9 @@ bool ReadEntry(posix::Driver* driver, int dir_fd, const std::string& entry_name,
   if (got.status != IoStatus::kOk) return false;  // gone meanwhile, or not a symlink
   // The nonce spelled by the name: a planted copy of someone's record under
   // another name is garbage (H10), which the parser's check refuses.
-  Id128 nonce;
-  if (!posix::NonceOfEntryName(entry_name, &nonce)) return false;
-  if (ParseRecord(got.data, nonce, &item->record).error != ParseError::kNone) return false;
+  const ParsedName name = posix::ParseName(entry_name);
+  if (name.kind != NameKind::kEntry) return false;
+  if (ParseRecord(got.data, name.nonce, &item->record).error != ParseError::kNone) return false;
   item->holder = HolderFrom(dir_fd, item->record);
   const Liveness liveness = posix::ProbeOwner(dir_fd, item->record);
   item->holder.alive_known = liveness != Liveness::kUnknown;
@@ -145,8 +143,7 @@ void RankEntries(uint32_t slots, std::vector<Found>* found) {
     const bool a_choosing = a.record.state == EntryState::kChoosing;
     const bool b_choosing = b.record.state == EntryState::kChoosing;
     if (a_choosing != b_choosing) return b_choosing;
-    if (a.record.ticket != b.record.ticket) return a.record.ticket < b.record.ticket;
-    return a.record.owner.nonce < b.record.owner.nonce;
+    return RankOf(a.record) < RankOf(b.record);
   });
   for (const Found& item : *found) {
     if (item.holder.alive && item.record.state == EntryState::kWaiting) {
@@ -696,7 +693,7 @@ bool Lock::List(const std::string& name, const LockOptions& options, std::vector
     return false;
   }
   for (const std::string& entry_name : names) {
-    if (entry_name.size() != kEntryNameBytes || entry_name.compare(0, 2, "o.") != 0) continue;
+    if (posix::ParseName(entry_name).kind != NameKind::kEntry) continue;
     Found item;
     if (ReadEntry(&driver, s.dir_fd, entry_name, &item)) found.push_back(item);
   }

@@ -493,7 +493,9 @@ struct ZkLock::State {
       return Fail(ZkError::kServer,
                   std::string("no random source for the node name: ") + strerror(os_error));
     }
-    uuid_hex = posix::EntryName("", uuid);
+    char hex[kId128HexDigits];
+    FormatId128(uuid, hex);
+    uuid_hex.assign(hex, kId128HexDigits);
     own_node.clear();
     own_node_deleted.store(false);
     node_generation.fetch_add(1);

@@ -70,7 +70,9 @@ class PosixPlatform : public Platform {
   Result Perform(const Op& op) override { return driver_->Perform(op); }
 
  private:
-  static std::string Key(const Identity& who) { return posix::EntryName("", who.nonce); }
+  static std::string Key(const Identity& who) {
+    return posix::OwnerName(NameKind::kEntry, who.nonce);
+  }
   std::string path_;
   int dir_fd_ = -1;
   std::unique_ptr<posix::Driver> driver_;
@@ -288,7 +290,7 @@ TYPED_TEST(Contract, ADeadHoldersEntryIsRemovedAndTheLockTaken) {
   EXPECT_EQ(b->contender.fence(), 2u);
   // The dead owner's entry and (on POSIX) its anchor are gone.
   EXPECT_EQ(this->ListAll().count(S(a->contender.entry_name())), 0u);
-  EXPECT_EQ(this->ListAll().count(posix::EntryName("k.", a->identity.nonce)), 0u);
+  EXPECT_EQ(this->ListAll().count(posix::OwnerName(NameKind::kAnchor, a->identity.nonce)), 0u);
   EXPECT_EQ(this->Release(b.get()), Outcome::kReleased);
 }
 
