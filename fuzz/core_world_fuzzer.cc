@@ -47,6 +47,7 @@ bool g_driver_reports_live_owners_dead = false;
 namespace {
 
 using sim::Process;
+using sim::ProcessNonce;
 using sim::ProgramCounter;
 using sim::Transition;
 using sim::TransitionKind;
@@ -61,11 +62,6 @@ constexpr uint32_t kProcsMax = 4;
 constexpr uint32_t kRoundsMax = 4;
 // Made-up owners' nonces start here, far from the world's (process index + 1).
 constexpr uint64_t kForgedNonceHi = 0xF0F0;
-
-// The nonce World gives process `index` in `round` of `incarnation`.
-Id128 WorldNonce(uint32_t index, uint32_t incarnation, uint32_t round) {
-  return Id128{index + 1ull, (uint64_t{incarnation} << 32) | (round + 1ull)};
-}
 
 // How the driver answers one Op, decided by one input byte per Op.
 enum class Answer : uint8_t {
@@ -85,7 +81,7 @@ class HostileDriver : public sim::Interference {
   HostileDriver(FuzzInput* input, const World* world) : input_(input), world_(world) {}
 
   bool Preempt(const Process& p, Result* result) override {
-    CheckOp(OpOf(p), WorldNonce(p.index, p.incarnation, p.round));
+    CheckOp(OpOf(p), ProcessNonce(p.index, p.incarnation, p.round));
     // An exhausted input answers the truth: the run winds down faithfully.
     const uint32_t roll = input_->Empty() ? 0 : input_->Below(kAnswerRolls);
     answer_ = roll < kAnswerCount ? static_cast<Answer>(roll) : Answer::kTruth;
@@ -173,10 +169,10 @@ class HostileDriver : public sim::Interference {
         constexpr NameKind kKinds[] = {NameKind::kEntry, NameKind::kRingEntry,
                                        NameKind::kTemporary};
         return ProtocolName(kKinds[input_->Below(3)],
-                            WorldNonce(input_->Below(kProcsMax), 0, input_->Below(kRoundsMax)));
+                            ProcessNonce(input_->Below(kProcsMax), 0, input_->Below(kRoundsMax)));
       }
       case 2:  // our own name: the core must recognise it
-        return ProtocolName(NameKind::kEntry, WorldNonce(p.index, p.incarnation, p.round));
+        return ProtocolName(NameKind::kEntry, ProcessNonce(p.index, p.incarnation, p.round));
       default:  // anything a file name can be, or not
         return input_->ShortString();
     }
@@ -200,8 +196,8 @@ class HostileUser {
     const uint8_t kind = input_->Byte();
     const bool forged_owner = (kind & 0x80) != 0;
     const Id128 nonce = forged_owner ? Id128{kForgedNonceHi, input_->Below(4)}
-                                     : WorldNonce(input_->Below(kProcsMax), input_->Below(2),
-                                                  input_->Below(kRoundsMax));
+                                     : ProcessNonce(input_->Below(kProcsMax), input_->Below(2),
+                                                    input_->Below(kRoundsMax));
     switch (kind % 6) {
       case 0: name = ProtocolName(NameKind::kEntry, nonce); break;
       case 1: name = ProtocolName(NameKind::kRingEntry, nonce); break;

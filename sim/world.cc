@@ -15,19 +15,20 @@ Bytes ViewOf(const std::string& text) {
 
 std::string StringOf(Bytes bytes) { return std::string(bytes.data, bytes.size); }
 
-// The nonce spelled by a name "<p>.<32 hex>"; (0, 0) for any other name.
-Id128 NameNonce(const std::string& name) {
-  Id128 nonce;
-  if (name.size() != 34 || name[1] != '.') return nonce;
-  for (size_t i = 2; i < 34; ++i) {
-    const char c = name[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return Id128{};
-    const uint64_t nibble =
-        (c >= 'a') ? static_cast<uint64_t>(c - 'a' + 10) : static_cast<uint64_t>(c - '0');
-    uint64_t& half = i < 18 ? nonce.hi : nonce.lo;
-    half = (half << 4) | nibble;
-  }
-  return nonce;
+ParsedName NameOf(const std::string& name) { return ParseName(ViewOf(name)); }
+
+// The nonce spelled by one of the protocol's names (core/names.h); (0, 0)
+// for the fence counter and any other name.
+Id128 NameNonce(const std::string& name) { return NameOf(name).nonce; }
+
+std::string OwnerNameOf(NameKind kind, Id128 nonce) {
+  FixedBytes<kNameBytesMax> name;
+  MakeOwnerName(kind, nonce, &name);
+  return StringOf(name.view());
+}
+
+bool IsFenceCounter(const std::string& name) {
+  return NameOf(name).kind == NameKind::kFenceCounter;
 }
 
 // Whose record or fence record `content`, created as `name`, is; (0, 0) for
@@ -63,20 +64,14 @@ bool FaultApplies(IoStatus fault, OpKind kind) {
   return kind == OpKind::kCreate || kind == OpKind::kRename || kind == OpKind::kRemove;
 }
 
-// "o.<32 hex>" -> "o.P1r2" for traces: the simulator's nonces are
-// (process index + 1, round + 1).
+// "o.<32 hex>" -> "o.P1r2" for traces: the name's prefix, then the process,
+// incarnation and round its nonce spells (ProcessNonce).
 std::string ShortName(const std::string& name) {
-  if (name.size() != 34 || name[1] != '.') return name;
-  uint64_t hi = 0;
-  uint64_t lo = 0;
-  for (size_t i = 2; i < 34; ++i) {
-    const char c = name[i];
-    const uint64_t nibble =
-        (c >= 'a') ? static_cast<uint64_t>(c - 'a' + 10) : static_cast<uint64_t>(c - '0');
-    uint64_t& half = i < 18 ? hi : lo;
-    half = (half << 4) | nibble;
-  }
-  std::string text = name.substr(0, 2) + "P" + std::to_string(hi - 1);
+  const ParsedName parsed = NameOf(name);
+  if (parsed.kind == NameKind::kForeign || parsed.kind == NameKind::kFenceCounter) return name;
+  const uint64_t lo = parsed.nonce.lo;
+  std::string text =
+      name.substr(0, kNamePrefixBytes) + "P" + std::to_string(ProcessIndexOfNonce(parsed.nonce));
   if ((lo >> 32) != 0) text += "i" + std::to_string(lo >> 32);
   return text + "r" + std::to_string(lo & 0xFFFFFFFFull);
 }
@@ -87,12 +82,13 @@ std::string ShortRecord(const std::string& content, Id128 owner) {
   if (ParseRecord(ViewOf(content), &record).error == ParseError::kNone) {
     std::string text = record.state == EntryState::kChoosing ? "choosing" : "ticket=";
     if (record.ticket != 0) text += std::to_string(record.ticket);
-    text += " owner=P" + std::to_string(owner.hi - 1);
+    text += " owner=P" + std::to_string(ProcessIndexOfNonce(owner));
     return text;
   }
   FenceRecord fence;
   if (ParseFence(ViewOf(content), &fence).error == ParseError::kNone) {
-    return "fence=" + std::to_string(fence.fence) + " by P" + std::to_string(owner.hi - 1);
+    return "fence=" + std::to_string(fence.fence) + " by P" +
+           std::to_string(ProcessIndexOfNonce(owner));
   }
   return "garbage";
 }
@@ -101,13 +97,9 @@ std::string ShortRecord(const std::string& content, Id128 owner) {
 // fence counter, temporaries and foreign names are skipped by the core without
 // any effect, so the simulated listing steps over them (and over the lister's
 // own names) within the same kListNext: fewer states, same behaviours.
-bool IsEntryLike(const std::string& name) {
-  return name.size() == 34 && (name[0] == 'o' || name[0] == 'f') && name[1] == '.';
-}
+bool IsEntryLike(const std::string& name) { return IsRingEntry(NameOf(name).kind); }
 
-bool IsTemporary(const std::string& name) {
-  return name.size() == 34 && name[0] == 't' && name[1] == '.';
-}
+bool IsTemporary(const std::string& name) { return NameOf(name).kind == NameKind::kTemporary; }
 
 // In the critical section, for P1: holding, validating or refreshing its
 // holding, or releasing (a releasing process holds until its removal lands).
@@ -133,6 +125,12 @@ std::string World::NextListedName(const Process& p) const {
   return it == fs_.end() ? std::string() : it->first;
 }
 
+Id128 ProcessNonce(uint32_t index, uint32_t incarnation, uint32_t round) {
+  return Id128{index + 1ull, (uint64_t{incarnation} << 32) | (round + 1ull)};
+}
+
+int ProcessIndexOfNonce(Id128 nonce) { return nonce.hi == 0 ? -1 : static_cast<int>(nonce.hi - 1); }
+
 World::World(const WorldConfig& config) : config_(config) {
   procs_.resize(config.procs);
   for (uint32_t i = 0; i < config.procs; ++i) {
@@ -146,7 +144,7 @@ World::World(const WorldConfig& config) : config_(config) {
 
 Identity World::MakeIdentity(const Process& p) const {
   Identity id;
-  id.nonce = Id128{p.index + 1ull, (uint64_t{p.incarnation} << 32) | (p.round + 1ull)};
+  id.nonce = ProcessNonce(p.index, p.incarnation, p.round);
   id.pid = p.pid;
   id.start_time = p.start_time;
   id.boot_id = kSimBootId;
@@ -157,8 +155,8 @@ Identity World::MakeIdentity(const Process& p) const {
 }
 
 const Process* World::OwnerOf(const Node& node) const {
-  const uint64_t index = node.owner.hi - 1;
-  if (node.owner.hi == 0 || index >= procs_.size()) return nullptr;
+  const int index = ProcessIndexOfNonce(node.owner);
+  if (index < 0 || static_cast<size_t>(index) >= procs_.size()) return nullptr;
   // A respawned slot is a different process: the entry belongs to the
   // incarnation spelled in the nonce.
   if ((node.owner.lo >> 32) != procs_[index].incarnation) return nullptr;
@@ -173,7 +171,7 @@ void World::Violate(const std::string& what) {
 void World::CheckWrite(const Process& p, const std::string& name) {
   auto it = fs_.find(name);
   // The fence counter names who fenced last, but it is everyone's to replace.
-  if (it == fs_.end() || name == "fence") return;
+  if (it == fs_.end() || IsFenceCounter(name)) return;
   const Process* owner = OwnerOf(it->second);
   if (owner == nullptr || owner->index == p.index || !Lives(*owner)) return;
   if (LeaseExpired(it->second)) return;
@@ -194,16 +192,16 @@ bool World::LeaseExpired(const Node& node) const {
 }
 
 bool World::TemporaryOfExpiredOwner(const std::string& temp) const {
-  for (const char* ring : {"o.", "f."}) {
-    auto entry = fs_.find(ring + temp.substr(2));
+  for (const NameKind ring : {NameKind::kEntry, NameKind::kRingEntry}) {
+    auto entry = fs_.find(OwnerNameOf(ring, NameNonce(temp)));
     if (entry != fs_.end() && LeaseExpired(entry->second)) return true;
   }
   return false;
 }
 
-// What the POSIX driver's inotify watch reports: changes of entries ("o.",
-// "f."), not of temporaries or the fence counter, which no waiting scan
-// reads, and deaths (an owner's anchor closed for writing).
+// What the POSIX driver's inotify watch reports: changes of the entries of
+// either ring, not of temporaries or the fence counter, which no waiting
+// scan reads, and deaths (an owner's anchor closed for writing).
 void World::Announce(uint32_t except_proc, const std::string& news) {
   for (Process& other : procs_) {
     if (other.index != except_proc && other.alive) other.news.insert(news);
@@ -211,12 +209,7 @@ void World::Announce(uint32_t except_proc, const std::string& news) {
 }
 
 void World::AnnounceDeath(const Process& dead) {
-  const Id128 nonce = MakeIdentity(dead).nonce;
-  static const char kHex[] = "0123456789abcdef";
-  std::string anchor = "k.";
-  for (int shift = 60; shift >= 0; shift -= 4) anchor += kHex[(nonce.hi >> shift) & 0xF];
-  for (int shift = 60; shift >= 0; shift -= 4) anchor += kHex[(nonce.lo >> shift) & 0xF];
-  Announce(dead.index, anchor);
+  Announce(dead.index, OwnerNameOf(NameKind::kAnchor, MakeIdentity(dead).nonce));
 }
 
 // The kWait contract as the POSIX driver keeps it: an unnamed wait wakes for
@@ -225,7 +218,8 @@ bool World::IsWokenFor(const Process& waiter) const {
   if (waiter.news.empty()) return false;
   const std::string& target = waiter.op.name;
   if (target.empty() || waiter.news.count("timer") != 0) return true;
-  return waiter.news.count(target) != 0 || waiter.news.count("k." + target.substr(2)) != 0;
+  return waiter.news.count(target) != 0 ||
+         waiter.news.count(OwnerNameOf(NameKind::kAnchor, NameNonce(target))) != 0;
 }
 
 void World::Pause(uint64_t ms) {
@@ -328,10 +322,9 @@ bool World::LocalTransition(uint32_t proc, bool crashes_possible, Transition* ou
   if ((p.op.kind == OpKind::kCreate || p.op.kind == OpKind::kRemove) && IsTemporary(p.op.name)) {
     return true;
   }
-  // Liveness anchors ("k.") belong to drivers with kernel locks; the
-  // simulated platform has none, so removing one is a no-op.
-  if (p.op.kind == OpKind::kRemove && p.op.name.size() == 34 &&
-      p.op.name.compare(0, 2, "k.") == 0) {
+  // Liveness anchors belong to drivers with kernel locks; the simulated
+  // platform has none, so removing one is a no-op.
+  if (p.op.kind == OpKind::kRemove && NameOf(p.op.name).kind == NameKind::kAnchor) {
     return true;
   }
   if (p.op.kind != OpKind::kProbe) return false;
@@ -370,7 +363,7 @@ void World::StartAcquire(Process* p, bool try_mode) {
   // Leak check: a process that finished its previous acquisition or release
   // owns nothing in the directory.
   for (const auto& entry : fs_) {
-    if (entry.first != "fence" && OwnerOf(entry.second) == p) {
+    if (!IsFenceCounter(entry.first) && OwnerOf(entry.second) == p) {
       Violate("P" + std::to_string(p->index) + " starts round " + std::to_string(p->round + 1) +
               " but still owns " + ShortName(entry.first));
     }
@@ -772,7 +765,7 @@ void World::PerformRemove(Process* p, Result* result) {
 void World::NoteRemovalOfOthers(const Process& remover, const std::string& name, const Node& node) {
   const Process* owner = OwnerOf(node);
   if (owner == nullptr || owner->index == remover.index) return;
-  if (name.size() > 2 && name[0] == 'o') {
+  if (NameOf(name).kind == NameKind::kEntry) {
     if (!Lives(*owner)) ++counters_.dead_entries_removed;
     if (LeaseExpired(node)) {
       ++counters_.leases_expired;
@@ -898,7 +891,7 @@ void World::CountCrash(const Process& p) {
   for (const auto& entry : fs_) {
     const Process* owner = OwnerOf(entry.second);
     OwnerRecord record;
-    if (owner == &p && entry.first[0] == 'o' &&
+    if (owner == &p && NameOf(entry.first).kind == NameKind::kEntry &&
         ParseRecord(ViewOf(entry.second.content), &record).error == ParseError::kNone &&
         record.state == EntryState::kChoosing) {
       ++counters_.crashes_while_choosing;

@@ -120,6 +120,14 @@ enum class LockAction : uint8_t {
   kRefresh,
 };
 
+// The nonce the World gives process `index` in `round` of `incarnation`
+// (Respawn), so that a name in the simulated directory says whose it is:
+// the index + 1 in the high half, never zero.
+Id128 ProcessNonce(uint32_t index, uint32_t incarnation, uint32_t round);
+// The process index a World nonce spells; -1 for a nonce the World did not
+// make (zero high half).
+int ProcessIndexOfNonce(Id128 nonce);
+
 // The Op a process will perform next, copied out of its machine so that a
 // copied World does not point into another World's memory.
 struct PendingOp {

@@ -49,13 +49,11 @@ sim::LockAction LockActionOf(ActionKind kind) {
   }
 }
 
-// The process whose lock entry (core/names.h) `name` is, from the World's
-// nonces (sim::WorldNonce: index + 1 in the high half); -1 for any other
+// The process whose lock entry (core/names.h) `name` is; -1 for any other
 // name.
 int OwnerIndexOfName(const std::string& name) {
   const ParsedName parsed = ParseName(Bytes{name.data(), static_cast<uint32_t>(name.size())});
-  if (parsed.kind != NameKind::kEntry || parsed.nonce.hi == 0) return -1;
-  return static_cast<int>(parsed.nonce.hi - 1);
+  return parsed.kind == NameKind::kEntry ? sim::ProcessIndexOfNonce(parsed.nonce) : -1;
 }
 
 // The World's texts name processes by "P" and their index, and properties
