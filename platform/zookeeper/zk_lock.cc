@@ -843,6 +843,28 @@ struct ZkLock::State {
     }
   }
 
+  bool Validate() {
+    if (!held) return Fail(ZkError::kInvalidArgument, "'" + lock_path() + "' is not held");
+    const std::string path = JoinPath(lock_path(), own_node);
+    int rc = ZSESSIONEXPIRED;
+    struct Stat stat;
+    if (zh != nullptr && !expired.load() && !own_node_deleted.load()) {
+      rc = SendRetrying([&] { return zoo_exists(zh, path.c_str(), 0, &stat); });
+    }
+    if (rc == ZOK && stat.czxid == own_czxid) {
+      status = ZkStatus();
+      return true;
+    }
+    if (rc != ZOK && rc != ZNONODE && rc != ZSESSIONEXPIRED) {
+      return FailRequest(rc, "cannot read our lock node '" + path + "'");
+    }
+    // Gone, or replaced by a node of the same name (a deletion and a new
+    // node of ours cannot share a sequence number, but a hand-made one can).
+    held = false;
+    lost = true;
+    return Fail(ZkError::kLost, "our lock node '" + path + "' was deleted or its session expired");
+  }
+
   ZkLock::Hold CheckHold(std::string* why, int64_t* next_check_ms) {
     const ZkLock::Hold hold = JudgeHold(why, next_check_ms);
     if (hold == ZkLock::Hold::kLost) lost = true;
@@ -932,6 +954,8 @@ void ZkLock::set_wait_observer(
 ZkLock::Hold ZkLock::CheckHold(std::string* why, int64_t* next_check_ms) {
   return state_->CheckHold(why, next_check_ms);
 }
+
+bool ZkLock::Validate() { return state_->Validate(); }
 
 int ZkLock::wake_fd() const { return state_->wake_pipe[0]; }
 bool ZkLock::held() const { return state_->held; }
