@@ -30,7 +30,7 @@ struct Options {
   std::string name;                  // empty in kRun: derived from `command`
   std::vector<std::string> command;  // kRun: what to run, argv[0] first
   bool wait = false;                 // wait for the lock (--wait, -w, --timeout; not with -n)
-  int64_t wait_ms = kWaitForever;  // with wait: the limit (--wait alone: kWaitForever)
+  int64_t wait_ms = kWaitForever;    // with wait: the limit (--wait alone: kWaitForever)
   // -n, --nonblock: never wait, whatever the order of -n and the wait
   // options, as in flock(1) (where -n makes every attempt non-blocking).
   bool nonblock = false;

@@ -93,9 +93,9 @@ class LocalKind : public BackendKind {
       }
       locks.push_back(listing);
     }
-    const std::string output =
-        options.json ? FormatStatusJson(DisplayDirectory(lock_options), locks)
-                     : FormatStatusText(locks, LocalHostName(), WallClockMs());
+    const std::string output = options.json
+                                   ? FormatStatusJson(DisplayDirectory(lock_options), locks)
+                                   : FormatStatusText(locks, LocalHostName(), WallClockMs());
     fputs(output.c_str(), stdout);
     return kExitOk;
   }

@@ -34,8 +34,7 @@ int ExitCodeForBackendStatus(const BackendStatus& status) {
     case BackendError::kCancelled: return kExitTempFail;
     case BackendError::kInvalidArgument: return kExitUsage;
     case BackendError::kUnsafeDirectory: return kExitCantCreat;
-    case BackendError::kIo:
-      return IsCantCreateErrno(status.os_error) ? kExitCantCreat : kExitIoErr;
+    case BackendError::kIo: return IsCantCreateErrno(status.os_error) ? kExitCantCreat : kExitIoErr;
     case BackendError::kIncompatibleEntry:
     case BackendError::kFenceCorrupt: return kExitDataErr;
     case BackendError::kUnreachable: return kExitNoHost;
@@ -75,7 +74,8 @@ std::string AdviceForBackendStatus(const BackendStatus& status) {
     case BackendError::kFenceCorrupt:
       return "the lock's fence counter is damaged: when nothing holds the lock, remove its "
              "directory (see 'onlyone status') and try again";
-    case BackendError::kInvalidArgument: return "see 'onlyone --help' for valid names and slot counts";
+    case BackendError::kInvalidArgument:
+      return "see 'onlyone --help' for valid names and slot counts";
     default: return "";
   }
 }

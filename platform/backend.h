@@ -59,20 +59,20 @@ struct Holder {
 // detail stays in BackendStatus's os_error, server_code and message.
 enum class BackendError : uint8_t {
   kNone = 0,
-  kBusy,             // held by `slots` others: try once, or the wait limit passed
-  kCancelled,        // Cancel() while waiting
-  kInvalidArgument,  // bad name, path, connect string or slots
-  kLost,             // our holding was taken from us (entry or node removed)
-  kUnsafeDirectory,  // the lock's directory failed a safety check (mode, owner)
-  kIo,               // the storage failed (see os_error)
+  kBusy,               // held by `slots` others: try once, or the wait limit passed
+  kCancelled,          // Cancel() while waiting
+  kInvalidArgument,    // bad name, path, connect string or slots
+  kLost,               // our holding was taken from us (entry or node removed)
+  kUnsafeDirectory,    // the lock's directory failed a safety check (mode, owner)
+  kIo,                 // the storage failed (see os_error)
   kIncompatibleEntry,  // an entry written by a newer onlyone
   kFenceCorrupt,       // the fence counter cannot be read
-  kPermission,       // the lock service refused us (ACL, authentication)
-  kUnreachable,      // no server of the lock service answered
-  kNoChroot,         // the connect string's chroot does not exist
-  kSessionTooShort,  // the granted session leaves no time to stop the work safely
-  kSessionExpired,   // the session the holding lived in expired
-  kServer,           // any other error of the lock service (see server_code)
+  kPermission,         // the lock service refused us (ACL, authentication)
+  kUnreachable,        // no server of the lock service answered
+  kNoChroot,           // the connect string's chroot does not exist
+  kSessionTooShort,    // the granted session leaves no time to stop the work safely
+  kSessionExpired,     // the session the holding lived in expired
+  kServer,             // any other error of the lock service (see server_code)
 };
 
 const char* BackendErrorName(BackendError error);

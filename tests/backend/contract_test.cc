@@ -250,15 +250,14 @@ TYPED_TEST(BackendContract, KSlotsAdmitKHoldersAndRefuseTheNext) {
   std::vector<std::unique_ptr<Backend>> holders;
   for (uint32_t i = 0; i < kSlots; ++i) {
     holders.push_back(this->backends_.Make(kSlots));
-    ASSERT_TRUE(holders.back()->TryAcquire()) << "holder " << i << ": "
-                                              << holders.back()->status().message;
+    ASSERT_TRUE(holders.back()->TryAcquire())
+        << "holder " << i << ": " << holders.back()->status().message;
   }
   std::unique_ptr<Backend> extra = this->backends_.Make(kSlots);
   EXPECT_FALSE(extra->TryAcquire());
   EXPECT_EQ(extra->status().error, BackendError::kBusy) << extra->status().message;
   ASSERT_TRUE(holders.front()->Release());
-  EXPECT_TRUE(extra->TryAcquire()) << "a freed slot admits one more: "
-                                   << extra->status().message;
+  EXPECT_TRUE(extra->TryAcquire()) << "a freed slot admits one more: " << extra->status().message;
   EXPECT_TRUE(extra->Release());
   for (size_t i = 1; i < holders.size(); ++i) EXPECT_TRUE(holders[i]->Release());
 }
