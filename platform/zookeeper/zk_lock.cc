@@ -155,51 +155,72 @@ struct Watches {
   int64_t next_heartbeat_ms = 0;
 };
 
+// --- Reading a lock: a ZkLock's queue, a ZkReader's listing ---------------
+
+// Reads one contender's node into *entry.
+int ReadEntry(Session* session, const std::string& lock_path, const LockNode& node,
+              ZkEntry* entry) {
+  char data[kNodeDataBytesMax];
+  int length = sizeof data;
+  struct Stat stat;
+  const std::string path = JoinPath(lock_path, node.name);
+  const int rc = session->SendRetrying(
+      [&] { return zoo_get(session->zh, path.c_str(), 0, data, &length, &stat); });
+  entry->node = node.name;
+  entry->kind = node.kind;
+  entry->sequence = node.sequence;
+  if (rc != ZOK) return rc;
+  entry->czxid = stat.czxid;
+  entry->created_ms = static_cast<uint64_t>(stat.ctime);
+  const std::string text = length > 0 ? std::string(data, static_cast<size_t>(length)) : "";
+  OwnerRecord record;
+  const onlyone::ParseResult parsed =
+      ParseRecord(Bytes{text.data(), static_cast<uint32_t>(text.size())}, &record);
+  if (parsed.error == onlyone::ParseError::kNone) {
+    entry->is_onlyone = true;
+    entry->pid = record.owner.pid;
+    entry->host.assign(record.owner.host.data, record.owner.host.size);
+    entry->command.assign(record.owner.command.data, record.owner.command.size);
+    entry->since_ms = record.since_ms;
+    entry->slots = record.slots;
+  } else {
+    entry->data = text;
+    entry->since_ms = entry->created_ms;
+  }
+  return ZOK;
+}
+
+// The children of `path`; none when it does not exist.
+bool GetChildren(Session* session, const std::string& path, std::vector<std::string>* names) {
+  struct String_vector children = {0, nullptr};
+  const int rc = session->SendRetrying(
+      [&] { return zoo_get_children(session->zh, path.c_str(), 0, &children); });
+  names->clear();
+  if (rc == ZNONODE) return true;
+  if (rc != ZOK) return session->FailRequest(rc, "cannot list '" + path + "'");
+  for (int32_t i = 0; i < children.count; ++i) names->push_back(children.data[i]);
+  deallocate_String_vector(&children);
+  return true;
+}
+
+bool ListContenders(Session* session, const std::string& lock_path,
+                    std::vector<LockNode>* contenders) {
+  std::vector<std::string> names;
+  contenders->clear();
+  // A missing lock node lists as no children: nobody ever used the lock.
+  if (!GetChildren(session, lock_path, &names)) return false;
+  *contenders = SortContenders(names);
+  return true;
+}
+
 }  // namespace
 
-// A lock: its place in the queue of the lock node (the recipe of
-// lock_node.h), over a Session and the Watches of our node.
-struct ZkLock::State {
-  explicit State(ZkOptions lock_options)
-      : options(std::move(lock_options)),
-        watches(&session),
-        session(&options, &Watches::OnNodeEvent, &watches) {}
-
-  ZkOptions options;
-  // Trap: declared before the session, so that it is destroyed after it:
-  // the session's destructor joins the C client's threads, which call into
-  // the watches until then.
-  Watches watches;
-  Session session;
-
-  std::string own_node;
-  int64_t own_czxid = 0;
-  std::string uuid_hex;
-  bool held = false;
-  // CheckHold said kLost: the session is expired or may be. Release then
-  // does not wait for the ensemble to delete a node it may no longer own.
-  bool lost = false;
-  // A create was sent, its reply lost, and we have not yet found out
-  // whether it happened: a node of ours may be in the queue unknown to us.
-  bool create_unresolved = false;
-  std::function<void(const ZkEntry*, uint64_t)> observer;
-
-  // What every acquisition needs before it talks to the ensemble.
-  bool CheckOptions() {
-    if (session.wake_pipe[0] < 0) return session.Fail(ZkError::kServer, "cannot create a pipe");
-    if (options.slots < 1 || options.slots > kSlotsMax) {
-      return session.Fail(ZkError::kInvalidArgument, "slots out of range");
-    }
-    const std::string problem = ValidateZnodePath(options.lock_path);
-    if (!problem.empty() || options.lock_path == "/") {
-      return session.Fail(ZkError::kInvalidArgument,
-                          "bad lock path '" + options.lock_path +
-                              "': " + (problem.empty() ? "the root cannot be a lock" : problem));
-    }
-    return true;
-  }
-
-  // --- The recipe ----------------------------------------------------------
+// Our node in the lock's queue: its name (a uuid prefix protects the
+// create against a lost reply, see lock_node.h), its data (our owner
+// record) and its creation, pipelined with the first listing.
+struct OwnNode {
+  OwnNode(ZkOptions* lock_options, Session* owner_session, Watches* node_watches)
+      : options(*lock_options), session(*owner_session), watches(*node_watches) {}
 
   const std::string& lock_path() const { return options.lock_path; }
 
@@ -234,7 +255,7 @@ struct ZkLock::State {
   bool FindOwnNode(bool* found) {
     *found = false;
     std::vector<std::string> children;
-    if (!GetChildren(lock_path(), &children)) return false;
+    if (!GetChildren(&session, lock_path(), &children)) return false;
     const std::string prefix = OwnNodePrefix(uuid_hex);
     for (const std::string& child : children) {
       if (child.compare(0, prefix.size(), prefix) == 0) {
@@ -424,17 +445,69 @@ struct ZkLock::State {
     return true;
   }
 
+  ZkOptions& options;  // lose_first_create_reply_for_tests is used up here
+  Session& session;
+  Watches& watches;
+  std::string own_node;  // its name ("" when none)
+  int64_t own_czxid = 0;
+  std::string uuid_hex;
+  // A create was sent, its reply lost, and we have not yet found out
+  // whether it happened: a node of ours may be in the queue unknown to us.
+  bool create_unresolved = false;
+};
+
+// A lock: its place in the queue of the lock node (the recipe of
+// lock_node.h), over a Session and the Watches of our node.
+struct ZkLock::State {
+  explicit State(ZkOptions lock_options)
+      : options(std::move(lock_options)),
+        watches(&session),
+        session(&options, &Watches::OnNodeEvent, &watches) {}
+
+  ZkOptions options;
+  // Trap: declared before the session, so that it is destroyed after it:
+  // the session's destructor joins the C client's threads, which call into
+  // the watches until then.
+  Watches watches;
+  Session session;
+
+  OwnNode node{&options, &session, &watches};
+  bool held = false;
+  // CheckHold said kLost: the session is expired or may be. Release then
+  // does not wait for the ensemble to delete a node it may no longer own.
+  bool lost = false;
+  std::function<void(const ZkEntry*, uint64_t)> observer;
+
+  // What every acquisition needs before it talks to the ensemble.
+  bool CheckOptions() {
+    if (session.wake_pipe[0] < 0) return session.Fail(ZkError::kServer, "cannot create a pipe");
+    if (options.slots < 1 || options.slots > kSlotsMax) {
+      return session.Fail(ZkError::kInvalidArgument, "slots out of range");
+    }
+    const std::string problem = ValidateZnodePath(options.lock_path);
+    if (!problem.empty() || options.lock_path == "/") {
+      return session.Fail(ZkError::kInvalidArgument,
+                          "bad lock path '" + options.lock_path +
+                              "': " + (problem.empty() ? "the root cannot be a lock" : problem));
+    }
+    return true;
+  }
+
+  // --- The recipe ----------------------------------------------------------
+
+  const std::string& lock_path() const { return options.lock_path; }
+
   // Afterwards no node of ours is in the queue, or none will be once the
   // ensemble ends our session: a node we cannot delete is left to the
   // session, which we then close. Trap: a node left behind in a session we
   // keep (a library caller that reuses the ZkLock after a failure) would sit
   // in the queue forever, and every contender behind it would wait on it.
   bool DeleteOwnNode() {
-    if (own_node.empty()) return true;
-    const std::string path = JoinPath(lock_path(), own_node);
+    if (node.own_node.empty()) return true;
+    const std::string path = JoinPath(lock_path(), node.own_node);
     watches.SetOwnPath("");  // our own deletion is not a loss
     watches.node_generation.fetch_add(1);
-    own_node.clear();
+    node.own_node.clear();
     if (session.zh == nullptr || session.expired.load())
       return true;  // the ephemeral node is gone with the session
     if (lost) {
@@ -455,70 +528,16 @@ struct ZkLock::State {
   void Abandon() {
     const ZkStatus reason = session.status;
     DeleteOwnNode();
-    if (create_unresolved) session.CloseSession();  // a node we never learned of goes with it
-    create_unresolved = false;
+    if (node.create_unresolved) session.CloseSession();  // a node we never learned of goes with it
+    node.create_unresolved = false;
     session.status = reason;
-  }
-
-  // Reads one contender's node into *entry.
-  int ReadEntry(const LockNode& node, ZkEntry* entry) {
-    char data[kNodeDataBytesMax];
-    int length = sizeof data;
-    struct Stat stat;
-    const std::string path = JoinPath(lock_path(), node.name);
-    const int rc = session.SendRetrying(
-        [&] { return zoo_get(session.zh, path.c_str(), 0, data, &length, &stat); });
-    entry->node = node.name;
-    entry->kind = node.kind;
-    entry->sequence = node.sequence;
-    if (rc != ZOK) return rc;
-    entry->czxid = stat.czxid;
-    entry->created_ms = static_cast<uint64_t>(stat.ctime);
-    const std::string text = length > 0 ? std::string(data, static_cast<size_t>(length)) : "";
-    OwnerRecord record;
-    const onlyone::ParseResult parsed =
-        ParseRecord(Bytes{text.data(), static_cast<uint32_t>(text.size())}, &record);
-    if (parsed.error == onlyone::ParseError::kNone) {
-      entry->is_onlyone = true;
-      entry->pid = record.owner.pid;
-      entry->host.assign(record.owner.host.data, record.owner.host.size);
-      entry->command.assign(record.owner.command.data, record.owner.command.size);
-      entry->since_ms = record.since_ms;
-      entry->slots = record.slots;
-    } else {
-      entry->data = text;
-      entry->since_ms = entry->created_ms;
-    }
-    return ZOK;
-  }
-
-  // The children of `path`; none when it does not exist.
-  bool GetChildren(const std::string& path, std::vector<std::string>* names) {
-    struct String_vector children = {0, nullptr};
-    const int rc = session.SendRetrying(
-        [&] { return zoo_get_children(session.zh, path.c_str(), 0, &children); });
-    names->clear();
-    if (rc == ZNONODE) return true;
-    if (rc != ZOK) return session.FailRequest(rc, "cannot list '" + path + "'");
-    for (int32_t i = 0; i < children.count; ++i) names->push_back(children.data[i]);
-    deallocate_String_vector(&children);
-    return true;
-  }
-
-  bool ListContenders(std::vector<LockNode>* contenders) {
-    std::vector<std::string> names;
-    contenders->clear();
-    // A missing lock node lists as no children: nobody ever used the lock.
-    if (!GetChildren(lock_path(), &names)) return false;
-    *contenders = SortContenders(names);
-    return true;
   }
 
   // A new session and a new node, after our session expired while waiting.
   bool StartOver() {
-    own_node.clear();
+    node.own_node.clear();
     watches.SetOwnPath("");
-    return session.Connect() && CreateOwnNode();
+    return session.Connect() && node.CreateOwnNode();
   }
 
   bool AcquireUntil(int64_t deadline_ms, bool try_once) {
@@ -550,7 +569,7 @@ struct ZkLock::State {
     }
     std::vector<LockNode> first_listing;
     bool first_listed = false;
-    if (!CreateAndList(&first_listing, &first_listed)) return false;
+    if (!node.CreateAndList(&first_listing, &first_listed)) return false;
     for (;;) {
       if (session.cancelled.load()) {
         return session.Fail(ZkError::kCancelled, "cancelled while waiting for the lock");
@@ -562,12 +581,12 @@ struct ZkLock::State {
       if (first_listed) {
         contenders.swap(first_listing);
         first_listed = false;
-      } else if (!ListContenders(&contenders)) {
+      } else if (!ListContenders(&session, lock_path(), &contenders)) {
         if (session.status.error != ZkError::kSessionExpired || try_once) return false;
         if (!StartOver()) return false;
         continue;
       }
-      const QueuePlace place = FindPlace(contenders, own_node, options.slots);
+      const QueuePlace place = FindPlace(contenders, node.own_node, options.slots);
       if (!place.found) {
         // Our node is gone: the session expired (its ephemerals went with
         // it), or someone deleted it. Either way, queue again at the end.
@@ -575,7 +594,7 @@ struct ZkLock::State {
           return session.Fail(ZkError::kLost,
                               "our lock node disappeared while we checked the queue");
         }
-        if (!(session.expired.load() ? StartOver() : CreateOwnNode())) return false;
+        if (!(session.expired.load() ? StartOver() : node.CreateOwnNode())) return false;
         continue;
       }
       if (place.holding) return StartHolding();
@@ -598,7 +617,7 @@ struct ZkLock::State {
 
   bool FailBusy(const LockNode& first) {
     ZkEntry holder;
-    const bool has_holder = ReadEntry(first, &holder) == ZOK;
+    const bool has_holder = ReadEntry(&session, lock_path(), first, &holder) == ZOK;
     session.Fail(ZkError::kBusy, "'" + lock_path() + "' is held by others");
     session.status.has_holder = has_holder;
     session.status.holder = holder;
@@ -624,7 +643,8 @@ struct ZkLock::State {
   void Observe(const LockNode& first, Waiting* waiting) {
     if (!observer || first.name == waiting->observed_holder_node) return;
     waiting->observed_holder_node = first.name;
-    if (ReadEntry(first, &waiting->observed_holder) != ZOK) waiting->observed_holder_node.clear();
+    if (ReadEntry(&session, lock_path(), first, &waiting->observed_holder) != ZOK)
+      waiting->observed_holder_node.clear();
   }
 
   // Waits for a node event, a session event, the deadline or Cancel,
@@ -664,13 +684,13 @@ struct ZkLock::State {
 
   bool Validate() {
     if (!held) return session.Fail(ZkError::kInvalidArgument, "'" + lock_path() + "' is not held");
-    const std::string path = JoinPath(lock_path(), own_node);
+    const std::string path = JoinPath(lock_path(), node.own_node);
     int rc = ZSESSIONEXPIRED;
     struct Stat stat;
     if (session.zh != nullptr && !session.expired.load() && !watches.own_node_deleted.load()) {
       rc = session.SendRetrying([&] { return zoo_exists(session.zh, path.c_str(), 0, &stat); });
     }
-    if (rc == ZOK && stat.czxid == own_czxid) {
+    if (rc == ZOK && stat.czxid == node.own_czxid) {
       session.status = ZkStatus();
       return true;
     }
@@ -686,7 +706,8 @@ struct ZkLock::State {
   }
 
   ZkLock::Hold CheckHold(std::string* why, int64_t* next_check_ms) {
-    const ZkLock::Hold hold = watches.Judge(JoinPath(lock_path(), own_node), why, next_check_ms);
+    const ZkLock::Hold hold =
+        watches.Judge(JoinPath(lock_path(), node.own_node), why, next_check_ms);
     if (hold == ZkLock::Hold::kLost) lost = true;
     return hold;
   }
@@ -695,7 +716,7 @@ struct ZkLock::State {
 ZkLock::ZkLock(ZkOptions options) : state_(new State(std::move(options))) {}
 
 ZkLock::~ZkLock() {
-  if (state_->held || !state_->own_node.empty()) Release();
+  if (state_->held || !state_->node.own_node.empty()) Release();
 }
 
 bool ZkLock::TryAcquire() { return state_->CheckOptions() && state_->AcquireUntil(kForever, true); }
@@ -734,9 +755,9 @@ bool ZkLock::Validate() { return state_->Validate(); }
 
 int ZkLock::wake_fd() const { return state_->session.wake_pipe[0]; }
 bool ZkLock::held() const { return state_->held; }
-int64_t ZkLock::fence() const { return state_->held ? state_->own_czxid : 0; }
+int64_t ZkLock::fence() const { return state_->held ? state_->node.own_czxid : 0; }
 const ZkStatus& ZkLock::status() const { return state_->session.status; }
-const std::string& ZkLock::node() const { return state_->own_node; }
+const std::string& ZkLock::node() const { return state_->node.own_node; }
 int64_t ZkLock::session_timeout_ms() const { return state_->session.granted_timeout_ms; }
 int64_t ZkLock::tolerance_ms() const { return state_->session.ToleranceMs(); }
 int64_t ZkLock::stop_margin_ms() const {
@@ -760,10 +781,19 @@ ZkCounters ZkLock::counters() const {
   return counters;
 }
 
-ZkReader::ZkReader(ZkOptions options) : state_(new ZkLock::State(std::move(options))) {
-  state_->options.stop_margin_ms = 0;  // a reader holds nothing
-  state_->options.lock_path.clear();
-}
+// A reader holds nothing and sets no watch: only its session.
+struct ZkReader::State {
+  explicit State(ZkOptions reader_options)
+      : options(std::move(reader_options)), session(&options, &IgnoreNodeEvent, nullptr) {
+    options.stop_margin_ms = 0;  // a reader holds nothing: any granted session will do
+  }
+  static void IgnoreNodeEvent(void*, int, const char*) {}
+
+  ZkOptions options;
+  Session session;
+};
+
+ZkReader::ZkReader(ZkOptions options) : state_(new State(std::move(options))) {}
 
 ZkReader::~ZkReader() = default;
 
@@ -772,37 +802,37 @@ const ZkStatus& ZkReader::status() const { return state_->session.status; }
 uint64_t ZkReader::sessions() const { return sessions_; }
 
 bool ZkReader::EnsureConnected() {
-  ZkLock::State& s = *state_;
-  if (s.session.zh != nullptr && !s.session.expired.load()) return true;
+  Session& session = state_->session;
+  if (session.zh != nullptr && !session.expired.load()) return true;
   ++sessions_;
-  return s.session.Connect();
+  return session.Connect();
 }
 
 bool ZkReader::List(const std::string& lock_path, std::vector<ZkEntry>* entries) {
-  ZkLock::State& s = *state_;
+  Session& session = state_->session;
   entries->clear();
-  s.options.lock_path = lock_path;
   std::vector<LockNode> contenders;
-  if (!EnsureConnected() || !s.ListContenders(&contenders)) return false;
+  if (!EnsureConnected() || !ListContenders(&session, lock_path, &contenders)) return false;
   for (const LockNode& contender : contenders) {
     ZkEntry entry;
-    const int rc = s.ReadEntry(contender, &entry);
+    const int rc = ReadEntry(&session, lock_path, contender, &entry);
     if (rc == ZNONODE) continue;  // left while we listed
-    if (rc != ZOK)
-      return s.session.FailRequest(rc, "cannot read '" + JoinPath(lock_path, contender.name) + "'");
+    if (rc != ZOK) {
+      return session.FailRequest(rc, "cannot read '" + JoinPath(lock_path, contender.name) + "'");
+    }
     entry.holding = entries->size() < (entry.is_onlyone ? entry.slots : 1);
     entries->push_back(entry);
   }
-  s.session.status = ZkStatus();
+  session.status = ZkStatus();
   return true;
 }
 
 bool ZkReader::ListChildren(const std::string& parent_path, std::vector<std::string>* names) {
-  ZkLock::State& s = *state_;
+  Session& session = state_->session;
   names->clear();
-  if (!EnsureConnected() || !s.GetChildren(parent_path, names)) return false;
+  if (!EnsureConnected() || !GetChildren(&session, parent_path, names)) return false;
   std::sort(names->begin(), names->end());
-  s.session.status = ZkStatus();
+  session.status = ZkStatus();
   return true;
 }
 

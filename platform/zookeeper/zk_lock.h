@@ -217,7 +217,8 @@ class ZkReader {
 
  private:
   bool EnsureConnected();
-  std::unique_ptr<ZkLock::State> state_;
+  struct State;
+  std::unique_ptr<State> state_;
   uint64_t sessions_ = 0;
 };
 
