@@ -686,7 +686,7 @@ struct ZkLock::State {
     if (!held) return session.Fail(ZkError::kInvalidArgument, "'" + lock_path() + "' is not held");
     const std::string path = JoinPath(lock_path(), node.own_node);
     int rc = ZSESSIONEXPIRED;
-    struct Stat stat;
+    struct Stat stat = {};
     if (session.zh != nullptr && !session.expired.load() && !watches.own_node_deleted.load()) {
       rc = session.SendRetrying([&] { return zoo_exists(session.zh, path.c_str(), 0, &stat); });
     }
@@ -697,8 +697,8 @@ struct ZkLock::State {
     if (rc != ZOK && rc != ZNONODE && rc != ZSESSIONEXPIRED) {
       return session.FailRequest(rc, "cannot read our lock node '" + path + "'");
     }
-    // Gone, or replaced by a node of the same name (a deletion and a new
-    // node of ours cannot share a sequence number, but a hand-made one can).
+    // Gone (deleted, or with its session), or a different node under its
+    // name (made by hand after a deletion): either way, not our holding.
     held = false;
     lost = true;
     return session.Fail(ZkError::kLost,

@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -139,13 +138,9 @@ class ZooKeeperBackends {
 template <typename Backends>
 class BackendContract : public ::testing::Test {
  protected:
-  // Skips, with the backend's reason, a point it declares it cannot keep.
-  bool Declines(Point point) {
-    const char* reason = Backends::Cannot(point);
-    if (reason == nullptr) return false;
-    std::cout << Backends::Name() << " does not keep this point: " << reason << "\n";
-    return true;
-  }
+  // Why this backend cannot keep `point` (the test is then skipped with
+  // that reason), or null.
+  static const char* Declined(Point point) { return Backends::Cannot(point); }
   std::unique_ptr<Backend> NewHolder(uint32_t slots = 1) {
     std::unique_ptr<Backend> holder = backends_.Make(slots);
     EXPECT_TRUE(holder->TryAcquire()) << holder->status().message;
@@ -167,7 +162,7 @@ using AllBackends = ::testing::Types<SimulatedBackends, PosixBackends, ZooKeeper
 TYPED_TEST_SUITE(BackendContract, AllBackends, BackendNames);
 
 TYPED_TEST(BackendContract, TryOnAFreeLockAcquiresIt) {
-  if (this->Declines(Point::kTryAndBusy)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kTryAndBusy)) GTEST_SKIP() << why;
   std::unique_ptr<Backend> lock = this->backends_.Make(1);
   ASSERT_TRUE(lock->TryAcquire()) << lock->status().message;
   EXPECT_EQ(lock->status().error, BackendError::kNone);
@@ -176,7 +171,7 @@ TYPED_TEST(BackendContract, TryOnAFreeLockAcquiresIt) {
 }
 
 TYPED_TEST(BackendContract, TryOnAHeldLockIsBusyAndNamesTheHolder) {
-  if (this->Declines(Point::kTryAndBusy)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kTryAndBusy)) GTEST_SKIP() << why;
   std::unique_ptr<Backend> holder = this->NewHolder();
   std::unique_ptr<Backend> other = this->backends_.Make(1);
   EXPECT_FALSE(other->TryAcquire());
@@ -187,7 +182,7 @@ TYPED_TEST(BackendContract, TryOnAHeldLockIsBusyAndNamesTheHolder) {
 }
 
 TYPED_TEST(BackendContract, AWaiterAcquiresOnceTheHolderReleases) {
-  if (this->Declines(Point::kWait)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kWait)) GTEST_SKIP() << why;
   std::unique_ptr<Backend> holder = this->NewHolder();
   const uint64_t holder_fence = holder->fence();
   std::unique_ptr<Backend> waiter = this->backends_.Make(1);
@@ -209,7 +204,7 @@ TYPED_TEST(BackendContract, AWaiterAcquiresOnceTheHolderReleases) {
 }
 
 TYPED_TEST(BackendContract, AWaitThatRunsOutIsBusy) {
-  if (this->Declines(Point::kWait)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kWait)) GTEST_SKIP() << why;
   std::unique_ptr<Backend> holder = this->NewHolder();
   std::unique_ptr<Backend> waiter = this->backends_.Make(1);
   EXPECT_FALSE(waiter->Acquire(kShortWaitMs));
@@ -223,7 +218,7 @@ TYPED_TEST(BackendContract, AWaitThatRunsOutIsBusy) {
 }
 
 TYPED_TEST(BackendContract, CancelEndsAWait) {
-  if (this->Declines(Point::kCancel)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kCancel)) GTEST_SKIP() << why;
   std::unique_ptr<Backend> holder = this->NewHolder();
   std::unique_ptr<Backend> waiter = this->backends_.Make(1);
   std::atomic<bool> done{false};
@@ -245,7 +240,7 @@ TYPED_TEST(BackendContract, CancelEndsAWait) {
 }
 
 TYPED_TEST(BackendContract, KSlotsAdmitKHoldersAndRefuseTheNext) {
-  if (this->Declines(Point::kSlots)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kSlots)) GTEST_SKIP() << why;
   constexpr uint32_t kSlots = 3;
   std::vector<std::unique_ptr<Backend>> holders;
   for (uint32_t i = 0; i < kSlots; ++i) {
@@ -263,7 +258,7 @@ TYPED_TEST(BackendContract, KSlotsAdmitKHoldersAndRefuseTheNext) {
 }
 
 TYPED_TEST(BackendContract, FencesStrictlyIncreaseFromHolderToHolder) {
-  if (this->Declines(Point::kFence)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kFence)) GTEST_SKIP() << why;
   uint64_t previous = 0;
   for (int round = 0; round < 3; ++round) {
     std::unique_ptr<Backend> holder = this->NewHolder();
@@ -274,7 +269,7 @@ TYPED_TEST(BackendContract, FencesStrictlyIncreaseFromHolderToHolder) {
 }
 
 TYPED_TEST(BackendContract, ValidateIsTrueWhileHeldAndFalseOnceReleased) {
-  if (this->Declines(Point::kValidate)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kValidate)) GTEST_SKIP() << why;
   std::unique_ptr<Backend> holder = this->NewHolder();
   EXPECT_TRUE(holder->Validate()) << holder->status().message;
   EXPECT_TRUE(holder->Validate()) << "a check changes nothing";
@@ -283,7 +278,7 @@ TYPED_TEST(BackendContract, ValidateIsTrueWhileHeldAndFalseOnceReleased) {
 }
 
 TYPED_TEST(BackendContract, ValidateReportsAHoldingRemovedFromUnderItAsLost) {
-  if (this->Declines(Point::kLost)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kLost)) GTEST_SKIP() << why;
   std::unique_ptr<Backend> holder = this->NewHolder();
   ASSERT_TRUE(this->backends_.TakeAway(holder.get()));
   EXPECT_FALSE(holder->Validate());
@@ -291,7 +286,7 @@ TYPED_TEST(BackendContract, ValidateReportsAHoldingRemovedFromUnderItAsLost) {
 }
 
 TYPED_TEST(BackendContract, CheckHoldNotifiesTheLossOfARemovedHolding) {
-  if (this->Declines(Point::kLost)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kLost)) GTEST_SKIP() << why;
   std::unique_ptr<Backend> holder = this->NewHolder();
   std::string why;
   int64_t next_check_ms = 0;
@@ -311,7 +306,7 @@ TYPED_TEST(BackendContract, CheckHoldNotifiesTheLossOfARemovedHolding) {
 }
 
 TYPED_TEST(BackendContract, ListShowsTheHolderFirst) {
-  if (this->Declines(Point::kList)) GTEST_SKIP();
+  if (const char* why = this->Declined(Point::kList)) GTEST_SKIP() << why;
   std::unique_ptr<Backend> holder = this->NewHolder();
   std::unique_ptr<Backend> observer = this->backends_.Make(1);
   std::vector<Holder> entries;
