@@ -10,15 +10,16 @@
 //    then is busy; Cancel() (async-signal-safe) ends the wait as kCancelled.
 //  - slots = k: at most k holders at a time.
 //  - fence(): a token that strictly increases from one holding to the next.
-//  - Validate(): true while the holding is intact; kLost once it was taken
-//    (our entry or node removed, or released).
+//  - Validate(): true while the holding is intact; false with kLost once it
+//    was taken from us (our entry or node removed), false when not held.
 //  - CheckHold(): the lost-lock notification of a supervisor: never blocks,
 //    says when to call again, and kLost (with why) once the holding is gone
 //    or can no longer be vouched for.
 //  - List(): the lock's holders and waiters, holders first.
 //
 // Adding a backend: a folder under platform/ that implements Backend, one
-// registration in the command (cli/backends.cc), and a line in the suite.
+// BackendKind in the command (cli/backends.cc, ChooseBackend), and one
+// Backends type in the suite's list.
 #ifndef ONLYONE_PLATFORM_BACKEND_H_
 #define ONLYONE_PLATFORM_BACKEND_H_
 

@@ -46,16 +46,20 @@ Identity SimLock::NewIdentity(const std::string& command) {
   return platform_.NewIdentity(command);
 }
 
-Result SimLock::Perform(const Op& op) {
+Result SimLock::Perform(const Op& op, std::string* data) {
   std::lock_guard<std::mutex> guard(mutex_);
-  return platform_.Perform(op);
+  Result result = platform_.Perform(op);
+  data->assign(result.data.data, result.data.size);
+  result.data = ViewOf(*data);
+  return result;
 }
 
 bool SimLock::Remove(Bytes entry_name) {
   Op op;
   op.kind = OpKind::kRemove;
   op.name = entry_name;
-  return Perform(op).status == IoStatus::kOk;
+  std::string data;
+  return Perform(op, &data).status == IoStatus::kOk;
 }
 
 std::vector<Holder> SimLock::List() {
@@ -107,10 +111,10 @@ bool SimBackend::Run(Op op, uint64_t started_mono_ms) {
     if (op.kind == OpKind::kWait && cancelled_.load()) {
       // A wait that "timed out": the core leaves the queue as it would at
       // its deadline, and the caller reports kCancelled.
-      result = lock_->Perform(ClockOp());
+      result = lock_->Perform(ClockOp(), &data_);
       result.status = IoStatus::kTimedOut;
     } else {
-      result = lock_->Perform(op);
+      result = lock_->Perform(op, &data_);
     }
     if (op.kind == OpKind::kWait) {
       if (observer_ && result.mono_ms >= next_observe_ms) {
@@ -128,7 +132,7 @@ bool SimBackend::Run(Op op, uint64_t started_mono_ms) {
 
 bool SimBackend::AcquireUntil(bool try_once, uint64_t deadline_mono_ms) {
   if (held_) return Fail(BackendError::kInvalidArgument, "'" + name() + "' is already held");
-  const Result now = lock_->Perform(ClockOp());
+  const Result now = lock_->Perform(ClockOp(), &data_);
   const uint64_t deadline = try_once ? now.mono_ms : deadline_mono_ms;
   if (!Run(contender_.Acquire(now.mono_ms, now.wall_ms, deadline), now.mono_ms)) {
     return Fail(BackendError::kIo, "the contender did not finish");
@@ -151,7 +155,7 @@ bool SimBackend::AcquireUntil(bool try_once, uint64_t deadline_mono_ms) {
 
 bool SimBackend::Acquire(int64_t timeout_ms) {
   if (timeout_ms == kWaitForever) return AcquireUntil(false, kNoDeadline);
-  const Result now = lock_->Perform(ClockOp());
+  const Result now = lock_->Perform(ClockOp(), &data_);
   return AcquireUntil(false, now.mono_ms + static_cast<uint64_t>(timeout_ms));
 }
 

@@ -33,7 +33,10 @@ class SimLock {
 
   // Each runs under the lock's mutex.
   Identity NewIdentity(const std::string& command);
-  Result Perform(const Op& op);
+  // Trap: a Result's data (a record read, a listed name) is a view into the
+  // simulated directory, which another contender may change as soon as the
+  // mutex is released: it is copied into *data, which the Result views.
+  Result Perform(const Op& op, std::string* data);
   bool Remove(Bytes entry_name);  // an operator's rm of one entry
   std::vector<Holder> List();
 
@@ -78,6 +81,7 @@ class SimBackend : public Backend {
   SimLock* lock_;
   Identity identity_;
   Contender contender_;
+  std::string data_;  // what the last Result's data views (see SimLock::Perform)
   bool held_ = false;
   std::atomic<bool> cancelled_{false};
   std::function<void(const Holder*, uint64_t)> observer_;
