@@ -213,8 +213,6 @@ bool ListContenders(Session* session, const std::string& lock_path,
   return true;
 }
 
-}  // namespace
-
 // Our node in the lock's queue: its name (a uuid prefix protects the
 // create against a lost reply, see lock_node.h), its data (our owner
 // record) and its creation, pipelined with the first listing.
@@ -455,6 +453,8 @@ struct OwnNode {
   // whether it happened: a node of ours may be in the queue unknown to us.
   bool create_unresolved = false;
 };
+
+}  // namespace
 
 // A lock: its place in the queue of the lock node (the recipe of
 // lock_node.h), over a Session and the Watches of our node.
