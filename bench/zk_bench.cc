@@ -120,7 +120,7 @@ void Handoff(const std::string& connect, int samples, int contenders) {
     ZkLock lock(Options(connect, "/bench/onlyone-handoff"));
     const uint64_t events_at_start = lock.counters().node_events;
     while (done.load() < samples) {
-      if (!lock.Acquire(onlyone::zookeeper::kWaitForever)) Die("acquire: " + lock.status().message);
+      if (!lock.Acquire(onlyone::kWaitForever)) Die("acquire: " + lock.status().message);
       const int64_t now = NowNs();
       const int64_t released = released_at_ns.exchange(0);
       if (released != 0) {

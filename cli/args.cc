@@ -158,7 +158,7 @@ class Parser {
       }
     }
     options_.wait = true;
-    options_.wait_ms = kWaitForeverMs;
+    options_.wait_ms = kWaitForever;
     options_.wait_option = "--wait";
   }
 
@@ -332,7 +332,7 @@ std::string DescribeWaiting(const Options& options, const std::string& name) {
     return "not waiting for " + quoted + ": -n overrides " + options.wait_option;
   }
   if (!options.wait) return "not waiting for " + quoted + " (no --wait or -w): trying once";
-  if (options.wait_ms == kWaitForeverMs) return "waiting for " + quoted + " with no time limit";
+  if (options.wait_ms == kWaitForever) return "waiting for " + quoted + " with no time limit";
   if (options.wait_ms == 0) return "not waiting for " + quoted + " (" + options.wait_option + ")";
   return "waiting up to " + FormatDurationExact(options.wait_ms) + " for " + quoted;
 }

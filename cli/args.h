@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "platform/backend.h"
+
 namespace onlyone {
 namespace cli {
 
 constexpr int64_t kDefaultGraceMs = int64_t{10} * 1000;
-// --wait without a duration (the same value as the library's kWaitForever).
-constexpr int64_t kWaitForeverMs = -1;
 constexpr int kConflictExitCodeDefault = 75;  // EX_TEMPFAIL
 
 enum class Mode : uint8_t {
@@ -30,7 +30,7 @@ struct Options {
   std::string name;                  // empty in kRun: derived from `command`
   std::vector<std::string> command;  // kRun: what to run, argv[0] first
   bool wait = false;                 // wait for the lock (--wait, -w, --timeout; not with -n)
-  int64_t wait_ms = kWaitForeverMs;  // with wait: the limit
+  int64_t wait_ms = kWaitForever;    // with wait: the limit (--wait alone: kWaitForever)
   // -n, --nonblock: never wait, whatever the order of -n and the wait
   // options, as in flock(1) (where -n makes every attempt non-blocking).
   bool nonblock = false;

@@ -41,7 +41,7 @@ TEST(ParseArgs, LeavesNameEmptyWhenOnlyACommandIsGiven) {
 }
 
 TEST(ParseArgs, ReadsWaitWithAndWithoutDuration) {
-  EXPECT_EQ(Parsed({"--wait", "n", "--", "x"}).wait_ms, kWaitForeverMs);
+  EXPECT_EQ(Parsed({"--wait", "n", "--", "x"}).wait_ms, kWaitForever);
   EXPECT_TRUE(Parsed({"--wait", "n", "--", "x"}).wait);
   EXPECT_EQ(Parsed({"--wait=1h30m", "n", "--", "x"}).wait_ms, 5400000);
 }
@@ -65,7 +65,7 @@ TEST(ParseArgs, RefusesAWaitFollowedByADurationAsAmbiguousEvenWithoutAName) {
 TEST(ParseArgs, TakesALockNamedLikeADurationWhenTheNameComesFirst) {
   const Options options = Parsed({"30s", "--wait", "--", "x"});
   EXPECT_EQ(options.name, "30s");
-  EXPECT_EQ(options.wait_ms, kWaitForeverMs);
+  EXPECT_EQ(options.wait_ms, kWaitForever);
   EXPECT_EQ(Parsed({"--wait", "backup", "--", "x"}).name, "backup");
 }
 

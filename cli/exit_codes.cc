@@ -27,17 +27,23 @@ bool IsCantCreateErrno(int os_error) {
 
 }  // namespace
 
-int ExitCodeForLockStatus(const LockStatus& status) {
+int ExitCodeForBackendStatus(const BackendStatus& status) {
   switch (status.error) {
-    case LockError::kNone: return kExitOk;
-    case LockError::kBusy:
-    case LockError::kCancelled: return kExitTempFail;
-    case LockError::kInvalidArgument: return kExitUsage;
-    case LockError::kUnsafeDirectory: return kExitCantCreat;
-    case LockError::kIo: return IsCantCreateErrno(status.os_error) ? kExitCantCreat : kExitIoErr;
-    case LockError::kIncompatibleEntry:
-    case LockError::kFenceCorrupt: return kExitDataErr;
-    case LockError::kLost: return kExitUnavailable;
+    case BackendError::kNone: return kExitOk;
+    case BackendError::kBusy:
+    case BackendError::kCancelled: return kExitTempFail;
+    case BackendError::kInvalidArgument: return kExitUsage;
+    case BackendError::kUnsafeDirectory: return kExitCantCreat;
+    case BackendError::kIo: return IsCantCreateErrno(status.os_error) ? kExitCantCreat : kExitIoErr;
+    case BackendError::kIncompatibleEntry:
+    case BackendError::kFenceCorrupt: return kExitDataErr;
+    case BackendError::kUnreachable: return kExitNoHost;
+    case BackendError::kNoChroot:
+    case BackendError::kSessionTooShort: return kExitConfig;
+    case BackendError::kLost:
+    case BackendError::kSessionExpired:
+    case BackendError::kServer: return kExitUnavailable;
+    case BackendError::kPermission: return kExitNoPerm;
   }
   return kExitSoftware;
 }
@@ -52,33 +58,24 @@ int ExitCodeForExecErrno(int exec_errno) {
   return exec_errno == ENOENT || exec_errno == ENOTDIR ? kExitNotFound : kExitCannotExecute;
 }
 
-std::string DescribeLockStatus(const LockStatus& status) {
-  const std::string prefix = "onlyone: ";
-  std::string message = status.message;
-  if (message.compare(0, prefix.size(), prefix) == 0) message.erase(0, prefix.size());
-  if (!message.empty()) return message;
-  message = LockErrorName(status.error);
-  if (status.os_error != 0) message += std::string(": ") + strerror(status.os_error);
-  return message;
-}
-
-std::string AdviceForLockStatus(const LockStatus& status) {
+std::string AdviceForBackendStatus(const BackendStatus& status) {
   switch (status.error) {
-    case LockError::kUnsafeDirectory:
+    case BackendError::kUnsafeDirectory:
       return "use a private directory (mode 0700, owned by you) with --dir or ONLYONE_DIR, "
              "or --shared-dir for a sticky directory shared by several users";
-    case LockError::kIo:
+    case BackendError::kIo:
       if (IsCantCreateErrno(status.os_error)) {
         return "check that the lock directory is writable by you, or choose another with "
                "--dir or ONLYONE_DIR";
       }
       return "check the file system of the lock directory, then try again";
-    case LockError::kIncompatibleEntry:
+    case BackendError::kIncompatibleEntry:
       return "a newer onlyone uses this lock: run that version, or wait until it is released";
-    case LockError::kFenceCorrupt:
+    case BackendError::kFenceCorrupt:
       return "the lock's fence counter is damaged: when nothing holds the lock, remove its "
              "directory (see 'onlyone status') and try again";
-    case LockError::kInvalidArgument: return "see 'onlyone --help' for valid names and slot counts";
+    case BackendError::kInvalidArgument:
+      return "see 'onlyone --help' for valid names and slot counts";
     default: return "";
   }
 }

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "platform/posix/lock.h"
+#include "platform/backend.h"
 
 namespace onlyone {
 namespace cli {
@@ -33,8 +33,8 @@ constexpr int kExitNotFound = 127;       // the command was not found
 constexpr int kExitSignalBase = 128;     // 128+N: killed by (or cancelled on) signal N
 
 // The exit code for a failed lock operation other than "busy" (which the
-// caller maps to its conflict code).
-int ExitCodeForLockStatus(const LockStatus& status);
+// caller maps to its conflict code), whichever backend failed.
+int ExitCodeForBackendStatus(const BackendStatus& status);
 
 // The exit code that passes a child's wait status through: its exit code, or
 // 128+N when signal N terminated it.
@@ -43,12 +43,10 @@ int ExitCodeForWaitStatus(int wait_status);
 // The exit code for an exec() failure with this errno (as shells do).
 int ExitCodeForExecErrno(int exec_errno);
 
-// The library's message for `status` without its "onlyone: " prefix (the
-// caller adds its own), or the error's name when there is no message.
-std::string DescribeLockStatus(const LockStatus& status);
+// (The status as one line: DescribeBackendStatus in platform/backend.h.)
 
 // One line of advice for a failed lock operation: what to do about it.
-std::string AdviceForLockStatus(const LockStatus& status);
+std::string AdviceForBackendStatus(const BackendStatus& status);
 
 }  // namespace cli
 }  // namespace onlyone

@@ -12,8 +12,8 @@ namespace onlyone {
 namespace cli {
 namespace {
 
-LockStatus StatusWith(LockError error, int os_error = 0) {
-  LockStatus status;
+BackendStatus StatusWith(BackendError error, int os_error = 0) {
+  BackendStatus status;
   status.error = error;
   status.os_error = os_error;
   return status;
@@ -31,38 +31,39 @@ int WaitStatusOfChildThat(void (*body)()) {
   return status;
 }
 
-TEST(ExitCodeForLockStatus, MapsEachErrorToItsSysexitsCode) {
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kNone)), 0);
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kBusy)), 75);
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kInvalidArgument)), 64);
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kUnsafeDirectory)), 73);
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kIo, EIO)), 74);
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kIncompatibleEntry)), 65);
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kFenceCorrupt)), 65);
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kLost)), 69);
+TEST(ExitCodeForBackendStatus, MapsEachErrorToItsSysexitsCode) {
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kNone)), 0);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kBusy)), 75);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kInvalidArgument)), 64);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kUnsafeDirectory)), 73);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kIo, EIO)), 74);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kIncompatibleEntry)), 65);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kFenceCorrupt)), 65);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kLost)), 69);
 }
 
-TEST(ExitCodeForLockStatus, TreatsPermissionAndSpaceErrorsAsCannotCreate) {
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kIo, EACCES)), 73);
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kIo, EROFS)), 73);
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kIo, ENOSPC)), 73);
-  EXPECT_EQ(ExitCodeForLockStatus(StatusWith(LockError::kIo, ENOENT)), 73);
+TEST(ExitCodeForBackendStatus, MapsTheLockServicesErrorsToTheirOwnCodes) {
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kCancelled)), 75);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kUnreachable)), 68);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kNoChroot)), 78);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kSessionTooShort)), 78);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kSessionExpired)), 69);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kServer)), 69);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kPermission)), 77);
 }
 
-TEST(AdviceForLockStatus, SaysWhatToDoForDirectoryProblems) {
-  EXPECT_NE(AdviceForLockStatus(StatusWith(LockError::kUnsafeDirectory)).find("--dir"),
+TEST(ExitCodeForBackendStatus, TreatsPermissionAndSpaceErrorsAsCannotCreate) {
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kIo, EACCES)), 73);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kIo, EROFS)), 73);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kIo, ENOSPC)), 73);
+  EXPECT_EQ(ExitCodeForBackendStatus(StatusWith(BackendError::kIo, ENOENT)), 73);
+}
+
+TEST(AdviceForBackendStatus, SaysWhatToDoForDirectoryProblems) {
+  EXPECT_NE(AdviceForBackendStatus(StatusWith(BackendError::kUnsafeDirectory)).find("--dir"),
             std::string::npos);
-  EXPECT_NE(AdviceForLockStatus(StatusWith(LockError::kIo, EACCES)).find("writable"),
+  EXPECT_NE(AdviceForBackendStatus(StatusWith(BackendError::kIo, EACCES)).find("writable"),
             std::string::npos);
-}
-
-TEST(DescribeLockStatus, DropsTheLibrarysPrefixOrNamesTheError) {
-  LockStatus status = StatusWith(LockError::kIo, EIO);
-  status.message = "onlyone: cannot read x: Input/output error";
-  EXPECT_EQ(DescribeLockStatus(status), "cannot read x: Input/output error");
-  status.message.clear();
-  EXPECT_EQ(DescribeLockStatus(status),
-            std::string(LockErrorName(LockError::kIo)) + ": " + strerror(EIO));
 }
 
 TEST(ExitCodeForWaitStatus, PassesTheExitCodeThrough) {

@@ -16,15 +16,15 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "cli/backends.h"
 #include "cli/duration.h"
 #include "cli/exit_codes.h"
 #include "cli/name.h"
 #include "cli/status_format.h"
 #include "cli/supervise.h"
-#include "cli/zk_backend.h"
-#include "core/record.h"
+#include "platform/backend.h"
+#include "platform/posix/backend.h"
 #include "platform/posix/lock.h"
-#include "platform/zookeeper/zk_lock.h"
 
 namespace onlyone {
 namespace cli {
@@ -38,31 +38,6 @@ constexpr int kReplaceRoundsMax = 3;
 // entry must be found dead and removed, which takes a few file operations.
 constexpr int64_t kReplaceAfterKillMs = 5000;
 constexpr size_t kStatusLineBytesFallback = 79;
-
-uint64_t WallClockMs() {
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1000 + static_cast<uint64_t>(now.tv_nsec) / 1000000;
-}
-
-std::string LocalHostName() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) return "";
-  return host;
-}
-
-LockOptions MakeLockOptions(const Options& options) {
-  LockOptions lock_options;
-  lock_options.dir = ChooseLockDirectory(options.dir, getenv("ONLYONE_DIR"));
-  lock_options.slots = options.slots;
-  lock_options.shared_dir = options.shared_dir;
-  lock_options.command = SummarizeCommand(options.command, kCommandBytesMax);
-  return lock_options;
-}
-
-std::string DisplayDirectory(const LockOptions& lock_options) {
-  return lock_options.dir.empty() ? DefaultLockDirectory() : lock_options.dir;
-}
 
 // The one-line status shown in place while waiting on a terminal.
 class StatusLine {
@@ -226,25 +201,24 @@ bool AcquireByReplacing(Lock* lock, const Options& options, const LockOptions& l
   return false;
 }
 
-bool AcquireLock(LockBackend* lock, const Options& options, const LockOptions& lock_options,
-                 const std::string& local_host, std::string* refusal) {
+bool AcquireLock(Backend* lock, const Options& options, const std::string& local_host,
+                 std::string* refusal) {
   if (options.replace) {
-    // Only a LocalBackend gets here: --replace is refused in ZooKeeper mode.
-    return AcquireByReplacing(static_cast<LocalBackend*>(lock)->lock(), options, lock_options,
-                              local_host, refusal);
+    // Only a local lock gets here: --replace is refused in ZooKeeper mode.
+    auto* local = static_cast<posix::PosixBackend*>(lock);
+    return AcquireByReplacing(local->lock(), options, local->options(), local_host, refusal);
   }
   if (!options.wait) return lock->TryAcquire();
-  static_assert(kWaitForeverMs == kWaitForever, "--wait's forever is the library's");
   return lock->Acquire(options.wait_ms);
 }
 
-int ReportNotAcquired(const LockBackend& lock, const Options& options,
-                      const std::string& local_host, const std::string& refusal) {
-  const LockStatus& status = lock.status();
-  if (status.error != LockError::kBusy) return lock.ReportFailure();
+int ReportNotAcquired(const Backend& lock, const Options& options, const std::string& local_host,
+                      const std::string& refusal) {
+  const BackendStatus& status = lock.status();
+  if (status.error != BackendError::kBusy) return ReportFailure(lock);
   if (options.verbosity != Verbosity::kQuiet) {
     std::string line = ConflictLine(lock.name(), status, local_host, WallClockMs());
-    if (options.wait && options.wait_ms != kWaitForeverMs) {
+    if (options.wait && options.wait_ms != kWaitForever) {
       line += " (gave up after waiting " + FormatDurationExact(options.wait_ms) + ")";
     }
     line += refusal;
@@ -253,197 +227,91 @@ int ReportNotAcquired(const LockBackend& lock, const Options& options,
   return options.conflict_exit_code;
 }
 
-// The ZooKeeper connect string of this run, or "" for local mode.
-std::string ZkConnect(const Options& options) {
-  return ChooseZkConnect(options.zk, getenv("ONLYONE_ZK"), getenv("ZKHOSTS"));
-}
-
-zookeeper::ZkOptions MakeZkOptions(const Options& options, const std::string& connect) {
-  zookeeper::ZkOptions zk;
-  zk.connect = connect;
-  zk.lock_path = !options.zk_path.empty()
-                     ? options.zk_path
-                     : std::string(zookeeper::kDefaultLockRoot) + "/" + options.name;
-  zk.slots = options.slots;
-  zk.session_timeout_ms = options.zk_session_timeout_ms > 0 ? options.zk_session_timeout_ms
-                                                            : zookeeper::kSessionTimeoutMsDefault;
-  // The command must be stopped (SIGTERM, --grace, SIGKILL) before the
-  // session can expire: see "Session safety" in platform/zookeeper/zk_lock.h.
-  zk.stop_margin_ms = options.grace_ms;
-  // A server may grant less than the default session (tickTime=500 caps it
-  // at 10 s), which leaves no room for the default grace. When the user
-  // chose neither, the grace is fitted to what was granted; a user's own
-  // values that cannot fit stay an error (exit 78).
-  zk.fit_stop_margin = options.zk_session_timeout_ms == 0 && !options.grace_given;
-  zk.command = SummarizeCommand(options.command, kCommandBytesMax);
-  zk.client_log = options.verbosity == Verbosity::kVerbose;
-  return zk;
-}
-
-// Options that only make sense in one mode; "" when the combination is fine.
-std::string ModeConflict(const Options& options, bool zk_mode) {
-  if (zk_mode) {
-    if (options.replace) return "--replace works on local locks only, not with --zk";
-    if (!options.dir.empty()) return "--dir is for local locks; with --zk use --zk-path";
-    if (options.shared_dir) return "--shared-dir is for local locks, not with --zk";
-    if (options.name.find('/') != std::string::npos) {
-      return "bad lock name '" + options.name + "': no '/' (use --zk-path for a node path)";
-    }
-    if (options.name == "." || options.name == "..") return "bad lock name '" + options.name + "'";
-  } else {
-    if (!options.zk_path.empty()) return "--zk-path needs --zk (or $ONLYONE_ZK, $ZKHOSTS)";
-    if (options.zk_session_timeout_ms > 0) {
-      return "--zk-session-timeout needs --zk (or $ONLYONE_ZK, $ZKHOSTS)";
-    }
+// Acquires `lock` as the options say, with a status line on a terminal
+// while waiting; signals that end onlyone cancel the wait.
+bool WaitForLock(Backend* lock, const Options& options, const std::string& local_host,
+                 std::string* refusal) {
+  StatusLine status_line(options.wait && options.verbosity != Verbosity::kQuiet &&
+                         isatty(STDERR_FILENO));
+  lock->set_wait_observer([&](const Holder* holder, uint64_t waited_ms) {
+    status_line.Show(WaitingLine(options.name, holder, waited_ms, local_host, WallClockMs()));
+  });
+  RelayCancelsWaitOf(lock);
+  if (options.verbosity == Verbosity::kVerbose) {
+    fprintf(stderr, "onlyone: %s\n", DescribeWaiting(options, options.name).c_str());
   }
-  return "";
+  const bool acquired = AcquireLock(lock, options, local_host, refusal);
+  RelayCancelsWaitOf(nullptr);
+  return acquired;
+}
+
+// Runs the command while holding `lock`, then releases it.
+int RunHolding(const BackendKind& kind, Backend* lock, const Options& options) {
+  const bool verbose = options.verbosity == Verbosity::kVerbose;
+  const std::string fence = std::to_string(lock->fence());
+  setenv("ONLYONE_FENCE", fence.c_str(), 1);
+  setenv("ONLYONE_NAME", options.name.c_str(), 1);
+  if (verbose) {
+    fprintf(stderr, "onlyone: acquired '%s' %s (fence %s)\n", options.name.c_str(),
+            lock->where().c_str(), fence.c_str());
+  }
+  SuperviseOptions supervise;
+  supervise.command = options.command;
+  // The grace must be the stop margin the backend judges the holding with.
+  supervise.grace_ms = lock->stop_margin_ms(options.grace_ms);
+  if (verbose && supervise.grace_ms != options.grace_ms) {
+    fprintf(stderr, "onlyone: %s\n", kind.DescribeFit(*lock, options).c_str());
+  }
+  supervise.verbose = verbose;
+  const ChildResult child = RunAndSupervise(lock, supervise);
+  if (!child.error.empty()) fprintf(stderr, "onlyone: %s\n", child.error.c_str());
+  if (verbose && child.started) {
+    fprintf(stderr, "onlyone: command finished, exit code %d\n", child.exit_code);
+  }
+  if (!child.lock_lost && !lock->Release()) {
+    fprintf(stderr, "onlyone: warning: releasing '%s': %s\n", options.name.c_str(),
+            DescribeBackendStatus(lock->status()).c_str());
+  }
+  return child.exit_code;
 }
 
 int RunCommand(Options options) {
   if (options.name.empty()) options.name = DeriveLockName(options.command);
-  const LockOptions lock_options = MakeLockOptions(options);
   const std::string local_host = LocalHostName();
-  const bool verbose = options.verbosity == Verbosity::kVerbose;
-  const std::string zk_connect = ZkConnect(options);
-  const std::string conflict = ModeConflict(options, !zk_connect.empty());
+  const std::unique_ptr<BackendKind> kind = ChooseBackend(options);
+  const std::string conflict = kind->Conflict(options);
   if (!conflict.empty()) {
     fprintf(stderr, "onlyone: %s\n", conflict.c_str());
     return kExitUsage;
   }
-
   std::string error;
   if (!InstallSignalRelay(&error)) {
     fprintf(stderr, "onlyone: %s\n", error.c_str());
     return kExitOsErr;
   }
-  std::unique_ptr<LockBackend> backend;
-  if (zk_connect.empty()) {
-    backend.reset(new LocalBackend(options.name, lock_options, DisplayDirectory(lock_options)));
-  } else {
-    // Before the C client opens its socket and pipes (without O_CLOEXEC).
-    RememberInheritedDescriptors();
-    backend.reset(new ZkBackend(options.name, MakeZkOptions(options, zk_connect)));
-  }
-  LockBackend& lock = *backend;
-  bool acquired = false;
+  const std::unique_ptr<Backend> lock = kind->Make(options);
   std::string refusal;
-  {
-    StatusLine status_line(options.wait && options.verbosity != Verbosity::kQuiet &&
-                           isatty(STDERR_FILENO));
-    lock.set_wait_observer([&](const Holder* holder, uint64_t waited_ms) {
-      status_line.Show(WaitingLine(options.name, holder, waited_ms, local_host, WallClockMs()));
-    });
-    RelayCancelsWaitOf(&lock);
-    if (verbose) fprintf(stderr, "onlyone: %s\n", DescribeWaiting(options, options.name).c_str());
-    acquired = AcquireLock(&lock, options, lock_options, local_host, &refusal);
-    RelayCancelsWaitOf(nullptr);
-  }
+  const bool acquired = WaitForLock(lock.get(), options, local_host, &refusal);
   if (CancelSignal() != 0) {
-    if (verbose)
+    if (options.verbosity == Verbosity::kVerbose) {
       fprintf(stderr, "onlyone: %s while waiting; giving up\n", strsignal(CancelSignal()));
-    if (acquired) lock.Release();
+    }
+    if (acquired) lock->Release();
     return kExitSignalBase + CancelSignal();
   }
-  if (!acquired) return ReportNotAcquired(lock, options, local_host, refusal);
-
-  const std::string fence = lock.fence();
-  setenv("ONLYONE_FENCE", fence.c_str(), 1);
-  setenv("ONLYONE_NAME", options.name.c_str(), 1);
-  if (verbose) {
-    fprintf(stderr, "onlyone: acquired '%s' %s (fence %s)\n", options.name.c_str(),
-            lock.where().c_str(), fence.c_str());
-  }
-
-  SuperviseOptions supervise;
-  supervise.command = options.command;
-  supervise.grace_ms = options.grace_ms;
-  if (!zk_connect.empty()) {
-    // The grace must be the stop margin the session was judged with.
-    const ZkBackend& zk = static_cast<const ZkBackend&>(lock);
-    supervise.grace_ms = zk.grace_ms();
-    if (verbose && zk.grace_ms() != options.grace_ms) {
-      fprintf(stderr, "onlyone: %s\n", zk.DescribeFittedGrace(options.grace_ms).c_str());
-    }
-  }
-  supervise.verbose = verbose;
-  const ChildResult child = RunAndSupervise(&lock, supervise);
-  if (!child.error.empty()) fprintf(stderr, "onlyone: %s\n", child.error.c_str());
-  if (verbose && child.started) {
-    fprintf(stderr, "onlyone: command finished, exit code %d\n", child.exit_code);
-  }
-  if (!child.lock_lost && !lock.Release()) {
-    fprintf(stderr, "onlyone: warning: releasing '%s': %s\n", options.name.c_str(),
-            lock.DescribeStatus().c_str());
-  }
-  return child.exit_code;
-}
-
-int RunZkStatus(const Options& options, const std::string& connect) {
-  if (!options.name.empty() && options.name.find('/') != std::string::npos) {
-    fprintf(stderr, "onlyone: bad lock name '%s': no '/'\n", options.name.c_str());
-    return kExitUsage;
-  }
-  zookeeper::ZkOptions zk = MakeZkOptions(options, connect);
-  zk.stop_margin_ms = 0;
-  const bool single = !options.zk_path.empty() || !options.name.empty();
-  std::string name = options.name;
-  if (!options.zk_path.empty() && name.empty()) {
-    name = options.zk_path.substr(options.zk_path.rfind('/') + 1);
-  }
-  const std::string root = !options.zk_path.empty()
-                               ? options.zk_path.substr(0, options.zk_path.rfind('/'))
-                               : zookeeper::kDefaultLockRoot;
-  std::vector<LockListing> locks;
-  std::string error_line;
-  int exit_code = kExitOk;
-  if (!ListZkLocks(zk, root.empty() ? "/" : root, name, single, &locks, &error_line, &exit_code)) {
-    fprintf(stderr, "%s\n", error_line.c_str());
-    return exit_code;
-  }
-  const std::string output = options.json
-                                 ? FormatZkStatusJson(connect, root.empty() ? "/" : root, locks)
-                                 : FormatStatusText(locks, LocalHostName(), WallClockMs());
-  fputs(output.c_str(), stdout);
-  return kExitOk;
+  if (!acquired) return ReportNotAcquired(*lock, options, local_host, refusal);
+  return RunHolding(*kind, lock.get(), options);
 }
 
 int RunStatus(const Options& options) {
-  const std::string zk_connect = ZkConnect(options);
-  const std::string conflict = ModeConflict(options, !zk_connect.empty());
+  const std::unique_ptr<BackendKind> kind = ChooseBackend(options);
+  const std::string conflict = kind->Conflict(options);
   if (!conflict.empty()) {
     fprintf(stderr, "onlyone: %s\n", conflict.c_str());
     return kExitUsage;
   }
-  if (!zk_connect.empty()) return RunZkStatus(options, zk_connect);
-  LockOptions lock_options;
-  lock_options.dir = ChooseLockDirectory(options.dir, getenv("ONLYONE_DIR"));
-  lock_options.shared_dir = options.shared_dir;
-  LockStatus status;
-  std::vector<std::string> names;
-  if (!options.name.empty()) {
-    names.push_back(options.name);
-  } else if (!Lock::ListNames(lock_options, &names, &status)) {
-    fprintf(stderr, "onlyone: cannot list locks in %s: %s\n",
-            DisplayDirectory(lock_options).c_str(), DescribeLockStatus(status).c_str());
-    return ExitCodeForLockStatus(status);
-  }
-  std::vector<LockListing> locks;
-  for (const std::string& name : names) {
-    LockListing listing;
-    listing.name = name;
-    if (!Lock::List(name, lock_options, &listing.entries, &status)) {
-      fprintf(stderr, "onlyone: cannot read lock '%s' in %s: %s\n", name.c_str(),
-              DisplayDirectory(lock_options).c_str(), DescribeLockStatus(status).c_str());
-      return ExitCodeForLockStatus(status);
-    }
-    locks.push_back(listing);
-  }
-  const std::string output = options.json ? FormatStatusJson(DisplayDirectory(lock_options), locks)
-                                          : FormatStatusText(locks, LocalHostName(), WallClockMs());
-  fputs(output.c_str(), stdout);
-  return kExitOk;
+  return kind->RunStatus(options);
 }
-
 }  // namespace
 }  // namespace cli
 }  // namespace onlyone

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli/duration.h"
+#include "platform/posix/lock.h"  // JobHoldsText
 
 namespace onlyone {
 namespace cli {
@@ -139,7 +140,7 @@ std::string DescribeHolder(const Holder& holder, const std::string& local_host, 
   return text;
 }
 
-std::string ConflictLine(const std::string& name, const LockStatus& status,
+std::string ConflictLine(const std::string& name, const BackendStatus& status,
                          const std::string& local_host, uint64_t now_ms) {
   std::string line = "onlyone: '" + name + "' is held";
   if (status.has_holder && status.holder.slots > 1) {

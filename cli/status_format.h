@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/posix/lock.h"
+#include "platform/backend.h"
 
 namespace onlyone {
 namespace cli {
@@ -42,7 +42,7 @@ std::string DescribeHolder(const Holder& holder, const std::string& local_host, 
 
 // The line printed when the lock is not acquired:
 // "onlyone: 'NAME' is held by pid 4242 (make all) since ..., 3m12s ago".
-std::string ConflictLine(const std::string& name, const LockStatus& status,
+std::string ConflictLine(const std::string& name, const BackendStatus& status,
                          const std::string& local_host, uint64_t now_ms);
 
 // The terminal status line while waiting (no newline, no escapes).

@@ -56,8 +56,8 @@ TEST(JsonString, KeepsValidUtf8AndReplacesInvalidBytes) {
 TEST(FormatUtcTime, WritesIso8601) { EXPECT_EQ(FormatUtcTime(kNowMs), "2026-11-22T22:55:01Z"); }
 
 TEST(ConflictLine, NamesPidCommandAndSince) {
-  LockStatus status;
-  status.error = LockError::kBusy;
+  BackendStatus status;
+  status.error = BackendError::kBusy;
   status.has_holder = true;
   status.holder = HolderOf(4242, "here", "make all", kNowMs - 192000);
   EXPECT_EQ(ConflictLine("build", status, "here", kNowMs),
@@ -66,7 +66,7 @@ TEST(ConflictLine, NamesPidCommandAndSince) {
 }
 
 TEST(ConflictLine, SaysAllSlotsAreTaken) {
-  LockStatus status;
+  BackendStatus status;
   status.has_holder = true;
   status.holder = HolderOf(7, "here", "x", kNowMs);
   status.holder.slots = 3;
@@ -75,14 +75,14 @@ TEST(ConflictLine, SaysAllSlotsAreTaken) {
 }
 
 TEST(ConflictLine, NamesTheHostWhenItIsAnotherOne) {
-  LockStatus status;
+  BackendStatus status;
   status.has_holder = true;
   status.holder = HolderOf(7, "far", "x", kNowMs);
   EXPECT_TRUE(Contains(ConflictLine("n", status, "here", kNowMs), "pid 7 on far (x)"));
 }
 
 TEST(ConflictLine, FallsBackToTheLibraryMessageWithoutAHolder) {
-  LockStatus status;
+  BackendStatus status;
   status.message = "held by 2 others";
   EXPECT_EQ(ConflictLine("n", status, "here", kNowMs), "onlyone: 'n' is held: held by 2 others");
 }
@@ -192,8 +192,8 @@ TEST(FormatStatus, NamesTheJobProcessesThatHoldTheLockOfAGoneOwner) {
       << text;
   const std::string json = FormatStatusJson("/d", {Listing("b", {gone})});
   EXPECT_TRUE(Contains(json, "\"owner_gone\": true, \"job_pids\": [4250, 4251]")) << json;
-  LockStatus busy;
-  busy.error = LockError::kBusy;
+  BackendStatus busy;
+  busy.error = BackendError::kBusy;
   busy.has_holder = true;
   busy.holder = gone;
   EXPECT_TRUE(Contains(ConflictLine("b", busy, "here", kNowMs),

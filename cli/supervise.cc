@@ -31,7 +31,7 @@ namespace {
 
 // State shared with the signal handler: only lock-free atomics and the pipe.
 int g_signal_pipe[2] = {-1, -1};
-std::atomic<LockBackend*> g_waiting_lock{nullptr};
+std::atomic<Backend*> g_waiting_lock{nullptr};
 // RememberInheritedDescriptors(): which descriptors the command may inherit.
 bool g_inherited_known = false;
 bool g_inherited[kInheritedFdsTracked] = {};
@@ -47,7 +47,7 @@ bool CancelsWait(int signal_number) {
 
 void OnSignal(int signal_number) {
   const int saved_errno = errno;
-  LockBackend* waiting = g_waiting_lock.load();
+  Backend* waiting = g_waiting_lock.load();
   if (waiting != nullptr && CancelsWait(signal_number)) {
     if (g_cancel_signal == 0) g_cancel_signal = signal_number;
     waiting->Cancel();
@@ -383,7 +383,7 @@ bool ChildHasStopped(pid_t pid) {
 // Supervision of one running child.
 class Supervisor {
  public:
-  Supervisor(LockBackend* lock, pid_t pid, pid_t group_id, Watchdog* watchdog,
+  Supervisor(Backend* lock, pid_t pid, pid_t group_id, Watchdog* watchdog,
              const SuperviseOptions& options, TerminalHandover* terminal)
       : lock_(lock),
         pid_(pid),
@@ -453,7 +453,7 @@ class Supervisor {
 
   void CheckLock(int64_t* check_in_ms) {
     std::string why;
-    if (lock_->CheckHeld(&why, check_in_ms) == LockBackend::Check::kHeld) return;
+    if (lock_->CheckHold(&why, check_in_ms) == Backend::Hold::kHeld) return;
     fprintf(stderr,
             "onlyone: lost the lock '%s': %s; stopping the command (SIGTERM, then "
             "SIGKILL after %s)\n",
@@ -500,7 +500,7 @@ class Supervisor {
     killed_ = true;
   }
 
-  LockBackend* lock_;
+  Backend* lock_;
   pid_t pid_;
   pid_t group_id_;
   Watchdog& watchdog_;
@@ -568,7 +568,7 @@ void RememberInheritedDescriptors() {
   g_inherited_known = true;
 }
 
-void RelayCancelsWaitOf(LockBackend* lock) {
+void RelayCancelsWaitOf(Backend* lock) {
   if (lock == nullptr) {
     g_waiting_lock.store(nullptr);
     return;
@@ -590,7 +590,7 @@ void ResetSignalDispositions() {
   sigaction(SIGCHLD, &action, nullptr);
 }
 
-ChildResult RunAndSupervise(LockBackend* lock, const SuperviseOptions& options) {
+ChildResult RunAndSupervise(Backend* lock, const SuperviseOptions& options) {
   ChildResult result;
   Watchdog watchdog;
   if (!StartWatchdog(0, &watchdog, &result.error)) {

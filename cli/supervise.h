@@ -8,13 +8,13 @@
 // Guarantee: the lock must never look free while a process of the job runs,
 // whatever kills onlyone and the watchdog, together or one by one.
 //  - The command inherits one lock descriptor, the liveness anchor's
-//    (LockBackend::job_fd): every process of the job shares its flock, and
+//    (Backend::job_fd): every process of the job shares its flock, and
 //    probers judge the owner alive while any of them holds it, setsid
 //    children included. The lock's other descriptors are O_CLOEXEC (H9:
 //    a child holding the directory or the inotify instance would be noise).
 //    A normal end drops the flock for all of them (LOCK_UN in Release), so
 //    leftovers do not keep the lock, which is what flock(1) gets wrong.
-//  - The anchor records the job's process group (LockBackend::
+//  - The anchor records the job's process group (Backend::
 //    RecordJobGroup): a process that closed its descriptors but stayed in
 //    the group keeps the owner alive too (platform/posix/job.h).
 //  - The command runs in a process group of its own, led by a watchdog (a
@@ -41,7 +41,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/backend.h"
+#include "platform/backend.h"
 
 namespace onlyone {
 namespace cli {
@@ -56,7 +56,7 @@ bool InstallSignalRelay(std::string* error);
 
 // While waiting for `lock`, terminating signals cancel the wait. Pass null
 // to switch to forwarding mode (before starting the command).
-void RelayCancelsWaitOf(LockBackend* lock);
+void RelayCancelsWaitOf(Backend* lock);
 
 // The terminating signal that cancelled the wait, or 0.
 int CancelSignal();
@@ -88,9 +88,9 @@ void RememberInheritedDescriptors();
 
 // Starts the command (own process group, parent-death signal, lock fds not
 // inherited) and supervises it until it exits: forwards signals, checks
-// `lock` when its backend asks (CheckHeld) and stops the command's group
+// `lock` when its backend asks (CheckHold) and stops the command's group
 // (SIGTERM, grace_ms, SIGKILL) if the lock is lost.
-ChildResult RunAndSupervise(LockBackend* lock, const SuperviseOptions& options);
+ChildResult RunAndSupervise(Backend* lock, const SuperviseOptions& options);
 
 }  // namespace cli
 }  // namespace onlyone

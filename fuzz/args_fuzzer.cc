@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Options& options = parsed.options;
   FUZZ_CHECK(options.slots >= 1 && options.slots <= onlyone::kSlotsMax);
   FUZZ_CHECK(options.conflict_exit_code >= 0 && options.conflict_exit_code <= 255);
-  FUZZ_CHECK(options.wait_ms == kWaitForeverMs ||
+  FUZZ_CHECK(options.wait_ms == onlyone::kWaitForever ||
              (options.wait_ms >= 0 && options.wait_ms <= kDurationMsMax));
   FUZZ_CHECK(options.grace_ms >= 0 && options.grace_ms <= kDurationMsMax);
   FUZZ_CHECK(!(options.nonblock && options.wait));

@@ -131,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   FUZZ_CHECK(
       IsSafeForTerminal(cli::DescribeHolder(holder, local_host, now_ms), Newlines::kForbidden));
-  onlyone::LockStatus status;
+  onlyone::BackendStatus status;
   status.has_holder = true;
   status.holder = holder;
   // The lock name in these two lines is the user's own argument, not another

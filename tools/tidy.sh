@@ -19,7 +19,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CLANG_TIDY="${CLANG_TIDY:-clang-tidy-14}"
 CONFIG="${TIDY_CONFIG_FILE:-$ROOT/.clang-tidy}"
 cd "$ROOT"
-DEFAULT_DIRS=(core cli sim verify fuzz platform/posix platform/zookeeper python examples/bazel_consumer)
+DEFAULT_DIRS=(core cli sim verify fuzz platform/backend.cc platform/posix platform/zookeeper python examples/bazel_consumer)
 [[ $# -gt 0 ]] || set -- "${DEFAULT_DIRS[@]}"
 
 mapfile -t files < <(find "$@" -type f -name '*.cc' ! -name '*_test.cc' | sort)

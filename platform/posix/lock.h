@@ -28,10 +28,9 @@
 #include <string>
 #include <vector>
 
-namespace onlyone {
+#include "platform/backend.h"
 
-// Timeouts: wait forever.
-constexpr int64_t kWaitForever = -1;
+namespace onlyone {
 
 enum class LockError : uint8_t {
   kNone = 0,
@@ -47,24 +46,7 @@ enum class LockError : uint8_t {
 
 const char* LockErrorName(LockError error);
 
-// One entry of a lock: a holder or a waiter.
-struct Holder {
-  uint32_t pid = 0;
-  std::string host;
-  std::string command;
-  uint64_t since_ms = 0;  // wall clock (ms since the epoch) when it started
-  uint64_t ticket = 0;    // 0 while choosing
-  uint32_t slots = 1;
-  bool holding = false;      // among the first `slots` live tickets
-  bool alive_known = false;  // liveness could be checked
-  bool alive = true;         // meaningful when alive_known
-  // The owner process (pid) is gone, yet the lock is held: processes of the
-  // job it ran still hold its liveness anchor or run in its job's process
-  // group (see RecordJobGroup). job_pids names them, as far as /proc shows
-  // them to us (another user's processes only to root).
-  bool owner_gone = false;
-  std::vector<uint32_t> job_pids;
-};
+// Holder (one entry of a lock) and kWaitForever are platform/backend.h's.
 
 // For an owner whose job keeps the lock (Holder::owner_gone): "pid 4242 is
 // gone; its job's processes still hold the lock: 4250, 4251"; else "".

@@ -6,6 +6,9 @@
 
 #include "platform/posix/lock.h"
 
+// The C spelling of "wait forever" is the library's, not a second value.
+static_assert(ONLYONE_WAIT_FOREVER == onlyone::kWaitForever, "ONLYONE_WAIT_FOREVER");
+
 struct onlyone_lock {
   onlyone::Lock lock;
   std::string message;  // owned copy for onlyone_error_message

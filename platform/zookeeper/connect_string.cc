@@ -60,84 +60,98 @@ bool ParsePort(const std::string& text, uint16_t* port) {
   return true;
 }
 
+// An element split into its host and the text of its port, if any.
+struct HostAndPort {
+  std::string host;
+  bool has_port = false;
+  std::string port_text;
+};
+
+// "[v6]" or "[v6]:port" (text[0] is '[').
+ConnectStringResult SplitBracketed(const std::string& text, size_t offset, HostAndPort* out) {
+  const size_t close = text.find(']');
+  if (close == std::string::npos) {
+    return Fail(ConnectStringError::kBadBracket, offset,
+                "IPv6 address without its closing ']': write [ADDRESS]:PORT");
+  }
+  const std::string host = text.substr(1, close - 1);
+  const size_t zone = host.find('%');  // "fe80::1%eth0": a zone is a name
+  for (size_t i = 0; i < host.size(); ++i) {
+    const char c = host[i];
+    if (zone != std::string::npos && i > zone ? !IsHostNameChar(c) : !IsIpv6Char(c)) {
+      return Fail(ConnectStringError::kBadHost, offset + 1,
+                  "'" + Shown(host) + "' is not an IPv6 address");
+    }
+  }
+  if (host.empty()) return Fail(ConnectStringError::kEmptyHost, offset, "empty IPv6 address '[]'");
+  // Brackets hold IPv6 only, and every IPv6 address has a ':' before any
+  // zone: "[%eth0]" or "[1.2.3.4]" would be formatted back without
+  // brackets, as a host name that is not one. A zone, if any, is a name.
+  const std::string address = host.substr(0, zone);
+  if (address.find(':') == std::string::npos ||
+      (zone != std::string::npos && zone + 1 == host.size())) {
+    return Fail(
+        ConnectStringError::kBadHost, offset + 1,
+        "'" + Shown(host) + "' is not an IPv6 address: write [ADDRESS]:PORT, e.g. [::1]:2181");
+  }
+  out->host = host;
+  const std::string rest = text.substr(close + 1);
+  if (!rest.empty()) {
+    if (rest[0] != ':') {
+      return Fail(ConnectStringError::kBadBracket, offset + close + 1,
+                  "expected ':PORT' after ']' in '" + Shown(text) + "'");
+    }
+    out->has_port = true;
+    out->port_text = rest.substr(1);
+  }
+  return ConnectStringResult();
+}
+
+// "host" or "host:port".
+ConnectStringResult SplitPlain(const std::string& text, size_t offset, HostAndPort* out) {
+  const size_t colon = text.find(':');
+  out->host = text.substr(0, colon);
+  if (colon != std::string::npos) {
+    out->has_port = true;
+    out->port_text = text.substr(colon + 1);
+    if (out->port_text.find(':') != std::string::npos) {
+      return Fail(ConnectStringError::kBadHost, offset,
+                  "'" + Shown(text) + "' has several ':'; write an IPv6 address as [ADDRESS]:PORT");
+    }
+  }
+  if (out->host.empty()) {
+    return Fail(ConnectStringError::kEmptyHost, offset,
+                "no host before ':' in '" + Shown(text) + "': write HOST:PORT");
+  }
+  for (size_t i = 0; i < out->host.size(); ++i) {
+    if (!IsHostNameChar(out->host[i])) {
+      return Fail(ConnectStringError::kBadHost, offset + i,
+                  "'" + Shown(out->host) + "' is not a host name or address (unexpected '" +
+                      Shown(std::string(1, out->host[i])) + "')");
+    }
+  }
+  return ConnectStringResult();
+}
+
 // One "host[:port]" or "[v6]:port" element starting at `offset` in the input.
 ConnectStringResult ParseEndpoint(const std::string& text, size_t offset, Endpoint* endpoint) {
   if (text.empty()) {
     return Fail(ConnectStringError::kEmptyHost, offset,
                 "empty host: write HOST:PORT[,HOST:PORT...][/chroot], e.g. zk1:2181,zk2:2181");
   }
-  std::string host;
-  std::string port_text;
-  bool has_port = false;
-  if (text[0] == '[') {
-    const size_t close = text.find(']');
-    if (close == std::string::npos) {
-      return Fail(ConnectStringError::kBadBracket, offset,
-                  "IPv6 address without its closing ']': write [ADDRESS]:PORT");
-    }
-    host = text.substr(1, close - 1);
-    const size_t zone = host.find('%');  // "fe80::1%eth0": a zone is a name
-    for (size_t i = 0; i < host.size(); ++i) {
-      const char c = host[i];
-      if (zone != std::string::npos && i > zone ? !IsHostNameChar(c) : !IsIpv6Char(c)) {
-        return Fail(ConnectStringError::kBadHost, offset + 1,
-                    "'" + Shown(host) + "' is not an IPv6 address");
-      }
-    }
-    if (host.empty())
-      return Fail(ConnectStringError::kEmptyHost, offset, "empty IPv6 address '[]'");
-    // Brackets hold IPv6 only, and every IPv6 address has a ':' before any
-    // zone: "[%eth0]" or "[1.2.3.4]" would be formatted back without
-    // brackets, as a host name that is not one. A zone, if any, is a name.
-    const std::string address = host.substr(0, zone);
-    if (address.find(':') == std::string::npos ||
-        (zone != std::string::npos && zone + 1 == host.size())) {
-      return Fail(
-          ConnectStringError::kBadHost, offset + 1,
-          "'" + Shown(host) + "' is not an IPv6 address: write [ADDRESS]:PORT, e.g. [::1]:2181");
-    }
-    const std::string rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':') {
-        return Fail(ConnectStringError::kBadBracket, offset + close + 1,
-                    "expected ':PORT' after ']' in '" + Shown(text) + "'");
-      }
-      has_port = true;
-      port_text = rest.substr(1);
-    }
-  } else {
-    const size_t colon = text.find(':');
-    host = text.substr(0, colon);
-    if (colon != std::string::npos) {
-      has_port = true;
-      port_text = text.substr(colon + 1);
-      if (port_text.find(':') != std::string::npos) {
-        return Fail(
-            ConnectStringError::kBadHost, offset,
-            "'" + Shown(text) + "' has several ':'; write an IPv6 address as [ADDRESS]:PORT");
-      }
-    }
-    if (host.empty()) {
-      return Fail(ConnectStringError::kEmptyHost, offset,
-                  "no host before ':' in '" + Shown(text) + "': write HOST:PORT");
-    }
-    for (size_t i = 0; i < host.size(); ++i) {
-      if (!IsHostNameChar(host[i])) {
-        return Fail(ConnectStringError::kBadHost, offset + i,
-                    "'" + Shown(host) + "' is not a host name or address (unexpected '" +
-                        Shown(std::string(1, host[i])) + "')");
-      }
-    }
-  }
-  if (host.size() > kHostBytesMax) {
+  HostAndPort split;
+  const ConnectStringResult result =
+      text[0] == '[' ? SplitBracketed(text, offset, &split) : SplitPlain(text, offset, &split);
+  if (result.error != ConnectStringError::kNone) return result;
+  if (split.host.size() > kHostBytesMax) {
     return Fail(ConnectStringError::kBadHost, offset,
                 "host name longer than " + std::to_string(kHostBytesMax) + " bytes");
   }
-  endpoint->host = host;
+  endpoint->host = split.host;
   endpoint->port = kDefaultClientPort;
-  if (has_port && !ParsePort(port_text, &endpoint->port)) {
+  if (split.has_port && !ParsePort(split.port_text, &endpoint->port)) {
     return Fail(ConnectStringError::kBadPort, offset,
-                "bad port '" + Shown(port_text) + "' in '" + Shown(text) +
+                "bad port '" + Shown(split.port_text) + "' in '" + Shown(text) +
                     "': expected a number from 1 to 65535");
   }
   return ConnectStringResult();

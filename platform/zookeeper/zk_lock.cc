@@ -12,41 +12,25 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <limits>
 #include <mutex>
 
 #include "core/record.h"
 #include "platform/posix/driver.h"
 #include "platform/zookeeper/connect_string.h"
+#include "platform/zookeeper/session.h"
 
 namespace onlyone {
 namespace zookeeper {
 
 namespace {
 
-constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
 // How often a waiter calls the wait observer (a terminal status line).
 constexpr int64_t kObserverIntervalMs = 1000;
-// A waiter nobody watches (no observer) sleeps until a node or session event,
-// the deadline, Cancel, or this long, then runs the same checks again: a
-// bound on any one sleep, not a poll (every event wakes it at once).
-constexpr int64_t kUnobservedWaitPeriodMs = int64_t{60} * 1000;
 // Attempts at creating our node when its parents are missing: a concurrent
 // deletion of an empty parent (by an operator) can make one attempt fail.
 constexpr int kCreateAttemptsMax = 4;
 // Longest node path the server can hand back to us (lock path + child name).
 constexpr int kPathBufferBytes = 2048;
-
-int64_t NowMs() { return static_cast<int64_t>(posix::MonotonicMs()); }
-
-// true when the server answered (with success or a definite error), so it
-// provably heard from our session when it handled the request.
-bool ServerAnswered(int rc) {
-  return rc == ZOK || (rc <= ZAPIERROR && rc != ZSESSIONEXPIRED && rc != ZCLOSING &&
-                       rc != ZNOTHING && rc != ZSESSIONMOVED);
-}
-
-bool IsConnectionLoss(int rc) { return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT; }
 
 std::string ParentOf(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -78,87 +62,35 @@ const char* ZkErrorName(ZkError error) {
   return "unknown";
 }
 
-struct ZkLock::State {
-  ZkOptions options;
-  ConnectString connect;
-  zhandle_t* zh = nullptr;
-  int wake_pipe[2] = {-1, -1};
+namespace {
 
-  // Written by the C client's threads (watcher and completions), read here.
-  std::atomic<bool> expired{false};
-  std::atomic<bool> auth_failed{false};
-  std::atomic<bool> cancelled{false};
-  std::atomic<bool> own_node_deleted{false};
-  std::atomic<int64_t> last_contact_ms{0};
-  std::atomic<bool> heartbeat_outstanding{false};
-  std::atomic<int64_t> heartbeat_sent_ms{0};
-  std::atomic<uint64_t> heartbeat_generation{0};
-  std::atomic<uint64_t> node_generation{0};
-  std::atomic<uint64_t> requests{0};
-  std::atomic<uint64_t> node_events{0};
-  std::atomic<uint64_t> connected_events{0};
-  std::mutex own_path_mutex;  // own_path is compared by the watcher thread
-  std::string own_path;
+// The watches of a lock node of ours: its deletion, noticed at once, and the
+// heartbeat that proves our session alive while we hold (see "Session
+// safety" in zk_lock.h).
+struct Watches {
+  // Only the address of `owner` is taken: it may not be constructed yet.
+  explicit Watches(Session* owner) : session(*owner) {}
 
-  std::string own_node;
-  int64_t own_czxid = 0;
-  std::string uuid_hex;
-  int64_t granted_timeout_ms = 0;
-  int64_t stop_margin_ms = 0;  // in force for this session (see fit_stop_margin)
-  int64_t next_heartbeat_ms = 0;
-  bool held = false;
-  // CheckHold said kLost: the session is expired or may be. Release then
-  // does not wait for the ensemble to delete a node it may no longer own.
-  bool lost = false;
-  // While an acquisition runs: its deadline. Waiting for a reconnection
-  // never goes past it (a --wait=10s must not become 10 s plus a session
-  // timeout when the ensemble is out of reach).
-  int64_t give_up_ms = kForever;
-  // connected_events when a request last failed with a connection loss,
-  // counted before it was sent (see SessionConnected).
-  uint64_t connected_events_at_loss = 0;
-  // A create was sent, its reply lost, and we have not yet found out
-  // whether it happened: a node of ours may be in the queue unknown to us.
-  bool create_unresolved = false;
-  ZkStatus status;
-  std::function<void(const ZkEntry*, uint64_t)> observer;
-
-  ~State() {
-    CloseSession();
-    if (wake_pipe[0] >= 0) close(wake_pipe[0]);
-    if (wake_pipe[1] >= 0) close(wake_pipe[1]);
-  }
-
-  void CloseSession() {
-    // Joins the C client's threads: no callback runs after this returns.
-    if (zh != nullptr) zookeeper_close(zh);
-    zh = nullptr;
-  }
-
-  void Wake() {
-    const char byte = 0;
-    ssize_t ignored = write(wake_pipe[1], &byte, 1);  // full pipe: awake anyway
-    (void)ignored;
-  }
-
-  void DrainWakes() {
-    char buffer[64];
-    while (read(wake_pipe[0], buffer, sizeof buffer) > 0) {
+  // Session's NodeEventHandler: on the C client's thread.
+  static void OnNodeEvent(void* context, int type, const char* path) {
+    Watches* self = static_cast<Watches*>(context);
+    self->node_events.fetch_add(1);
+    if (type == ZOO_DELETED_EVENT && path != nullptr) {
+      std::lock_guard<std::mutex> guard(self->own_path_mutex);
+      if (!self->own_path.empty() && self->own_path == path) self->own_node_deleted.store(true);
     }
   }
 
-  void WaitForWake(int64_t timeout_ms) {
-    if (timeout_ms < 0) timeout_ms = 0;
-    struct pollfd wake = {wake_pipe[0], POLLIN, 0};
-    // poll takes an int: one sleep is capped (callers loop) so it never overflows.
-    poll(&wake, 1, static_cast<int>(std::min<int64_t>(timeout_ms, kUnobservedWaitPeriodMs)));
-    DrainWakes();
-  }
-
-  void NoteContact(int64_t sent_ms) {
-    int64_t seen = last_contact_ms.load();
-    while (sent_ms > seen && !last_contact_ms.compare_exchange_weak(seen, sent_ms)) {
+  static void OnHeartbeat(int rc, const struct Stat*, const void* data) {
+    Watches* self = const_cast<Watches*>(static_cast<const Watches*>(data));
+    // A heartbeat for a node we have since released says nothing now.
+    if (self->heartbeat_generation.load() == self->node_generation.load()) {
+      if (ServerAnswered(rc)) self->session.NoteContact(self->heartbeat_sent_ms.load());
+      if (rc == ZNONODE) self->own_node_deleted.store(true);
+      if (rc == ZSESSIONEXPIRED) self->session.expired.store(true);
     }
+    self->heartbeat_outstanding.store(false);
+    self->session.Wake();
   }
 
   void SetOwnPath(const std::string& path) {
@@ -166,253 +98,127 @@ struct ZkLock::State {
     own_path = path;
   }
 
-  bool Fail(ZkError error, const std::string& message, int zk_code = 0) {
-    status = ZkStatus();
-    status.error = error;
-    status.zk_code = zk_code;
-    status.message = message;
-    return false;
-  }
-
-  bool FailRequest(int rc, const std::string& what) {
-    if (rc == ZNOAUTH) {
-      return Fail(ZkError::kNoAuth,
-                  what + ": not allowed by the node's ACL; use a --zk-path this user may write",
-                  rc);
+  // Sends the heartbeat when it is due and judges the session (see
+  // "Session safety" in zk_lock.h). own_node_path: for messages and the watch.
+  ZkLock::Hold Judge(const std::string& own_node_path, std::string* why, int64_t* next_check_ms) {
+    const int64_t now_ms = NowMs();
+    *next_check_ms = kHeartbeatIntervalMsMax;
+    if (session.expired.load() ||
+        (session.zh != nullptr && zoo_state(session.zh) == ZOO_EXPIRED_SESSION_STATE)) {
+      *why = "the ZooKeeper session expired (the ensemble did not hear from us for " +
+             std::to_string(session.granted_timeout_ms) + " ms); our node is gone";
+      return ZkLock::Hold::kLost;
     }
-    if (rc == ZSESSIONEXPIRED || rc == ZINVALIDSTATE || expired.load()) {
-      return Fail(ZkError::kSessionExpired, what + ": the ZooKeeper session expired", rc);
+    if (own_node_deleted.load()) {
+      *why = "our lock node '" + own_node_path + "' was deleted";
+      return ZkLock::Hold::kLost;
     }
-    if (IsConnectionLoss(rc)) {
-      return Fail(ZkError::kUnreachable,
-                  what + ": lost the connection to ZooKeeper at '" + FormatConnectString(connect) +
-                      "' and could not get it back",
-                  rc);
-    }
-    return Fail(ZkError::kServer, what + ": " + zerror(rc), rc);
-  }
-
-  int64_t ToleranceMs() const {
-    return granted_timeout_ms - stop_margin_ms - kSessionSafetySlackMs;
-  }
-
-  // What every acquisition needs before it talks to the ensemble.
-  bool CheckOptions() {
-    if (wake_pipe[0] < 0) return Fail(ZkError::kServer, "cannot create a pipe");
-    if (options.slots < 1 || options.slots > kSlotsMax) {
-      return Fail(ZkError::kInvalidArgument, "slots out of range");
-    }
-    const std::string problem = ValidateZnodePath(options.lock_path);
-    if (!problem.empty() || options.lock_path == "/") {
-      return Fail(ZkError::kInvalidArgument,
-                  "bad lock path '" + options.lock_path +
-                      "': " + (problem.empty() ? "the root cannot be a lock" : problem));
-    }
-    return true;
-  }
-
-  // --- Requests ------------------------------------------------------------
-
-  // Runs one synchronous request, counts it, and records the contact (or
-  // the connection it lost, see SessionConnected).
-  template <typename Request>
-  int Send(Request request) {
-    const int64_t sent_ms = NowMs();
-    const uint64_t connections_before = connected_events.load();
-    requests.fetch_add(1);
-    const int rc = request();
-    if (ServerAnswered(rc)) NoteContact(sent_ms);
-    if (IsConnectionLoss(rc)) connected_events_at_loss = connections_before;
-    return rc;
-  }
-
-  // The session is connected and a request sent now goes out. Trap: the C
-  // client fails a request with a connection loss before it marks itself
-  // disconnected, so right after a loss zoo_state() still says connected;
-  // a request sent then is held until the next connection attempt ends,
-  // 2/3 of a session timeout later (CI: a --wait=8s waiter took 12 s). A
-  // connection made after the loss delivers a new "connected" event.
-  bool SessionConnected() const {
-    return zh != nullptr && zoo_state(zh) == ZOO_CONNECTED_STATE &&
-           connected_events.load() > connected_events_at_loss;
-  }
-
-  // How long one connection loss is waited out: a session timeout (past
-  // that the session is gone anyway), never past the acquisition's deadline.
-  int64_t ReconnectDeadlineMs() const { return std::min(give_up_ms, NowMs() + granted_timeout_ms); }
-
-  // After a connection loss: waits until the client is connected again.
-  // false: the session expired, we were cancelled, or deadline_ms passed.
-  bool AwaitReconnect(int64_t deadline_ms) {
-    for (;;) {
-      if (expired.load() || zh == nullptr) return false;
-      if (SessionConnected()) return true;
-      const int state = zoo_state(zh);
-      if (state == ZOO_EXPIRED_SESSION_STATE) {
-        expired.store(true);
-        return false;
+    const int64_t heartbeat_interval_ms = std::min(
+        kHeartbeatIntervalMsMax, session.granted_timeout_ms / kHeartbeatsPerSessionTimeout);
+    if (!heartbeat_outstanding.load() && now_ms >= next_heartbeat_ms) {
+      const std::string& path = own_node_path;
+      heartbeat_sent_ms.store(now_ms);
+      heartbeat_generation.store(node_generation.load());
+      heartbeat_outstanding.store(true);
+      session.requests.fetch_add(1);
+      // Also (re)sets a watch on our own node, so that its deletion by
+      // someone else is noticed at once rather than at the next heartbeat.
+      if (zoo_awexists(session.zh, path.c_str(), &Session::OnEvent, &session, &Watches::OnHeartbeat,
+                       this) != ZOK) {
+        heartbeat_outstanding.store(false);
       }
-      if (cancelled.load()) return false;
-      const int64_t now_ms = NowMs();
-      if (now_ms >= deadline_ms) return false;
-      WaitForWake(std::min<int64_t>(deadline_ms - now_ms, 100));
+      next_heartbeat_ms = now_ms + heartbeat_interval_ms;
     }
+    const int64_t silent_ms = now_ms - session.last_contact_ms.load();
+    const int64_t stop_after_ms = session.ToleranceMs();
+    if (silent_ms >= stop_after_ms) {
+      *why = "no answer from ZooKeeper for " + std::to_string(silent_ms) +
+             " ms: the session (timeout " + std::to_string(session.granted_timeout_ms) +
+             " ms) may expire before the command could be stopped";
+      return ZkLock::Hold::kLost;
+    }
+    *next_check_ms =
+        std::max<int64_t>(0, std::min(next_heartbeat_ms - now_ms, stop_after_ms - silent_ms));
+    return ZkLock::Hold::kHeld;
   }
 
-  // An idempotent request, sent on a connected session only and repeated
-  // across connection losses (each waited out up to ReconnectDeadlineMs).
-  // Trap: the C client accepts a request while it is (re)connecting and
-  // holds it until that connection attempt ends, 2/3 of a session timeout
-  // later, whatever our deadline.
-  template <typename Request>
-  int SendRetrying(Request request) {
-    for (;;) {
-      if (!SessionConnected()) {
-        if (!AwaitReconnect(ReconnectDeadlineMs())) {
-          return expired.load() ? ZSESSIONEXPIRED : ZCONNECTIONLOSS;
-        }
-      }
-      const int rc = Send(request);
-      if (!IsConnectionLoss(rc)) return rc;
-    }
+  Session& session;
+  // Written by the C client's threads (watcher and completions), read here.
+  std::atomic<bool> own_node_deleted{false};
+  std::atomic<bool> heartbeat_outstanding{false};
+  std::atomic<int64_t> heartbeat_sent_ms{0};
+  std::atomic<uint64_t> heartbeat_generation{0};
+  std::atomic<uint64_t> node_generation{0};
+  std::atomic<uint64_t> node_events{0};
+  std::mutex own_path_mutex;  // own_path is compared by the watcher thread
+  std::string own_path;
+  int64_t next_heartbeat_ms = 0;
+};
+
+// --- Reading a lock: a ZkLock's queue, a ZkReader's listing ---------------
+
+// Reads one contender's node into *entry.
+int ReadEntry(Session* session, const std::string& lock_path, const LockNode& node,
+              ZkEntry* entry) {
+  char data[kNodeDataBytesMax];
+  int length = sizeof data;
+  struct Stat stat;
+  const std::string path = JoinPath(lock_path, node.name);
+  const int rc = session->SendRetrying(
+      [&] { return zoo_get(session->zh, path.c_str(), 0, data, &length, &stat); });
+  entry->node = node.name;
+  entry->kind = node.kind;
+  entry->sequence = node.sequence;
+  if (rc != ZOK) return rc;
+  entry->czxid = stat.czxid;
+  entry->created_ms = static_cast<uint64_t>(stat.ctime);
+  const std::string text = length > 0 ? std::string(data, static_cast<size_t>(length)) : "";
+  OwnerRecord record;
+  const onlyone::ParseResult parsed =
+      ParseRecord(Bytes{text.data(), static_cast<uint32_t>(text.size())}, &record);
+  if (parsed.error == onlyone::ParseError::kNone) {
+    entry->is_onlyone = true;
+    entry->pid = record.owner.pid;
+    entry->host.assign(record.owner.host.data, record.owner.host.size);
+    entry->command.assign(record.owner.command.data, record.owner.command.size);
+    entry->since_ms = record.since_ms;
+    entry->slots = record.slots;
+  } else {
+    entry->data = text;
+    entry->since_ms = entry->created_ms;
   }
+  return ZOK;
+}
 
-  // --- Session -------------------------------------------------------------
+// The children of `path`; none when it does not exist.
+bool GetChildren(Session* session, const std::string& path, std::vector<std::string>* names) {
+  struct String_vector children = {0, nullptr};
+  const int rc = session->SendRetrying(
+      [&] { return zoo_get_children(session->zh, path.c_str(), 0, &children); });
+  names->clear();
+  if (rc == ZNONODE) return true;
+  if (rc != ZOK) return session->FailRequest(rc, "cannot list '" + path + "'");
+  for (int32_t i = 0; i < children.count; ++i) names->push_back(children.data[i]);
+  deallocate_String_vector(&children);
+  return true;
+}
 
-  bool Connect() {
-    CloseSession();  // joins the old session's threads: no event of it can arrive
-    // Connected, for this session: a "connected" event after this point.
-    connected_events_at_loss = connected_events.load();
-    expired.store(false);
-    auth_failed.store(false);
-    const ConnectStringResult parsed = ParseConnectString(options.connect, &connect);
-    if (parsed.error != ConnectStringError::kNone) {
-      return Fail(ZkError::kInvalidArgument,
-                  "bad ZooKeeper connect string '" + options.connect + "': " + parsed.message);
-    }
-    const std::string connect_text = FormatConnectString(connect);
-    // The C client logs every failed connection attempt to stderr: noise for
-    // a command line tool, unless asked for.
-    zoo_set_debug_level(options.client_log ? ZOO_LOG_LEVEL_ERROR : static_cast<ZooLogLevel>(0));
-    const int64_t started_ms = NowMs();
-    // The C client's threads are created with every signal blocked (they
-    // inherit our mask), so that signals reach the caller's thread only: a
-    // handler that expects to run there (onlyone's relay) does, and the
-    // client's poll() is never interrupted by SIGCHLD and friends.
-    sigset_t all_signals, original_mask;
-    sigfillset(&all_signals);
-    pthread_sigmask(SIG_BLOCK, &all_signals, &original_mask);
-    errno = 0;
-    zh = zookeeper_init(connect_text.c_str(), &ZkLock::State::OnEvent,
-                        static_cast<int>(options.session_timeout_ms), nullptr, this, 0);
-    const int init_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &original_mask, nullptr);
-    if (zh == nullptr) {
-      // zookeeper_init resolves every host at once and fails when none
-      // resolves. Its errno is whatever getaddrinfo's NSS lookups left behind
-      // (ENOENT for an unknown name), which would read as a missing file:
-      // only an errno that says something else is shown.
-      const bool errno_informative =
-          init_errno != 0 && init_errno != ENOENT && init_errno != EINVAL;
-      return Fail(
-          ZkError::kUnreachable,
-          "none of the hosts of '" + connect_text + "' could be resolved" +
-              (errno_informative ? std::string(" (") + strerror(init_errno) + ")" : std::string()) +
-              "; check the host names");
-    }
-    const int64_t connect_deadline_ms =
-        started_ms + std::min(options.session_timeout_ms, kConnectTimeoutMsMax);
-    for (;;) {
-      const int state = zoo_state(zh);
-      // Connected means: the state says so and our watcher has had the
-      // "connected" session event. The multi-threaded client sets the state
-      // before it queues that event for its completion thread, and
-      // zookeeper_close frees only the events that thread got to
-      // (ZOOKEEPER-2894, ZOOKEEPER-3868: destroy() drains the queue in
-      // single-threaded builds only). A status that connected on the state
-      // alone and closed before a starved completion thread first ran leaked
-      // the event (seen under ASan on a loaded CI machine).
-      if (SessionConnected()) break;
-      if (state == ZOO_AUTH_FAILED_STATE || auth_failed.load()) {
-        CloseSession();
-        return Fail(ZkError::kNoAuth, "ZooKeeper at '" + connect_text + "' refused our session");
-      }
-      if (cancelled.load()) {
-        CloseSession();
-        return Fail(ZkError::kCancelled, "cancelled while connecting to ZooKeeper");
-      }
-      const int64_t now_ms = NowMs();
-      if (now_ms >= connect_deadline_ms) {
-        CloseSession();
-        return Fail(ZkError::kUnreachable,
-                    "no ZooKeeper server at '" + connect_text + "' answered within " +
-                        std::to_string((connect_deadline_ms - started_ms) / 1000) +
-                        " s; check that the ensemble is running and reachable from here");
-      }
-      WaitForWake(std::min<int64_t>(connect_deadline_ms - now_ms, 100));
-    }
-    // The server heard from us at the latest when it answered the connect
-    // request, which was sent after started_ms.
-    NoteContact(started_ms);
-    granted_timeout_ms = zoo_recv_timeout(zh);
-    return FitSession();
-  }
+bool ListContenders(Session* session, const std::string& lock_path,
+                    std::vector<LockNode>* contenders) {
+  std::vector<std::string> names;
+  contenders->clear();
+  // A missing lock node lists as no children: nobody ever used the lock.
+  if (!GetChildren(session, lock_path, &names)) return false;
+  *contenders = SortContenders(names);
+  return true;
+}
 
-  // Sets the stop margin for the granted timeout; false (session closed)
-  // when it leaves too little tolerance.
-  bool FitSession() {
-    stop_margin_ms = options.fit_stop_margin
-                         ? FitStopMarginMs(granted_timeout_ms, options.stop_margin_ms)
-                         : options.stop_margin_ms;
-    if (stop_margin_ms >= 0 && ToleranceMs() >= kToleranceMsMin) return true;
-    CloseSession();
-    const std::string granted = "the ZooKeeper session timeout is " +
-                                std::to_string(granted_timeout_ms) + " ms (asked for " +
-                                std::to_string(options.session_timeout_ms) +
-                                " ms; the server may clamp it)";
-    if (options.fit_stop_margin) {
-      return Fail(ZkError::kTimeoutTooShort,
-                  granted + ", too short for any grace period: it must leave " +
-                      std::to_string(kSessionSafetySlackMs) + " ms of safety slack and " +
-                      std::to_string(kToleranceMsMin) + " ms each to stop the command and to " +
-                      "ride out a disconnection; raise the server's maxSessionTimeout");
-    }
-    return Fail(ZkError::kTimeoutTooShort,
-                granted + ", which leaves less than " + std::to_string(kToleranceMsMin) +
-                    " ms after the " + std::to_string(options.stop_margin_ms) +
-                    " ms needed to stop the command and " + std::to_string(kSessionSafetySlackMs) +
-                    " ms of safety slack; raise --zk-session-timeout or lower --grace");
-  }
-
-  static void OnEvent(zhandle_t*, int type, int state, const char* path, void* context) {
-    State* self = static_cast<State*>(context);
-    if (type == ZOO_SESSION_EVENT) {
-      if (state == ZOO_EXPIRED_SESSION_STATE) self->expired.store(true);
-      if (state == ZOO_AUTH_FAILED_STATE) self->auth_failed.store(true);
-      if (state == ZOO_CONNECTED_STATE) self->connected_events.fetch_add(1);
-    } else {
-      self->node_events.fetch_add(1);
-      if (type == ZOO_DELETED_EVENT && path != nullptr) {
-        std::lock_guard<std::mutex> guard(self->own_path_mutex);
-        if (!self->own_path.empty() && self->own_path == path) self->own_node_deleted.store(true);
-      }
-    }
-    self->Wake();
-  }
-
-  static void OnHeartbeat(int rc, const struct Stat*, const void* data) {
-    State* self = const_cast<State*>(static_cast<const State*>(data));
-    // A heartbeat for a node we have since released says nothing now.
-    if (self->heartbeat_generation.load() == self->node_generation.load()) {
-      if (ServerAnswered(rc)) self->NoteContact(self->heartbeat_sent_ms.load());
-      if (rc == ZNONODE) self->own_node_deleted.store(true);
-      if (rc == ZSESSIONEXPIRED) self->expired.store(true);
-    }
-    self->heartbeat_outstanding.store(false);
-    self->Wake();
-  }
-
-  // --- The recipe ----------------------------------------------------------
+// Our node in the lock's queue: its name (a uuid prefix protects the
+// create against a lost reply, see lock_node.h), its data (our owner
+// record) and its creation, pipelined with the first listing.
+struct OwnNode {
+  OwnNode(ZkOptions* lock_options, Session* owner_session, Watches* node_watches)
+      : options(*lock_options), session(*owner_session), watches(*node_watches) {}
 
   const std::string& lock_path() const { return options.lock_path; }
 
@@ -423,22 +229,22 @@ struct ZkLock::State {
       missing.push_back(path);
     }
     for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-      const int rc = SendRetrying([&] {
-        return zoo_create(zh, it->c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT,
-                          nullptr, 0);
+      const int rc = session.SendRetrying([&] {
+        return zoo_create(session.zh, it->c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE,
+                          ZOO_PERSISTENT, nullptr, 0);
       });
       if (rc == ZOK || rc == ZNODEEXISTS) continue;
-      if (rc == ZNONODE && it == missing.rbegin() && !connect.chroot.empty()) {
+      if (rc == ZNONODE && it == missing.rbegin() && !session.connect.chroot.empty()) {
         // The parent of our topmost node is "/", which is the chroot: with
         // a chroot, the client maps "/" to it, and it is missing.
-        return Fail(ZkError::kNoChroot,
-                    "the chroot '" + connect.chroot +
-                        "' of the connect string does not exist on "
-                        "the ensemble; create it (zkCli.sh create " +
-                        connect.chroot + ") or fix the connect string",
-                    rc);
+        return session.Fail(ZkError::kNoChroot,
+                            "the chroot '" + session.connect.chroot +
+                                "' of the connect string does not exist on "
+                                "the ensemble; create it (zkCli.sh create " +
+                                session.connect.chroot + ") or fix the connect string",
+                            rc);
       }
-      return FailRequest(rc, "cannot create the lock node '" + *it + "'");
+      return session.FailRequest(rc, "cannot create the lock node '" + *it + "'");
     }
     return true;
   }
@@ -447,7 +253,7 @@ struct ZkLock::State {
   bool FindOwnNode(bool* found) {
     *found = false;
     std::vector<std::string> children;
-    if (!GetChildren(lock_path(), &children)) return false;
+    if (!GetChildren(&session, lock_path(), &children)) return false;
     const std::string prefix = OwnNodePrefix(uuid_hex);
     for (const std::string& child : children) {
       if (child.compare(0, prefix.size(), prefix) == 0) {
@@ -458,11 +264,12 @@ struct ZkLock::State {
     if (!*found) return true;
     struct Stat stat;
     const std::string path = JoinPath(lock_path(), own_node);
-    const int stat_rc = SendRetrying([&] { return zoo_exists(zh, path.c_str(), 0, &stat); });
+    const int stat_rc =
+        session.SendRetrying([&] { return zoo_exists(session.zh, path.c_str(), 0, &stat); });
     if (stat_rc != ZOK) {
       *found = false;
       own_node.clear();
-      return stat_rc == ZNONODE ? true : FailRequest(stat_rc, "cannot read '" + path + "'");
+      return stat_rc == ZNONODE ? true : session.FailRequest(stat_rc, "cannot read '" + path + "'");
     }
     own_czxid = stat.czxid;
     return true;
@@ -490,15 +297,15 @@ struct ZkLock::State {
     Id128 uuid;
     int os_error = 0;
     if (!posix::RandomNonce(&uuid, &os_error)) {
-      return Fail(ZkError::kServer,
-                  std::string("no random source for the node name: ") + strerror(os_error));
+      return session.Fail(ZkError::kServer,
+                          std::string("no random source for the node name: ") + strerror(os_error));
     }
     char hex[kId128HexDigits];
     FormatId128(uuid, hex);
     uuid_hex.assign(hex, kId128HexDigits);
     own_node.clear();
-    own_node_deleted.store(false);
-    node_generation.fetch_add(1);
+    watches.own_node_deleted.store(false);
+    watches.node_generation.fetch_add(1);
     return true;
   }
 
@@ -516,8 +323,8 @@ struct ZkLock::State {
         // The create may have happened and only its reply been lost: look
         // for our uuid among the children before creating another node.
         create_unresolved = true;
-        if (!AwaitReconnect(ReconnectDeadlineMs())) {
-          return FailRequest(ZCONNECTIONLOSS, "cannot create our lock node");
+        if (!session.AwaitReconnect(session.ReconnectDeadlineMs())) {
+          return session.FailRequest(ZCONNECTIONLOSS, "cannot create our lock node");
         }
         bool found = false;
         if (!FindOwnNode(&found)) return false;
@@ -527,10 +334,10 @@ struct ZkLock::State {
       }
       char created[kPathBufferBytes];
       struct Stat stat;
-      const int rc = Send([&] {
-        return zoo_create2(zh, prefix_path.c_str(), data.data(), static_cast<int>(data.size()),
-                           &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL_SEQUENTIAL, created, sizeof created,
-                           &stat);
+      const int rc = session.Send([&] {
+        return zoo_create2(session.zh, prefix_path.c_str(), data.data(),
+                           static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE,
+                           ZOO_EPHEMERAL_SEQUENTIAL, created, sizeof created, &stat);
       });
       if (rc == ZOK) {
         own_node = BaseName(created);
@@ -546,11 +353,11 @@ struct ZkLock::State {
         --attempt;  // a connection loss is not a failed attempt
         continue;
       }
-      return FailRequest(rc, "cannot create a node under '" + lock_path() + "'");
+      return session.FailRequest(rc, "cannot create a node under '" + lock_path() + "'");
     }
     if (own_node.empty())
-      return FailRequest(ZNONODE, "cannot create a node under '" + lock_path() + "'");
-    SetOwnPath(JoinPath(lock_path(), own_node));
+      return session.FailRequest(ZNONODE, "cannot create a node under '" + lock_path() + "'");
+    watches.SetOwnPath(JoinPath(lock_path(), own_node));
     return true;
   }
 
@@ -600,12 +407,12 @@ struct ZkLock::State {
     Pipelined pipelined;
     const int64_t sent_ms = NowMs();
     pipelined.pending = 2;
-    requests.fetch_add(2);
-    int create_sent = zoo_acreate2(zh, prefix_path.c_str(), data.data(),
+    session.requests.fetch_add(2);
+    int create_sent = zoo_acreate2(session.zh, prefix_path.c_str(), data.data(),
                                    static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE,
                                    ZOO_EPHEMERAL_SEQUENTIAL, &Pipelined::OnCreate, &pipelined);
     if (create_sent != ZOK) pipelined.Finish();  // not queued: no completion will come
-    int list_sent = create_sent == ZOK ? zoo_aget_children(zh, lock_path().c_str(), 0,
+    int list_sent = create_sent == ZOK ? zoo_aget_children(session.zh, lock_path().c_str(), 0,
                                                            &Pipelined::OnChildren, &pipelined)
                                        : create_sent;
     if (list_sent != ZOK) pipelined.Finish();
@@ -616,7 +423,7 @@ struct ZkLock::State {
       pipelined.done.wait(guard, [&] { return pipelined.pending == 0; });
     }
     if (create_sent != ZOK) return CreateOwnNodeWithCurrentUuid(false);
-    if (ServerAnswered(pipelined.create_rc)) NoteContact(sent_ms);
+    if (ServerAnswered(pipelined.create_rc)) session.NoteContact(sent_ms);
     if (options.lose_first_create_reply_for_tests && pipelined.create_rc == ZOK) {
       options.lose_first_create_reply_for_tests = false;
       pipelined.create_rc = ZCONNECTIONLOSS;
@@ -625,11 +432,12 @@ struct ZkLock::State {
       if (pipelined.create_rc == ZNONODE || IsConnectionLoss(pipelined.create_rc)) {
         return CreateOwnNodeWithCurrentUuid(IsConnectionLoss(pipelined.create_rc));
       }
-      return FailRequest(pipelined.create_rc, "cannot create a node under '" + lock_path() + "'");
+      return session.FailRequest(pipelined.create_rc,
+                                 "cannot create a node under '" + lock_path() + "'");
     }
     own_node = BaseName(pipelined.created);
     own_czxid = pipelined.czxid;
-    SetOwnPath(JoinPath(lock_path(), own_node));
+    watches.SetOwnPath(JoinPath(lock_path(), own_node));
     if (list_sent == ZOK && pipelined.children_rc == ZOK) {
       *contenders = SortContenders(pipelined.children);
       *listed = true;
@@ -637,270 +445,280 @@ struct ZkLock::State {
     return true;
   }
 
+  ZkOptions& options;  // lose_first_create_reply_for_tests is used up here
+  Session& session;
+  Watches& watches;
+  std::string own_node;  // its name ("" when none)
+  int64_t own_czxid = 0;
+  std::string uuid_hex;
+  // A create was sent, its reply lost, and we have not yet found out
+  // whether it happened: a node of ours may be in the queue unknown to us.
+  bool create_unresolved = false;
+};
+
+}  // namespace
+
+// A lock: its place in the queue of the lock node (the recipe of
+// lock_node.h), over a Session and the Watches of our node.
+struct ZkLock::State {
+  explicit State(ZkOptions lock_options)
+      : options(std::move(lock_options)),
+        watches(&session),
+        session(&options, &Watches::OnNodeEvent, &watches) {}
+
+  ZkOptions options;
+  // Trap: declared before the session, so that it is destroyed after it:
+  // the session's destructor joins the C client's threads, which call into
+  // the watches until then.
+  Watches watches;
+  Session session;
+
+  OwnNode node{&options, &session, &watches};
+  bool held = false;
+  // CheckHold said kLost: the session is expired or may be. Release then
+  // does not wait for the ensemble to delete a node it may no longer own.
+  bool lost = false;
+  std::function<void(const ZkEntry*, uint64_t)> observer;
+
+  // What every acquisition needs before it talks to the ensemble.
+  bool CheckOptions() {
+    if (session.wake_pipe[0] < 0) return session.Fail(ZkError::kServer, "cannot create a pipe");
+    if (options.slots < 1 || options.slots > kSlotsMax) {
+      return session.Fail(ZkError::kInvalidArgument, "slots out of range");
+    }
+    const std::string problem = ValidateZnodePath(options.lock_path);
+    if (!problem.empty() || options.lock_path == "/") {
+      return session.Fail(ZkError::kInvalidArgument,
+                          "bad lock path '" + options.lock_path +
+                              "': " + (problem.empty() ? "the root cannot be a lock" : problem));
+    }
+    return true;
+  }
+
+  // --- The recipe ----------------------------------------------------------
+
+  const std::string& lock_path() const { return options.lock_path; }
+
   // Afterwards no node of ours is in the queue, or none will be once the
   // ensemble ends our session: a node we cannot delete is left to the
   // session, which we then close. Trap: a node left behind in a session we
   // keep (a library caller that reuses the ZkLock after a failure) would sit
   // in the queue forever, and every contender behind it would wait on it.
   bool DeleteOwnNode() {
-    if (own_node.empty()) return true;
-    const std::string path = JoinPath(lock_path(), own_node);
-    SetOwnPath("");  // our own deletion is not a loss
-    node_generation.fetch_add(1);
-    own_node.clear();
-    if (zh == nullptr || expired.load())
+    if (node.own_node.empty()) return true;
+    const std::string path = JoinPath(lock_path(), node.own_node);
+    watches.SetOwnPath("");  // our own deletion is not a loss
+    watches.node_generation.fetch_add(1);
+    node.own_node.clear();
+    if (session.zh == nullptr || session.expired.load())
       return true;  // the ephemeral node is gone with the session
     if (lost) {
       // Out of reach past the tolerance: waiting here for a reconnection
       // would only delay onlyone's exit.
-      CloseSession();
+      session.CloseSession();
       return true;
     }
-    const int rc = SendRetrying([&] { return zoo_delete(zh, path.c_str(), -1); });
+    const int rc = session.SendRetrying([&] { return zoo_delete(session.zh, path.c_str(), -1); });
     if (rc == ZOK || rc == ZNONODE || rc == ZSESSIONEXPIRED) return true;
-    CloseSession();
-    return FailRequest(rc, "cannot delete our lock node '" + path +
-                               "'; closed our session, which the ensemble deletes it with");
+    session.CloseSession();
+    return session.FailRequest(rc, "cannot delete our lock node '" + path +
+                                       "'; closed our session, which the ensemble deletes it with");
   }
 
   // After a failed acquisition, whatever failed: leaves no node of ours in
   // the queue (see DeleteOwnNode), and keeps the reason in `status`.
   void Abandon() {
-    const ZkStatus reason = status;
+    const ZkStatus reason = session.status;
     DeleteOwnNode();
-    if (create_unresolved) CloseSession();  // a node we never learned of goes with it
-    create_unresolved = false;
-    status = reason;
-  }
-
-  // Reads one contender's node into *entry.
-  int ReadEntry(const LockNode& node, ZkEntry* entry) {
-    char data[kNodeDataBytesMax];
-    int length = sizeof data;
-    struct Stat stat;
-    const std::string path = JoinPath(lock_path(), node.name);
-    const int rc = SendRetrying([&] { return zoo_get(zh, path.c_str(), 0, data, &length, &stat); });
-    entry->node = node.name;
-    entry->kind = node.kind;
-    entry->sequence = node.sequence;
-    if (rc != ZOK) return rc;
-    entry->czxid = stat.czxid;
-    entry->created_ms = static_cast<uint64_t>(stat.ctime);
-    const std::string text = length > 0 ? std::string(data, static_cast<size_t>(length)) : "";
-    OwnerRecord record;
-    const onlyone::ParseResult parsed =
-        ParseRecord(Bytes{text.data(), static_cast<uint32_t>(text.size())}, &record);
-    if (parsed.error == onlyone::ParseError::kNone) {
-      entry->is_onlyone = true;
-      entry->pid = record.owner.pid;
-      entry->host.assign(record.owner.host.data, record.owner.host.size);
-      entry->command.assign(record.owner.command.data, record.owner.command.size);
-      entry->since_ms = record.since_ms;
-      entry->slots = record.slots;
-    } else {
-      entry->data = text;
-      entry->since_ms = entry->created_ms;
-    }
-    return ZOK;
-  }
-
-  // The children of `path`; none when it does not exist.
-  bool GetChildren(const std::string& path, std::vector<std::string>* names) {
-    struct String_vector children = {0, nullptr};
-    const int rc = SendRetrying([&] { return zoo_get_children(zh, path.c_str(), 0, &children); });
-    names->clear();
-    if (rc == ZNONODE) return true;
-    if (rc != ZOK) return FailRequest(rc, "cannot list '" + path + "'");
-    for (int32_t i = 0; i < children.count; ++i) names->push_back(children.data[i]);
-    deallocate_String_vector(&children);
-    return true;
-  }
-
-  bool ListContenders(std::vector<LockNode>* contenders) {
-    std::vector<std::string> names;
-    contenders->clear();
-    // A missing lock node lists as no children: nobody ever used the lock.
-    if (!GetChildren(lock_path(), &names)) return false;
-    *contenders = SortContenders(names);
-    return true;
+    if (node.create_unresolved) session.CloseSession();  // a node we never learned of goes with it
+    node.create_unresolved = false;
+    session.status = reason;
   }
 
   // A new session and a new node, after our session expired while waiting.
   bool StartOver() {
-    own_node.clear();
-    SetOwnPath("");
-    return Connect() && CreateOwnNode();
+    node.own_node.clear();
+    watches.SetOwnPath("");
+    return session.Connect() && node.CreateOwnNode();
   }
 
   bool AcquireUntil(int64_t deadline_ms, bool try_once) {
-    give_up_ms = deadline_ms;
+    session.give_up_ms = deadline_ms;
     const bool acquired = AcquireLoop(deadline_ms, try_once);
     if (!acquired) Abandon();  // within the deadline too: past it, a node is left to the session
-    give_up_ms = kForever;
+    session.give_up_ms = kForever;
     return acquired;
   }
 
-  // Every `return false` leaves our node to AcquireUntil's Abandon.
-  bool AcquireLoop(int64_t deadline_ms, bool try_once) {
-    const int64_t started_ms = NowMs();
-    int64_t next_observe_ms = started_ms + kObserverIntervalMs;
+  // A wait for the lock in progress: its deadline and what the observer saw.
+  struct Waiting {
+    int64_t started_ms = 0;
+    int64_t deadline_ms = 0;
+    int64_t next_observe_ms = 0;
     std::string observed_holder_node;
     ZkEntry observed_holder;
+  };
+
+  // Every `return false` leaves our node to AcquireUntil's Abandon.
+  bool AcquireLoop(int64_t deadline_ms, bool try_once) {
+    Waiting waiting;
+    waiting.started_ms = NowMs();
+    waiting.deadline_ms = deadline_ms;
+    waiting.next_observe_ms = waiting.started_ms + kObserverIntervalMs;
     if (held) return true;
-    if (zh == nullptr || expired.load()) {
-      if (!Connect()) return false;
+    if (session.zh == nullptr || session.expired.load()) {
+      if (!session.Connect()) return false;
     }
     std::vector<LockNode> first_listing;
     bool first_listed = false;
-    if (!CreateAndList(&first_listing, &first_listed)) return false;
+    if (!node.CreateAndList(&first_listing, &first_listed)) return false;
     for (;;) {
-      if (cancelled.load()) {
-        return Fail(ZkError::kCancelled, "cancelled while waiting for the lock");
+      if (session.cancelled.load()) {
+        return session.Fail(ZkError::kCancelled, "cancelled while waiting for the lock");
       }
       // Any node event after this point wakes the wait below: no lost wakeup
       // between listing the children and setting the watches.
-      const uint64_t events_before = node_events.load();
+      const uint64_t events_before = watches.node_events.load();
       std::vector<LockNode> contenders;
       if (first_listed) {
         contenders.swap(first_listing);
         first_listed = false;
-      } else if (!ListContenders(&contenders)) {
-        if (status.error != ZkError::kSessionExpired || try_once) return false;
+      } else if (!ListContenders(&session, lock_path(), &contenders)) {
+        if (session.status.error != ZkError::kSessionExpired || try_once) return false;
         if (!StartOver()) return false;
         continue;
       }
-      const QueuePlace place = FindPlace(contenders, own_node, options.slots);
+      const QueuePlace place = FindPlace(contenders, node.own_node, options.slots);
       if (!place.found) {
         // Our node is gone: the session expired (its ephemerals went with
         // it), or someone deleted it. Either way, queue again at the end.
         if (try_once) {
-          return Fail(ZkError::kLost, "our lock node disappeared while we checked the queue");
+          return session.Fail(ZkError::kLost,
+                              "our lock node disappeared while we checked the queue");
         }
-        if (!(expired.load() ? StartOver() : CreateOwnNode())) return false;
+        if (!(session.expired.load() ? StartOver() : node.CreateOwnNode())) return false;
         continue;
       }
-      if (place.holding) {
-        held = true;
-        lost = false;
-        status = ZkStatus();
-        heartbeat_outstanding.store(false);
-        next_heartbeat_ms = NowMs();
-        return true;
-      }
-      const int64_t now_ms = NowMs();
-      if (try_once || now_ms >= deadline_ms) {
-        ZkEntry holder;
-        const bool has_holder = ReadEntry(contenders.front(), &holder) == ZOK;
-        Fail(ZkError::kBusy, "'" + lock_path() + "' is held by others");
-        status.has_holder = has_holder;
-        status.holder = holder;
-        return false;
-      }
-      bool ahead_gone = false;
-      for (const std::string& name : place.watch) {
-        struct Stat stat;
-        const std::string path = JoinPath(lock_path(), name);
-        const int rc =
-            Send([&] { return zoo_wexists(zh, path.c_str(), &State::OnEvent, this, &stat); });
-        if (rc == ZNONODE) {
-          ahead_gone = true;
-          break;
-        }
-        if (rc != ZOK) break;  // connection loss: the wait below sees the session event
-      }
-      if (ahead_gone) continue;
-      if (observer && contenders.front().name != observed_holder_node) {
-        observed_holder_node = contenders.front().name;
-        if (ReadEntry(contenders.front(), &observed_holder) != ZOK) observed_holder_node.clear();
-      }
-      // Wait for a node event, a session event, the deadline or Cancel.
-      while (node_events.load() == events_before && !cancelled.load()) {
-        const int64_t wait_now_ms = NowMs();
-        if (wait_now_ms >= deadline_ms) break;
-        if (observer && wait_now_ms >= next_observe_ms) {
-          observer(observed_holder_node.empty() ? nullptr : &observed_holder,
-                   static_cast<uint64_t>(wait_now_ms - started_ms));
-          next_observe_ms = wait_now_ms + kObserverIntervalMs;
-        }
-        if (!SessionConnected() || expired.load()) break;
-        int64_t wake_ms = std::min(deadline_ms, next_observe_ms);
-        if (!observer) wake_ms = std::min(deadline_ms, wait_now_ms + kUnobservedWaitPeriodMs);
-        WaitForWake(wake_ms - wait_now_ms);
-      }
-      if (expired.load()) {
-        if (!StartOver()) return false;
-        continue;
-      }
-      if (zh != nullptr && !SessionConnected()) {
-        if (!AwaitReconnect(ReconnectDeadlineMs()) && !cancelled.load()) {
-          if (!expired.load() && NowMs() >= deadline_ms) {
-            return Fail(ZkError::kUnreachable,
-                        "gave up waiting for '" + lock_path() + "': ZooKeeper at '" +
-                            FormatConnectString(connect) + "' was out of reach when the wait " +
-                            "limit passed");
-          }
-          if (!StartOver()) return false;
-        }
-      }
+      if (place.holding) return StartHolding();
+      if (try_once || NowMs() >= deadline_ms) return FailBusy(contenders.front());
+      if (WatchAhead(place)) continue;  // the one we would watch is already gone
+      Observe(contenders.front(), &waiting);
+      SleepUntilEvent(events_before, &waiting);
+      if (!RecoverSession(deadline_ms)) return false;
     }
+  }
+
+  bool StartHolding() {
+    held = true;
+    lost = false;
+    session.status = ZkStatus();
+    watches.heartbeat_outstanding.store(false);
+    watches.next_heartbeat_ms = NowMs();
+    return true;
+  }
+
+  bool FailBusy(const LockNode& first) {
+    ZkEntry holder;
+    const bool has_holder = ReadEntry(&session, lock_path(), first, &holder) == ZOK;
+    session.Fail(ZkError::kBusy, "'" + lock_path() + "' is held by others");
+    session.status.has_holder = has_holder;
+    session.status.holder = holder;
+    return false;
+  }
+
+  // Sets a watch on each node ahead of ours that can let us in. true: one
+  // of them is gone already.
+  bool WatchAhead(const QueuePlace& place) {
+    for (const std::string& name : place.watch) {
+      struct Stat stat;
+      const std::string path = JoinPath(lock_path(), name);
+      const int rc = session.Send([&] {
+        return zoo_wexists(session.zh, path.c_str(), &Session::OnEvent, &session, &stat);
+      });
+      if (rc == ZNONODE) return true;
+      if (rc != ZOK) break;  // connection loss: the wait sees the session event
+    }
+    return false;
+  }
+
+  // Reads the holder for the observer when it changed.
+  void Observe(const LockNode& first, Waiting* waiting) {
+    if (!observer || first.name == waiting->observed_holder_node) return;
+    waiting->observed_holder_node = first.name;
+    if (ReadEntry(&session, lock_path(), first, &waiting->observed_holder) != ZOK)
+      waiting->observed_holder_node.clear();
+  }
+
+  // Waits for a node event, a session event, the deadline or Cancel,
+  // calling the observer about once a second.
+  void SleepUntilEvent(uint64_t events_before, Waiting* waiting) {
+    while (watches.node_events.load() == events_before && !session.cancelled.load()) {
+      const int64_t now_ms = NowMs();
+      if (now_ms >= waiting->deadline_ms) break;
+      if (observer && now_ms >= waiting->next_observe_ms) {
+        observer(waiting->observed_holder_node.empty() ? nullptr : &waiting->observed_holder,
+                 static_cast<uint64_t>(now_ms - waiting->started_ms));
+        waiting->next_observe_ms = now_ms + kObserverIntervalMs;
+      }
+      if (!session.SessionConnected() || session.expired.load()) break;
+      int64_t wake_ms = std::min(waiting->deadline_ms, waiting->next_observe_ms);
+      if (!observer) wake_ms = std::min(waiting->deadline_ms, now_ms + kUnobservedWaitPeriodMs);
+      session.WaitForWake(wake_ms - now_ms);
+    }
+  }
+
+  // After a wait: a new session and node when ours expired, or waits out a
+  // disconnection. false: status says why.
+  bool RecoverSession(int64_t deadline_ms) {
+    if (session.expired.load()) return StartOver();
+    if (session.zh == nullptr || session.SessionConnected()) return true;
+    if (session.AwaitReconnect(session.ReconnectDeadlineMs()) || session.cancelled.load()) {
+      return true;
+    }
+    if (!session.expired.load() && NowMs() >= deadline_ms) {
+      return session.Fail(ZkError::kUnreachable,
+                          "gave up waiting for '" + lock_path() + "': ZooKeeper at '" +
+                              FormatConnectString(session.connect) +
+                              "' was out of reach when the wait limit passed");
+    }
+    return StartOver();
+  }
+
+  bool Validate() {
+    if (!held) return session.Fail(ZkError::kInvalidArgument, "'" + lock_path() + "' is not held");
+    const std::string path = JoinPath(lock_path(), node.own_node);
+    int rc = ZSESSIONEXPIRED;
+    struct Stat stat = {};
+    if (session.zh != nullptr && !session.expired.load() && !watches.own_node_deleted.load()) {
+      rc = session.SendRetrying([&] { return zoo_exists(session.zh, path.c_str(), 0, &stat); });
+    }
+    if (rc == ZOK && stat.czxid == node.own_czxid) {
+      session.status = ZkStatus();
+      return true;
+    }
+    if (rc != ZOK && rc != ZNONODE && rc != ZSESSIONEXPIRED) {
+      return session.FailRequest(rc, "cannot read our lock node '" + path + "'");
+    }
+    // Gone (deleted, or with its session), or a different node under its
+    // name (made by hand after a deletion): either way, not our holding.
+    held = false;
+    lost = true;
+    return session.Fail(ZkError::kLost,
+                        "our lock node '" + path + "' was deleted or its session expired");
   }
 
   ZkLock::Hold CheckHold(std::string* why, int64_t* next_check_ms) {
-    const ZkLock::Hold hold = JudgeHold(why, next_check_ms);
+    const ZkLock::Hold hold =
+        watches.Judge(JoinPath(lock_path(), node.own_node), why, next_check_ms);
     if (hold == ZkLock::Hold::kLost) lost = true;
     return hold;
   }
-
-  ZkLock::Hold JudgeHold(std::string* why, int64_t* next_check_ms) {
-    const int64_t now_ms = NowMs();
-    *next_check_ms = kHeartbeatIntervalMsMax;
-    if (expired.load() || (zh != nullptr && zoo_state(zh) == ZOO_EXPIRED_SESSION_STATE)) {
-      *why = "the ZooKeeper session expired (the ensemble did not hear from us for " +
-             std::to_string(granted_timeout_ms) + " ms); our node is gone";
-      return ZkLock::Hold::kLost;
-    }
-    if (own_node_deleted.load()) {
-      *why = "our lock node '" + JoinPath(lock_path(), own_node) + "' was deleted";
-      return ZkLock::Hold::kLost;
-    }
-    const int64_t heartbeat_interval_ms =
-        std::min(kHeartbeatIntervalMsMax, granted_timeout_ms / kHeartbeatsPerSessionTimeout);
-    if (!heartbeat_outstanding.load() && now_ms >= next_heartbeat_ms) {
-      const std::string path = JoinPath(lock_path(), own_node);
-      heartbeat_sent_ms.store(now_ms);
-      heartbeat_generation.store(node_generation.load());
-      heartbeat_outstanding.store(true);
-      requests.fetch_add(1);
-      // Also (re)sets a watch on our own node, so that its deletion by
-      // someone else is noticed at once rather than at the next heartbeat.
-      if (zoo_awexists(zh, path.c_str(), &State::OnEvent, this, &State::OnHeartbeat, this) != ZOK) {
-        heartbeat_outstanding.store(false);
-      }
-      next_heartbeat_ms = now_ms + heartbeat_interval_ms;
-    }
-    const int64_t silent_ms = now_ms - last_contact_ms.load();
-    const int64_t stop_after_ms = ToleranceMs();
-    if (silent_ms >= stop_after_ms) {
-      *why = "no answer from ZooKeeper for " + std::to_string(silent_ms) +
-             " ms: the session (timeout " + std::to_string(granted_timeout_ms) +
-             " ms) may expire before the command could be stopped";
-      return ZkLock::Hold::kLost;
-    }
-    *next_check_ms =
-        std::max<int64_t>(0, std::min(next_heartbeat_ms - now_ms, stop_after_ms - silent_ms));
-    return ZkLock::Hold::kHeld;
-  }
 };
 
-ZkLock::ZkLock(ZkOptions options) : state_(new State) {
-  state_->options = std::move(options);
-  if (pipe2(state_->wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-    state_->wake_pipe[0] = state_->wake_pipe[1] = -1;
-  }
-}
+ZkLock::ZkLock(ZkOptions options) : state_(new State(std::move(options))) {}
 
 ZkLock::~ZkLock() {
-  if (state_->held || !state_->own_node.empty()) Release();
+  if (state_->held || !state_->node.own_node.empty()) Release();
 }
 
 bool ZkLock::TryAcquire() { return state_->CheckOptions() && state_->AcquireUntil(kForever, true); }
@@ -917,13 +735,13 @@ bool ZkLock::Release() {
   State& s = *state_;
   s.held = false;
   if (!s.DeleteOwnNode()) return false;
-  s.status = ZkStatus();
+  s.session.status = ZkStatus();
   return true;
 }
 
 void ZkLock::Cancel() {
-  state_->cancelled.store(true);
-  state_->Wake();
+  state_->session.cancelled.store(true);
+  state_->session.Wake();
 }
 
 void ZkLock::set_wait_observer(
@@ -935,17 +753,20 @@ ZkLock::Hold ZkLock::CheckHold(std::string* why, int64_t* next_check_ms) {
   return state_->CheckHold(why, next_check_ms);
 }
 
-int ZkLock::wake_fd() const { return state_->wake_pipe[0]; }
+bool ZkLock::Validate() { return state_->Validate(); }
+
+int ZkLock::wake_fd() const { return state_->session.wake_pipe[0]; }
 bool ZkLock::held() const { return state_->held; }
-int64_t ZkLock::fence() const { return state_->held ? state_->own_czxid : 0; }
-const ZkStatus& ZkLock::status() const { return state_->status; }
-const std::string& ZkLock::node() const { return state_->own_node; }
-int64_t ZkLock::session_timeout_ms() const { return state_->granted_timeout_ms; }
-int64_t ZkLock::tolerance_ms() const { return state_->ToleranceMs(); }
+int64_t ZkLock::fence() const { return state_->held ? state_->node.own_czxid : 0; }
+const ZkStatus& ZkLock::status() const { return state_->session.status; }
+const std::string& ZkLock::node() const { return state_->node.own_node; }
+int64_t ZkLock::session_timeout_ms() const { return state_->session.granted_timeout_ms; }
+int64_t ZkLock::tolerance_ms() const { return state_->session.ToleranceMs(); }
 int64_t ZkLock::stop_margin_ms() const {
   const State& s = *state_;
-  return s.granted_timeout_ms > 0 && s.stop_margin_ms >= 0 ? s.stop_margin_ms
-                                                           : s.options.stop_margin_ms;
+  return s.session.granted_timeout_ms > 0 && s.session.stop_margin_ms >= 0
+             ? s.session.stop_margin_ms
+             : s.options.stop_margin_ms;
 }
 
 int64_t FitStopMarginMs(int64_t granted_timeout_ms, int64_t wanted_ms) {
@@ -956,56 +777,64 @@ int64_t FitStopMarginMs(int64_t granted_timeout_ms, int64_t wanted_ms) {
 
 ZkCounters ZkLock::counters() const {
   ZkCounters counters;
-  counters.requests = state_->requests.load();
-  counters.node_events = state_->node_events.load();
-  counters.connected_events = state_->connected_events.load();
+  counters.requests = state_->session.requests.load();
+  counters.node_events = state_->watches.node_events.load();
+  counters.connected_events = state_->session.connected_events.load();
   return counters;
 }
 
-ZkReader::ZkReader(ZkOptions options) : state_(new ZkLock::State) {
-  state_->options = std::move(options);
-  state_->options.stop_margin_ms = 0;  // a reader holds nothing
-  state_->options.lock_path.clear();
-}
+// A reader holds nothing and sets no watch: only its session.
+struct ZkReader::State {
+  explicit State(ZkOptions reader_options)
+      : options(std::move(reader_options)), session(&options, &IgnoreNodeEvent, nullptr) {
+    options.stop_margin_ms = 0;  // a reader holds nothing: any granted session will do
+  }
+  static void IgnoreNodeEvent(void*, int, const char*) {}
+
+  ZkOptions options;
+  Session session;
+};
+
+ZkReader::ZkReader(ZkOptions options) : state_(new State(std::move(options))) {}
 
 ZkReader::~ZkReader() = default;
 
-const ZkStatus& ZkReader::status() const { return state_->status; }
+const ZkStatus& ZkReader::status() const { return state_->session.status; }
 
 uint64_t ZkReader::sessions() const { return sessions_; }
 
 bool ZkReader::EnsureConnected() {
-  ZkLock::State& s = *state_;
-  if (s.zh != nullptr && !s.expired.load()) return true;
+  Session& session = state_->session;
+  if (session.zh != nullptr && !session.expired.load()) return true;
   ++sessions_;
-  return s.Connect();
+  return session.Connect();
 }
 
 bool ZkReader::List(const std::string& lock_path, std::vector<ZkEntry>* entries) {
-  ZkLock::State& s = *state_;
+  Session& session = state_->session;
   entries->clear();
-  s.options.lock_path = lock_path;
   std::vector<LockNode> contenders;
-  if (!EnsureConnected() || !s.ListContenders(&contenders)) return false;
+  if (!EnsureConnected() || !ListContenders(&session, lock_path, &contenders)) return false;
   for (const LockNode& contender : contenders) {
     ZkEntry entry;
-    const int rc = s.ReadEntry(contender, &entry);
+    const int rc = ReadEntry(&session, lock_path, contender, &entry);
     if (rc == ZNONODE) continue;  // left while we listed
-    if (rc != ZOK)
-      return s.FailRequest(rc, "cannot read '" + JoinPath(lock_path, contender.name) + "'");
+    if (rc != ZOK) {
+      return session.FailRequest(rc, "cannot read '" + JoinPath(lock_path, contender.name) + "'");
+    }
     entry.holding = entries->size() < (entry.is_onlyone ? entry.slots : 1);
     entries->push_back(entry);
   }
-  s.status = ZkStatus();
+  session.status = ZkStatus();
   return true;
 }
 
 bool ZkReader::ListChildren(const std::string& parent_path, std::vector<std::string>* names) {
-  ZkLock::State& s = *state_;
+  Session& session = state_->session;
   names->clear();
-  if (!EnsureConnected() || !s.GetChildren(parent_path, names)) return false;
+  if (!EnsureConnected() || !GetChildren(&session, parent_path, names)) return false;
   std::sort(names->begin(), names->end());
-  s.status = ZkStatus();
+  session.status = ZkStatus();
   return true;
 }
 

@@ -44,12 +44,14 @@
 #include <string>
 #include <vector>
 
+#include "platform/backend.h"
 #include "platform/zookeeper/lock_node.h"
 
 namespace onlyone {
 namespace zookeeper {
 
-constexpr int64_t kWaitForever = -1;
+// Timeouts take platform/backend.h's kWaitForever: no limit.
+using onlyone::kWaitForever;
 constexpr int64_t kSessionTimeoutMsDefault = int64_t{30} * 1000;
 // See "Session safety" above.
 constexpr int64_t kSessionSafetySlackMs = 2000;
@@ -170,6 +172,11 @@ class ZkLock {
   // readable: the C client writes to it on session events and node events).
   Hold CheckHold(std::string* why, int64_t* next_check_ms);
   int wake_fd() const;
+  // Asks the ensemble whether our node still exists (one round trip,
+  // repeated across connection losses for up to a session timeout). true
+  // while held; false with kLost once the node or its session is gone (held()
+  // is then false), kInvalidArgument when nothing is held.
+  bool Validate();
 
   bool held() const;
   int64_t fence() const;  // the czxid of our node, while held
@@ -210,7 +217,8 @@ class ZkReader {
 
  private:
   bool EnsureConnected();
-  std::unique_ptr<ZkLock::State> state_;
+  struct State;
+  std::unique_ptr<State> state_;
   uint64_t sessions_ = 0;
 };
 

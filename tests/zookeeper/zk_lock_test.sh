@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the ZkLock test binary ($1) against a standalone server that
+# Runs a gtest binary ($1: the ZkLock test, the backend contract suite) against a standalone server that
 # zk_fixture.py starts on a free loopback port and stops when its stdin closes.
 set -u
 python=/usr/bin/python3
