@@ -10,7 +10,7 @@
 
 #include <algorithm>
 
-#include "platform/posix/driver.h"
+#include "platform/posix/process.h"
 
 namespace onlyone {
 namespace zookeeper {

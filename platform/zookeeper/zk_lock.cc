@@ -15,7 +15,7 @@
 #include <mutex>
 
 #include "core/record.h"
-#include "platform/posix/driver.h"
+#include "platform/posix/process.h"
 #include "platform/zookeeper/connect_string.h"
 #include "platform/zookeeper/session.h"
 
