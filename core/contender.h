@@ -115,6 +115,14 @@ struct Result {
   uint64_t wall_ms = 0;                    // driver's wall clock (records, leases)
 };
 
+// A Result that reports `status`, with the raw errno where there is one.
+inline Result StatusResult(IoStatus status, int32_t os_error = 0) {
+  Result result;
+  result.status = status;
+  result.os_error = os_error;
+  return result;
+}
+
 enum class Outcome : uint8_t {
   kRunning = 0,
   kAcquired,  // Acquire: we hold a slot; fence() is our token

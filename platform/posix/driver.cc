@@ -683,19 +683,11 @@ Result Driver::Perform(const Op& op) {
     case OpKind::kNone:
     case OpKind::kDone: break;
   }
-  Result result;
-  result.status = IoStatus::kIo;
-  result.os_error = EINVAL;
-  return Done(result);
+  return Done(StatusResult(IoStatus::kIo, EINVAL));
 }
 
 namespace {
-Result FromErrno(int os_error) {
-  Result result;
-  result.status = StatusFromErrno(os_error);
-  result.os_error = os_error;
-  return result;
-}
+Result FromErrno(int os_error) { return StatusResult(StatusFromErrno(os_error), os_error); }
 }  // namespace
 
 Result Driver::Create(const Op& op) {
@@ -718,22 +710,15 @@ Result Driver::Read(const Op& op) {
   ssize_t n = readlinkat(dir_fd_, scratch_a_.c_str(), read_buffer_, sizeof read_buffer_);
   if (n < 0) {
     // EINVAL: the name exists but is not a symlink (a foreign file).
-    if (errno == EINVAL) {
-      Result result;
-      result.status = IoStatus::kNotSymlink;
-      result.os_error = EINVAL;
-      return result;
-    }
+    if (errno == EINVAL) return StatusResult(IoStatus::kNotSymlink, EINVAL);
     return FromErrno(errno);
   }
   if (static_cast<size_t>(n) == sizeof read_buffer_) {
     // readlink truncates silently: a full buffer may be a cut record.
-    Result result;
-    result.status = IoStatus::kTooLong;
-    return result;
+    return StatusResult(IoStatus::kTooLong);
   }
   // Remember what the core saw of each entry, for a wait that names one.
-  if (op.name.size >= 2 && op.name.data[0] == 'o' && op.name.data[1] == '.') {
+  if (onlyone::ParseName(op.name).kind == NameKind::kEntry) {
     if (reads_used_ == reads_.size()) reads_.emplace_back();
     reads_[reads_used_].first.assign(op.name.data, op.name.size);
     reads_[reads_used_].second.assign(read_buffer_, static_cast<size_t>(n));
@@ -765,11 +750,7 @@ Result Driver::ListStart() {
 
 Result Driver::ListNext() {
   Result result;
-  if (!snapshot_ready_) {
-    result.status = IoStatus::kIo;
-    result.os_error = EBADF;
-    return result;
-  }
+  if (!snapshot_ready_) return StatusResult(IoStatus::kIo, EBADF);
   if (snapshot_next_ >= snapshot_.size()) {
     result.status = IoStatus::kEnd;
     return result;

@@ -24,17 +24,10 @@ uint64_t ClockMs(__wasi_clockid_t clock) {
 }
 
 Result FromErrno(__wasi_errno_t wasi_errno) {
-  Result result;
-  result.status = StatusFromWasiErrno(wasi_errno);
-  result.os_error = static_cast<int32_t>(wasi_errno);
-  return result;
+  return StatusResult(StatusFromWasiErrno(wasi_errno), static_cast<int32_t>(wasi_errno));
 }
 
-Result TooLong() {
-  Result result;
-  result.status = IoStatus::kTooLong;
-  return result;
-}
+Result TooLong() { return StatusResult(IoStatus::kTooLong); }
 
 // Copies `bytes` into `out` (capacity `capacity` including the NUL). A view
 // holding a NUL would name another file than the Op means: refused too.
@@ -117,10 +110,7 @@ Result Driver::Perform(const Op& op) {
     case OpKind::kProbe: result = Probe(op); break;
     case OpKind::kWait:  // the module's caller waits (host.h)
     case OpKind::kNone:
-    case OpKind::kDone:
-      result.status = IoStatus::kIo;
-      result.os_error = __WASI_ERRNO_INVAL;
-      break;
+    case OpKind::kDone: result = StatusResult(IoStatus::kIo, __WASI_ERRNO_INVAL); break;
   }
   result.mono_ms = MonotonicMs();
   result.wall_ms = WallMs();
@@ -154,10 +144,7 @@ Result Driver::Read(const Op& op) {
       dir_fd_, name_a_, reinterpret_cast<uint8_t*>(read_buffer_), sizeof read_buffer_, &used);
   if (error == __WASI_ERRNO_INVAL) {
     // The name exists but is not a symlink: a foreign file (H10).
-    Result result;
-    result.status = IoStatus::kNotSymlink;
-    result.os_error = static_cast<int32_t>(error);
-    return result;
+    return StatusResult(IoStatus::kNotSymlink, static_cast<int32_t>(error));
   }
   if (error == __WASI_ERRNO_NOBUFS) return TooLong();
   if (error != 0) return FromErrno(error);
@@ -178,10 +165,7 @@ Result Driver::ListStart() {
   if (used > sizeof listing_ - kDirentBytesMax) {
     // (Nearly) filled: more names may follow, in a second call that would not
     // be a snapshot (see kListingBytesMax). Refuse rather than list unsafely.
-    Result result;
-    result.status = IoStatus::kIo;
-    result.os_error = kListingTooLargeErrno;
-    return result;
+    return StatusResult(IoStatus::kIo, kListingTooLargeErrno);
   }
   listing_bytes_ = used;
   listing_ready_ = true;
@@ -190,11 +174,7 @@ Result Driver::ListStart() {
 
 Result Driver::ListNext() {
   Result result;
-  if (!listing_ready_) {
-    result.status = IoStatus::kIo;
-    result.os_error = __WASI_ERRNO_BADF;
-    return result;
-  }
+  if (!listing_ready_) return StatusResult(IoStatus::kIo, __WASI_ERRNO_BADF);
   while (listing_next_ + kDirentHeaderBytes <= listing_bytes_) {
     __wasi_dirent_t dirent;
     uint8_t* header = reinterpret_cast<uint8_t*>(&dirent);

@@ -177,14 +177,10 @@ async function main() {
   return EXIT_OK;
 }
 
-// For tests, in this module because it speaks this script's protocol:
-// starts a contender that holds `name` until killed (--try --hold-forever)
-// and resolves to the child once it has printed "held"; rejects if it exits
-// or has not acquired within startTimeoutMs.
-function startHolder(dir, name, extra, startTimeoutMs) {
-  const child = childProcess.spawn(process.execPath,
-    [__filename, '--dir', dir, '--name', name, '--try', '--hold-forever', ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+// Resolves to onHeld(line) once `child` prints its "held <pid> <fence>"
+// line; rejects, after SIGKILL, when it has not within startTimeoutMs, and
+// when it exits first.
+function whenHeld(child, startTimeoutMs, onHeld) {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -194,9 +190,10 @@ function startHolder(dir, name, extra, startTimeoutMs) {
     }, startTimeoutMs);
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      if (out.includes('\n')) {
+      const held = /^held ([0-9]+) /m.exec(out);
+      if (held) {
         clearTimeout(timer);
-        resolve(child);
+        resolve(onHeld(Number(held[1])));
       }
     });
     child.stderr.on('data', (chunk) => { err += chunk; });
@@ -205,6 +202,17 @@ function startHolder(dir, name, extra, startTimeoutMs) {
       reject(new Error(`holder exited with ${code}: ${err}`));
     });
   });
+}
+
+// For tests, in this module because it speaks this script's protocol:
+// starts a contender that holds `name` until killed (--try --hold-forever)
+// and resolves to the child once it has printed "held"; rejects if it exits
+// or has not acquired within startTimeoutMs.
+function startHolder(dir, name, extra, startTimeoutMs) {
+  const child = childProcess.spawn(process.execPath,
+    [__filename, '--dir', dir, '--name', name, '--try', '--hold-forever', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  return whenHeld(child, startTimeoutMs, () => child);
 }
 
 // Starts a contender that holds `name` until killed, as the child of a
@@ -216,23 +224,7 @@ function startUnreapedHolder(dir, name, startTimeoutMs) {
     .map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
   const reaper = childProcess.spawn('/bin/sh', ['-c', `${holder} & exec sleep 600`],
     { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      reaper.kill('SIGKILL');
-      reject(new Error(`holder did not acquire in time: ${err}`));
-    }, startTimeoutMs);
-    reaper.stdout.on('data', (chunk) => {
-      out += chunk;
-      const held = /^held ([0-9]+) /m.exec(out);
-      if (held) {
-        clearTimeout(timer);
-        resolve({ pid: Number(held[1]), reaper });
-      }
-    });
-    reaper.stderr.on('data', (chunk) => { err += chunk; });
-  });
+  return whenHeld(reaper, startTimeoutMs, (pid) => ({ pid, reaper }));
 }
 
 // The state letter of /proc/PID/stat (R, S, Z, ...), or null when gone.
