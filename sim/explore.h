@@ -133,152 +133,190 @@ struct Frame {
 template <typename Model>
 using ReportOf = ExploreReport<typename Model::Move, typename Model::Counters>;
 
-template <typename Model>
-ReportOf<Model> Explore(const Model& root_model, const ExploreLimits& limits) {
-  using namespace explore_internal;
-  using Move = typename Model::Move;
-  ReportOf<Model> report;
-  const bool compact = limits.compact;
-  std::unordered_map<Key, uint32_t, KeyHash> seen;  // full runs: state -> index
-  std::vector<StateInfo> states;                    // full runs: by index
-  std::vector<Move> moves;                          // full runs: the move into each state
-  std::vector<Edge> edges;     // non-progress, non-fault edges, for the livelock check
-  std::vector<bool> on_stack;  // full runs, by state index: the cycle proviso (C3)
-  FingerprintSet compact_seen(compact ? limits.max_states : 0);
-  std::unordered_map<Key, uint32_t, KeyHash> compact_on_stack;  // compact runs
-  uint64_t state_count = 0;
-  bool first_recorded = false;
-  std::vector<Frame<Model>> stack;
+namespace explore_internal {
 
-  auto path_to = [&](uint32_t index, Move last) {
+// One depth-first search: the stack of frames, the states seen and, in full
+// runs, the graph kept for traces and the livelock check.
+template <typename Model>
+class Explorer {
+ public:
+  using Move = typename Model::Move;
+
+  Explorer(const Model& root_model, const ExploreLimits& limits)
+      : root_model_(root_model),
+        limits_(limits),
+        compact_(limits.compact),
+        compact_seen_(limits.compact ? limits.max_states : 0) {}
+
+  ReportOf<Model> Run() {
+    PushRoot();
+    while (!stack_.empty() && Step()) {
+    }
+    report_.states = state_count_;
+    if (limits_.check_livelock && !compact_ && report_.complete) {
+      CheckFairCycles(states_, edges_, [&](uint32_t state, const std::string& what) {
+        RecordViolation(state, Move{}, what);
+      });
+    }
+    return report_;
+  }
+
+ private:
+  std::vector<Move> PathTo(uint32_t index, Move last) const {
     std::vector<Move> path;
-    if (compact) {
-      for (size_t i = 1; i < stack.size(); ++i) path.push_back(stack[i].via);
+    if (compact_) {
+      for (size_t i = 1; i < stack_.size(); ++i) path.push_back(stack_[i].via);
       path.push_back(last);
       return path;
     }
-    for (uint32_t at = index; states[at].parent != kNoParent; at = states[at].parent) {
-      path.push_back(moves[at]);
+    for (uint32_t at = index; states_[at].parent != kNoParent; at = states_[at].parent) {
+      path.push_back(moves_[at]);
     }
     return std::vector<Move>(path.rbegin(), path.rend());
-  };
-  auto record_violation = [&](uint32_t index, Move last, const std::string& what) {
-    ++report.violations;
-    if (first_recorded) return;
-    first_recorded = true;
-    report.first_violation = what;
-    report.path = path_to(index, last);
-    report.trace = root_model.Trace(report.path);
-  };
-  auto expand = [&](Frame<Model>* frame, bool allow_reduction) {
-    frame->next = 0;
-    frame->reduced = frame->model.Moves(allow_reduction && limits.reduce, &frame->enabled);
-  };
+  }
 
-  {
-    Frame<Model> root{root_model, 0, {}, 0, false, {}, {}};
+  void RecordViolation(uint32_t index, Move last, const std::string& what) {
+    ++report_.violations;
+    if (first_recorded_) return;
+    first_recorded_ = true;
+    report_.first_violation = what;
+    report_.path = PathTo(index, last);
+    report_.trace = root_model_.Trace(report_.path);
+  }
+
+  void Expand(Frame<Model>* frame, bool allow_reduction) {
+    frame->next = 0;
+    frame->reduced = frame->model.Moves(allow_reduction && limits_.reduce, &frame->enabled);
+  }
+
+  void PushRoot() {
+    Frame<Model> root{root_model_, 0, {}, 0, false, {}, {}};
     root.key = KeyOf(root.model);
-    if (compact) {
-      compact_seen.Insert(root.key);
-      compact_on_stack[root.key] = 1;
+    if (compact_) {
+      compact_seen_.Insert(root.key);
+      compact_on_stack_[root.key] = 1;
     } else {
       StateInfo info;
       root.model.Masks(&info.live_mask, &info.disabled_mask);
-      states.push_back(info);
-      moves.push_back(Move{});
-      on_stack.push_back(true);
-      seen.emplace(root.key, 0);
+      states_.push_back(info);
+      moves_.push_back(Move{});
+      on_stack_.push_back(true);
+      seen_.emplace(root.key, 0);
     }
-    state_count = 1;
-    expand(&root, true);
-    stack.push_back(std::move(root));
+    state_count_ = 1;
+    Expand(&root, true);
+    stack_.push_back(std::move(root));
   }
 
-  while (!stack.empty()) {
-    Frame<Model>& top = stack.back();
+  // Takes the top frame's next move, or pops it when it has none left.
+  // false: a bound stopped the search.
+  bool Step() {
+    Frame<Model>& top = stack_.back();
     if (top.next == top.enabled.size()) {
-      if (compact) {
-        compact_on_stack.erase(top.key);
+      if (compact_) {
+        compact_on_stack_.erase(top.key);
       } else {
-        on_stack[top.index] = false;
+        on_stack_[top.index] = false;
       }
-      stack.pop_back();
-      continue;
+      stack_.pop_back();
+      return true;
     }
     const Move t = top.enabled[top.next++];
     Frame<Model> child{top.model, 0, {}, 0, false, {}, t};
     child.model.Apply(t);
-    ++report.transitions;
-
+    ++report_.transitions;
     child.key = KeyOf(child.model);
-    bool inserted = false;
     uint32_t child_index = 0;
-    if (compact) {
-      inserted = compact_seen.Insert(child.key);
-    } else {
-      auto [it, is_new] = seen.emplace(child.key, static_cast<uint32_t>(states.size()));
-      inserted = is_new;
-      child_index = it->second;
-      const bool progress = child.model.progress() > top.model.progress();
-      if (limits.check_livelock && !progress && !top.model.IsFault(t)) {
-        edges.push_back(Edge{top.index, child_index, t.proc});
-      }
-    }
-    if (!inserted) {
+    if (!Insert(top, t, child, &child_index)) {
       // Cycle proviso: a reduced state whose only successor closes a cycle
       // on the stack would postpone everyone else forever; expand it fully.
       const bool closes_cycle =
-          compact ? compact_on_stack.count(child.key) != 0 : on_stack[child_index];
-      if (top.reduced && closes_cycle) expand(&top, false);
-      continue;
+          compact_ ? compact_on_stack_.count(child.key) != 0 : on_stack_[child_index];
+      if (top.reduced && closes_cycle) Expand(&top, false);
+      return true;
     }
-    ++state_count;
-    if (limits.progress && state_count % 5'000'000 == 0) {
-      fprintf(stderr, "explore: %llu states, %zu on the stack, %llu transitions\n",
-              static_cast<unsigned long long>(state_count), stack.size(),
-              static_cast<unsigned long long>(report.transitions));
-    }
-    Model::MaxCounters(child.model.counters(), &report.reached);
+    return Visit(top.index, t, std::move(child), child_index);
+  }
 
-    StateInfo info;
-    info.parent = top.index;
-    child.model.Masks(&info.live_mask, &info.disabled_mask);
-    if (!compact) {
-      states.push_back(info);
-      moves.push_back(t);
-      on_stack.push_back(false);
+  // Records `child`, reached from `top` by `t`, as seen; true when it is
+  // new. Full runs also keep the edge for the livelock check.
+  bool Insert(const Frame<Model>& top, Move t, const Frame<Model>& child, uint32_t* child_index) {
+    if (compact_) return compact_seen_.Insert(child.key);
+    auto [it, is_new] = seen_.emplace(child.key, static_cast<uint32_t>(states_.size()));
+    *child_index = it->second;
+    const bool progress = child.model.progress() > top.model.progress();
+    if (limits_.check_livelock && !progress && !top.model.IsFault(t)) {
+      edges_.push_back(Edge{top.index, *child_index, t.proc});
     }
-    if (state_count >= limits.max_states) {
-      report.complete = false;
-      break;
+    return is_new;
+  }
+
+  // A new state: checks it and, unless it violates, pushes it to be
+  // explored. false: max_states reached.
+  bool Visit(uint32_t parent_index, Move t, Frame<Model> child, uint32_t child_index) {
+    ++state_count_;
+    if (limits_.progress && state_count_ % kProgressEveryStates == 0) {
+      fprintf(stderr, "explore: %llu states, %zu on the stack, %llu transitions\n",
+              static_cast<unsigned long long>(state_count_), stack_.size(),
+              static_cast<unsigned long long>(report_.transitions));
+    }
+    Model::MaxCounters(child.model.counters(), &report_.reached);
+    StateInfo info;
+    info.parent = parent_index;
+    child.model.Masks(&info.live_mask, &info.disabled_mask);
+    if (!compact_) {
+      states_.push_back(info);
+      moves_.push_back(t);
+      on_stack_.push_back(false);
+    }
+    if (state_count_ >= limits_.max_states) {
+      report_.complete = false;
+      return false;
     }
     if (!child.model.violation().empty()) {
-      record_violation(child_index, t, child.model.violation());
-      continue;
+      RecordViolation(child_index, t, child.model.violation());
+      return true;
     }
     if (info.live_mask != 0 && info.disabled_mask == info.live_mask) {
-      record_violation(child_index, t,
-                       "P3 violated: deadlock, every live contender waits and nothing will "
-                       "wake them");
-      continue;
+      RecordViolation(child_index, t,
+                      "P3 violated: deadlock, every live contender waits and nothing will "
+                      "wake them");
+      return true;
     }
     child.index = child_index;
-    expand(&child, true);
-    if (compact) {
-      compact_on_stack[child.key] = 1;
+    Expand(&child, true);
+    if (compact_) {
+      compact_on_stack_[child.key] = 1;
     } else {
-      on_stack[child_index] = true;
+      on_stack_[child_index] = true;
     }
-    stack.push_back(std::move(child));
+    stack_.push_back(std::move(child));
+    return true;
   }
-  report.states = state_count;
 
-  if (limits.check_livelock && !compact && report.complete) {
-    CheckFairCycles(states, edges, [&](uint32_t state, const std::string& what) {
-      record_violation(state, Move{}, what);
-    });
-  }
-  return report;
+  static constexpr uint64_t kProgressEveryStates = 5'000'000;
+
+  const Model& root_model_;
+  const ExploreLimits& limits_;
+  const bool compact_;
+  ReportOf<Model> report_;
+  std::unordered_map<Key, uint32_t, KeyHash> seen_;  // full runs: state -> index
+  std::vector<StateInfo> states_;                    // full runs: by index
+  std::vector<Move> moves_;                          // full runs: the move into each state
+  std::vector<Edge> edges_;     // non-progress, non-fault edges, for the livelock check
+  std::vector<bool> on_stack_;  // full runs, by state index: the cycle proviso (C3)
+  FingerprintSet compact_seen_;
+  std::unordered_map<Key, uint32_t, KeyHash> compact_on_stack_;  // compact runs
+  uint64_t state_count_ = 0;
+  bool first_recorded_ = false;
+  std::vector<Frame<Model>> stack_;
+};
+
+}  // namespace explore_internal
+
+template <typename Model>
+ReportOf<Model> Explore(const Model& root_model, const ExploreLimits& limits) {
+  return explore_internal::Explorer<Model>(root_model, limits).Run();
 }
 
 }  // namespace sim

@@ -869,8 +869,9 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
   return verdict;
 }
 
-Result Driver::Wait(const Op& op) {
-  Result result;
+// Arms what the wait will sleep on. true: scan again at once (the
+// predecessor is already gone, or changes since the listing went unseen).
+bool Driver::ArmWaitWatches(const Op& op) {
   // Behind a main-ring predecessor the core read in this scan, its owner's
   // anchor decides (WatchAnchor); a doorway or a fence-ring predecessor
   // goes without touching it.
@@ -881,16 +882,31 @@ Result Driver::Wait(const Op& op) {
         // change of the directory would wake us for nothing (the herd).
         UnwatchDirectory();
         break;
-      case AnchorWatch::kReleased: UnwatchAnchor(); return result;
+      case AnchorWatch::kReleased: UnwatchAnchor(); return true;
       case AnchorWatch::kNoAnchor: break;
     }
   } else {
     UnwatchAnchor();
   }
-  if (watch_->anchor_wd_ < 0 && !directory_watched_since_listing_) {
-    // Changes since the listing began went unseen: watch now, scan again.
-    if (WatchDirectory()) return result;
-  }
+  // Changes since the listing began went unseen: watch now, scan again.
+  return watch_->anchor_wd_ < 0 && !directory_watched_since_listing_ && WatchDirectory();
+}
+
+// One sleep of at most pause_ms on the cancel pipe and, when event_driven,
+// the watch: poll(2)'s result, or -2 when Cancel() ended it.
+int Driver::Sleep(uint64_t pause_ms, bool event_driven) {
+  struct pollfd fds[2];
+  int count = 0;
+  if (cancel_fd_ >= 0) fds[count++] = pollfd{cancel_fd_, POLLIN, 0};
+  if (event_driven) fds[count++] = pollfd{watch_->fd_, POLLIN, 0};
+  const int rc = poll(fds, static_cast<nfds_t>(count), static_cast<int>(pause_ms));
+  if (cancel_fd_ >= 0 && rc > 0 && (fds[0].revents & POLLIN) != 0) return kSleepCancelled;
+  return rc;
+}
+
+Result Driver::Wait(const Op& op) {
+  Result result;
+  if (ArmWaitWatches(op)) return result;
   for (;;) {
     if (DrainEvents(op.name, /*stop_at_news=*/true)) changed_ = true;
     if (changed_) {
@@ -899,36 +915,19 @@ Result Driver::Wait(const Op& op) {
     }
     const uint64_t now = MonotonicMs();
     if (op.deadline_mono_ms != kNoDeadline && now >= op.deadline_mono_ms) {
-      result.status = IoStatus::kTimedOut;
-      return result;
+      return StatusResult(IoStatus::kTimedOut);
     }
     const bool event_driven = watch_->fd_ >= 0 && (watch_->anchor_wd_ >= 0 || watch_->dir_wd_ >= 0);
     uint64_t pause_ms = event_driven ? kWaitSafetyNetMs : poll_pause_ms_;
     if (op.deadline_mono_ms != kNoDeadline && op.deadline_mono_ms - now < pause_ms) {
       pause_ms = op.deadline_mono_ms - now;
     }
-    struct pollfd fds[2];
-    int count = 0;
-    if (cancel_fd_ >= 0) {
-      fds[count].fd = cancel_fd_;
-      fds[count].events = POLLIN;
-      fds[count].revents = 0;
-      ++count;
-    }
-    if (event_driven) {
-      fds[count].fd = watch_->fd_;
-      fds[count].events = POLLIN;
-      fds[count].revents = 0;
-      ++count;
-    }
-    int rc = poll(fds, static_cast<nfds_t>(count), static_cast<int>(pause_ms));
-    if (rc < 0 && errno != EINTR) return FromErrno(errno);
-    if (cancel_fd_ >= 0 && rc > 0 && (fds[0].revents & POLLIN) != 0) {
+    const int rc = Sleep(pause_ms, event_driven);
+    if (rc == kSleepCancelled) {
       cancelled_ = true;
-      result.status = IoStatus::kIo;
-      result.os_error = ECANCELED;
-      return result;
+      return StatusResult(IoStatus::kIo, ECANCELED);
     }
+    if (rc < 0 && errno != EINTR) return FromErrno(errno);
     if (rc == 0) {
       // The safety net (or a polling round): re-scan, unless the deadline is
       // what ended the pause.

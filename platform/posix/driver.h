@@ -275,6 +275,9 @@ class Driver {
   Result ListNext();
   Result Remove(const Op& op);
   Result Wait(const Op& op);
+  bool ArmWaitWatches(const Op& op);
+  static constexpr int kSleepCancelled = -2;
+  int Sleep(uint64_t pause_ms, bool event_driven);
   // The target the last scan read for `target`, or null.
   const std::string* LastRead(Bytes target) const;
   // Whether `target` still holds what the last scan read (one readlink).
