@@ -24,19 +24,12 @@ const os = require('node:os');
 const path = require('node:path');
 
 // Liveness answers of onlyone_host.process_alive (onlyone::Liveness).
-const ALIVE = 0;
-const DEAD = 1;
-const UNKNOWN = 2;
+const Liveness = Object.freeze({ ALIVE: 0, DEAD: 1, UNKNOWN: 2 });
 
 // StepCode (host.h).
-const STEP_READY = 0;
-const STEP_ACQUIRED = 1;
-const STEP_BUSY = 2;
-const STEP_PAUSE = 3;
-const STEP_RELEASED = 4;
-const STEP_HELD = 5;
-const STEP_LOST = 6;
-const STEP_FAILED = 7;
+const Step = Object.freeze({
+  READY: 0, ACQUIRED: 1, BUSY: 2, PAUSE: 3, RELEASED: 4, HELD: 5, LOST: 6, FAILED: 7,
+});
 
 // Limits shared with the core (core/record.h, core/contender.h).
 const HOST_BYTES_MAX = 64;
@@ -345,11 +338,11 @@ function jobStillRuns(lockPath, anchorName) {
 // `anchorName` is the module's name for the owner's anchor ('' for none).
 function judgeOwner(owner, lockPath, anchorName) {
   const anchor = anchorName ? anchorStat(lockPath, anchorName) : null;
-  if (anchor !== null && anchorListed(anchor)) return ALIVE;
+  if (anchor !== null && anchorListed(anchor)) return Liveness.ALIVE;
   const verdict = judgeByPid(owner);
-  if (verdict === DEAD && anchor !== null &&
+  if (verdict === Liveness.DEAD && anchor !== null &&
       (anchorOpen(anchor, anchorName) || jobStillRuns(lockPath, anchorName))) {
-    return ALIVE;
+    return Liveness.ALIVE;
   }
   return verdict;
 }
@@ -361,15 +354,15 @@ function judgeByPid(owner) {
   // (SameBoot in core/record.h).
   const ownerBoot = owner.bootHi !== 0n;
   const localBoot = local.bootId.hi !== 0n;
-  if (!ownerBoot || !localBoot) return UNKNOWN;
-  if (owner.bootHi !== local.bootId.hi) return DEAD;
+  if (!ownerBoot || !localBoot) return Liveness.UNKNOWN;
+  if (owner.bootHi !== local.bootId.hi) return Liveness.DEAD;
   if (owner.pidNamespace === 0n || owner.pidNamespace !== local.pidNamespace || owner.startTime === 0n) {
-    return UNKNOWN;
+    return Liveness.UNKNOWN;
   }
   const found = processStartTime(owner.pid);
   if (found.usable) {
-    if (!found.exists) return DEAD;
-    return found.startTime === owner.startTime ? ALIVE : DEAD;
+    if (!found.exists) return Liveness.DEAD;
+    return found.startTime === owner.startTime ? Liveness.ALIVE : Liveness.DEAD;
   }
   // /proc is not ours (or unreadable), but the namespace is: signal 0 still
   // tells "no such process" apart. A process that exists may be a reused
@@ -377,9 +370,9 @@ function judgeByPid(owner) {
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
-    if (error.code === 'ESRCH') return DEAD;
+    if (error.code === 'ESRCH') return Liveness.DEAD;
   }
-  return UNKNOWN;
+  return Liveness.UNKNOWN;
 }
 
 // ---------------------------------------------------------------------------
@@ -629,7 +622,7 @@ class Lock {
         process_alive: (address) =>
           this.hostLiveness
             ? judgeOwner(this._readProcess(address), this.path, this._cString(this._exports.onlyone_anchor_name()))
-            : UNKNOWN,
+            : Liveness.UNKNOWN,
       },
     };
     this._instance = new WebAssembly.Instance(compile(modulePath(options)), imports);
@@ -638,7 +631,7 @@ class Lock {
 
     const command = utf8Prefix(options.command === undefined ? process.argv.slice(1).join(' ') : options.command, COMMAND_BYTES_MAX);
     new Uint8Array(this._exports.memory.buffer, this._exports.onlyone_input(), command.length).set(command);
-    if (this._check(this._exports.onlyone_configure(slots, BigInt(leaseMs), command.length), 'configure') !== STEP_READY) {
+    if (this._check(this._exports.onlyone_configure(slots, BigInt(leaseMs), command.length), 'configure') !== Step.READY) {
       throw new OnlyoneError('EONLYONE', 'onlyone: the module did not configure');
     }
   }
@@ -711,7 +704,7 @@ class Lock {
 
   // Throws on kStepFailed; returns the step otherwise.
   _check(step, doing) {
-    if (step === STEP_FAILED) {
+    if (step === Step.FAILED) {
       this._message = this._readMessage();
       throw new OnlyoneError('EONLYONE', this._message || `onlyone: ${doing} failed`);
     }
@@ -721,10 +714,10 @@ class Lock {
   // Records the end of an acquisition.
   _settle(step) {
     this._check(step, 'acquire');
-    if (step !== STEP_ACQUIRED && step !== STEP_BUSY) {
+    if (step !== Step.ACQUIRED && step !== Step.BUSY) {
       throw new OnlyoneError('EONLYONE', `onlyone: acquire ended with step ${step}`);
     }
-    if (step === STEP_ACQUIRED) {
+    if (step === Step.ACQUIRED) {
       this.held = true;
       this.fence = counterText(this._exports.onlyone_fence());
       this._holder = null;
@@ -734,7 +727,7 @@ class Lock {
         process.on('exit', releaseOnExit);
         exitHookInstalled = true;
       }
-    } else if (step === STEP_BUSY) {
+    } else if (step === Step.BUSY) {
       this._holder = this._readHolder();
       const h = this._holder;
       this._message = h === null
@@ -748,7 +741,7 @@ class Lock {
     // Try once; only a contender in its doorway makes the core pause, for a
     // few file operations: waited out synchronously.
     let step = this._check(this._exports.onlyone_acquire(0n), 'acquire');
-    while (step === STEP_PAUSE) {
+    while (step === Step.PAUSE) {
       sleepSync(this._exports.onlyone_pause_ms());
       step = this._check(this._exports.onlyone_resume(), 'acquire');
     }
@@ -761,7 +754,7 @@ class Lock {
     try {
       changes?.reset();
       let step = this._check(this._exports.onlyone_acquire(BigInt(timeoutMs)), 'acquire');
-      while (step === STEP_PAUSE) {
+      while (step === Step.PAUSE) {
         const pauseMs = this._exports.onlyone_pause_ms();
         if (changes === null) {
           await new Promise((resolve) => setTimeout(resolve, pauseMs));
@@ -782,7 +775,7 @@ class Lock {
   }
 
   _afterHolding(step, doing, expected) {
-    if (step === STEP_LOST) {
+    if (step === Step.LOST) {
       this.held = false;
       heldLocks.delete(this);
       this._message = this._readMessage();
@@ -805,7 +798,7 @@ class Lock {
   release() {
     if (!this.held) throw new OnlyoneError('EINVAL', `onlyone: lock "${this.name}" is not held`);
     const step = this._exports.onlyone_release();
-    const released = this._afterHolding(step, 'release', STEP_RELEASED);
+    const released = this._afterHolding(step, 'release', Step.RELEASED);
     if (released) {
       this.held = false;
       heldLocks.delete(this);
@@ -816,14 +809,14 @@ class Lock {
   // Reads our entry back: true while it is intact.
   validate() {
     if (!this.held) throw new OnlyoneError('EINVAL', `onlyone: lock "${this.name}" is not held`);
-    return this._afterHolding(this._exports.onlyone_validate(), 'validate', STEP_HELD);
+    return this._afterHolding(this._exports.onlyone_validate(), 'validate', Step.HELD);
   }
 
   // Validates, then rewrites our entry's `seen` time, so that contenders
   // using leaseMs do not expire us. Call it well within their lease.
   refresh() {
     if (!this.held) throw new OnlyoneError('EINVAL', `onlyone: lock "${this.name}" is not held`);
-    return this._afterHolding(this._exports.onlyone_refresh(), 'refresh', STEP_HELD);
+    return this._afterHolding(this._exports.onlyone_refresh(), 'refresh', Step.HELD);
   }
 
   // Plain data (strings, numbers, booleans, null): JSON.stringify works on
@@ -877,5 +870,5 @@ module.exports = {
   OnlyoneError,
   // Not part of the API (no types, no promises): the host's liveness rules,
   // for the tests.
-  _internals: { judgeOwner, localIdentity, parseStartTime, Liveness: { ALIVE, DEAD, UNKNOWN } },
+  _internals: { judgeOwner, localIdentity, parseStartTime, Liveness },
 };
