@@ -322,6 +322,7 @@ Op Contender::Acquire(uint64_t now_mono_ms, uint64_t now_wall_ms, uint64_t deadl
   ONLYONE_ASSERT(!holding_ && !in_main_ring_ && !in_fence_ring_);
   outcome_ = Outcome::kRunning;
   failure_ = Failure();
+  lease_ran_out_ = false;
   counters_ = Counters();
   has_blocker_ = false;
   now_mono_ms_ = now_mono_ms;
@@ -342,6 +343,7 @@ Op Contender::Acquire(uint64_t now_mono_ms, uint64_t now_wall_ms, uint64_t deadl
 Op Contender::Release() {
   outcome_ = Outcome::kRunning;
   failure_ = Failure();
+  lease_ran_out_ = false;
   phase_ = Phase::kReleaseRemove;
   return RemoveOp(entry_name_.view());
 }
@@ -349,6 +351,7 @@ Op Contender::Release() {
 Op Contender::Validate() {
   outcome_ = Outcome::kRunning;
   failure_ = Failure();
+  lease_ran_out_ = false;
   check_kind_ = CheckKind::kValidate;
   pending_outcome_ = Outcome::kRunning;
   phase_ = Phase::kValidateRead;
@@ -875,10 +878,42 @@ Op Contender::OnCheckRead(const Result& result) {
       other_.ticket != mine_.ticket) {
     return Lost();  // not what we wrote
   }
+  // Under a lease the lock vouches for us only until refreshed_ms +
+  // lease_ms: after that, anyone who cannot check us may judge us expired
+  // and remove our entry at any moment. "Held" then would be a guess.
+  if (LeaseRanOut(mine_.refreshed_ms)) return GiveUpHolding();
   if (check_kind_ == CheckKind::kValidate) return Finish(Outcome::kHeld);
+  replaced_refresh_ms_ = mine_.refreshed_ms;
   mine_.refreshed_ms = now_wall_ms_;
   if (!EncodeOwner(mine_)) return Fail(FailureKind::kIo, nullptr, entry_name_.view());
   return Publish(PublishKind::kRefresh);
+}
+
+// The trap a refresh must not fall into: a remover that read our previous
+// record after its lease ran out will remove whatever stands under our
+// name, including the fresh record a late rename put there. A refresh
+// counts only if its rename landed while the record it replaced was still
+// within its lease, because then no remover can have judged that record
+// expired: its read would have come after refreshed + lease_ms, and the
+// record was gone by then. (One wall clock: with clocks that disagree, the
+// margin is the user's, see Config::lease_ms.)
+Op Contender::AfterRefresh() {
+  if (LeaseRanOut(replaced_refresh_ms_)) return GiveUpHolding();
+  return Finish(Outcome::kHeld);
+}
+
+bool Contender::LeaseRanOut(uint64_t refreshed_ms) const {
+  return config_.lease_ms != 0 && now_wall_ms_ > refreshed_ms &&
+         now_wall_ms_ - refreshed_ms > config_.lease_ms;
+}
+
+// Our lease ran out while we held: we hold no longer, and our entry, if it
+// is still there, goes with us so that it blocks nobody while we live.
+Op Contender::GiveUpHolding() {
+  ONLYONE_ASSERT(holding_);
+  holding_ = false;
+  lease_ran_out_ = true;
+  return LeaveAfter(Outcome::kLost);
 }
 
 // ---------------------------------------------------------------------------
@@ -906,6 +941,8 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
       // identity, which never changes between Init calls.
       hash.Word(static_cast<uint64_t>(publish_kind_));
       hash.Word(removed_stale_temp_ ? 1 : 0);
+      // A refresh's verdict depends on the lease of the record it replaces.
+      if (publish_kind_ == PublishKind::kRefresh) hash.Word(replaced_refresh_ms_);
       break;
     case Phase::kDoorwayListStart:
     case Phase::kDoorwayListNext:
@@ -1000,7 +1037,7 @@ Op Contender::AfterPublish() {
         return RemoveOp(ring_name_.view());
       }
       return Won();
-    case PublishKind::kRefresh: return Finish(Outcome::kHeld);
+    case PublishKind::kRefresh: return AfterRefresh();
   }
   return Finish(Outcome::kFailed);
 }

@@ -166,10 +166,13 @@ struct Config {
   // enough for a symlink kept in its inode, the host and command left to the
   // driver (the POSIX driver writes them into the owner's anchor).
   bool full_records = false;
-  uint64_t lease_ms = 0;  // 0: Unknown owners never expire. Otherwise an
-                          // Unknown owner whose record was not refreshed for
-                          // lease_ms of wall clock is treated as dead. Only
-                          // for owners we cannot check (other hosts).
+  // 0: Unknown owners never expire. Otherwise an Unknown owner (one we
+  // cannot check: another host) whose record was not refreshed for lease_ms
+  // of wall clock is treated as dead, and a holder answers Validate and
+  // Refresh with kHeld only while its own record is within lease_ms (it
+  // gives the lock up, kLost, otherwise). Clocks of the hosts must agree to
+  // well within lease_ms: the lease is judged by each side's own clock.
+  uint64_t lease_ms = 0;
 };
 
 // What happened during the last operation: for diagnostics, and for the
@@ -197,10 +200,14 @@ class Contender {
   Op Acquire(uint64_t now_mono_ms, uint64_t now_wall_ms, uint64_t deadline_mono_ms);
   // REQUIRES: holding (outcome kAcquired, kHeld).
   Op Release();
-  // Reads our entry back: kHeld if it is still ours, kLost if not.
+  // Reads our entry back: kHeld if it is still ours (and, under a lease,
+  // still within it), kLost if not; a holder whose lease ran out removes
+  // its entry before it answers kLost.
   // REQUIRES: holding.
   Op Validate();
   // Rewrites our entry with a new `seen` time so a lease does not expire it.
+  // kHeld only when the rewrite landed while the record it replaced was
+  // still within its lease; otherwise as Validate, kLost.
   // REQUIRES: holding.
   Op Refresh(uint64_t now_wall_ms);
   // Removes the entries (and stray temporaries) of dead owners.
@@ -212,6 +219,9 @@ class Contender {
 
   Outcome outcome() const { return outcome_; }
   const Failure& failure() const { return failure_; }
+  // After kLost: our own lease ran out (Config::lease_ms), rather than
+  // someone having removed our entry.
+  bool lease_ran_out() const { return lease_ran_out_; }
   bool holding() const { return holding_; }
   uint64_t fence() const { return fence_; }
   uint64_t ticket() const { return mine_.ticket; }
@@ -273,6 +283,9 @@ class Contender {
   Bytes PublishTarget() const;
   Op AfterPublish();
   Op OnCheckRead(const Result& result);
+  Op AfterRefresh();
+  bool LeaseRanOut(uint64_t refreshed_ms) const;
+  Op GiveUpHolding();
   Op OnReleaseRemove(const Result& result);
   Op LeaveAfter(Outcome outcome);
   Op Lost();
@@ -311,6 +324,7 @@ class Contender {
   bool in_main_ring_ = false;   // our "o." entry exists (or may exist)
   bool in_fence_ring_ = false;  // our "f." entry exists (or may exist)
   bool try_mode_ = false;
+  bool lease_ran_out_ = false;  // diagnostics: why the last kLost
 
   uint64_t now_mono_ms_ = 0;
   uint64_t now_wall_ms_ = 0;
@@ -320,6 +334,8 @@ class Contender {
   uint64_t ring_ticket_ = 0;                            // our ticket in the current ring
   uint64_t max_ticket_seen_ = 0;
   uint64_t fence_ = 0;
+  // The refreshed_ms of the record a refresh is replacing (AfterRefresh).
+  uint64_t replaced_refresh_ms_ = 0;
 
   // The entry being examined by the current scan.
   FixedBytes<kNameBytesMax> other_name_;

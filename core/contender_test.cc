@@ -601,8 +601,9 @@ TEST(Acquire, AnOwnerThatRefreshesKeepsItsEntryPastTheOriginalLease) {
   const uint64_t acquired_at = dir.now_ms();
   ASSERT_EQ(TryAcquire(&other, &dir), Outcome::kAcquired);
 
-  // Time passes beyond the lease, but the owner refreshes first.
-  dir.Sleep(3 * kLeaseMs);
+  // The owner refreshes within its lease; time then passes beyond the
+  // original lease, not beyond the refreshed one.
+  dir.Sleep(kLeaseMs / 2);
   const uint64_t refreshing_at = dir.now_ms();
   ASSERT_EQ(Drive(&other, other.Refresh(refreshing_at), &dir), Outcome::kHeld);
   OwnerRecord refreshed;
@@ -611,11 +612,31 @@ TEST(Acquire, AnOwnerThatRefreshesKeepsItsEntryPastTheOriginalLease) {
   EXPECT_LE(refreshed.refreshed_ms, dir.now_ms());
   EXPECT_EQ(refreshed.since_ms, acquired_at) << "refresh must not move the creation time";
 
-  dir.Sleep(kLeaseMs / 2);
+  dir.Sleep(kLeaseMs * 3 / 4);
   Contender me = MakeContender(kMe, 1, kLeaseMs);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kBusy);
   EXPECT_TRUE(dir.Has(EntryName(unseen.nonce)));
   EXPECT_EQ(Drive(&other, other.Validate(), &dir), Outcome::kHeld);
+}
+
+// Past its lease an owner may already be judged expired by a remover that
+// will delete whatever stands under its name: a refresh then would be
+// undone, and "held" a guess. It is told it lost the lock, and its entry
+// goes so that it blocks nobody while it lives.
+TEST(Acquire, AnOwnerPastItsLeaseIsToldItLostTheLockAndLeaves) {
+  constexpr uint64_t kLeaseMs = 10000;
+  for (const bool refresh : {true, false}) {
+    Bench dir;
+    const Identity unseen = Unseen(5, 999);
+    Contender other = MakeContender(unseen, 1, kLeaseMs);
+    ASSERT_EQ(TryAcquire(&other, &dir), Outcome::kAcquired);
+    dir.Sleep(kLeaseMs + 1);
+    const Op op = refresh ? other.Refresh(dir.now_ms()) : other.Validate();
+    EXPECT_EQ(Drive(&other, op, &dir), Outcome::kLost) << (refresh ? "Refresh" : "Validate");
+    EXPECT_FALSE(other.holding());
+    EXPECT_TRUE(other.lease_ran_out());
+    EXPECT_FALSE(dir.Has(EntryName(unseen.nonce))) << "the entry outlived its owner's lease";
+  }
 }
 
 TEST(Acquire, SkipsGarbageEntriesAndNeverRemovesThem) {

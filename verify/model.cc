@@ -550,7 +550,8 @@ void Model::FinishLockOperation(uint32_t i) {
     case Outcome::kLost:
       ++coverage_.locks_lost;
       LeaveCriticalSection(i, kind == ActionKind::kRelease ? Belief::kReleased : Belief::kLost);
-      text = "lost (its entry was removed)";
+      text = w.contender.lease_ran_out() ? "lost (its lease ran out; it removed its entry)"
+                                         : "lost (its entry was removed)";
       break;
     default:
       result = -1;

@@ -100,10 +100,14 @@ class Lock {
   // true: released. false with kLost: it had been taken from us.
   bool Release();
   // Reads our entry back: true while it is intact; false with kLost if not.
+  // With LockOptions::lease_ms, also false with kLost once our own lease ran
+  // out (our entry is then removed: others may already have judged it
+  // expired).
   bool Validate();
   // Validate, then rewrite our entry with a fresh `seen` time, so that others
   // using LockOptions::lease_ms do not expire us (they do only to owners they
-  // cannot check, e.g. on another host). Call it well within lease_ms.
+  // cannot check, e.g. on another host). Call it well within lease_ms: a
+  // rewrite that lands after the lease it renews ran out counts as lost.
   bool Refresh();
   // Interrupts a waiting Acquire from another thread or a signal handler
   // (async-signal-safe); Acquire then fails with kCancelled.
