@@ -64,8 +64,8 @@ struct LockStatus {
 };
 
 struct LockOptions {
-  std::string dir;        // parent directory of locks; empty: DefaultLockDirectory()
-  uint32_t slots = 1;     // at most this many holders
+  std::string dir;     // parent directory of locks; empty: DefaultLockDirectory()
+  uint32_t slots = 1;  // at most this many holders
   // Expire Unknown (unverifiable) owners after this; 0: never. Under a lease,
   // refresh well within lease_ms, and wait (Acquire's timeout) less than
   // lease_ms at a time: a waiter's record is not refreshed while it waits
