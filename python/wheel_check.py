@@ -42,6 +42,33 @@ except KeyboardInterrupt:
     print("interrupted", flush=True)
 """
 
+# Ctrl-C at the worst moment: while Thread.start() returns, once the waiting
+# thread has queued (its entry is in the lock) but before the main thread is
+# inside the try that cancels. Thread.start is wrapped to deliver SIGINT
+# exactly then; the wait must still be cancelled and leave no entry.
+INTERRUPTED_WHILE_STARTING = r"""
+import os, signal, sys, threading, time
+import onlyone
+
+locks = sys.argv[1]
+start = threading.Thread.start
+
+def start_then_interrupt(thread):
+    start(thread)
+    deadline = time.monotonic() + 30
+    while len(onlyone.status("interrupted", dir=locks)["locks"][0]["entries"]) < 2:
+        assert time.monotonic() < deadline, "the waiter never queued"
+        time.sleep(0.002)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.2)  # a KeyboardInterrupt not held back is raised here
+
+threading.Thread.start = start_then_interrupt
+try:
+    onlyone.Lock("interrupted", wait=True, dir=locks).acquire()
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
 
 class Holder:
     """Another Python process holding a lock until release()."""
@@ -154,6 +181,19 @@ class InstalledPackage(unittest.TestCase):
                                  "attempt %d: %s" % (attempt, err))
                 self.assertEqual([e["pid"] for e in self.entries("interrupted")],
                                  [holder.process.pid], "the cancelled waiter's entry is gone")
+        finally:
+            holder.release()
+
+    def test_ctrl_c_while_the_wait_starts_cancels_it_and_leaves_no_entry(self):
+        holder = Holder("interrupted", self.locks)
+        try:
+            waiter = subprocess.run(
+                [sys.executable, "-c", INTERRUPTED_WHILE_STARTING, self.locks],
+                capture_output=True, text=True, timeout=BOUND_S)
+            self.assertEqual((waiter.stdout.strip(), waiter.returncode), ("interrupted", 0),
+                             waiter.stderr)
+            self.assertEqual([e["pid"] for e in self.entries("interrupted")],
+                             [holder.process.pid], "the cancelled waiter's entry is gone")
         finally:
             holder.release()
 

@@ -31,6 +31,7 @@ import json
 import logging
 import math
 import os
+import signal
 import threading
 
 __all__ = [
@@ -200,6 +201,20 @@ def _wait_ms(wait):
     return int(wait * 1000)
 
 
+def _hold_back_sigint():
+    """Blocks SIGINT in this thread, if it is the main thread of a platform
+    that can; returns what _let_through needs to restore the mask."""
+    if (not hasattr(signal, "pthread_sigmask")
+            or threading.current_thread() is not threading.main_thread()):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _let_through(held_back):
+    if held_back is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held_back)
+
+
 def _wait_uninterrupted(event):
     """Waits for `event`, letting further Ctrl-Cs go: after a cancel the
     wait ends within moments, and the handle must outlive it."""
@@ -270,8 +285,21 @@ class Lock:
             finally:
                 done.set()
 
-        threading.Thread(target=wait, name="onlyone-wait", daemon=True).start()
+        # The trap: a Ctrl-C that lands while start() returns, after the
+        # thread has begun to queue but before the try below, would leave the
+        # thread waiting (its entry in the lock) while the program unwinds and
+        # exits without a cancel. So SIGINT is held back while the thread
+        # starts (it inherits the mask, which keeps it for the main thread)
+        # and let through only inside the try.
+        thread = threading.Thread(target=wait, name="onlyone-wait", daemon=True)
+        held_back = _hold_back_sigint()
         try:
+            thread.start()
+        except BaseException:
+            _let_through(held_back)
+            raise
+        try:
+            _let_through(held_back)
             while not done.wait(_SIGNAL_CHECK_S):
                 pass
         except BaseException:
