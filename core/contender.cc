@@ -188,16 +188,6 @@ const char* FailureKindName(FailureKind kind) {
   return "unknown failure";
 }
 
-const char* WaitReasonName(WaitReason reason) {
-  switch (reason) {
-    case WaitReason::kAnyChange: return "any change";
-    case WaitReason::kDoorway: return "a doorway";
-    case WaitReason::kPredecessor: return "the predecessor";
-    case WaitReason::kRingPredecessor: return "the fence-ring predecessor";
-  }
-  return "any change";
-}
-
 void Contender::Init(const Config& config, const Identity& identity) {
   *this = Contender();
   config_ = config;

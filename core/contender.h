@@ -70,8 +70,6 @@ enum class WaitReason : uint8_t {
                      // while its owner lives on and holds, anchor untouched
 };
 
-const char* WaitReasonName(WaitReason reason);
-
 struct Op {
   OpKind kind = OpKind::kNone;
   Bytes name;                          // kCreate, kRead, kRemove; kRename's destination; kWait: the
