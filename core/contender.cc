@@ -33,16 +33,28 @@
 //      entries whose (ticket, nonce) is smaller than ours; if fewer than
 //      `slots`, we hold. Otherwise fail now (try mode) or wait for a change
 //      and scan again.
-//   5. Fence: the holder reads the counter "fence", adds one, and replaces it
-//      (symlink t.<nonce> + rename). With slots = 1 holders are mutually
-//      exclusive, so this read-modify-write has no competitor and the tokens
-//      strictly increase (P6). With slots > 1 several holders may fence at
-//      once, so they first pass a second bakery with one slot over entries
-//      "f.<nonce>" (the fence ring) and leave it right after.
-//      Even in try mode a holder waits in the fence ring: it already holds a
-//      slot, and the ring is busy only for another holder's few operations.
+//   5. Fence: the counter is a name, "fence.<N>", N the last token. The
+//      holder takes N from the listing of its scan and renames fence.<N> to
+//      fence.<N+1> with a rename that fails if fence.<N> is gone or
+//      fence.<N+1> exists (kMove): one operation, and a compare-and-swap, so
+//      no two holders can ever move the counter from the same N, even two at
+//      once under an expired lease. A move that finds fence.<N> gone had a
+//      listing older than its predecessor's move (listings are not atomic,
+//      H8): it lists again and moves from there. With slots = 1 the holder
+//      fences alone, so that second listing is exact and the tokens strictly
+//      increase (P6). With slots > 1 several holders may fence at once, so
+//      they first pass a second bakery with one slot over entries "f.<nonce>"
+//      (the fence ring) and leave it right after. Even in try mode a holder
+//      waits in the fence ring: it already holds a slot, and the ring is busy
+//      only for another holder's few operations.
+//      The first holder of a directory creates the counter, after a listing
+//      of its own made while it holds (the scan's may have missed a counter
+//      being moved), starting from the value of "fence", the counter of
+//      older builds, if there is one; and before it, the format marker
+//      (core/names.h), an entry that older builds refuse the lock for: they
+//      would fence with "fence" and hand out a token twice.
 //   The holder does not rewrite its entry to say so: who holds follows from
-//   the ranks of the live tickets, and the last token is in "fence".
+//   the ranks of the live tickets, and the last token is the counter's name.
 // Release: remove o.<nonce>. If it is already gone, someone removed a live
 // entry: report kLost, never pretend.
 //
@@ -96,8 +108,13 @@ namespace onlyone {
 //     -> FinishScan: behind others -> kWait -> kScanListStart                        [StepScan]
 //                    busy or timed out -> leave (below)
 //                    won, slots > 1, main ring -> BeginRing(fence ring) (again from the top)
-//                    won otherwise -> kFenceRead -> publish the counter             [StepFence]
-//                                  [-> kLeaveFenceRing] -> Won: kDone (acquired)
+//                    won otherwise -> DecideFence:                                  [StepFence]
+//                       kFenceMove (fence.<N> -> fence.<N+1>)
+//                       moved -> [kLeaveFenceRing ->] Won: kDone (acquired)
+//                       counter gone, none seen -> kFenceListStart -> kFenceListNext ...
+//                                                  -> DecideFence
+//                       none after that listing -> kFenceMarkCreate [-> kFenceOldRead]
+//                                                  -> kFenceCreate -> as moved
 //   leave: kLeaveTemp -> kLeaveRing -> kLeaveMain -> kDone (busy, failed)           [StepLeave]
 //          (a holder whose refresh failed: kDropTemp -> kDone (failed))
 //   Release -> kReleaseRemove -> kDone (released, lost)                             [StepHolding]
@@ -124,7 +141,12 @@ enum class Contender::Phase : uint8_t {
   kRemoveDeadEntry,
   kRemoveDeadAnchor,
   kWait,
-  kFenceRead,
+  kFenceMarkCreate,  // Create(format marker)
+  kFenceListStart,   // a listing of our own, for the counter alone
+  kFenceListNext,
+  kFenceMove,      // Move(fence.<N> -> fence.<N+1>)
+  kFenceOldRead,   // Read("fence"), an older build's counter
+  kFenceCreate,    // Create(fence.<N+1>): the first counter of the directory
   kLeaveFenceRing,
   kLeaveTemp,  // giving up or failing: remove what we created
   kDropTemp,   // a holder's publish failed: remove its temporary
@@ -183,6 +205,7 @@ const char* FailureKindName(FailureKind kind) {
     case FailureKind::kNonceCollision: return "entry name already taken";
     case FailureKind::kIncompatibleEntry: return "entry written by an unknown newer version";
     case FailureKind::kFenceCorrupt: return "fence counter unreadable";
+    case FailureKind::kFenceContended: return "fence counter kept moving";
     case FailureKind::kTicketOverflow: return "ticket overflow";
   }
   return "unknown failure";
@@ -190,6 +213,8 @@ const char* FailureKindName(FailureKind kind) {
 
 void Contender::Init(const Config& config, const Identity& identity) {
   *this = Contender();
+  // Nonce zero spells the format marker's name.
+  ONLYONE_ASSERT(identity.nonce.hi != 0 || identity.nonce.lo != 0);
   config_ = config;
   mine_.owner = identity;
   mine_.slots = config.slots;
@@ -209,6 +234,12 @@ Op Contender::SimpleOp(OpKind kind) {
   return op;
 }
 
+Op Contender::ListStartOp(bool counter_names) {
+  Op op = SimpleOp(OpKind::kListStart);
+  op.counter_names = counter_names;
+  return op;
+}
+
 Op Contender::CreateOp(Bytes name, Bytes record) {
   Op op = SimpleOp(OpKind::kCreate);
   op.name = name;
@@ -218,6 +249,13 @@ Op Contender::CreateOp(Bytes name, Bytes record) {
 
 Op Contender::RenameOp(Bytes from, Bytes to) {
   Op op = SimpleOp(OpKind::kRename);
+  op.from = from;
+  op.name = to;
+  return op;
+}
+
+Op Contender::MoveOp(Bytes from, Bytes to) {
+  Op op = SimpleOp(OpKind::kMove);
   op.from = from;
   op.name = to;
   return op;
@@ -374,14 +412,19 @@ OpKind Contender::ExpectedOp(Phase phase) {
     case Phase::kIdle:
     case Phase::kDone: return OpKind::kNone;
     case Phase::kCreateEntry:
-    case Phase::kPublishTemp: return OpKind::kCreate;
+    case Phase::kPublishTemp:
+    case Phase::kFenceMarkCreate:
+    case Phase::kFenceCreate: return OpKind::kCreate;
     case Phase::kDoorwayListStart:
-    case Phase::kScanListStart: return OpKind::kListStart;
+    case Phase::kScanListStart:
+    case Phase::kFenceListStart: return OpKind::kListStart;
     case Phase::kDoorwayListNext:
-    case Phase::kScanListNext: return OpKind::kListNext;
+    case Phase::kScanListNext:
+    case Phase::kFenceListNext: return OpKind::kListNext;
+    case Phase::kFenceMove: return OpKind::kMove;
     case Phase::kDoorwayRead:
     case Phase::kScanRead:
-    case Phase::kFenceRead:
+    case Phase::kFenceOldRead:
     case Phase::kValidateRead: return OpKind::kRead;
     case Phase::kScanProbe: return OpKind::kProbe;
     case Phase::kWait: return OpKind::kWait;
@@ -430,7 +473,12 @@ Op Contender::Step(const Result& result) {
     case Phase::kRemoveDeadTemp:
     case Phase::kRemoveDeadEntry:
     case Phase::kRemoveDeadAnchor: return StepRemoveDead(result);
-    case Phase::kFenceRead:
+    case Phase::kFenceMarkCreate:
+    case Phase::kFenceListStart:
+    case Phase::kFenceListNext:
+    case Phase::kFenceMove:
+    case Phase::kFenceOldRead:
+    case Phase::kFenceCreate:
     case Phase::kLeaveFenceRing: return StepFence(result);
     case Phase::kLeaveTemp:
     case Phase::kDropTemp:
@@ -514,7 +562,7 @@ Op Contender::OnCreateEntry(const Result& result) {
 Op Contender::BeginDoorwayList() {
   max_ticket_seen_ = 0;
   phase_ = Phase::kDoorwayListStart;
-  return SimpleOp(OpKind::kListStart);
+  return ListStartOp(/*counter_names=*/false);
 }
 
 // Step 3: publish our ticket under the same name (see the top).
@@ -541,8 +589,11 @@ Op Contender::BeginScan(ScanPurpose purpose) {
   has_predecessor_ = false;
   wait_target_.Clear();
   choosing_target_.Clear();
+  counter_seen_ = 0;
+  old_counter_seen_ = false;
+  counter_listed_ = false;
   phase_ = Phase::kScanListStart;
-  return SimpleOp(OpKind::kListStart);
+  return ListStartOp(/*counter_names=*/true);
 }
 
 Op Contender::StepScan(const Result& result) {
@@ -560,7 +611,9 @@ Op Contender::StepScan(const Result& result) {
 Op Contender::OnListName(Bytes name) {
   const bool cleanup = purpose_ == ScanPurpose::kCleanup && phase_ == Phase::kScanListNext;
   if (IsMine(name)) return SimpleOp(OpKind::kListNext);
-  const NameKind kind = ParseName(name).kind;
+  const ParsedName parsed = ParseName(name);
+  const NameKind kind = parsed.kind;
+  if (phase_ == Phase::kScanListNext) NoteCounterName(parsed);
   const NameKind ring_kind = ring_ == Ring::kMain ? NameKind::kEntry : NameKind::kRingEntry;
   // Cleanup also judges temporaries: one whose owner died between its
   // symlink and its rename would otherwise stay forever.
@@ -586,8 +639,9 @@ bool Contender::ReadOtherRecord(const Result& result, ParseResult* parsed) {
   const ParsedName name = ParseName(other_name_.view());
   *parsed = ParseRecord(result.data, name.nonce, &other_);
   if (parsed->error != ParseError::kNone && name.kind == NameKind::kTemporary) {
-    // A temporary of a fence publish holds a fence record; its identity is
-    // all a cleaner needs. A version 2 one leaves the nonce to the name.
+    // A temporary of an older build's fence publish holds a fence record;
+    // its identity is all a cleaner needs. A version 2 one leaves the nonce
+    // to the name.
     FenceRecord fence;
     *parsed = ParseFence(result.data, &fence);
     other_ = OwnerRecord();
@@ -754,17 +808,90 @@ Op Contender::WaitOrGiveUp(uint64_t deadline, WaitReason reason, Bytes target) {
 }
 
 // ---------------------------------------------------------------------------
-// Step 5: the fence.
+// Step 5: the fence (see the top for why a rename that cannot replace).
 
 Op Contender::AfterWin() {
   ONLYONE_ASSERT(in_main_ring_ && !holding_);
   if (ring_ == Ring::kMain && config_.slots > 1) return BeginRing(Ring::kFence);
-  phase_ = Phase::kFenceRead;
-  return ReadOp(FenceCounterName());
+  fence_attempts_ = 0;
+  marker_made_ = false;
+  return DecideFence();
+}
+
+// What the last listing (the scan's, or our own) showed decides: a move of
+// the largest counter; a counter is created only when a listing made while
+// we hold shows none, and after the format marker (an existing one is fine),
+// which stops older builds from fencing with "fence". So wherever there is a
+// counter there is a marker, unless a person removed it.
+Op Contender::DecideFence() {
+  if (counter_seen_ != 0) return MoveCounter();
+  if (!counter_listed_) return ListCounter();
+  if (!marker_made_) {
+    phase_ = Phase::kFenceMarkCreate;
+    return CreateOp(FormatMarkerName(), FormatMarkerRecord());
+  }
+  if (old_counter_seen_) {
+    phase_ = Phase::kFenceOldRead;
+    return ReadOp(OldFenceCounterName());
+  }
+  return CreateCounter();
+}
+
+void Contender::NoteCounterName(const ParsedName& name) {
+  if (name.kind == NameKind::kOldFenceCounter) old_counter_seen_ = true;
+  if (name.kind == NameKind::kFenceCounter && name.fence > counter_seen_) {
+    counter_seen_ = name.fence;
+  }
+}
+
+Op Contender::MoveCounter() {
+  ONLYONE_ASSERT(counter_seen_ != 0);
+  if (counter_seen_ >= kFenceMax) {
+    return Fail(FailureKind::kTicketOverflow, nullptr, counter_name_.view());
+  }
+  FenceCounterName(counter_seen_, &counter_name_);
+  FenceCounterName(counter_seen_ + 1, &next_counter_name_);
+  phase_ = Phase::kFenceMove;
+  return MoveOp(counter_name_.view(), next_counter_name_.view());
+}
+
+// The first counter of the directory: fence.<counter_seen_ + 1>, created
+// exclusively, so that of two creators only one gets the token.
+Op Contender::CreateCounter() {
+  if (counter_seen_ >= kFenceMax) {
+    return Fail(FailureKind::kTicketOverflow, nullptr, OldFenceCounterName());
+  }
+  FenceCounterName(counter_seen_ + 1, &next_counter_name_);
+  phase_ = Phase::kFenceCreate;
+  return CreateOp(next_counter_name_.view(), FenceCounterRecord());
+}
+
+Op Contender::ListCounter() {
+  if (++fence_attempts_ > kFenceAttemptsMax) {
+    return Fail(FailureKind::kFenceContended, nullptr, counter_name_.view());
+  }
+  counter_seen_ = 0;
+  old_counter_seen_ = false;
+  counter_listed_ = true;
+  phase_ = Phase::kFenceListStart;
+  return ListStartOp(/*counter_names=*/true);
 }
 
 Op Contender::StepFence(const Result& result) {
-  if (phase_ == Phase::kFenceRead) return OnFenceRead(result);
+  switch (phase_) {
+    case Phase::kFenceMarkCreate:
+      if (result.status != IoStatus::kOk && result.status != IoStatus::kExists) {
+        return Fail(FailureKind::kIo, &result, FormatMarkerName());
+      }
+      marker_made_ = true;
+      return DecideFence();
+    case Phase::kFenceListStart:
+    case Phase::kFenceListNext: return StepCounterListing(result);
+    case Phase::kFenceMove:
+    case Phase::kFenceCreate: return OnCounterWritten(result);
+    case Phase::kFenceOldRead: return OnOldCounterRead(result);
+    default: break;
+  }
   if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
     return Fail(FailureKind::kIo, &result, ring_name_.view());
   }
@@ -773,31 +900,67 @@ Op Contender::StepFence(const Result& result) {
   return Won();
 }
 
-Op Contender::OnFenceRead(const Result& result) {
+Op Contender::StepCounterListing(const Result& result) {
+  if (phase_ == Phase::kFenceListStart || result.status == IoStatus::kOk) {
+    if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
+    if (phase_ == Phase::kFenceListNext) NoteCounterName(ParseName(result.data));
+    phase_ = Phase::kFenceListNext;
+    return SimpleOp(OpKind::kListNext);
+  }
+  if (result.status != IoStatus::kEnd) return Fail(FailureKind::kIo, &result, Bytes{});
+  return DecideFence();
+}
+
+// The answer to our move or create of fence.<counter_seen_ + 1>. The
+// counter gone (kNotFound) or already moved past (kExists): our listing was
+// old; list again.
+Op Contender::OnCounterWritten(const Result& result) {
+  if (result.status == IoStatus::kNotFound || result.status == IoStatus::kExists) {
+    return ListCounter();
+  }
+  if (result.status != IoStatus::kOk) {
+    return Fail(FailureKind::kIo, &result,
+                phase_ == Phase::kFenceMove ? counter_name_.view() : next_counter_name_.view());
+  }
+  fence_ = counter_seen_ + 1;
+  if (ring_ == Ring::kFence) {
+    phase_ = Phase::kLeaveFenceRing;
+    return RemoveOp(ring_name_.view());
+  }
+  return Won();
+}
+
+// An older build fenced here: the new counter goes on from its value. Gone
+// since our listing: only a person removes it, and then, as older builds
+// did, the count starts again.
+Op Contender::OnOldCounterRead(const Result& result) {
   FenceRecord last;
   if (result.status == IoStatus::kOk) {
     if (ParseFence(result.data, &last).error != ParseError::kNone) {
-      return Fail(FailureKind::kFenceCorrupt, &result, FenceCounterName());
+      return Fail(FailureKind::kFenceCorrupt, &result, OldFenceCounterName());
     }
   } else if (result.status == IoStatus::kNotSymlink) {
-    return Fail(FailureKind::kFenceCorrupt, &result, FenceCounterName());
+    return Fail(FailureKind::kFenceCorrupt, &result, OldFenceCounterName());
   } else if (result.status != IoStatus::kNotFound) {
-    return Fail(FailureKind::kIo, &result, FenceCounterName());
+    return Fail(FailureKind::kIo, &result, OldFenceCounterName());
   }
-  if (last.fence >= kTicketMax) {
-    return Fail(FailureKind::kTicketOverflow, nullptr, FenceCounterName());
-  }
-  fence_ = last.fence + 1;
-  last.fence = fence_;
-  last.owner = mine_.owner;
-  const bool encoded =
-      config_.full_records ? EncodeFence(last, &text_) : EncodeCompactFence(last, &text_);
-  if (!encoded) return Fail(FailureKind::kIo, nullptr, FenceCounterName());
-  return Publish(PublishKind::kFenceCounter);
+  counter_seen_ = last.fence;
+  return CreateCounter();
 }
 
+// The trap under a lease: a contender stalled past lease_ms in its doorway
+// or queue had its entry judged expired and removed, and its next publish
+// (a rename) put it back, so its scan can let it in beside the holder who
+// removed it. Whoever removed our entry saw it past its lease, and so do we
+// now: a contender whose own record ran out does not win. It leaves, busy,
+// with lease_ran_out(); the caller may queue again, with a new nonce: under
+// the same one, a remover that read our old record could remove the new.
 Op Contender::Won() {
   ONLYONE_ASSERT(in_main_ring_ && !in_fence_ring_ && ring_ == Ring::kMain);
+  if (LeaseRanOut(mine_.refreshed_ms)) {
+    lease_ran_out_ = true;
+    return LeaveAfter(Outcome::kBusy);
+  }
   holding_ = true;
   return Finish(Outcome::kAcquired);
 }
@@ -909,6 +1072,12 @@ Op Contender::GiveUpHolding() {
 // ---------------------------------------------------------------------------
 // Model checking support.
 
+void Contender::HashCounterSeen(Hasher* hash) const {
+  hash->Word(counter_seen_);
+  hash->Word((marker_made_ ? 1u : 0u) | (old_counter_seen_ ? 2u : 0u) |
+             (counter_listed_ ? 4u : 0u));
+}
+
 uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
   Hasher hash(seed);
   hash.Word(static_cast<uint64_t>(phase_));
@@ -917,6 +1086,8 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
   hash.Word(static_cast<uint64_t>(pending_outcome_));
   hash.Word((holding_ ? 1u : 0u) | (in_main_ring_ ? 2u : 0u) | (in_fence_ring_ ? 4u : 0u) |
             (try_mode_ ? 8u : 0u));
+  // Under a lease our record's age decides (Won, Validate).
+  if (config_.lease_ms != 0) hash.Word(mine_.refreshed_ms);
   hash.Word(static_cast<uint64_t>(mine_.state));
   hash.Word(mine_.ticket);
   hash.Id(mine_.owner.nonce);
@@ -957,9 +1128,18 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
       hash.Word(other_.owner.pid);
       hash.Word(other_.owner.start_time);
       hash.Word(other_.refreshed_ms);
+      HashCounterSeen(&hash);
       break;
     case Phase::kValidateRead: hash.Word(static_cast<uint64_t>(check_kind_)); break;
-    case Phase::kFenceRead:
+    case Phase::kFenceMarkCreate:
+    case Phase::kFenceListStart:
+    case Phase::kFenceListNext:
+    case Phase::kFenceMove:
+    case Phase::kFenceOldRead:
+    case Phase::kFenceCreate:
+      HashCounterSeen(&hash);
+      hash.Word(fence_attempts_);
+      break;
     case Phase::kLeaveFenceRing:
     case Phase::kLeaveTemp:
     case Phase::kDropTemp:
@@ -1012,7 +1192,6 @@ Op Contender::Publish(PublishKind kind) {
 Bytes Contender::PublishTarget() const {
   switch (publish_kind_) {
     case PublishKind::kTicket: return RingEntryName();
-    case PublishKind::kFenceCounter: return FenceCounterName();
     case PublishKind::kRefresh: return entry_name_.view();
   }
   return entry_name_.view();
@@ -1021,12 +1200,6 @@ Bytes Contender::PublishTarget() const {
 Op Contender::AfterPublish() {
   switch (publish_kind_) {
     case PublishKind::kTicket: return BeginScan(ScanPurpose::kDecide);
-    case PublishKind::kFenceCounter:
-      if (ring_ == Ring::kFence) {
-        phase_ = Phase::kLeaveFenceRing;
-        return RemoveOp(ring_name_.view());
-      }
-      return Won();
     case PublishKind::kRefresh: return AfterRefresh();
   }
   return Finish(Outcome::kFailed);

@@ -25,6 +25,8 @@
 
 namespace onlyone {
 
+class Hasher;  // core/fingerprint.h
+
 // A deadline that never passes: wait forever.
 constexpr uint64_t kNoDeadline = UINT64_MAX;
 // In try mode a contender still waits this long for others that are in their
@@ -36,6 +38,12 @@ constexpr uint64_t kChoosingPatienceMs = 2000;
 // Tickets above this are refused rather than incremented; far beyond what a
 // real lock reaches (one acquisition per nanosecond for a century is ~2^62).
 constexpr uint64_t kTicketMax = UINT64_MAX / 2;
+static_assert(kTicketMax == kFenceMax, "tickets and tokens share one limit");
+// How many times a holder lists the counter again after its move found the
+// counter gone: once is enough for an exclusive holder (its listing may
+// predate its predecessor's move); more means holders fence at once, which
+// only an expired lease can cause.
+constexpr uint32_t kFenceAttemptsMax = 8;
 
 // One platform primitive. Each maps to exactly one atomic operation of POSIX
 // and WASI preview1, so that an interleaving of Ops in the simulator is an
@@ -44,6 +52,8 @@ enum class OpKind : uint8_t {
   kNone = 0,
   kCreate,     // symlink(record, name); must fail with kExists if name exists
   kRename,     // rename(from, name): atomically replaces name
+  kMove,       // rename(from, name) that never replaces: kExists if name
+               // exists, kNotFound if from does not (renameat2 NOREPLACE)
   kRead,       // readlink(name)
   kListStart,  // start a listing of the lock directory (the driver's cursor)
   kListNext,   // the next name of the listing, or kEnd
@@ -74,17 +84,22 @@ struct Op {
   OpKind kind = OpKind::kNone;
   Bytes name;                          // kCreate, kRead, kRemove; kRename's destination; kWait: the
                                        // one entry whose change can let us in (see WaitReason)
-  Bytes from;                          // kRename's source
+  Bytes from;                          // kRename's and kMove's source
   Bytes record;                        // kCreate: the symlink target to write
   const OwnerRecord* owner = nullptr;  // kProbe
   uint64_t deadline_mono_ms = kNoDeadline;          // kWait
   WaitReason wait_reason = WaitReason::kAnyChange;  // kWait
+  // kListStart: whether the core reads the fence counter's names from this
+  // listing (a scan's, or its own for the fence; not the doorway's). A
+  // driver lists every name regardless; the simulator lists only the names
+  // the core acts on, and steps over the rest (fewer states, same runs).
+  bool counter_names = false;
 };
 
 enum class IoStatus : uint8_t {
   kOk = 0,
-  kExists,      // kCreate: the name exists
-  kNotFound,    // kRead, kRemove, kRename: the name does not exist
+  kExists,      // kCreate, kMove: the name exists
+  kNotFound,    // kRead, kRemove, kRename, kMove: the name (kMove: from) does not exist
   kNotSymlink,  // kRead: the name exists but is not a symlink (foreign file)
   kEnd,         // kListNext: no more names
   kTimedOut,    // kWait: the deadline passed
@@ -124,7 +139,8 @@ inline Result StatusResult(IoStatus status, int32_t os_error = 0) {
 enum class Outcome : uint8_t {
   kRunning = 0,
   kAcquired,  // Acquire: we hold a slot; fence() is our token
-  kBusy,      // Acquire: not acquired (try mode, or the deadline passed)
+  kBusy,      // Acquire: not acquired (try mode, the deadline passed, or
+              // lease_ran_out())
   kReleased,  // Release: our entry is gone
   kHeld,      // Validate / Refresh: we still hold
   kLost,      // Validate / Refresh / Release: our entry was removed by someone
@@ -140,6 +156,7 @@ enum class FailureKind : uint8_t {
   kNonceCollision,     // our entry name already existed
   kIncompatibleEntry,  // an entry written by a newer, unknown format version
   kFenceCorrupt,       // the fence counter holds something we cannot parse
+  kFenceContended,     // the counter moved under us kFenceAttemptsMax times
   kTicketOverflow,     // an entry's ticket is beyond kTicketMax
 };
 
@@ -218,7 +235,9 @@ class Contender {
   Outcome outcome() const { return outcome_; }
   const Failure& failure() const { return failure_; }
   // After kLost: our own lease ran out (Config::lease_ms), rather than
-  // someone having removed our entry.
+  // someone having removed our entry. After kBusy: we would have won, but
+  // our record had run out of its lease meanwhile (we were stalled), so it
+  // may have been removed and put back; queue again, with a new nonce.
   bool lease_ran_out() const { return lease_ran_out_; }
   bool holding() const { return holding_; }
   uint64_t fence() const { return fence_; }
@@ -242,7 +261,7 @@ class Contender {
   enum class Ring : uint8_t;
   enum class ScanPurpose : uint8_t;
   // What a publish (temporary + rename) writes, and so what follows it.
-  enum class PublishKind : uint8_t { kTicket, kFenceCounter, kRefresh };
+  enum class PublishKind : uint8_t { kTicket, kRefresh };
   // What reading our own entry back is for.
   enum class CheckKind : uint8_t { kValidate, kRefresh };
 
@@ -274,7 +293,14 @@ class Contender {
   Op FinishScan();
   Op WaitOrGiveUp(uint64_t deadline_mono_ms, WaitReason reason, Bytes target);
   Op AfterWin();
-  Op OnFenceRead(const Result& result);
+  Op DecideFence();
+  void NoteCounterName(const ParsedName& name);
+  Op MoveCounter();
+  Op CreateCounter();
+  Op ListCounter();
+  Op StepCounterListing(const Result& result);
+  Op OnCounterWritten(const Result& result);
+  Op OnOldCounterRead(const Result& result);
   Op PublishTicket();
   Op Won();
   Op Publish(PublishKind kind);
@@ -294,9 +320,12 @@ class Contender {
 
   Op CreateOp(Bytes name, Bytes record);
   Op RenameOp(Bytes from, Bytes to);
+  Op MoveOp(Bytes from, Bytes to);
   Op ReadOp(Bytes name);
   Op RemoveOp(Bytes name);
   Op SimpleOp(OpKind kind);
+  Op ListStartOp(bool counter_names);
+  void HashCounterSeen(Hasher* hash) const;
 
   bool IsMine(Bytes name) const;
   Bytes RingEntryName() const;
@@ -322,7 +351,7 @@ class Contender {
   bool in_main_ring_ = false;   // our "o." entry exists (or may exist)
   bool in_fence_ring_ = false;  // our "f." entry exists (or may exist)
   bool try_mode_ = false;
-  bool lease_ran_out_ = false;  // diagnostics: why the last kLost
+  bool lease_ran_out_ = false;  // why the last kLost or kBusy
 
   uint64_t now_mono_ms_ = 0;
   uint64_t now_wall_ms_ = 0;
@@ -332,6 +361,14 @@ class Contender {
   uint64_t ring_ticket_ = 0;                            // our ticket in the current ring
   uint64_t max_ticket_seen_ = 0;
   uint64_t fence_ = 0;
+  // The counter as the last listing showed it (see DecideFence).
+  uint64_t counter_seen_ = 0;      // the largest N of fence.<N>; 0: none
+  bool marker_made_ = false;       // the format marker, by us or before
+  bool old_counter_seen_ = false;  // "fence" of older builds
+  bool counter_listed_ = false;    // that listing was made while we won
+  uint32_t fence_attempts_ = 0;
+  FixedBytes<kNameBytesMax> counter_name_;       // what we move or create
+  FixedBytes<kNameBytesMax> next_counter_name_;  // fence.<fence_>
   // The refreshed_ms of the record a refresh is replacing (AfterRefresh).
   uint64_t replaced_refresh_ms_ = 0;
 

@@ -207,17 +207,34 @@ class Bench {
   sim::SimPlatform platform_;
 };
 
-// The fence record in `dir`; fails the test if there is none or it is
-// unreadable.
-FenceRecord FenceIn(const Bench& dir) {
-  FenceRecord fence;
-  if (!dir.Has("fence")) {
-    ADD_FAILURE() << "no fence";
-    return fence;
+const std::string kMarker = StringOf(FormatMarkerName());
+
+// "fence.<fence>".
+std::string Counter(uint64_t fence) {
+  FixedBytes<kNameBytesMax> name;
+  FenceCounterName(fence, &name);
+  return StringOf(name.view());
+}
+
+// The token the counter in `dir` spells; fails the test unless there is
+// exactly one counter.
+uint64_t FenceIn(const Bench& dir) {
+  uint64_t fence = 0;
+  int counters = 0;
+  for (const std::string& name : dir.Names()) {
+    const ParsedName parsed = ParseName(ViewOf(name));
+    if (parsed.kind != NameKind::kFenceCounter) continue;
+    ++counters;
+    fence = parsed.fence;
   }
-  EXPECT_EQ(ParseFence(ViewOf(dir.Target("fence")), &fence).error, ParseError::kNone)
-      << dir.Target("fence");
+  EXPECT_EQ(counters, 1) << "counters in the directory";
   return fence;
+}
+
+// A directory where a build of this version fenced `fence` last.
+void PutCounter(Bench* dir, uint64_t fence) {
+  dir->Put(Counter(fence), StringOf(FenceCounterRecord()));
+  dir->Put(kMarker, StringOf(FormatMarkerRecord()));
 }
 
 // Runs `op` and its successors to kDone. Fails the test (and stops) if the
@@ -308,7 +325,7 @@ void PlantHolder(Bench* dir, const Identity& id, uint64_t ticket = 1) {
 // ---------------------------------------------------------------------------
 // Acquire
 
-TEST(Acquire, OnAnEmptyDirectoryGetsFenceOneAndLeavesOnlyItsEntryAndTheFence) {
+TEST(Acquire, OnAnEmptyDirectoryGetsFenceOneAndLeavesItsEntryTheCounterAndTheMarker) {
   Bench dir;
   Contender me = MakeContender(kMe);
   const uint64_t start = dir.now_ms();
@@ -319,13 +336,12 @@ TEST(Acquire, OnAnEmptyDirectoryGetsFenceOneAndLeavesOnlyItsEntryAndTheFence) {
   const std::string entry = EntryName(kMe.nonce);
   EXPECT_EQ(StringOf(me.entry_name()), entry);
   ASSERT_EQ(entry.size(), 34u);
-  EXPECT_EQ(dir.Names(), (std::set<std::string>{entry, "fence"}));
-  const FenceRecord fence = FenceIn(dir);
-  EXPECT_EQ(fence.fence, 1u);
-  // The fence names the process that took it (a version 2 fence record
-  // leaves the nonce out: only a temporary's name would need it).
-  EXPECT_EQ(fence.owner.pid, kMe.pid);
-  EXPECT_EQ(fence.owner.start_time, kMe.start_time);
+  EXPECT_EQ(dir.Names(), (std::set<std::string>{entry, "fence.1", kMarker}));
+  EXPECT_EQ(FenceIn(dir), 1u);
+  // The marker's record is one that older builds refuse as newer.
+  OwnerRecord unreadable;
+  EXPECT_EQ(ParseRecord(ViewOf(dir.Target(kMarker)), &unreadable).error,
+            ParseError::kUnknownVersion);
 
   // Our entry holds our record, with a ticket.
   OwnerRecord published;
@@ -361,16 +377,15 @@ TEST(Acquire, AfterReleaseTheNextAcquisitionGetsFenceTwo) {
   ASSERT_EQ(TryAcquire(&first, &dir), Outcome::kAcquired);
   ASSERT_EQ(Drive(&first, first.Release(), &dir), Outcome::kReleased);
   EXPECT_FALSE(first.holding());
-  EXPECT_EQ(dir.Names(), (std::set<std::string>{"fence"}));
+  EXPECT_EQ(dir.Names(), (std::set<std::string>{"fence.1", kMarker}));
 
   // A new acquisition of the same process has a fresh nonce.
   const Identity again = MakeIdentity(99, kMe.pid);
   Contender second = MakeContender(again);
   ASSERT_EQ(TryAcquire(&second, &dir), Outcome::kAcquired);
   EXPECT_EQ(second.fence(), 2u);
-  EXPECT_EQ(FenceIn(dir).fence, 2u);
-  EXPECT_EQ(FenceIn(dir).owner.pid, again.pid);
-  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(again.nonce), "fence"}));
+  EXPECT_EQ(FenceIn(dir), 2u);
+  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(again.nonce), "fence.2", kMarker}));
 }
 
 TEST(Acquire, ReusingOneContenderAfterReleaseIncrementsTheFence) {
@@ -383,20 +398,104 @@ TEST(Acquire, ReusingOneContenderAfterReleaseIncrementsTheFence) {
   }
 }
 
-TEST(Acquire, ContinuesFromAPersistedFence) {
+TEST(Acquire, TakesItsTokenWithOneMoveOfTheCounterTheScanListed) {
+  Bench dir;
+  PutCounter(&dir, 41);
+  Contender me = MakeContender(kMe);
+  ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+  EXPECT_EQ(me.fence(), 42u);
+  EXPECT_EQ(FenceIn(dir), 42u);
+  const int move = dir.IndexOf(OpKind::kMove, "fence.42");
+  ASSERT_GE(move, 0);
+  EXPECT_EQ(dir.log[static_cast<size_t>(move)].from, "fence.41");
+  EXPECT_EQ(dir.Count(OpKind::kMove), 1u);
+  EXPECT_EQ(dir.Count(OpKind::kRead), 0u) << "the token comes from the listing, not a read";
+  EXPECT_EQ(dir.Count(OpKind::kListStart), 2u) << "the doorway's and the scan's, no more";
+}
+
+TEST(Acquire, ContinuesFromTheCounterOfAnOlderBuildAndLeavesItAsFound) {
   Bench dir;
   dir.Put("fence", FenceText(41, kOther));
   Contender me = MakeContender(kMe);
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_EQ(me.fence(), 42u);
-  EXPECT_EQ(FenceIn(dir).fence, 42u);
-  EXPECT_EQ(FenceIn(dir).owner.pid, kMe.pid);
+  EXPECT_EQ(FenceIn(dir), 42u);
+  EXPECT_EQ(dir.Target("fence"), FenceText(41, kOther));
+  // The marker came first: from then on an older build refuses the lock
+  // rather than fence from "fence" and hand out 42 again.
+  const int marker = dir.IndexOf(OpKind::kCreate, kMarker);
+  const int counter = dir.IndexOf(OpKind::kCreate, "fence.42");
+  ASSERT_GE(marker, 0);
+  EXPECT_LT(marker, counter);
+}
+
+TEST(Acquire, AMoveThatFindsTheCounterGoneListsAgainAndMovesItFromThere) {
+  Bench dir;
+  PutCounter(&dir, 5);
+  Contender me = MakeContender(kMe);
+  // Another fencer moves the counter between our scan and our move (a
+  // listing older than a predecessor's move).
+  bool moved = false;
+  dir.before_op = [&](const Op& op) {
+    if (op.kind == OpKind::kMove && !moved) {
+      moved = true;
+      dir.Erase("fence.5");
+      dir.Put("fence.6", StringOf(FenceCounterRecord()));
+    }
+  };
+  ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+  EXPECT_EQ(me.fence(), 7u) << "6 was taken: never hand it out twice";
+  EXPECT_EQ(FenceIn(dir), 7u);
+}
+
+TEST(Acquire, ACounterThatKeepsMovingFailsAfterALimitAndLeaves) {
+  Bench dir;
+  PutCounter(&dir, 5);
+  Contender me = MakeContender(kMe);
+  uint64_t next = 5;
+  dir.before_op = [&](const Op& op) {
+    if (op.kind != OpKind::kMove) return;
+    dir.Erase(Counter(next));
+    dir.Put(Counter(++next), StringOf(FenceCounterRecord()));
+  };
+  EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
+  EXPECT_EQ(me.failure().kind, FailureKind::kFenceContended);
+  EXPECT_FALSE(me.holding());
+  EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty()) << "a failed acquisition leaves nothing";
+  EXPECT_EQ(dir.Count(OpKind::kMove), kFenceAttemptsMax + 1);
+}
+
+TEST(Acquire, ThePresenceOfTheCounterInTheScanIsCheckedByAListingOfItsOwnBeforeCreatingOne) {
+  Bench dir;
+  dir.Put(kMarker, StringOf(FormatMarkerRecord()));
+  Contender me = MakeContender(kMe);
+  // The scan missed a counter that was being moved (H8): it appears only
+  // after the scan's listing ended.
+  bool planted = false;
+  dir.before_op = [&](const Op& op) {
+    if (op.kind == OpKind::kListStart && dir.Count(OpKind::kListStart) == 3 && !planted) {
+      planted = true;
+      dir.Put("fence.9", StringOf(FenceCounterRecord()));
+    }
+  };
+  ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+  EXPECT_EQ(me.fence(), 10u) << "a fresh fence.1 would hand out 1 after 9";
+  EXPECT_FALSE(dir.Has("fence.1"));
+}
+
+TEST(Acquire, RefusesACounterAtTheMaximum) {
+  Bench dir;
+  PutCounter(&dir, kFenceMax);
+  Contender me = MakeContender(kMe);
+  EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
+  EXPECT_EQ(me.failure().kind, FailureKind::kTicketOverflow);
+  EXPECT_TRUE(dir.Has(Counter(kFenceMax)));
 }
 
 TEST(Acquire, TryWhileALiveHolderExistsIsBusyAndLeavesNothingBehind) {
   Bench dir;
   PlantHolder(&dir, kOther);
-  dir.Put("fence", FenceText(7, kOther));
+  PutCounter(&dir, 7);
   const std::set<std::string> before = dir.Names();
 
   Contender me = MakeContender(kMe);
@@ -404,7 +503,7 @@ TEST(Acquire, TryWhileALiveHolderExistsIsBusyAndLeavesNothingBehind) {
   EXPECT_FALSE(me.holding());
   EXPECT_EQ(dir.Names(), before) << "our entry or temporary was left behind";
   EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
-  EXPECT_EQ(dir.Target("fence"), FenceText(7, kOther)) << "busy must not consume a token";
+  EXPECT_EQ(FenceIn(dir), 7u) << "busy must not consume a token";
   ASSERT_TRUE(me.has_blocker());
   EXPECT_EQ(me.blocker().owner.pid, kOther.pid);
   EXPECT_EQ(me.blocker().owner.nonce, kOther.nonce);
@@ -459,7 +558,7 @@ TEST(Acquire, RemovesTheEntryAndTemporaryOfADeadOwner) {
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_FALSE(dir.Has(EntryName(kOther.nonce)));
   EXPECT_FALSE(dir.Has(TempName(kOther.nonce)));
-  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence"}));
+  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence.1", kMarker}));
   EXPECT_EQ(me.counters().dead_entries_removed, 1u);
   // Temporary first, so a crash between the two removals leaves the entry
   // that leads the next scan to the temporary.
@@ -563,14 +662,40 @@ TEST(Acquire, RemovesAnUnknownOwnerWhoseLeaseExpired) {
   const uint64_t refreshed = dir.now_ms();
   PlantEntry(&dir, unseen, EntryState::kWaiting, 1, refreshed);
   Contender me = MakeContender(kMe, 1, kLeaseMs);
-  // Acquire starts "now" by its argument, but the driver's clock (every
-  // Result::wall_ms) says the lease has long run out: the driver's clock wins.
-  dir.SleepUntil(refreshed + 2 * kLeaseMs);
+  // Acquire starts "now" by its argument, when the other's lease has not
+  // run out yet, but the driver's clock (every Result::wall_ms) says it has
+  // long run out: the driver's clock wins. (Our own record, written at the
+  // argument's time, is still within its lease by the driver's clock.)
+  dir.SleepUntil(refreshed + kLeaseMs + kLeaseMs / 2);
   const uint64_t now = dir.now_ms();
-  ASSERT_EQ(Drive(&me, me.Acquire(now, refreshed + 1, now), &dir), Outcome::kAcquired);
+  ASSERT_EQ(Drive(&me, me.Acquire(now, refreshed + kLeaseMs, now), &dir), Outcome::kAcquired);
   EXPECT_FALSE(dir.Has(EntryName(unseen.nonce)));
   EXPECT_EQ(me.counters().leases_expired, 1u);
   EXPECT_EQ(me.counters().dead_entries_removed, 1u);
+}
+
+TEST(Acquire, AContenderStalledPastItsOwnLeaseDoesNotWinAndSaysWhy) {
+  // Its entry may have been judged expired and removed while it stalled,
+  // then put back by its own publish: winning then would let it in beside
+  // the remover (verify found two holders that way).
+  constexpr uint64_t kLeaseMs = 10000;
+  Bench dir;
+  Contender me = MakeContender(kMe, 1, kLeaseMs);
+  bool stalled = false;
+  dir.before_op = [&](const Op& op) {
+    if (op.kind == OpKind::kListStart && dir.Count(OpKind::kListStart) == 2 && !stalled) {
+      stalled = true;
+      dir.Sleep(kLeaseMs + 1);
+    }
+  };
+  EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kBusy);
+  EXPECT_TRUE(me.lease_ran_out());
+  EXPECT_FALSE(me.holding());
+  EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty()) << "it leaves";
+  // Queued again under a new nonce, with a fresh record, it wins.
+  Contender again = MakeContender(kOther, 1, kLeaseMs);
+  EXPECT_EQ(TryAcquire(&again, &dir), Outcome::kAcquired);
+  EXPECT_FALSE(again.lease_ran_out());
 }
 
 TEST(Acquire, KeepsAnUnknownOwnerThatRefreshedWithinItsLease) {
@@ -750,37 +875,56 @@ TEST(Acquire, IoFailureOnTheTicketRenameRemovesItsTemporary) {
 }
 
 // Whichever write of an acquisition fails, the acquisition fails, leaves
-// none of our names and does not move the fence.
+// none of our names and does not move the fence: in a directory with a
+// counter, and in one where only an older build fenced.
+bool IsWrite(OpKind kind) {
+  return kind == OpKind::kCreate || kind == OpKind::kRename || kind == OpKind::kMove;
+}
+
 TEST(Acquire, FailsCleanlyWhicheverWriteFails) {
-  for (const uint32_t slots : {1u, 2u}) {
-    // Count the writes of a successful acquisition first.
-    size_t writes = 0;
-    {
-      Bench dir;
-      dir.Put("fence", FenceText(5, kOther));
-      Contender me = MakeContender(kMe, slots);
-      ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
-      writes = dir.Count(OpKind::kCreate) + dir.Count(OpKind::kRename);
-    }
-    ASSERT_GE(writes, 5u);
-    for (size_t failing = 0; failing < writes; ++failing) {
-      SCOPED_TRACE("slots " + std::to_string(slots) + ", failing write #" +
-                   std::to_string(failing));
-      Bench dir;
-      dir.Put("fence", FenceText(5, kOther));
-      size_t seen = 0;
-      dir.before_op = [&dir, &seen, failing](const Op& op) {
-        if (op.kind != OpKind::kCreate && op.kind != OpKind::kRename) return;
-        if (seen++ == failing) dir.FailNext(op.kind, StringOf(op.name), IoStatus::kIo);
-      };
-      Contender me = MakeContender(kMe, slots);
-      EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
-      EXPECT_FALSE(me.holding());
-      EXPECT_EQ(me.failure().kind, FailureKind::kIo);
-      EXPECT_EQ(me.failure().os_error, EIO);
-      EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
-      EXPECT_EQ(dir.Names(), (std::set<std::string>{"fence"}));
-      EXPECT_EQ(dir.Target("fence"), FenceText(5, kOther));
+  for (const bool older_counter : {false, true}) {
+    const auto prepare = [older_counter](Bench* dir) {
+      if (older_counter) {
+        dir->Put("fence", FenceText(5, kOther));
+      } else {
+        PutCounter(dir, 5);
+      }
+    };
+    for (const uint32_t slots : {1u, 2u}) {
+      // Count the writes of a successful acquisition first.
+      size_t writes = 0;
+      {
+        Bench dir;
+        prepare(&dir);
+        Contender me = MakeContender(kMe, slots);
+        ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+        EXPECT_EQ(me.fence(), 6u);
+        writes = dir.Count(OpKind::kCreate) + dir.Count(OpKind::kRename) + dir.Count(OpKind::kMove);
+      }
+      ASSERT_GE(writes, 4u);
+      for (size_t failing = 0; failing < writes; ++failing) {
+        SCOPED_TRACE(std::string(older_counter ? "older counter" : "counter") + ", slots " +
+                     std::to_string(slots) + ", failing write #" + std::to_string(failing));
+        Bench dir;
+        prepare(&dir);
+        const std::set<std::string> before = dir.Names();
+        size_t seen = 0;
+        dir.before_op = [&dir, &seen, failing](const Op& op) {
+          if (!IsWrite(op.kind)) return;
+          if (seen++ == failing) dir.FailNext(op.kind, StringOf(op.name), IoStatus::kIo);
+        };
+        Contender me = MakeContender(kMe, slots);
+        EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
+        EXPECT_FALSE(me.holding());
+        EXPECT_EQ(me.failure().kind, FailureKind::kIo);
+        EXPECT_EQ(me.failure().os_error, EIO);
+        EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
+        std::set<std::string> after = dir.Names();
+        after.erase(kMarker);  // made before the counter, and nobody's
+        std::set<std::string> expected = before;
+        expected.erase(kMarker);
+        EXPECT_EQ(after, expected);
+      }
     }
   }
 }
@@ -818,7 +962,7 @@ TEST(Acquire, ReportsWhichOperationFailed) {
   }
 }
 
-TEST(Acquire, CorruptFenceFileFailsWithFenceCorrupt) {
+TEST(Acquire, AnUnreadableCounterOfAnOlderBuildFailsWithFenceCorrupt) {
   for (const bool regular_file : {false, true}) {
     SCOPED_TRACE(regular_file ? "fence is a regular file" : "fence holds garbage");
     Bench dir;
@@ -838,7 +982,7 @@ TEST(Acquire, CorruptFenceFileFailsWithFenceCorrupt) {
   }
 }
 
-TEST(Acquire, RefusesAFenceAtTheMaximum) {
+TEST(Acquire, RefusesAnOlderBuildsCounterAtTheMaximum) {
   Bench dir;
   dir.Put("fence", FenceText(kTicketMax, kOther));
   Contender me = MakeContender(kMe);
@@ -1040,7 +1184,7 @@ TEST(Acquire, TwoSlotsAdmitTwoHoldersAndTheThirdTryIsBusy) {
   // Only the holders' entries and the fence remain: no fence-ring entries,
   // no temporaries.
   EXPECT_EQ(dir.Names(),
-            (std::set<std::string>{EntryName(kMe.nonce), EntryName(kOther.nonce), "fence"}));
+            (std::set<std::string>{EntryName(kMe.nonce), EntryName(kOther.nonce), "fence.2", kMarker}));
 
   // A slot frees up: the third gets in with the next token.
   ASSERT_EQ(Drive(&a, a.Release(), &dir), Outcome::kReleased);
@@ -1054,7 +1198,7 @@ TEST(Acquire, WithSlotsPassesTheFenceRingAndLeavesIt) {
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_GE(dir.IndexOf(OpKind::kCreate, RingName(kMe.nonce)), 0) << "no fence-ring entry";
   EXPECT_GE(dir.IndexOf(OpKind::kRemove, RingName(kMe.nonce)), 0) << "fence ring not left";
-  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence"}));
+  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence.1", kMarker}));
   OwnerRecord published;
   ASSERT_TRUE(RecordIn(dir, EntryName(kMe.nonce), kMe.nonce, &published));
   EXPECT_EQ(published.slots, 3u);
@@ -1129,7 +1273,7 @@ TEST(Refresh, RewritesTheSeenTimeThroughATemporary) {
   EXPECT_GE(refreshed.refreshed_ms, refreshing_at);
   EXPECT_LE(refreshed.refreshed_ms, dir.now_ms());
   EXPECT_EQ(refreshed.ticket, me.ticket());
-  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence"}));
+  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence.1", kMarker}));
   // Read first, then replace atomically.
   ASSERT_GT(dir.log.size(), first_refresh_op);
   EXPECT_EQ(dir.log[first_refresh_op].kind, OpKind::kRead);
@@ -1155,7 +1299,7 @@ TEST(Refresh, RecoversFromAStaleTemporaryOfItsOwn) {
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   dir.Put(TempName(kMe.nonce), "left over by a failed rename");
   EXPECT_EQ(Drive(&me, me.Refresh(dir.now_ms()), &dir), Outcome::kHeld);
-  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence"}));
+  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), "fence.1", kMarker}));
 }
 
 TEST(Release, RemovesOurEntryOnly) {
@@ -1165,7 +1309,7 @@ TEST(Release, RemovesOurEntryOnly) {
   PlantEntry(&dir, kOther, EntryState::kWaiting, 5);  // a waiter behind us
   EXPECT_EQ(Drive(&me, me.Release(), &dir), Outcome::kReleased);
   EXPECT_FALSE(me.holding());
-  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kOther.nonce), "fence"}));
+  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kOther.nonce), "fence.1", kMarker}));
 }
 
 TEST(Release, ReportsLostWhenOurEntryWasRemoved) {

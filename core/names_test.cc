@@ -36,11 +36,41 @@ TEST(Names, EveryNameMadeParsesBackToItsKindAndNonce) {
   }
 }
 
-TEST(Names, TheCounterIsTheOnlyNameWithoutANonce) {
-  EXPECT_EQ(Parse("fence").kind, NameKind::kFenceCounter);
-  EXPECT_EQ(std::string(FenceCounterName().data, FenceCounterName().size), "fence");
-  EXPECT_EQ(Parse("fence2").kind, NameKind::kForeign);
-  EXPECT_EQ(Parse("Fence").kind, NameKind::kForeign);
+std::string CounterName(uint64_t fence) {
+  FixedBytes<kNameBytesMax> name;
+  FenceCounterName(fence, &name);
+  return std::string(name.data, name.size);
+}
+
+TEST(Names, TheCounterSpellsItsTokenInCanonicalDecimal) {
+  EXPECT_EQ(CounterName(1), "fence.1");
+  EXPECT_EQ(CounterName(907), "fence.907");
+  EXPECT_EQ(CounterName(kFenceMax), "fence.9223372036854775807");
+  for (uint64_t fence : {uint64_t{1}, uint64_t{10}, uint64_t{12345}, kFenceMax}) {
+    const ParsedName parsed = Parse(CounterName(fence));
+    EXPECT_EQ(parsed.kind, NameKind::kFenceCounter) << fence;
+    EXPECT_EQ(parsed.fence, fence);
+  }
+}
+
+TEST(Names, ACounterNameThatIsNotCanonicalIsForeign) {
+  for (const char* name : {"fence.", "fence.0", "fence.01", "fence.+1", "fence.1a",
+                                  "fence.-1", "fence. 1", "fence.9223372036854775808",
+                                  "fence.99999999999999999999", "Fence.1", "fence2"}) {
+    EXPECT_EQ(Parse(name).kind, NameKind::kForeign) << '"' << name << '"';
+  }
+}
+
+TEST(Names, TheOlderCountersNameAndTheFormatMarkerAreTheirOwnKinds) {
+  EXPECT_EQ(Parse("fence").kind, NameKind::kOldFenceCounter);
+  EXPECT_EQ(std::string(OldFenceCounterName().data, OldFenceCounterName().size), "fence");
+  const std::string marker(FormatMarkerName().data, FormatMarkerName().size);
+  EXPECT_EQ(marker, NameOf(NameKind::kEntry, Id128{}))
+      << "older builds must read the marker as an entry, to refuse its record";
+  EXPECT_EQ(Parse(marker).kind, NameKind::kFormatMarker);
+  EXPECT_EQ(std::string(FormatMarkerRecord().data, FormatMarkerRecord().size).substr(0, 8),
+            "onlyone3")
+      << "a version older builds report as newer";
 }
 
 TEST(Names, LookalikesAreForeign) {

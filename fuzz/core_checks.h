@@ -31,14 +31,21 @@ inline std::string ProtocolName(NameKind kind, Id128 nonce) {
   return std::string(name.data, name.size);
 }
 
-inline std::string FenceCounterText() {
-  return std::string(FenceCounterName().data, FenceCounterName().size);
+inline std::string CounterText(uint64_t fence) {
+  FixedBytes<kNameBytesMax> name;
+  FenceCounterName(fence, &name);
+  return std::string(name.data, name.size);
+}
+
+inline std::string OldCounterText() {
+  return std::string(OldFenceCounterName().data, OldFenceCounterName().size);
 }
 
 // `name` is one of the names that carry a nonce, and the nonce is `own`.
 inline bool IsOwnName(Bytes name, Id128 own) {
   const ParsedName parsed = ParseName(name);
   return parsed.kind != NameKind::kForeign && parsed.kind != NameKind::kFenceCounter &&
+         parsed.kind != NameKind::kOldFenceCounter && parsed.kind != NameKind::kFormatMarker &&
          parsed.nonce == own;
 }
 
@@ -49,8 +56,16 @@ inline void CheckOp(const Op& op, Id128 own) {
   FUZZ_CHECK(kind != OpKind::kNone);
   switch (kind) {
     case OpKind::kCreate: {
-      // Only its own names, with a record naming itself: a contender never
-      // writes anything that another would misread as someone else's.
+      // The counter and the marker, each with its one record.
+      const NameKind created = ParseName(name).kind;
+      if (created == NameKind::kFenceCounter || created == NameKind::kFormatMarker) {
+        FUZZ_CHECK(Equal(op.record, created == NameKind::kFenceCounter ? FenceCounterRecord()
+                                                                       : FormatMarkerRecord()));
+        break;
+      }
+      // Otherwise only its own names, with a record naming itself: a
+      // contender never writes anything that another would misread as
+      // someone else's.
       FUZZ_CHECK(IsOwnName(name, own));
       FUZZ_CHECK(op.record.size <= kRecordBytesMax);
       OwnerRecord owner;
@@ -65,8 +80,16 @@ inline void CheckOp(const Op& op, Id128 own) {
     }
     case OpKind::kRename:
       FUZZ_CHECK(IsOwnName(op.from, own) && ParseName(op.from).kind == NameKind::kTemporary);
-      FUZZ_CHECK(IsOwnName(name, own) || ParseName(name).kind == NameKind::kFenceCounter);
+      FUZZ_CHECK(IsOwnName(name, own));
       break;
+    case OpKind::kMove: {
+      // Only the counter, and only one step up.
+      const ParsedName from = ParseName(op.from);
+      const ParsedName to = ParseName(name);
+      FUZZ_CHECK(from.kind == NameKind::kFenceCounter && to.kind == NameKind::kFenceCounter);
+      FUZZ_CHECK(to.fence == from.fence + 1);
+      break;
+    }
     case OpKind::kRead:
     case OpKind::kRemove: FUZZ_CHECK(IsProtocolName(name)); break;
     case OpKind::kWait:

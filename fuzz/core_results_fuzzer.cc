@@ -94,7 +94,7 @@ Result NextResult(const Op& op, FuzzInput* input, std::string* storage) {
       *storage = ProtocolName(kKinds[input->Below(4)], Id128{input->Below(4), input->Below(4)});
       break;
     }
-    case 3: *storage = FenceCounterText(); break;
+    case 3: *storage = input->Bool() ? CounterText(1 + input->Below(8)) : OldCounterText(); break;
   }
   result.data = Bytes{storage->data(), static_cast<uint32_t>(storage->size())};
   return result;

@@ -157,7 +157,7 @@ class HostileDriver : public sim::Interference {
   std::string PhantomName(const Process& p) {
     switch (input_->Below(4)) {
       case 0: {  // a name listed again
-        if (world_->fs().empty()) return FenceCounterText();
+        if (world_->fs().empty()) return CounterText(1);
         auto it = world_->fs().begin();
         for (uint32_t skip = input_->Below(8); skip > 0 && std::next(it) != world_->fs().end();
              --skip) {
@@ -203,7 +203,15 @@ class HostileUser {
       case 1: name = ProtocolName(NameKind::kRingEntry, nonce); break;
       case 2: name = ProtocolName(NameKind::kTemporary, nonce); break;
       case 3: name = ProtocolName(NameKind::kAnchor, nonce); break;
-      case 4: name = FenceCounterText(); break;
+      case 4:
+        // The counter of an older build, a counter (a planted one only
+        // raises the next token) or the marker.
+        switch (input_->Below(3)) {
+          case 0: name = OldCounterText(); break;
+          case 1: name = CounterText(1 + input_->Below(16)); break;
+          default: name = std::string(FormatMarkerName().data, FormatMarkerName().size); break;
+        }
+        break;
       default: name = input_->ShortString(); break;
     }
     if (name.empty() || world_->fs().count(name) != 0) return;  // not ours to replace

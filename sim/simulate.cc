@@ -285,13 +285,18 @@ bool Run::ConvergenceStep() {
   return true;
 }
 
-// Cleanup leaves only the fence counter and the planted files (P4), and
-// those untouched (H10).
+// Cleanup leaves only the fence counter (one name: a move never leaves its
+// source), the format marker and the planted files (P4), and those untouched
+// (H10).
 bool Run::CleanupPhase() {
   if (!world_.RunCleanup()) return Fail("cleanup did not finish");
   const std::map<std::string, Node>& planted = PlantedFiles();
+  uint32_t counters = 0;
   for (const auto& entry : world_.fs()) {
-    if (planted.count(entry.first) != 0 || entry.first == "fence") continue;
+    const NameKind kind =
+        ParseName(Bytes{entry.first.data(), static_cast<uint32_t>(entry.first.size())}).kind;
+    if (kind == NameKind::kFenceCounter && ++counters == 1) continue;
+    if (planted.count(entry.first) != 0 || kind == NameKind::kFormatMarker) continue;
     return Fail("entry left behind after convergence and cleanup: " + entry.first + "\n" +
                 world_.DescribeFs());
   }

@@ -27,8 +27,16 @@ std::string OwnerNameOf(NameKind kind, Id128 nonce) {
   return StringOf(name.view());
 }
 
-bool IsFenceCounter(const std::string& name) {
-  return NameOf(name).kind == NameKind::kFenceCounter;
+// The counter and the older builds' counter: names a scan notes (the fence
+// is taken from them) and nobody owns.
+bool IsCounterLike(const std::string& name) {
+  const NameKind kind = NameOf(name).kind;
+  return kind == NameKind::kFenceCounter || kind == NameKind::kOldFenceCounter;
+}
+
+// The counters and the format marker, which nobody owns (see CheckWrite).
+bool IsNobodys(const std::string& name) {
+  return IsCounterLike(name) || NameOf(name).kind == NameKind::kFormatMarker;
 }
 
 // Whose record or fence record `content`, created as `name`, is; (0, 0) for
@@ -60,15 +68,17 @@ uint64_t NodeHash(const std::string& name, const Node& node) {
 // allocate directory space; EIO (or EROFS) any write, including unlink.
 bool FaultApplies(IoStatus fault, OpKind kind) {
   if (fault == IoStatus::kOk) return false;
-  if (fault == IoStatus::kNoSpace) return kind == OpKind::kCreate || kind == OpKind::kRename;
-  return kind == OpKind::kCreate || kind == OpKind::kRename || kind == OpKind::kRemove;
+  const bool renames = kind == OpKind::kRename || kind == OpKind::kMove;
+  if (fault == IoStatus::kNoSpace) return kind == OpKind::kCreate || renames;
+  return kind == OpKind::kCreate || renames || kind == OpKind::kRemove;
 }
 
 // "o.<32 hex>" -> "o.P1r2" for traces: the name's prefix, then the process,
 // incarnation and round its nonce spells (ProcessNonce).
 std::string ShortName(const std::string& name) {
   const ParsedName parsed = NameOf(name);
-  if (parsed.kind == NameKind::kForeign || parsed.kind == NameKind::kFenceCounter) return name;
+  if (parsed.kind == NameKind::kFormatMarker) return "marker";
+  if (parsed.kind == NameKind::kForeign || IsCounterLike(name)) return name;
   const uint64_t lo = parsed.nonce.lo;
   std::string text =
       name.substr(0, kNamePrefixBytes) + "P" + std::to_string(ProcessIndexOfNonce(parsed.nonce));
@@ -85,6 +95,8 @@ std::string ShortRecord(const std::string& content, Id128 owner) {
     text += " owner=P" + std::to_string(ProcessIndexOfNonce(owner));
     return text;
   }
+  if (ViewOf(content).size != 0 && Equal(ViewOf(content), FenceCounterRecord())) return "counter";
+  if (ViewOf(content).size != 0 && Equal(ViewOf(content), FormatMarkerRecord())) return "marker";
   FenceRecord fence;
   if (ParseFence(ViewOf(content), &fence).error == ParseError::kNone) {
     return "fence=" + std::to_string(fence.fence) + " by P" +
@@ -93,10 +105,11 @@ std::string ShortRecord(const std::string& content, Id128 owner) {
   return "garbage";
 }
 
-// Names a contender reacts to in a listing: entries of either ring. The
-// fence counter, temporaries and foreign names are skipped by the core without
-// any effect, so the simulated listing steps over them (and over the lister's
-// own names) within the same kListNext: fewer states, same behaviours.
+// Names a contender reacts to in a listing: entries of either ring, and the
+// counter's names (IsCounterLike). Temporaries, anchors, the format marker
+// and foreign names are skipped by the core without any effect, so the simulated listing steps over
+// them (and over the lister's own names) within the same kListNext: fewer
+// states, same behaviours.
 bool IsEntryLike(const std::string& name) { return IsRingEntry(NameOf(name).kind); }
 
 bool IsTemporary(const std::string& name) { return NameOf(name).kind == NameKind::kTemporary; }
@@ -113,7 +126,8 @@ bool InCriticalSection(const Process& p) {
 std::map<std::string, Node>::const_iterator World::NextListed(const Process& p) const {
   auto it = p.at_start ? fs_.begin() : fs_.upper_bound(p.cursor);
   auto listed = [&](const std::string& name) {
-    return IsEntryLike(name) || (p.lists_temporaries && IsTemporary(name));
+    return IsEntryLike(name) || (p.lists_counter && IsCounterLike(name)) ||
+           (p.lists_temporaries && IsTemporary(name));
   };
   if (p.lists_everything) return it;
   while (it != fs_.end() && (!listed(it->first) || OwnerOf(it->second) == &p)) ++it;
@@ -170,8 +184,8 @@ void World::Violate(const std::string& what) {
 // owner itself.
 void World::CheckWrite(const Process& p, const std::string& name) {
   auto it = fs_.find(name);
-  // The fence counter names who fenced last, but it is everyone's to replace.
-  if (it == fs_.end() || IsFenceCounter(name)) return;
+  // The counter and the marker are nobody's.
+  if (it == fs_.end() || IsNobodys(name)) return;
   const Process* owner = OwnerOf(it->second);
   if (owner == nullptr || owner->index == p.index || !Lives(*owner)) return;
   if (LeaseExpired(it->second)) return;
@@ -363,7 +377,7 @@ void World::StartAcquire(Process* p, bool try_mode) {
   // Leak check: a process that finished its previous acquisition or release
   // owns nothing in the directory.
   for (const auto& entry : fs_) {
-    if (!IsFenceCounter(entry.first) && OwnerOf(entry.second) == p) {
+    if (!IsNobodys(entry.first) && OwnerOf(entry.second) == p) {
       Violate("P" + std::to_string(p->index) + " starts round " + std::to_string(p->round + 1) +
               " but still owns " + ShortName(entry.first));
     }
@@ -397,6 +411,7 @@ void World::Advance(Process* p, const Op& op) {
   pending.record = StringOf(op.record);
   pending.deadline_mono_ms = op.deadline_mono_ms;
   pending.wait_reason = op.wait_reason;
+  pending.counter_names = op.counter_names;
   if (op.owner != nullptr) {
     pending.probe_pid = op.owner->owner.pid;
     pending.probe_start_time = op.owner->owner.start_time;
@@ -648,6 +663,7 @@ Result World::Perform(Process* p) {
   switch (p->op.kind) {
     case OpKind::kCreate: PerformCreate(p, &result); break;
     case OpKind::kRename: PerformRename(p, &result); break;
+    case OpKind::kMove: PerformMove(p, &result); break;
     case OpKind::kRead: PerformRead(p->op, &result); break;
     case OpKind::kListStart: PerformListStart(p); break;
     case OpKind::kListNext: PerformListNext(p, &result); break;
@@ -706,6 +722,28 @@ void World::PerformRename(Process* p, Result* result) {
   if (IsEntryLike(op.name)) Announce(p->index, op.name);
 }
 
+// kMove: a rename that neither replaces nor recreates: kNotFound when the
+// source is gone, kExists when the destination is there.
+void World::PerformMove(Process* p, Result* result) {
+  const PendingOp& op = p->op;
+  auto from = fs_.find(op.from);
+  if (from == fs_.end()) {
+    result->status = IoStatus::kNotFound;
+    return;
+  }
+  if (fs_.count(op.name) != 0) {
+    result->status = IoStatus::kExists;
+    return;
+  }
+  Node moved = from->second;
+  fs_.erase(from);
+  // A new name: listings that began before it may miss it (H8).
+  moved.listed_since_start = 0;
+  moved.hash = NodeHash(op.name, moved);
+  fs_[op.name] = moved;
+  if (IsEntryLike(op.name)) Announce(p->index, op.name);
+}
+
 // kRead: a whole symlink target; a regular file (foreign, or planted) is
 // told apart from a missing name, as readlink(2) tells EINVAL from ENOENT.
 void World::PerformRead(const PendingOp& op, Result* result) const {
@@ -724,6 +762,7 @@ void World::PerformRead(const PendingOp& op, Result* result) const {
 void World::PerformListStart(Process* p) {
   for (auto& entry : fs_) entry.second.listed_since_start |= 1u << p->index;
   p->listing = true;
+  p->lists_counter = p->op.counter_names;
   p->at_start = true;
   p->cursor.clear();
   p->news.clear();
@@ -965,6 +1004,7 @@ void World::Fingerprint(uint64_t* hi, uint64_t* lo) const {
       word(static_cast<uint64_t>(p.op.kind));
       word(p.op.deadline_mono_ms);
       word(p.listing);
+      word(p.lists_counter);
       word(p.at_start);
       text(p.cursor);
       if (!config_.spurious_wakeups) {
@@ -1031,6 +1071,10 @@ std::string World::Describe(const Transition& t) const {
              (fs_.count(op.name) != 0 ? " -> exists" : "");
     case OpKind::kRename:
       return who + " rename " + ShortName(op.from) + " -> " + ShortName(op.name);
+    case OpKind::kMove:
+      return who + " move " + ShortName(op.from) + " -> " + ShortName(op.name) +
+             (fs_.count(op.from) == 0 ? " -> not found"
+                                      : fs_.count(op.name) != 0 ? " -> exists" : "");
     case OpKind::kRead: {
       auto it = fs_.find(op.name);
       return who + " read " + ShortName(op.name) + " -> " +

@@ -5,6 +5,8 @@
 // on and nothing more:
 //   - kCreate is an exclusive symlink: it fails if the name exists;
 //   - kRename atomically replaces its destination;
+//   - kMove atomically renames, failing if its source is gone or its
+//     destination exists (renameat2 RENAME_NOREPLACE);
 //   - kRead returns a whole symlink target;
 //   - kRemove unlinks one name;
 //   - listings are NOT atomic: a listing is a cursor over names in sorted
@@ -140,6 +142,7 @@ struct PendingOp {
   Id128 probe_boot_id;
   uint64_t deadline_mono_ms = kNoDeadline;
   WaitReason wait_reason = WaitReason::kAnyChange;
+  bool counter_names = false;  // kListStart: Op::counter_names
 };
 
 struct Process {
@@ -165,6 +168,7 @@ struct Process {
   // with a named target wakes only for that entry or its owner's death.
   std::set<std::string> news;
   bool lists_temporaries = false;       // a cleaner: its listings include t.* names
+  bool lists_counter = false;           // the current listing includes fence.<N>, "fence"
   bool lists_everything = false;        // an outside driver: listings hide nothing
   uint64_t fence = 0;                   // token of the current holding
   Outcome outcome = Outcome::kRunning;  // of the last lock operation that finished
@@ -361,6 +365,7 @@ class World {
   bool TakeInjectedFault(OpKind kind, Result* result);
   void PerformCreate(Process* p, Result* result);
   void PerformRename(Process* p, Result* result);
+  void PerformMove(Process* p, Result* result);
   void PerformRead(const PendingOp& op, Result* result) const;
   void PerformListStart(Process* p);
   void PerformListNext(Process* p, Result* result);

@@ -670,6 +670,7 @@ Result Driver::Perform(const Op& op) {
   switch (op.kind) {
     case OpKind::kCreate: return Done(Create(op));
     case OpKind::kRename: return Done(Rename(op));
+    case OpKind::kMove: return Done(Move(op));
     case OpKind::kRead: return Done(Read(op));
     case OpKind::kListStart: return Done(ListStart());
     case OpKind::kListNext: return Done(ListNext());
@@ -702,6 +703,23 @@ Result Driver::Rename(const Op& op) {
   scratch_b_.assign(op.name.data, op.name.size);
   if (renameat(dir_fd_, scratch_a_.c_str(), dir_fd_, scratch_b_.c_str()) != 0)
     return FromErrno(errno);
+  return Result();
+}
+
+// The fence counter's compare-and-swap (core/contender.cc, step 5). A file
+// system without RENAME_NOREPLACE (EINVAL: NFS, some FUSE) gets a hard link,
+// which fails the same ways (EEXIST, ENOENT), then the unlink of the source:
+// not one step, but a crash between them leaves only a lower counter name
+// beside the new one, and the next holder moves the largest.
+Result Driver::Move(const Op& op) {
+  scratch_a_.assign(op.from.data, op.from.size);
+  scratch_b_.assign(op.name.data, op.name.size);
+  if (RenameNoReplace(dir_fd_, scratch_a_.c_str(), scratch_b_.c_str()) == 0) return Result();
+  if (errno != EINVAL) return FromErrno(errno);
+  if (linkat(dir_fd_, scratch_a_.c_str(), dir_fd_, scratch_b_.c_str(), 0) != 0) {
+    return FromErrno(errno);
+  }
+  if (unlinkat(dir_fd_, scratch_a_.c_str(), 0) != 0 && errno != ENOENT) return FromErrno(errno);
   return Result();
 }
 

@@ -270,6 +270,7 @@ class Driver {
 
   Result Create(const Op& op);
   Result Rename(const Op& op);
+  Result Move(const Op& op);
   Result Read(const Op& op);
   Result ListStart();
   Result ListNext();

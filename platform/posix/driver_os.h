@@ -29,8 +29,11 @@
 //  2. 128 random bits from the kernel (RandomBytes): entry names are nonces,
 //     and two contenders drawing the same one would share an entry.
 //  3. A rename that refuses to replace an existing name (RenameNoReplace):
-//     a kept anchor moves to the next acquisition's nonce, and replacing
-//     someone else's anchor would make its owner look dead.
+//     the fence counter moves from fence.<N> to fence.<N+1> only if nobody
+//     moved it first (a compare-and-swap), and a kept anchor moves to the
+//     next acquisition's nonce, where replacing someone else's anchor would
+//     make its owner look dead. Where the file system refuses the flag
+//     (EINVAL), Driver::Move falls back to link + unlink.
 //  4. A pipe whose ends are close-on-exec and non-blocking from birth
 //     (MakeNonblockingPipe): flags set afterwards leave a window in which a
 //     fork and exec on another thread inherits the descriptor (H9).

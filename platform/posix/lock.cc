@@ -476,6 +476,29 @@ struct Lock::State {
   }
 
   bool Acquire(int64_t timeout_ms, bool try_once) {
+    const uint64_t start = posix::MonotonicMs();
+    uint64_t deadline = kNoDeadline;
+    if (try_once) {
+      deadline = start;
+    } else if (timeout_ms >= 0) {
+      // MonotonicMs truncates: one more millisecond, so that a caller's own
+      // clock never sees the timeout pass early.
+      deadline = start + static_cast<uint64_t>(timeout_ms) + 1;
+    }
+    // A waiter that stalled past its own lease gives its place up (see
+    // Contender::lease_ran_out) and, with time left, queues again under a
+    // new nonce (BeginAcquisition draws one).
+    for (;;) {
+      const bool acquired = AcquireBefore(deadline, try_once);
+      if (acquired || try_once || !contender.lease_ran_out() ||
+          contender.outcome() != Outcome::kBusy) {
+        return acquired;
+      }
+      if (deadline != kNoDeadline && posix::MonotonicMs() >= deadline) return false;
+    }
+  }
+
+  bool AcquireBefore(uint64_t deadline, bool try_once) {
     Id128 nonce;
     if (!BeginAcquisition(&nonce)) return false;
     posix::Driver driver(dir_fd, cancel_pipe[0], &watch, listing_fd);
@@ -486,14 +509,6 @@ struct Lock::State {
     // directory watch arms it.
     if (!try_once && options.slots > 1) driver.ArmWatch();
     const uint64_t now = posix::MonotonicMs();
-    uint64_t deadline = kNoDeadline;
-    if (try_once) {
-      deadline = now;
-    } else if (timeout_ms >= 0) {
-      // MonotonicMs truncates: one more millisecond, so that a caller's own
-      // clock never sees the timeout pass early.
-      deadline = now + static_cast<uint64_t>(timeout_ms) + 1;
-    }
     Drive(contender.Acquire(now, posix::WallMs(), deadline), &driver, now);
 
     const Outcome outcome = contender.outcome();

@@ -67,9 +67,10 @@ struct LockOptions {
   std::string dir;     // parent directory of locks; empty: DefaultLockDirectory()
   uint32_t slots = 1;  // at most this many holders
   // Expire Unknown (unverifiable) owners after this; 0: never. Under a lease,
-  // refresh well within lease_ms, and wait (Acquire's timeout) less than
-  // lease_ms at a time: a waiter's record is not refreshed while it waits
-  // (docs/verify.md, "What a lease does not give you").
+  // refresh well within lease_ms. A waiter's record is not refreshed while
+  // it waits: one that waits past lease_ms may be removed by others, so it
+  // does not take the lock on that record but queues again, last, under a
+  // new nonce (docs/verify.md, "What a lease does not give you").
   uint64_t lease_ms = 0;
   // The parent directory may be shared by several users: it must then be
   // sticky (like /tmp) instead of private to us; each lock directory inside

@@ -103,6 +103,7 @@ Result Driver::Perform(const Op& op) {
   switch (op.kind) {
     case OpKind::kCreate: result = Create(op); break;
     case OpKind::kRename: result = Rename(op); break;
+    case OpKind::kMove: result = Move(op); break;
     case OpKind::kRead: result = Read(op); break;
     case OpKind::kListStart: result = ListStart(); break;
     case OpKind::kListNext: result = ListNext(); break;
@@ -135,6 +136,22 @@ Result Driver::Rename(const Op& op) {
   }
   const __wasi_errno_t error = __wasi_path_rename(dir_fd_, name_a_, dir_fd_, name_b_);
   return error != 0 ? FromErrno(error) : Result();
+}
+
+// The fence counter's compare-and-swap (core/contender.cc, step 5). WASI
+// preview1 has no rename that refuses to replace; a hard link fails the
+// same ways (EEXIST, ENOENT), then the source goes. Not one step: a crash
+// between the two leaves a lower counter name beside the new one, and the
+// next holder moves the largest.
+Result Driver::Move(const Op& op) {
+  if (!ToCString(op.from, name_a_, sizeof name_a_) ||
+      !ToCString(op.name, name_b_, sizeof name_b_)) {
+    return TooLong();
+  }
+  __wasi_errno_t error = __wasi_path_link(dir_fd_, 0, name_a_, dir_fd_, name_b_);
+  if (error != 0) return FromErrno(error);
+  error = __wasi_path_unlink_file(dir_fd_, name_a_);
+  return error != 0 && error != __WASI_ERRNO_NOENT ? FromErrno(error) : Result();
 }
 
 Result Driver::Read(const Op& op) {

@@ -193,12 +193,24 @@ TYPED_TEST(Contract, RemoveDeletesOnceThenReportsNotFound) {
   EXPECT_EQ(this->Do(OpKind::kRead, "o.a").status, IoStatus::kNotFound);
 }
 
+TYPED_TEST(Contract, MoveRenamesOnlyFromANameThatIsThereToOneThatIsNot) {
+  ASSERT_EQ(this->Do(OpKind::kCreate, "fence.1", "c").status, IoStatus::kOk);
+  EXPECT_EQ(this->Do(OpKind::kMove, "fence.2", "", "fence.1").status, IoStatus::kOk);
+  EXPECT_EQ(this->ListAll(), std::multiset<std::string>{"fence.2"});
+  // The compare-and-swap of the fence counter: a second move from 1 fails.
+  EXPECT_EQ(this->Do(OpKind::kMove, "fence.2", "", "fence.1").status, IoStatus::kNotFound);
+  ASSERT_EQ(this->Do(OpKind::kCreate, "fence.3", "c").status, IoStatus::kOk);
+  EXPECT_EQ(this->Do(OpKind::kMove, "fence.3", "", "fence.2").status, IoStatus::kExists);
+  EXPECT_EQ(this->ListAll(), (std::multiset<std::string>{"fence.2", "fence.3"}))
+      << "a move never replaces";
+}
+
 TYPED_TEST(Contract, ListingReturnsEveryNameOnceAndRestartsAtListStart) {
-  for (const char* name : {"o.b", "o.a", "fence", "t.c"}) {
+  for (const char* name : {"o.b", "o.a", "fence.3", "t.c"}) {
     ASSERT_EQ(this->Do(OpKind::kCreate, name, "r").status, IoStatus::kOk);
   }
   this->platform_.PlantFile("notes.txt", "x");
-  const std::multiset<std::string> all = {"o.a", "o.b", "fence", "t.c", "notes.txt"};
+  const std::multiset<std::string> all = {"o.a", "o.b", "fence.3", "t.c", "notes.txt"};
   EXPECT_EQ(this->ListAll(), all);
   EXPECT_EQ(this->ListAll(), all);
 }
@@ -260,10 +272,11 @@ TYPED_TEST(Contract, AContenderAcquiresAFreeLockAndReleasesIt) {
   auto a = this->NewProc();
   ASSERT_EQ(this->TryAcquire(a.get()), Outcome::kAcquired);
   EXPECT_EQ(a->contender.fence(), 1u);
+  const std::string marker = S(FormatMarkerName());
   EXPECT_EQ(this->ProtocolNames(),
-            (std::multiset<std::string>{"fence", S(a->contender.entry_name())}));
+            (std::multiset<std::string>{"fence.1", marker, S(a->contender.entry_name())}));
   EXPECT_EQ(this->Release(a.get()), Outcome::kReleased);
-  EXPECT_EQ(this->ListAll(), std::multiset<std::string>{"fence"});
+  EXPECT_EQ(this->ListAll(), (std::multiset<std::string>{"fence.1", marker}));
 }
 
 TYPED_TEST(Contract, ASecondContenderIsBusyAndLearnsWhoHolds) {
@@ -314,7 +327,8 @@ TYPED_TEST(Contract, GarbageAndForeignFilesAreSkippedAndLeftAlone) {
   EXPECT_EQ(a->contender.counters().garbage_entries, 4u);
   EXPECT_EQ(this->Release(a.get()), Outcome::kReleased);
   EXPECT_EQ(this->ListAll(),
-            (std::multiset<std::string>{"fence", "notes.txt", "o.0123456789abcdef0123456789abcdef",
+            (std::multiset<std::string>{"fence.1", S(FormatMarkerName()), "notes.txt",
+                                        "o.0123456789abcdef0123456789abcdef",
                                         "o.fedcba9876543210fedcba9876543210"}));
 }
 

@@ -13,6 +13,8 @@
 
 #include <algorithm>
 
+#include "core/names.h"
+
 namespace onlyone {
 namespace testing_posix {
 
@@ -46,6 +48,23 @@ std::vector<std::string> NamesIn(const std::string& dir) {
       names.push_back(entry->d_name);
   }
   closedir(stream);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> FreeLockNames(uint64_t fence) {
+  FixedBytes<kNameBytesMax> counter;
+  FenceCounterName(fence, &counter);
+  return {std::string(counter.data, counter.size),
+          std::string(FormatMarkerName().data, FormatMarkerName().size)};
+}
+
+std::vector<std::string> NamesWithAnyCounter(const std::string& dir) {
+  std::vector<std::string> names = NamesIn(dir);
+  for (std::string& name : names) {
+    const Bytes view{name.data(), static_cast<uint32_t>(name.size())};
+    if (ParseName(view).kind == NameKind::kFenceCounter) name = "fence.<N>";
+  }
   std::sort(names.begin(), names.end());
   return names;
 }

@@ -3,6 +3,7 @@
 #ifndef ONLYONE_TESTS_POSIX_PROCESS_UTIL_H_
 #define ONLYONE_TESTS_POSIX_PROCESS_UTIL_H_
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <map>
@@ -18,6 +19,12 @@ std::string MakeScratchDir(const char* prefix);
 std::string ContenderPath();
 // Sorted names in `dir` (without "." and ".."); empty if it cannot be read.
 std::vector<std::string> NamesIn(const std::string& dir);
+// What a lock directory that nobody holds any more must hold: the fence
+// counter at `fence` and the format marker (core/names.h), sorted as NamesIn.
+std::vector<std::string> FreeLockNames(uint64_t fence);
+// NamesIn, with the one fence counter, whatever its token, spelled
+// "fence.<N>": for runs whose number of acquisitions is not known.
+std::vector<std::string> NamesWithAnyCounter(const std::string& dir);
 // fork + execvp(args), stdout and stderr appended to `log`. Returns the pid.
 pid_t Spawn(const std::vector<std::string>& args, const std::string& log);
 // The exit code of a waitpid status; 128 + signal if killed.
