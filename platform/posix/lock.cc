@@ -399,6 +399,11 @@ struct Lock::State {
       case FailureKind::kNonceCollision:
         message = "onlyone: our random entry name already existed in " + path() + ": retry";
         break;
+      case FailureKind::kFenceContended:
+        message = "onlyone: the fence counter of lock \"" + name + "\" (" + path() +
+                  "/fence.<N>) kept moving while we took our token: another holder is fencing "
+                  "at the same time, which only an expired lease allows: lengthen lease_ms, or retry";
+        break;
       default: {
         const std::string entry(failure.name.data, failure.name.size);
         message = std::string("onlyone: cannot ") + doing + " lock \"" + name + "\" in " + path() +

@@ -71,6 +71,10 @@ struct Module {
   FixedBytes<kNameBytesMax + 1> wait_name;
   const char* doing = "acquire";  // for messages
 
+  // The acquisition under way: when it ends, and whether it is a try.
+  uint64_t acquire_deadline_mono_ms = kNoDeadline;
+  bool acquire_try = false;
+
   uint64_t fence = 0;
   HostHolder blocker = {};
   bool has_blocker = false;
@@ -145,11 +149,51 @@ int32_t Finish() {
   return Refuse("internal error: unexpected outcome");
 }
 
+// Draws a nonce and starts an acquisition that ends by the module's
+// acquire_deadline_mono_ms. false: no randomness for the nonce.
+bool StartAcquisition(Op* op) {
+  Module& m = module_state;
+  Identity identity;
+  int32_t os_error = 0;
+  if (!RandomNonce(&identity.nonce, &os_error)) return false;
+  HostProcess self = {};
+  onlyone_host_identity(&self);
+  identity.pid = self.pid;
+  identity.start_time = self.start_time;
+  identity.boot_id = Id128{self.boot_id_hi, self.boot_id_lo};
+  identity.pid_namespace = self.pid_namespace;
+  const uint32_t host_bytes = self.host_bytes < kHostBytesMax ? self.host_bytes : kHostBytesMax;
+  identity.host.Assign(Bytes{self.host, host_bytes});
+  identity.command = m.command;
+  m.contender.Init(m.config, identity);
+  m.next_pause_ms = kPollFirstPauseMs;
+  *op = m.contender.Acquire(MonotonicMs(), WallMs(), m.acquire_deadline_mono_ms);
+  return true;
+}
+
+// A waiter that stalled past its own lease gives its place up
+// (Contender::lease_ran_out) and, with time left, queues again under a new
+// nonce: under the same one, a remover that read its old record could
+// remove the new one.
+bool Requeue(Op* op) {
+  const Module& m = module_state;
+  if (m.contender.outcome() != Outcome::kBusy || !m.contender.lease_ran_out() || m.acquire_try) {
+    return false;
+  }
+  if (m.acquire_deadline_mono_ms != kNoDeadline && MonotonicMs() >= m.acquire_deadline_mono_ms) {
+    return false;
+  }
+  return StartAcquisition(op);
+}
+
 // Runs the Contender from `op` until it is done or waits.
 int32_t Run(Op op) {
   Module& m = module_state;
   for (;;) {
-    if (op.kind == OpKind::kDone) return Finish();
+    if (op.kind == OpKind::kDone) {
+      if (Requeue(&op)) continue;
+      return Finish();
+    }
     if (op.kind == OpKind::kWait) {
       const uint64_t now = MonotonicMs();
       if (op.deadline_mono_ms != kNoDeadline && now >= op.deadline_mono_ms) {
@@ -217,33 +261,16 @@ ONLYONE_EXPORT(onlyone_acquire) int32_t onlyone_acquire(int64_t timeout_ms) {
   if (!w::Idle()) return w::Refuse("acquire before configure, or while waiting");
   if (m.contender.holding()) return w::Refuse("acquire while holding: release first");
   if (timeout_ms < w::kTimeoutForever) return w::Refuse("timeout_ms must be -1, 0 or positive");
-  onlyone::Id128 nonce;
-  int32_t os_error = 0;
-  if (!w::RandomNonce(&nonce, &os_error))
-    return w::Refuse("random_get failed: no nonce for our entry");
-
-  w::HostProcess self = {};
-  onlyone_host_identity(&self);
-  onlyone::Identity identity;
-  identity.nonce = nonce;
-  identity.pid = self.pid;
-  identity.start_time = self.start_time;
-  identity.boot_id = onlyone::Id128{self.boot_id_hi, self.boot_id_lo};
-  identity.pid_namespace = self.pid_namespace;
-  const uint32_t host_bytes =
-      self.host_bytes < onlyone::kHostBytesMax ? self.host_bytes : onlyone::kHostBytesMax;
-  identity.host.Assign(onlyone::Bytes{self.host, host_bytes});
-  identity.command = m.command;
-  m.contender.Init(m.config, identity);
-
+  const uint64_t now = w::MonotonicMs();
+  m.acquire_deadline_mono_ms = onlyone::kNoDeadline;
+  if (timeout_ms >= 0) m.acquire_deadline_mono_ms = now + static_cast<uint64_t>(timeout_ms);
+  m.acquire_try = timeout_ms == 0;
   m.doing = "acquire";
   m.has_blocker = false;
   m.fence = 0;
-  m.next_pause_ms = w::kPollFirstPauseMs;
-  const uint64_t now = w::MonotonicMs();
-  uint64_t deadline = onlyone::kNoDeadline;
-  if (timeout_ms >= 0) deadline = now + static_cast<uint64_t>(timeout_ms);
-  return w::Run(m.contender.Acquire(now, w::WallMs(), deadline));
+  onlyone::Op first;
+  if (!w::StartAcquisition(&first)) return w::Refuse("random_get failed: no nonce for our entry");
+  return w::Run(first);
 }
 
 ONLYONE_EXPORT(onlyone_resume) int32_t onlyone_resume() {

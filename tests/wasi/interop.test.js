@@ -37,9 +37,13 @@ function lockDir() {
   return dir;
 }
 
+// The format marker (core/names.h): an "o." name that is no contender's
+// entry, made with the first fence counter of a directory.
+const FORMAT_MARKER = `o.${'0'.repeat(32)}`;
+
 function entries(dir, name) {
   try {
-    return fs.readdirSync(path.join(dir, name)).filter((entry) => entry.startsWith('o.')).sort();
+    return fs.readdirSync(path.join(dir, name)).filter((entry) => entry.startsWith('o.') && entry !== FORMAT_MARKER).sort();
   } catch {
     return [];
   }

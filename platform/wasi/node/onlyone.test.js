@@ -28,8 +28,12 @@ function lockDir() {
   return dir;
 }
 
+// The format marker (core/names.h): an "o." name that is no contender's
+// entry, made with the first fence counter of a directory.
+const FORMAT_MARKER = `o.${'0'.repeat(32)}`;
+
 function entries(dir, name) {
-  return fs.readdirSync(path.join(dir, name)).filter((entry) => entry.startsWith('o.')).sort();
+  return fs.readdirSync(path.join(dir, name)).filter((entry) => entry.startsWith('o.') && entry !== FORMAT_MARKER).sort();
 }
 
 const HEX32 = 'f'.repeat(32);
