@@ -1,12 +1,11 @@
 // The Linux port of the POSIX driver: what driver_os.h asks of an OS.
 //   1. listing: the whole directory in one getdents64 call (SnapshotDirectory)
 //   2. random bits: getrandom(2)
-//   3. rename without replacing: renameat2(RENAME_NOREPLACE)
-//   4. cancel pipe: pipe2(O_CLOEXEC | O_NONBLOCK)
-//   5. process identity: /proc/sys/kernel/random/boot_id, /proc/self/ns/pid,
+//   3. cancel pipe: pipe2(O_CLOEXEC | O_NONBLOCK)
+//   4. process identity: /proc/sys/kernel/random/boot_id, /proc/self/ns/pid,
 //      /proc/PID/stat (state, process group, session, start time), used
 //      only where /proc shows our own PID namespace
-//   6. wake-up: inotify, on the lock directory or on one anchor
+//   5. wake-up: inotify, on the lock directory or on one anchor
 #ifndef __linux__
 #error \
     "platform/posix/driver_linux.cc is the Linux port; another OS needs its own (see driver_os.h)"
@@ -197,14 +196,10 @@ bool RandomBytes(unsigned char* bytes, size_t count, int* os_error) {
   return true;
 }
 
-int RenameNoReplace(int dir_fd, const char* from, const char* to) {
-  return renameat2(dir_fd, from, dir_fd, to, RENAME_NOREPLACE);
-}
-
 int MakeNonblockingPipe(int fds[2]) { return pipe2(fds, O_CLOEXEC | O_NONBLOCK); }
 
 // ---------------------------------------------------------------------------
-// 5. Process identity.
+// 4. Process identity.
 
 Id128 LocalBootId() {
   Id128 id;
@@ -256,7 +251,7 @@ bool ProcessStartTime(uint32_t pid, uint64_t* start_time, bool* usable) {
 }
 
 // ---------------------------------------------------------------------------
-// 6. Wake-up: inotify.
+// 5. Wake-up: inotify.
 
 bool Watch::Open() {
   if (tried_) return fd_ >= 0;

@@ -6,7 +6,7 @@
 // An OS without a file there does not build: the select() has no branch for
 // it and fails with a message naming this contract. That is on purpose:
 // every piece below has an obvious, portable-looking replacement (a readdir
-// loop, plain renameat, pipe then fcntl) that compiles, passes a quick test
+// loop, pipe then fcntl) that compiles, passes a quick test
 // and breaks exclusion under a race. macOS and the BSDs are not ported, and
 // nothing about them is tested here.
 //
@@ -28,13 +28,10 @@
 //     not exist.
 //  2. 128 random bits from the kernel (RandomBytes): entry names are nonces,
 //     and two contenders drawing the same one would share an entry.
-//  3. A rename that refuses to replace an existing name (RenameNoReplace):
-//     a kept anchor moves to the next acquisition's nonce, and replacing
-//     someone else's anchor would make its owner look dead.
-//  4. A pipe whose ends are close-on-exec and non-blocking from birth
+//  3. A pipe whose ends are close-on-exec and non-blocking from birth
 //     (MakeNonblockingPipe): flags set afterwards leave a window in which a
 //     fork and exec on another thread inherits the descriptor (H9).
-//  5. Process identity, for records and for probing owners without an
+//  4. Process identity, for records and for probing owners without an
 //     anchor (driver.h: LocalBootId, LocalPidNamespace, ProcessStartTime,
 //     ReadProcessStat, ProcShowsOurPids): a boot id, so that a record of an
 //     earlier boot reads as dead; a process start time, so that a reused
@@ -43,7 +40,7 @@
 //     Answering "cannot tell" (a zero boot id, *usable false, false) is
 //     safe: such owners are kUnknown, counted alive. The price is that a
 //     dead owner without an anchor (a WASI owner) is never removed.
-//  6. A wake-up mechanism (Watch::Open and the Driver members marked "by the
+//  5. A wake-up mechanism (Watch::Open and the Driver members marked "by the
 //     OS file" in driver.h): a pollable descriptor that becomes readable
 //     when an entry of the lock directory changes, an anchor is closed after
 //     writing (its owner died), or the watched anchor is touched (see
@@ -56,8 +53,7 @@
 // (which answers "nothing found" without it).
 //
 // Hints for a porter, untested: macOS has arc4random_buf (2),
-// renameatx_np(RENAME_EXCL) (3), sysctl(KERN_PROC_PID)'s p_starttime (5)
-// and kqueue's EVFILT_VNODE (6), but no call documented as a snapshot
+// sysctl(KERN_PROC_PID)'s p_starttime (4) and kqueue's EVFILT_VNODE (5), but no call documented as a snapshot
 // listing (1), which is why it has no port.
 #ifndef ONLYONE_PLATFORM_POSIX_DRIVER_OS_H_
 #define ONLYONE_PLATFORM_POSIX_DRIVER_OS_H_
@@ -83,11 +79,7 @@ int SnapshotDirectory(int fd, std::vector<std::string>* names);
 // 2. `count` bytes from the kernel's random source. false: *os_error says why.
 bool RandomBytes(unsigned char* bytes, size_t count, int* os_error);
 
-// 3. Renames `from` to `to` in dir_fd unless `to` exists. 0, or -1 with errno
-// (EEXIST when `to` exists; the caller retries EINTR).
-int RenameNoReplace(int dir_fd, const char* from, const char* to);
-
-// 4. A pipe, both ends O_CLOEXEC and O_NONBLOCK from creation. 0, or -1 with
+// 3. A pipe, both ends O_CLOEXEC and O_NONBLOCK from creation. 0, or -1 with
 // errno.
 int MakeNonblockingPipe(int fds[2]);
 
