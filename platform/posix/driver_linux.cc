@@ -180,7 +180,7 @@ int SnapshotDirectory(int fd, std::vector<std::string>* names) {
 }
 
 // ---------------------------------------------------------------------------
-// 2-4. Random bits, rename without replacing, the cancel pipe.
+// 2-3. Random bits, the cancel pipe.
 
 bool RandomBytes(unsigned char* bytes, size_t count, int* os_error) {
   size_t got = 0;
