@@ -53,8 +53,8 @@
 // (which answers "nothing found" without it).
 //
 // Hints for a porter, untested: macOS has arc4random_buf (2),
-// sysctl(KERN_PROC_PID)'s p_starttime (4) and kqueue's EVFILT_VNODE (5), but no call documented as a snapshot
-// listing (1), which is why it has no port.
+// sysctl(KERN_PROC_PID)'s p_starttime (4) and kqueue's EVFILT_VNODE (5), but no call documented as
+// a snapshot listing (1), which is why it has no port.
 #ifndef ONLYONE_PLATFORM_POSIX_DRIVER_OS_H_
 #define ONLYONE_PLATFORM_POSIX_DRIVER_OS_H_
 
