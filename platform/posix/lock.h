@@ -69,7 +69,9 @@ struct LockOptions {
   // Expire Unknown (unverifiable) owners after this; 0: never. Under a lease,
   // refresh well within lease_ms, and wait (Acquire's timeout) less than
   // lease_ms at a time: a waiter's record is not refreshed while it waits
-  // (docs/verify.md, "What a lease does not give you").
+  // (docs/verify.md, "What a lease does not give you"). A lease also costs a
+  // reused Lock its kept anchor: each acquisition makes a new one, under a
+  // new nonce (lock.cc says why).
   uint64_t lease_ms = 0;
   // The parent directory may be shared by several users: it must then be
   // sticky (like /tmp) instead of private to us; each lock directory inside
