@@ -81,7 +81,7 @@ class HostileDriver : public sim::Interference {
   HostileDriver(FuzzInput* input, const World* world) : input_(input), world_(world) {}
 
   bool Preempt(const Process& p, Result* result) override {
-    CheckOp(OpOf(p), ProcessNonce(p.index, p.incarnation, p.round));
+    CheckOp(OpOf(p), world_->NonceOf(p));
     // An exhausted input answers the truth: the run winds down faithfully.
     const uint32_t roll = input_->Empty() ? 0 : input_->Below(kAnswerRolls);
     answer_ = roll < kAnswerCount ? static_cast<Answer>(roll) : Answer::kTruth;
@@ -172,7 +172,7 @@ class HostileDriver : public sim::Interference {
                             ProcessNonce(input_->Below(kProcsMax), 0, input_->Below(kRoundsMax)));
       }
       case 2:  // our own name: the core must recognise it
-        return ProtocolName(NameKind::kEntry, ProcessNonce(p.index, p.incarnation, p.round));
+        return ProtocolName(NameKind::kEntry, world_->NonceOf(p));
       default:  // anything a file name can be, or not
         return input_->ShortString();
     }

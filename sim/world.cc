@@ -74,7 +74,8 @@ bool FaultApplies(IoStatus fault, OpKind kind) {
 }
 
 // "o.<32 hex>" -> "o.P1r2" for traces: the name's prefix, then the process,
-// incarnation and round its nonce spells (ProcessNonce).
+// incarnation and round its nonce spells (ProcessNonce: the round that drew
+// it, see NonceOf).
 std::string ShortName(const std::string& name) {
   const ParsedName parsed = NameOf(name);
   if (parsed.kind == NameKind::kFormatMarker) return "marker";
@@ -156,9 +157,13 @@ World::World(const WorldConfig& config) : config_(config) {
   }
 }
 
+Id128 World::NonceOf(const Process& p) const {
+  return ProcessNonce(p.index, p.incarnation, config_.lease_ms != 0 ? p.round : 0);
+}
+
 Identity World::MakeIdentity(const Process& p) const {
   Identity id;
-  id.nonce = ProcessNonce(p.index, p.incarnation, p.round);
+  id.nonce = NonceOf(p);
   id.pid = p.pid;
   id.start_time = p.start_time;
   id.boot_id = kSimBootId;
@@ -648,7 +653,7 @@ void World::OnDoneExternal(Process* p, Outcome outcome) {
   }
   if (outcome == Outcome::kBusy) ++counters_.busy;
   // The entry is gone (released, lost, given up): the next acquisition is a
-  // new contender with a new nonce.
+  // new contender (with the same nonce unless under a lease: NonceOf).
   ++p->round;
   p->pc = ProgramCounter::kIdle;
 }

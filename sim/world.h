@@ -122,9 +122,9 @@ enum class LockAction : uint8_t {
   kRefresh,
 };
 
-// The nonce the World gives process `index` in `round` of `incarnation`
-// (Respawn), so that a name in the simulated directory says whose it is:
-// the index + 1 in the high half, never zero.
+// The nonce process `index` draws in `round` of `incarnation` (Respawn), so
+// that a name in the simulated directory says whose it is: the index + 1 in
+// the high half, never zero. Which round draws one: World::NonceOf.
 Id128 ProcessNonce(uint32_t index, uint32_t incarnation, uint32_t round);
 // The process index a World nonce spells; -1 for a nonce the World did not
 // make (zero high half).
@@ -283,6 +283,12 @@ class World {
   const std::vector<Process>& procs() const { return procs_; }
   const std::map<std::string, Node>& fs() const { return fs_; }
   const WorldCounters& counters() const { return counters_; }
+  // The nonce of p's current acquisition. As a reused POSIX Lock does: one
+  // nonce for every round of a process life, drawn in round 0, since its
+  // anchor stays locked between acquisitions; a new one each round under a
+  // lease, where others remove entries without proof of death and the Lock
+  // keeps no anchor.
+  Id128 NonceOf(const Process& p) const;
 
   // Transitions possible now. `allow_crash` and `allow_reuse` let the caller
   // bound how many faults a run may contain.

@@ -93,9 +93,10 @@ void RecordAcquisition(Harness* h, uint32_t p) {
 }
 
 // The index of the process that owns a protocol name ("o.", "f.", "t." plus
-// 32 hex digits), whose nonce the simulator makes (index + 1, round + 1); -1
-// for any other name.
-int OwnerIndex(const std::string& name, uint64_t* round_plus_one) {
+// 32 hex digits), whose nonce the simulator makes (index + 1 in the high
+// half, see ProcessNonce), and the nonce's low half in *nonce_lo; -1 for any
+// other name.
+int OwnerIndex(const std::string& name, uint64_t* nonce_lo) {
   if (name.size() != 34 || name[1] != '.') return -1;
   if (name[0] != 'o' && name[0] != 'f' && name[0] != 't') return -1;
   uint64_t hi = 0;
@@ -106,7 +107,7 @@ int OwnerIndex(const std::string& name, uint64_t* round_plus_one) {
         c >= 'a' ? static_cast<uint64_t>(c - 'a' + 10) : static_cast<uint64_t>(c - '0');
     (i < 18 ? hi : lo) = ((i < 18 ? hi : lo) << 4) | nibble;
   }
-  *round_plus_one = lo;
+  *nonce_lo = lo;
   return static_cast<int>(hi) - 1;
 }
 
@@ -134,16 +135,17 @@ void CheckWorld(const Model& model, const Harness& h, bool scanned, bool fenced)
       RC_ASSERT(parsed.fence >= h.last_fence);
       continue;
     }
-    uint64_t round_plus_one = 0;
-    const int owner = OwnerIndex(name, &round_plus_one);
+    uint64_t nonce_lo = 0;
+    const int owner = OwnerIndex(name, &nonce_lo);
     if (owner < 0 || static_cast<uint32_t>(owner) >= model.procs()) {
       RC_FAIL("unexpected name " + name + "\n" + Where(world));
     }
     const uint32_t p = static_cast<uint32_t>(owner);
     if (model.alive[p]) {
       // A live process between commands is idle or holding: it has exactly
-      // its current "o." entry if it holds, and nothing else.
-      if (name[0] != 'o' || !model.holding[p] || round_plus_one != world.procs()[p].round + 1ull) {
+      // its current "o." entry if it holds (under its current nonce), and
+      // nothing else.
+      if (name[0] != 'o' || !model.holding[p] || nonce_lo != world.NonceOf(world.procs()[p]).lo) {
         RC_FAIL("live P" + std::to_string(p) + " left " + name + "\n" + Where(world));
       }
       ++live_entries[p];

@@ -93,7 +93,10 @@ class Process {
  public:
   virtual ~Process() = default;
   virtual uint32_t index() const = 0;
-  // Waits until acquired. False only when the lock failed (see the trace).
+  // Waits until acquired. False when the lock failed (see the trace), or,
+  // under a lease, when this process stalled past its own lease while it
+  // queued (the lock gives its place up rather than trust an entry others
+  // may have removed; a real Lock queues again, docs/verify.md).
   virtual bool Acquire() = 0;
   // One attempt: false when the lock is busy.
   virtual bool TryAcquire() = 0;

@@ -60,6 +60,31 @@ TEST(Check, CatchesTwoWritersWhenTwoSlotsShareOneRegister) {
             "two writers in a critical section");
 }
 
+TEST(Check, FindsNoFreshLockRemovedWhenItsOwnerLocksAgainUnderALease) {
+  // Under a lease others remove an entry whose lease ran out without proof
+  // of death. p1 reads p0's entry after a pause across the lease and decides
+  // to remove it; meanwhile p0 releases and locks again. Had p0 kept its
+  // nonce (as a reused Lock without a lease does), its fresh entry would
+  // have the old one's name and p1 would remove it: P2, found in about 4,000
+  // states. A new nonce per acquisition under a lease (sim World::NonceOf,
+  // the POSIX Lock alike) leaves p1 nothing to remove.
+  Scenario s;
+  s.processes = 2;
+  s.lock.lease_ms = 10'000;
+  s.faults.pauses = 1;
+  s.faults.pause_inside_lock = false;
+  s.Program([](Process& p) {
+    for (uint32_t round = 0; round < 2 - p.index(); ++round) {
+      if (!p.Acquire()) return;
+      p.Release();
+    }
+  });
+  const Report report = Check(s);
+  EXPECT_TRUE(report.passed()) << report.Text();
+  EXPECT_TRUE(report.complete);
+  EXPECT_GT(report.reached.leases_expired, 0u);
+}
+
 TEST(Check, SaysWhichBoundCutAnIncompleteSearch) {
   Scenario s = Writers();
   s.bounds.max_states = 50;

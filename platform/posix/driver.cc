@@ -390,23 +390,13 @@ void Anchor::Keep() {
   RegisterKeptAnchor(&fd_);
 }
 
-bool Anchor::Rename(int dir_fd, Id128 nonce, int* os_error) {
-  *os_error = 0;
+bool Anchor::Reuse(int dir_fd) {
   if (!kept_) return false;
   Unkeep();
   if (fd_ < 0 || dir_fd != dir_fd_ || owner_pid_ != getpid()) return false;
-  const std::string name = AnchorName(nonce);
-  int rc;
-  // Never over an existing name: a nonce taken is not ours to replace.
-  do {
-    rc = RenameNoReplace(dir_fd_, name_.c_str(), name.c_str());
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    *os_error = errno;
-    return false;
-  }
-  name_ = name;
-  return true;
+  // Still linked under its name: the name is what probers and waiters open.
+  struct stat st;
+  return fstat(fd_, &st) == 0 && st.st_nlink > 0;
 }
 
 IoStatus Anchor::Create(int dir_fd, const Identity& owner, uint64_t now_wall_ms, int* os_error) {
@@ -829,7 +819,10 @@ const std::string* Driver::LastRead(Bytes target) const {
 // before the watch exists. So the watch is armed first, on the very file
 // (through a descriptor, not its name), and then the file is checked once:
 // unlinked (released) or its flock free (released or dead) means scan again
-// now; otherwise any later release or death makes an event.
+// now; so does an entry whose record is no longer the one the scan read: a
+// reused Lock that released and came back has the same entry name, but a
+// new record (its state, or a ticket above ours). Otherwise any later
+// release or death makes an event.
 bool Driver::EntryStillAsRead(Bytes target) {
   const std::string* read = LastRead(target);
   if (read == nullptr) return false;
@@ -872,9 +865,11 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
       case AnchorLock::kHeld:
         // A held anchor proves its owner alive, not that our predecessor's
         // entry is still there: an owner that keeps its anchor between
-        // acquisitions (Anchor::Keep) holds it without an entry. Its release
-        // touches the anchor, which wakes us once the watch exists; one
-        // before that shows here.
+        // acquisitions (Anchor::Keep) holds it without an entry, or with a
+        // new one under the same name (a reused Lock keeps its nonce), now
+        // queued behind us. Its release touches the anchor, which wakes us
+        // once the watch exists; one before that shows here, in the record
+        // (the name alone may be back).
         if (!EntryStillAsRead(target)) verdict = AnchorWatch::kReleased;
         break;
       case AnchorLock::kError:

@@ -118,9 +118,10 @@ struct JobGroup;  // job.h
 
 // Our own liveness anchor "k.<nonce>": created before the first Op of an
 // acquisition and flock()ed until the acquisition fails or the holding ends.
-// A Lock used again keeps it between acquisitions (Keep, then Rename to the
-// next nonce): a kept anchor has no entry, so it says nothing to probers,
-// and SweepOrphanAnchors leaves it alone while its flock is held.
+// A Lock used again keeps it between acquisitions (Keep, then Reuse), and
+// its next acquisition keeps the nonce too: a kept anchor has no entry, so
+// it says nothing to probers, and SweepOrphanAnchors leaves it alone while
+// its flock is held.
 class Anchor {
  public:
   Anchor() = default;
@@ -149,11 +150,13 @@ class Anchor {
   // A child forked while an anchor is kept closes its copy (pthread_atfork),
   // so that it never keeps a later holding of ours alive.
   void Keep();
-  // A kept anchor, renamed to `nonce`'s name for the next acquisition (one
-  // rename instead of a create, an flock, a write, an unlink and a close).
-  // false: not kept by this process, in another directory, or the rename
-  // failed (errno in *os_error): the caller removes it and creates one.
-  bool Rename(int dir_fd, Id128 nonce, int* os_error);
+  // A kept anchor, taken up again by the next acquisition in dir_fd under
+  // the same nonce (an fstat instead of a create, an flock, a write, an
+  // unlink and a close). false: not kept by this process, in another
+  // directory, or unlinked meanwhile (the lock directory removed, or a user
+  // removing files): the caller removes it and creates one, under a new
+  // nonce, since a new anchor file is a new owner for probers.
+  bool Reuse(int dir_fd);
   bool kept() const { return kept_; }
   // Writes `group` into the anchor, after the owner line (see JobGroup in
   // job.h). false: errno in *os_error.
@@ -281,7 +284,8 @@ class Driver {
   int Sleep(uint64_t pause_ms, bool event_driven);
   // The target the last scan read for `target`, or null.
   const std::string* LastRead(Bytes target) const;
-  // Whether `target` still holds what the last scan read (one readlink).
+  // Whether `target` still holds the record the last scan read, byte for byte
+  // (one readlink): not just the name, which a reused Lock's next entry shares.
   bool EntryStillAsRead(Bytes target);
   AnchorWatch WatchAnchor(Bytes target);
   // Whether a change of `name` in the lock directory is news for a wait on

@@ -30,10 +30,9 @@
 //     and two contenders drawing the same one would share an entry.
 //  3. A rename that refuses to replace an existing name (RenameNoReplace):
 //     the fence counter moves from fence.<N> to fence.<N+1> only if nobody
-//     moved it first (a compare-and-swap), and a kept anchor moves to the
-//     next acquisition's nonce, where replacing someone else's anchor would
-//     make its owner look dead. Where the file system refuses the flag
-//     (EINVAL), Driver::Move falls back to link + unlink.
+//     moved it first, a compare-and-swap (core/contender.cc, step 5). Where
+//     the file system refuses the flag (EINVAL), Driver::Move falls back to
+//     a hard link and an unlink.
 //  4. A pipe whose ends are close-on-exec and non-blocking from birth
 //     (MakeNonblockingPipe): flags set afterwards leave a window in which a
 //     fork and exec on another thread inherits the descriptor (H9).

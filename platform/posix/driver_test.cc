@@ -578,11 +578,12 @@ constexpr long kWakeUpsOfOneSleepMax = 4;
 class WaitBehindPredecessor : public PosixDriver {
  protected:
   // Publishes the entry (of the main ring unless `kind` says otherwise) of
-  // `nonce` with a record in `state` (a ticket when waiting).
-  std::string PublishEntry(Id128 nonce, EntryState state, NameKind kind = NameKind::kEntry) {
+  // `nonce` with a record in `state` (ticket `ticket` when waiting).
+  std::string PublishEntry(Id128 nonce, EntryState state, NameKind kind = NameKind::kEntry,
+                           uint64_t ticket = 1) {
     OwnerRecord record = Me(nonce);
     record.state = state;
-    record.ticket = state == EntryState::kWaiting ? 1 : 0;
+    record.ticket = state == EntryState::kWaiting ? ticket : 0;
     RecordText text;
     EXPECT_TRUE(EncodeCompactRecord(record, &text));
     const std::string name = OwnerName(kind, nonce);
@@ -663,7 +664,27 @@ TEST_F(WaitBehindPredecessor, ReturnsAtOnceWhenTheEntryWentBeforeTheWatchThoughT
   anchor.Remove();
 }
 
-TEST(KeptAnchor, IsRenamedToTheNextNonceAndStaysLocked) {
+TEST_F(WaitBehindPredecessor, ReturnsAtOnceWhenThePredecessorLeftAndCameBackUnderItsName) {
+  // A reused Lock keeps its nonce: between our scan and our wait the
+  // predecessor released (keeping its anchor locked) and queued again, now
+  // behind us, under the same entry name. A wait that only checked that the
+  // name is there would sleep behind an entry that no longer precedes us:
+  // nothing would wake it before the safety net.
+  const Id128 nonce{27, 27};
+  Anchor anchor;
+  Driver driver(dir_fd_, -1);
+  const std::string entry = Predecessor(nonce, &anchor, &driver);
+  ASSERT_EQ(unlinkat(dir_fd_, entry.c_str(), 0), 0);
+  anchor.Keep();
+  ASSERT_TRUE(anchor.Reuse(dir_fd_));
+  EXPECT_EQ(PublishEntry(nonce, EntryState::kWaiting, NameKind::kEntry, /*ticket=*/3), entry);
+  // A deadline before the safety net: sleeping at all ends in kTimedOut.
+  EXPECT_EQ(Wait(&driver, kWaitSafetyNetMs * 9 / 10, entry).status, IoStatus::kOk)
+      << "slept behind the predecessor's new entry as if it were the one scanned";
+  anchor.Remove();
+}
+
+TEST(KeptAnchor, IsReusedUnderItsNonceAndStaysLocked) {
   const std::string dir = testing_posix::MakeScratchDir("kept");
   ASSERT_FALSE(dir.empty());
   const int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -672,20 +693,32 @@ TEST(KeptAnchor, IsRenamedToTheNextNonceAndStaysLocked) {
   int os_error = 0;
   ASSERT_EQ(anchor.Create(dir_fd, LocalIdentity(Id128{1, 1}, "test"), WallMs(), &os_error),
             IoStatus::kOk);
-  EXPECT_FALSE(anchor.Rename(dir_fd, Id128{2, 2}, &os_error)) << "only a kept anchor is renamed";
+  EXPECT_FALSE(anchor.Reuse(dir_fd)) << "only a kept anchor is reused";
   anchor.Keep();
-  ASSERT_TRUE(anchor.Rename(dir_fd, Id128{2, 2}, &os_error)) << strerror(os_error);
-  struct stat st;
-  EXPECT_NE(fstatat(dir_fd, AnchorName(Id128{1, 1}).c_str(), &st, AT_SYMLINK_NOFOLLOW), 0);
-  const int probe = openat(dir_fd, AnchorName(Id128{2, 2}).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_TRUE(anchor.Reuse(dir_fd));
+  const int probe = openat(dir_fd, AnchorName(Id128{1, 1}).c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(probe, 0);
-  EXPECT_NE(flock(probe, LOCK_EX | LOCK_NB), 0) << "the renamed anchor is still locked";
+  EXPECT_NE(flock(probe, LOCK_EX | LOCK_NB), 0) << "the reused anchor is still locked";
   close(probe);
-  // The owner line survives the rename: status still finds host and command.
-  OwnerRecord record;
-  record.owner.nonce = Id128{2, 2};
-  ReadAnchorOwner(dir_fd, &record);
-  EXPECT_EQ(std::string(record.owner.command.data, record.owner.command.size), "test");
+  EXPECT_FALSE(anchor.Reuse(dir_fd)) << "reused once per Keep";
+  anchor.Remove();
+  close(dir_fd);
+}
+
+TEST(KeptAnchor, IsNotReusedOnceUnlinked) {
+  // Someone removed the file (the lock directory with rm -rf, or by hand):
+  // an entry under its nonce would have no anchor for probers to find.
+  const std::string dir = testing_posix::MakeScratchDir("kept");
+  ASSERT_FALSE(dir.empty());
+  const int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  Anchor anchor;
+  int os_error = 0;
+  ASSERT_EQ(anchor.Create(dir_fd, LocalIdentity(Id128{1, 1}, "test"), WallMs(), &os_error),
+            IoStatus::kOk);
+  anchor.Keep();
+  ASSERT_EQ(unlinkat(dir_fd, AnchorName(Id128{1, 1}).c_str(), 0), 0);
+  EXPECT_FALSE(anchor.Reuse(dir_fd));
   anchor.Remove();
   close(dir_fd);
 }

@@ -4,13 +4,21 @@
 //   parent dir fd, lock dir fd: opened (and checked, H10) at the first
 //     acquisition, kept for the Lock's life; all Ops are relative to them.
 //   anchor k.<nonce>: created and flock()ed before the Contender's first Op.
-//     After a release or a failed attempt it is kept, still locked, and
-//     renamed to the next acquisition's nonce (Anchor::Keep and Rename): one
-//     rename per acquisition instead of a create, an flock, a write, an
-//     unlink and a close. Removed instead when a job may share it (anchor_fd,
-//     RecordJobGroup: what the job left running must not hold the lock after
-//     the holding ends, see job.h), when our entry was lost, and with the
-//     Lock.
+//     After a release or a failed attempt it is kept, still locked, and the
+//     next acquisition uses it again under the same nonce (Anchor::Keep and
+//     Reuse), so its entry is o.<nonce> again: no directory change at all
+//     instead of a create, an flock, a write, an unlink and a close. Safe
+//     because others remove an entry only after proving its owner dead, and
+//     a kept anchor stays locked, so no remover can have judged that nonce's
+//     owner dead while we live; each scan reads each entry's record afresh,
+//     and a waiter checks the record, not the name (Driver::WatchAnchor).
+//     A new anchor, and with it a new nonce, when the anchor was removed:
+//     when a job may share it (anchor_fd, RecordJobGroup: what the job left
+//     running must not hold the lock after the holding ends, see job.h),
+//     when our entry was lost, in a forked child, and never kept under a
+//     lease (LockOptions::lease_ms): there others remove an entry whose
+//     lease ran out without proof of death, so a remover that read our last
+//     entry expired could remove the next one under the same name.
 //   listing fd: a second descriptor of the lock directory, for listings
 //     only (they move its offset), kept like dir fd.
 //   inotify instance (posix::Watch): created by the first wait and kept for
@@ -232,6 +240,8 @@ struct Lock::State {
   int cancel_pipe[2] = {-1, -1};
   std::atomic<bool> cancel_requested{false};
   posix::Anchor anchor;
+  // The nonce of the anchor, and so of every acquisition while it is kept.
+  Id128 nonce;
   // The anchor's descriptor was handed out (anchor_fd) or a job group was
   // recorded in it: a job may share it, so it is removed at the end of this
   // holding, never kept for the next.
@@ -336,21 +346,24 @@ struct Lock::State {
     return true;
   }
 
-  // Our anchor for an acquisition as `identity`: the kept one, renamed, or
-  // a new one.
-  IoStatus ReadyAnchor(const Identity& identity, int* os_error) {
-    if (anchor.Rename(dir_fd, identity.nonce, os_error)) return IoStatus::kOk;
-    // Not kept, kept by the parent of this forked process, or in a lock
-    // directory since removed: start afresh.
-    anchor.Remove();
-    anchor_shared = false;
-    return anchor.Create(dir_fd, identity, posix::WallMs(), os_error);
+  // A new anchor for `owner`, whose nonce was just drawn. false: status
+  // says why.
+  bool CreateAnchor(const Identity& owner) {
+    int os_error = 0;
+    const IoStatus created = anchor.Create(dir_fd, owner, posix::WallMs(), &os_error);
+    if (created == IoStatus::kOk) return true;
+    SetError(LockError::kIo, os_error,
+             "onlyone: cannot create an entry in " + path() + ": " + strerror(os_error) + "; " +
+                 IoAdvice(created));
+    return false;
   }
 
-  // Our entry is gone (released, or an attempt given up): keep the anchor
-  // for the next acquisition, unless a job may share it.
+  // Our entry is gone (released, or an attempt given up): keep the anchor,
+  // and its nonce, for the next acquisition, unless a job may share it or a
+  // lease lets others remove entries without proof of death (see the top of
+  // this file).
   void EndAnchorUse() {
-    if (anchor_shared) {
+    if (anchor_shared || options.lease_ms != 0) {
       anchor.Remove();
       anchor_shared = false;
     } else {
@@ -430,35 +443,34 @@ struct Lock::State {
     cancel_requested.store(false);
   }
 
-  // Everything before the Contender's first Op: the directories, a nonce,
-  // the Contender and our anchor. false: status says why.
-  bool BeginAcquisition(Id128* nonce) {
+  // Everything before the Contender's first Op: the directories, our anchor
+  // and nonce, and the Contender. false: status says why.
+  bool BeginAcquisition() {
     if (held) {
       SetError(LockError::kInvalidArgument, 0,
                "onlyone: lock \"" + name + "\" is already held by this Lock");
       return false;
     }
     if (!CheckArguments() || !OpenDirectories()) return false;
-    int os_error = 0;
-    if (!posix::RandomNonce(nonce, &os_error)) {
-      SetError(LockError::kIo, os_error,
-               std::string("onlyone: no randomness for the entry name: ") + strerror(os_error));
-      return false;
+    // The kept anchor and its nonce, or, when there is none (not kept, kept
+    // by the parent of this forked process, or in a lock directory since
+    // removed), a new nonce and then a new anchor.
+    const bool kept = anchor.Reuse(dir_fd);
+    if (!kept) {
+      anchor.Remove();
+      anchor_shared = false;
+      int os_error = 0;
+      if (!posix::RandomNonce(&nonce, &os_error)) {
+        SetError(LockError::kIo, os_error,
+                 std::string("onlyone: no randomness for the entry name: ") + strerror(os_error));
+        return false;
+      }
     }
     Config config;
     config.slots = options.slots;
     config.lease_ms = options.lease_ms;
-    contender.Init(config, posix::LocalIdentity(*nonce, options.command));
-
-    const Identity& identity = contender.record().owner;
-    const IoStatus anchored = ReadyAnchor(identity, &os_error);
-    if (anchored != IoStatus::kOk) {
-      SetError(LockError::kIo, os_error,
-               "onlyone: cannot create an entry in " + path() + ": " + strerror(os_error) + "; " +
-                   IoAdvice(anchored));
-      return false;
-    }
-    return true;
+    contender.Init(config, posix::LocalIdentity(nonce, options.command));
+    return kept || CreateAnchor(contender.record().owner);
   }
 
   // kBusy, with the holder that blocked us when the core knows it.
@@ -492,7 +504,7 @@ struct Lock::State {
     }
     // A waiter that stalled past its own lease gives its place up (see
     // Contender::lease_ran_out) and, with time left, queues again under a
-    // new nonce (BeginAcquisition draws one).
+    // new nonce (under a lease, BeginAcquisition draws one every time).
     for (;;) {
       const bool acquired = AcquireBefore(deadline, try_once);
       if (acquired || try_once || !contender.lease_ran_out() ||
@@ -504,8 +516,7 @@ struct Lock::State {
   }
 
   bool AcquireBefore(uint64_t deadline, bool try_once) {
-    Id128 nonce;
-    if (!BeginAcquisition(&nonce)) return false;
+    if (!BeginAcquisition()) return false;
     posix::Driver driver(dir_fd, cancel_pipe[0], &watch, listing_fd);
     driver.set_own_nonce(nonce);
     // With k slots every wait watches the directory: watch it from the first

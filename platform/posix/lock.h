@@ -70,7 +70,9 @@ struct LockOptions {
   // refresh well within lease_ms. A waiter's record is not refreshed while
   // it waits: one that waits past lease_ms may be removed by others, so it
   // does not take the lock on that record but queues again, last, under a
-  // new nonce (docs/verify.md, "What a lease does not give you").
+  // new nonce (docs/verify.md, "What a lease does not give you"). A lease
+  // also costs a reused Lock its kept anchor: each acquisition makes a new
+  // one, under a new nonce (lock.cc says why).
   uint64_t lease_ms = 0;
   // The parent directory may be shared by several users: it must then be
   // sticky (like /tmp) instead of private to us; each lock directory inside

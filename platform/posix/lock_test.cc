@@ -70,19 +70,28 @@ TEST_F(LockTest, AcquiresAFreeLockAndReleasesIt) {
   EXPECT_EQ(left[1].compare(0, 2, "k."), 0) << left[1];
 }
 
-TEST_F(LockTest, AReusedLockRenamesItsAnchorAndRemovesItWithTheLock) {
+// The inode of `name` in the lock directory of `lock`, or 0.
+ino_t InodeOf(const Lock& lock, const std::string& name) {
+  struct stat st;
+  return lstat((lock.path() + "/" + name).c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+TEST_F(LockTest, AReusedLockKeepsOneNonceAndRemovesItsAnchorWithTheLock) {
   {
     Lock lock("job", options_);
     std::string first_anchor;
+    ino_t first_inode = 0;
     for (int cycle = 0; cycle < 3; ++cycle) {
       ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
       const std::vector<std::string> held = Entries("job");
       ASSERT_EQ(held.size(), 3u) << "fence, k. and o. of one nonce";
       EXPECT_EQ(held[1].substr(2), held[2].substr(2));
-      if (cycle == 0) first_anchor = held[1];
-      if (cycle > 0) {
-        EXPECT_NE(held[1], first_anchor) << "a fresh nonce for every holding";
+      if (cycle == 0) {
+        first_anchor = held[1];
+        first_inode = InodeOf(lock, first_anchor);
       }
+      EXPECT_EQ(held[1], first_anchor) << "one nonce for every holding";
+      EXPECT_EQ(InodeOf(lock, held[1]), first_inode) << "the same anchor file, never recreated";
       ASSERT_TRUE(lock.Release()) << lock.status().message;
       EXPECT_EQ(Entries("job").size(), 2u) << "fence and the kept anchor";
     }
@@ -95,16 +104,37 @@ TEST_F(LockTest, AReusedLockRenamesItsAnchorAndRemovesItWithTheLock) {
   EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence.4"});
 }
 
+TEST_F(LockTest, AReusedLockUnderALeaseTakesANewNonceForEveryHolding) {
+  // Under a lease others remove an entry whose lease ran out without proof
+  // of death: one that read our last entry expired must find nothing of
+  // ours under that name any more.
+  options_.lease_ms = 60'000;
+  Lock lock("job", options_);
+  std::vector<std::string> anchors;
+  for (int cycle = 0; cycle < 2; ++cycle) {
+    ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+    const std::vector<std::string> held = Entries("job");
+    ASSERT_EQ(held.size(), 3u) << "fence, k. and o. of one nonce";
+    anchors.push_back(held[1]);
+    ASSERT_TRUE(lock.Release()) << lock.status().message;
+    EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence." + std::to_string(cycle + 1)})
+        << "no anchor kept";
+  }
+  EXPECT_NE(anchors[0], anchors[1]);
+}
+
 TEST_F(LockTest, RemovesAnAnchorItHandedOutAtRelease) {
   // A supervisor may give the descriptor to a job (anchor_fd): the anchor
   // must not outlive the holding then, or leftovers of the job would keep
   // the next holding's lock.
   Lock lock("job", options_);
   ASSERT_TRUE(lock.TryAcquire());
+  const std::string handed_out = Entries("job")[1];
   ASSERT_GE(lock.anchor_fd(), 0);
   ASSERT_TRUE(lock.Release());
   EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence.1"});
   ASSERT_TRUE(lock.TryAcquire()) << lock.status().message;
+  EXPECT_NE(Entries("job")[1], handed_out) << "a new anchor, under a new nonce";
   ASSERT_TRUE(lock.Release());
   EXPECT_EQ(Entries("job").size(), 2u) << "kept again once nobody asked for it";
 }
