@@ -144,9 +144,9 @@ enum class Contender::Phase : uint8_t {
   kFenceMarkCreate,  // Create(format marker)
   kFenceListStart,   // a listing of our own, for the counter alone
   kFenceListNext,
-  kFenceMove,      // Move(fence.<N> -> fence.<N+1>)
-  kFenceOldRead,   // Read("fence"), an older build's counter
-  kFenceCreate,    // Create(fence.<N+1>): the first counter of the directory
+  kFenceMove,     // Move(fence.<N> -> fence.<N+1>)
+  kFenceOldRead,  // Read("fence"), an older build's counter
+  kFenceCreate,   // Create(fence.<N+1>): the first counter of the directory
   kLeaveFenceRing,
   kLeaveTemp,  // giving up or failing: remove what we created
   kDropTemp,   // a holder's publish failed: remove its temporary

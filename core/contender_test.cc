@@ -1183,8 +1183,8 @@ TEST(Acquire, TwoSlotsAdmitTwoHoldersAndTheThirdTryIsBusy) {
   EXPECT_EQ(c.blocker().owner.pid, kMe.pid);
   // Only the holders' entries and the fence remain: no fence-ring entries,
   // no temporaries.
-  EXPECT_EQ(dir.Names(),
-            (std::set<std::string>{EntryName(kMe.nonce), EntryName(kOther.nonce), "fence.2", kMarker}));
+  EXPECT_EQ(dir.Names(), (std::set<std::string>{EntryName(kMe.nonce), EntryName(kOther.nonce),
+                                                "fence.2", kMarker}));
 
   // A slot frees up: the third gets in with the next token.
   ASSERT_EQ(Drive(&a, a.Release(), &dir), Outcome::kReleased);

@@ -41,12 +41,12 @@ constexpr uint32_t kOwnerNameBytes = kNamePrefixBytes + kNonceHexDigits;
 static_assert(kOwnerNameBytes <= kNameBytesMax, "owner names must fit their buffers");
 
 enum class NameKind : uint8_t {
-  kForeign = 0,   // not the protocol's: skipped, counted, never touched
-  kEntry,         // "o.<nonce>"
-  kRingEntry,     // "f.<nonce>"
-  kTemporary,     // "t.<nonce>"
-  kAnchor,        // "k.<nonce>"
-  kFenceCounter,  // "fence.<N>", 1 <= N <= kFenceMax
+  kForeign = 0,      // not the protocol's: skipped, counted, never touched
+  kEntry,            // "o.<nonce>"
+  kRingEntry,        // "f.<nonce>"
+  kTemporary,        // "t.<nonce>"
+  kAnchor,           // "k.<nonce>"
+  kFenceCounter,     // "fence.<N>", 1 <= N <= kFenceMax
   kOldFenceCounter,  // "fence", the counter of older builds
   kFormatMarker,     // "o.<32 zeros>"
 };
@@ -60,7 +60,7 @@ const char* NameKindName(NameKind kind);
 
 struct ParsedName {
   NameKind kind = NameKind::kForeign;
-  Id128 nonce;        // of the kinds with a nonce; zero otherwise
+  Id128 nonce;         // of the kinds with a nonce; zero otherwise
   uint64_t fence = 0;  // kFenceCounter: N
 };
 

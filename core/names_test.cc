@@ -54,9 +54,9 @@ TEST(Names, TheCounterSpellsItsTokenInCanonicalDecimal) {
 }
 
 TEST(Names, ACounterNameThatIsNotCanonicalIsForeign) {
-  for (const char* name : {"fence.", "fence.0", "fence.01", "fence.+1", "fence.1a",
-                                  "fence.-1", "fence. 1", "fence.9223372036854775808",
-                                  "fence.99999999999999999999", "Fence.1", "fence2"}) {
+  for (const char* name :
+       {"fence.", "fence.0", "fence.01", "fence.+1", "fence.1a", "fence.-1", "fence. 1",
+        "fence.9223372036854775808", "fence.99999999999999999999", "Fence.1", "fence2"}) {
     EXPECT_EQ(Parse(name).kind, NameKind::kForeign) << '"' << name << '"';
   }
 }

@@ -1078,8 +1078,9 @@ std::string World::Describe(const Transition& t) const {
       return who + " rename " + ShortName(op.from) + " -> " + ShortName(op.name);
     case OpKind::kMove:
       return who + " move " + ShortName(op.from) + " -> " + ShortName(op.name) +
-             (fs_.count(op.from) == 0 ? " -> not found"
-                                      : fs_.count(op.name) != 0 ? " -> exists" : "");
+             (fs_.count(op.from) == 0   ? " -> not found"
+              : fs_.count(op.name) != 0 ? " -> exists"
+                                        : "");
     case OpKind::kRead: {
       auto it = fs_.find(op.name);
       return who + " read " + ShortName(op.name) + " -> " +

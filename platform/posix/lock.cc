@@ -413,9 +413,10 @@ struct Lock::State {
         message = "onlyone: our random entry name already existed in " + path() + ": retry";
         break;
       case FailureKind::kFenceContended:
-        message = "onlyone: the fence counter of lock \"" + name + "\" (" + path() +
-                  "/fence.<N>) kept moving while we took our token: another holder is fencing "
-                  "at the same time, which only an expired lease allows: lengthen lease_ms, or retry";
+        message =
+            "onlyone: the fence counter of lock \"" + name + "\" (" + path() +
+            "/fence.<N>) kept moving while we took our token: another holder is fencing "
+            "at the same time, which only an expired lease allows: lengthen lease_ms, or retry";
         break;
       default: {
         const std::string entry(failure.name.data, failure.name.size);

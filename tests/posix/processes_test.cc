@@ -25,8 +25,8 @@ namespace onlyone {
 namespace {
 
 using testing_posix::ExitCode;
-using testing_posix::MakeScratchDir;
 using testing_posix::FreeLockNames;
+using testing_posix::MakeScratchDir;
 using testing_posix::NamesIn;
 using testing_posix::NamesWithAnyCounter;
 using testing_posix::RunShell;
