@@ -1078,6 +1078,21 @@ void Contender::HashCounterSeen(Hasher* hash) const {
              (counter_listed_ ? 4u : 0u));
 }
 
+// The scan's tallies, the entry it examines, and the counter it saw.
+void Contender::HashScanState(Hasher* hash) const {
+  hash->Word(static_cast<uint64_t>(purpose_));
+  hash->Word(smaller_live_);
+  hash->Word(saw_choosing_ ? 1 : 0);
+  hash->Text(other_name_.view());
+  hash->Word(static_cast<uint64_t>(other_.state));
+  hash->Word(other_.ticket);
+  hash->Id(other_.owner.nonce);
+  hash->Word(other_.owner.pid);
+  hash->Word(other_.owner.start_time);
+  hash->Word(other_.refreshed_ms);
+  HashCounterSeen(hash);
+}
+
 uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
   Hasher hash(seed);
   hash.Word(static_cast<uint64_t>(phase_));
@@ -1117,19 +1132,7 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
     case Phase::kScanProbe:
     case Phase::kRemoveDeadTemp:
     case Phase::kRemoveDeadEntry:
-    case Phase::kRemoveDeadAnchor:
-      hash.Word(static_cast<uint64_t>(purpose_));
-      hash.Word(smaller_live_);
-      hash.Word(saw_choosing_ ? 1 : 0);
-      hash.Text(other_name_.view());
-      hash.Word(static_cast<uint64_t>(other_.state));
-      hash.Word(other_.ticket);
-      hash.Id(other_.owner.nonce);
-      hash.Word(other_.owner.pid);
-      hash.Word(other_.owner.start_time);
-      hash.Word(other_.refreshed_ms);
-      HashCounterSeen(&hash);
-      break;
+    case Phase::kRemoveDeadAnchor: HashScanState(&hash); break;
     case Phase::kValidateRead: hash.Word(static_cast<uint64_t>(check_kind_)); break;
     case Phase::kFenceMarkCreate:
     case Phase::kFenceListStart:

@@ -326,6 +326,7 @@ class Contender {
   Op SimpleOp(OpKind kind);
   Op ListStartOp(bool counter_names);
   void HashCounterSeen(Hasher* hash) const;
+  void HashScanState(Hasher* hash) const;
 
   bool IsMine(Bytes name) const;
   Bytes RingEntryName() const;
