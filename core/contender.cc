@@ -846,10 +846,10 @@ void Contender::NoteCounterName(const ParsedName& name) {
 
 Op Contender::MoveCounter() {
   ONLYONE_ASSERT(counter_seen_ != 0);
+  FenceCounterName(counter_seen_, &counter_name_);
   if (counter_seen_ >= kFenceMax) {
     return Fail(FailureKind::kTicketOverflow, nullptr, counter_name_.view());
   }
-  FenceCounterName(counter_seen_, &counter_name_);
   FenceCounterName(counter_seen_ + 1, &next_counter_name_);
   phase_ = Phase::kFenceMove;
   return MoveOp(counter_name_.view(), next_counter_name_.view());

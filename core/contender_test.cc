@@ -489,6 +489,7 @@ TEST(Acquire, RefusesACounterAtTheMaximum) {
   Contender me = MakeContender(kMe);
   EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
   EXPECT_EQ(me.failure().kind, FailureKind::kTicketOverflow);
+  EXPECT_EQ(StringOf(me.failure().name.view()), Counter(kFenceMax)) << "names the counter";
   EXPECT_TRUE(dir.Has(Counter(kFenceMax)));
 }
 
