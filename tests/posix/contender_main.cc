@@ -4,15 +4,17 @@
 //   contender_main --dir DIR --name NAME [--slots K] [--timeout-ms T | --try]
 //                  [--witness-dir W] [--hold-ms M] [--rounds R] [--hold-forever]
 //
-// The proof: each holder creates an exclusive witness file W/witness.<i> for the
-// first free i in [0, slots). With at most `slots` holders a free index
-// always exists; finding none is a violation. A witness left by a holder that
-// was killed (kill -9 chaos) names a dead pid and is cleared first.
+// The proof: each holder creates a witness file of its own, W/witness.<pid>.<round>
+// naming its pid, after it acquires and removes it before it releases; then it
+// counts the others whose owners live. More than slots-1, still there with
+// live owners at a second look, is a violation. A witness left by a holder
+// that was killed (kill -9 chaos) names a dead pid and is removed.
 //
 // Exit codes: 0 every round acquired and released; 75 not acquired (busy);
 // 3 exclusion violated; 1 any other failure (message on stderr).
 // --hold-forever: print "held <pid>" on stdout once acquired and sleep until
 // killed.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "platform/posix/lock.h"
 
@@ -59,47 +62,80 @@ bool ProcessGone(pid_t pid) {
   return state == 'Z' || state == 'X' || (flags & kTaskExiting) != 0;
 }
 
-// Returns the witness path taken, or "" when every index is taken by a live
-// process: a violation.
-std::string TakeWitness(const std::string& dir, uint32_t slots) {
-  // The witness is written under a private name, then link()ed into place:
-  // link is as exclusive as O_EXCL and publishes the pid with the name, so a
-  // kill between create and write cannot leave an ownerless witness.
-  const std::string mine = dir + "/pid." + std::to_string(getpid());
-  int fd = open(mine.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0) return "";
+// The pid a witness names, or 0 when it is gone (its holder released).
+pid_t WitnessOwner(const std::string& path) {
+  char text[32] = {};
+  const int in = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return 0;
+  const ssize_t n = read(in, text, sizeof text - 1);
+  close(in);
+  if (n <= 0) return 0;
+  char* end = nullptr;
+  const long pid = strtol(text, &end, 10);
+  return end != text && pid > 0 ? static_cast<pid_t>(pid) : 0;
+}
+
+struct Witness {
+  std::string path;
+  pid_t owner;
+};
+
+// The witnesses in `dir` other than `mine` whose owners live. A witness
+// whose owner is gone was left by a holder killed inside its critical
+// section: it is removed (its name is its dead owner's alone).
+std::vector<Witness> LiveWitnesses(const std::string& dir, const std::string& mine) {
+  std::vector<Witness> live;
+  DIR* listing = opendir(dir.c_str());
+  if (listing == nullptr) return live;
+  while (const dirent* entry = readdir(listing)) {
+    if (strncmp(entry->d_name, "witness.", strlen("witness.")) != 0) continue;
+    const std::string path = dir + "/" + entry->d_name;
+    if (path == mine) continue;
+    const pid_t owner = WitnessOwner(path);
+    if (owner <= 0) continue;  // removed meanwhile: its holder released
+    if (!ProcessGone(owner)) {
+      live.push_back({path, owner});
+      continue;
+    }
+    unlink(path.c_str());
+    // The chaos test counts these: proof that holders were killed in
+    // their critical section and the lock was taken over after them.
+    fprintf(stderr, "contender_main: took over from holder %d, killed inside\n",
+            static_cast<int>(owner));
+  }
+  closedir(listing);
+  return live;
+}
+
+// Creates this holding's witness, W/witness.<pid>.<round>, and returns it,
+// or "" when more than `slots` holders are proven at once: a violation.
+//
+// Each witness has a name of its own, so no holder ever removes another
+// live holder's file: with one name per slot, a holder that judged a
+// slot's previous owner gone (it had just released and exited) removed the
+// witness a new holder had put there meanwhile.
+std::string TakeWitness(const std::string& dir, uint32_t slots, long round) {
+  // Written under a private name, then renamed into place: a kill between
+  // create and write cannot leave an ownerless witness.
   const std::string pid = std::to_string(getpid());
+  const std::string pending = dir + "/pending." + pid;
+  const std::string mine = dir + "/witness." + pid + "." + std::to_string(round);
+  const int fd = open(pending.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) return "";
   const bool written = write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
   close(fd);
-  if (!written) return "";
-  std::string taken;
-  for (uint32_t i = 0; i < slots && taken.empty(); ++i) {
-    const std::string path = dir + "/witness." + std::to_string(i);
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      if (link(mine.c_str(), path.c_str()) == 0) {
-        taken = path;
-        break;
-      }
-      if (errno != EEXIST) break;
-      char text[32] = {};
-      int in = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (in < 0) continue;  // removed meanwhile: try again
-      ssize_t n = read(in, text, sizeof text - 1);
-      close(in);
-      const pid_t owner = n > 0 ? static_cast<pid_t>(atoi(text)) : 0;
-      if (owner > 0 && ProcessGone(owner)) {
-        unlink(path.c_str());  // left by a holder killed inside
-        // The chaos test counts these: proof that holders were killed in
-        // their critical section and the lock was taken over after them.
-        fprintf(stderr, "contender_main: took over from holder %d, killed inside\n",
-                static_cast<int>(owner));
-        continue;
-      }
-      break;  // a live holder is in this index: try the next
-    }
+  if (!written || rename(pending.c_str(), mine.c_str()) != 0) return "";
+  const std::vector<Witness> others = LiveWitnesses(dir, mine);
+  if (others.size() + 1 <= slots) return mine;
+  // A second look: present at the first read and still there with a live
+  // owner means present throughout, so all of them existed at once.
+  size_t still = 0;
+  for (const Witness& other : others) {
+    if (access(other.path.c_str(), F_OK) == 0 && !ProcessGone(other.owner)) ++still;
   }
+  if (still + 1 <= slots) return mine;
   unlink(mine.c_str());
-  return taken;
+  return "";
 }
 
 }  // namespace
@@ -155,7 +191,7 @@ int main(int argc, char** argv) {
     }
     std::string witness;
     if (!witness_dir.empty()) {
-      witness = TakeWitness(witness_dir, options.slots);
+      witness = TakeWitness(witness_dir, options.slots, round);
       if (witness.empty()) {
         fprintf(stderr, "contender_main: VIOLATION: more than %u holders of \"%s\" at once\n",
                 options.slots, name.c_str());

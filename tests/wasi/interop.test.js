@@ -27,6 +27,9 @@ const CHILD_START_TIMEOUT_MS = 15000;
 const startWasmHolder = (dir, name, extra = []) => startHolder(dir, name, extra, CHILD_START_TIMEOUT_MS);
 // Exit status of `onlyone` and of the contenders when not acquired.
 const EXIT_BUSY = 75;
+// Exit status of the witness script and the wasm contender when they see
+// more holders at once than the lock allows.
+const EXIT_VIOLATION = 3;
 // A native waiter re-scans at least this often (platform/posix/driver.h's
 // kWaitSafetyNetMs): a wasm owner's death makes no inotify event.
 const NATIVE_SAFETY_NET_MS = 1000;
@@ -152,6 +155,22 @@ async function contend(slots) {
 }
 
 describe('Exclusion', () => {
+  // The witness files can fail: a native and a wasm holder of two different
+  // locks, one witness directory, overlap and are caught. Without this the
+  // exclusion tests could pass with a proof that never detects anything.
+  test('TheWitnessFilesCatchTwoHoldersOfDifferentLocks', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = lockDir();
+    const witnesses = fs.mkdtempSync(path.join(dir, 'witness-'));
+    const [nativeRun, wasmRun] = await Promise.all([
+      native(dir, ['one', '--', 'sh', WITNESS, witnesses, '1', '0.8']),
+      run(process.execPath, [CONTENDER, '--dir', dir, '--name', 'two', '--timeout-ms', '10000',
+        '--hold-ms', '800', '--witness-dir', witnesses]),
+    ]);
+    assert.ok(nativeRun.code === EXIT_VIOLATION || wasmRun.code === EXIT_VIOLATION,
+      `exit codes ${nativeRun.code} and ${wasmRun.code}: the overlap went unseen`);
+    assert.ok(fs.existsSync(path.join(witnesses, 'violation')));
+  });
+
   test('NeverTwoHoldersAcrossNativeAndWasmContenders', { timeout: TEST_TIMEOUT_MS }, async () => {
     await contend(1);
   });

@@ -7,11 +7,13 @@
 //                     [--hold-forever] [--refresh-ms P] [--lease-ms L]
 //                     [--no-host-liveness]
 //
-// The proof of exclusion: each holder creates an exclusive witness file
-// W/witness.<i> (holding its pid) for the first free i in [0, K), and
-// removes it before it releases; a witness of a process that is gone or
-// dying was left by a holder killed with SIGKILL and is cleared first. With at most K holders a free index always exists; finding none
-// is a violation (exit 3). Each holding appends "wasm" to W/log. Native holders (tests/wasi/witness.sh under
+// The proof of exclusion: each holder creates a witness file of its own,
+// W/witness.<pid>.<round>, holding its pid, after it acquires and removes it
+// before it releases; then it counts the other witnesses whose owners live.
+// A witness of a process that is gone or dying was left by a holder killed
+// with SIGKILL and is removed. More than K-1 others, still there with their
+// owners alive at a second look, is a violation (exit 3). Each holding
+// appends "wasm" to W/log. Native holders (tests/wasi/witness.sh under
 // `onlyone`) use the same files, so the proof spans both kinds.
 //
 // --hold-forever: print "held <pid> <fence>" once acquired, refresh every P
@@ -70,8 +72,6 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// Bounded retries of one slot whose stale witness another holder cleared too.
-const WITNESS_ATTEMPTS_MAX = 8;
 // PF_EXITING in the flags of /proc/PID/stat: the process has begun to exit.
 const TASK_EXITING = 4;
 // SIGKILL (9) in the pending-signal masks of /proc/PID/status.
@@ -97,40 +97,54 @@ function gone(pid) {
   return (flags & TASK_EXITING) !== 0;
 }
 
-// Creates the first free witness, clearing stale ones; null when all
-// `slots` are taken by live holders.
-function takeWitness(dir, slots) {
-  let attempts = 0;
-  for (let i = 0; i < slots && attempts < WITNESS_ATTEMPTS_MAX;) {
-    const file = path.join(dir, `witness.${i}`);
-    // Written whole before it appears (a temporary linked to the name; link
-    // fails if it exists): a create-then-write witness would stay empty
-    // forever if its holder were killed between the two, and an empty
-    // witness cannot name its dead owner.
-    const pending = path.join(dir, `.pending.${process.pid}`);
-    fs.writeFileSync(pending, `${process.pid}\n`);
-    try {
-      fs.linkSync(pending, file);
-      return file;
-    } catch (error) {
-      if (error.code !== 'EEXIST') throw error;
-    } finally {
-      fs.rmSync(pending, { force: true });
-    }
-    let owner = null;  // null: removed meanwhile
+// Creates this holding's witness, W/witness.<pid>.<round> (written whole
+// under a private name, then renamed into place: a holder killed between
+// create and write cannot leave an ownerless witness), and checks the bound.
+// Returns the witness, or null when more than `slots` holders are proven at
+// once (see the top of this file).
+//
+// Each witness has a name of its own, so no holder ever removes another
+// live holder's file: a shared per-slot name raced when a holder judged the
+// previous owner of a slot gone (it had just released and exited) and then
+// removed the witness a new holder had put there meanwhile.
+function takeWitness(dir, slots, round) {
+  const mine = path.join(dir, `witness.${process.pid}.${round}`);
+  const pending = path.join(dir, `.pending.${process.pid}`);
+  fs.writeFileSync(pending, `${process.pid}\n`);
+  fs.renameSync(pending, mine);
+  const others = liveWitnesses(dir, mine);
+  if (others.length + 1 <= slots) return mine;
+  // A second look: a witness present at its first read and still there, its
+  // owner still alive, existed throughout, so all of them existed at once.
+  const still = others.filter(({ file, owner }) => fs.existsSync(file) && !gone(owner));
+  if (still.length + 1 <= slots) return mine;
+  fs.writeFileSync(path.join(dir, 'violation'),
+    `wasm ${process.pid} saw ${still.length} other holders: ${still.map(({ owner }) => owner).join(' ')}\n`, { flag: 'a' });
+  return null;
+}
+
+// The witnesses other than `mine` whose owners live. A witness whose owner
+// is gone or dying was left by a holder killed with SIGKILL: it is removed
+// (its name is its owner's alone, so this removes nothing else).
+function liveWitnesses(dir, mine) {
+  const live = [];
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (!name.startsWith('witness.') || file === mine) continue;
+    let owner;
     try {
       owner = fs.readFileSync(file, 'latin1').trim();
     } catch {
-      // removed meanwhile: try the same slot again
+      continue;  // removed meanwhile: its holder released
     }
-    if (owner === null || (/^[0-9]+$/.test(owner) && gone(Number(owner)))) {
-      if (owner !== null) fs.rmSync(file, { force: true });
-      attempts += 1;
-      continue;
+    if (!/^[0-9]+$/.test(owner)) throw new Error(`witness ${file} names no pid: "${owner}"`);
+    if (gone(Number(owner))) {
+      fs.rmSync(file, { force: true });
+    } else {
+      live.push({ file, owner: Number(owner) });
     }
-    i += 1;
   }
-  return null;
+  return live;
 }
 
 async function main() {
@@ -157,11 +171,9 @@ async function main() {
     }
     let witness = null;
     if (args.witnessDir) {
-      witness = takeWitness(args.witnessDir, args.slots);
+      witness = takeWitness(args.witnessDir, args.slots, round);
       if (witness === null) {
-        const taken = fs.readdirSync(args.witnessDir).filter((name) => name.startsWith('witness.'))
-          .map((name) => { try { return fs.readFileSync(path.join(args.witnessDir, name), 'latin1').trim(); } catch { return '?'; } });
-        fs.writeFileSync(path.join(args.witnessDir, 'violation'), `wasm ${process.pid} found every witness taken: ${taken.join(' ')}\n`, { flag: 'a' });
+        fs.rmSync(path.join(args.witnessDir, `witness.${process.pid}.${round}`), { force: true });
         process.stderr.write(`contender: more than ${args.slots} holders at once\n`);
         return EXIT_VIOLATION;
       }
