@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/assert.h"
 #include "platform/posix/driver_os.h"
 #include "platform/posix/job.h"
 
@@ -574,7 +575,25 @@ std::vector<Id128> ClaimedNonces(const std::vector<std::string>& names) {
   return claimed;
 }
 
-int SweepOrphanAnchors(int dir_fd) {
+bool LiveAnchors::Contains(Id128 nonce) const {
+  for (size_t i = 0; i < count_; ++i) {
+    if (nonces_[i] == nonce) return true;
+  }
+  return false;
+}
+
+void LiveAnchors::Add(Id128 nonce) {
+  if (Contains(nonce)) return;
+  if (count_ < kRememberedMax) {
+    nonces_[count_++] = nonce;
+    return;
+  }
+  nonces_[next_] = nonce;
+  next_ = (next_ + 1) % kRememberedMax;
+}
+
+int SweepOrphanAnchors(int dir_fd, Id128 own, LiveAnchors* live) {
+  ONLYONE_ASSERT(live != nullptr);
   int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return 0;
   std::vector<std::string> names;
@@ -585,14 +604,19 @@ int SweepOrphanAnchors(int dir_fd) {
   int removed = 0;
   for (const std::string& name : names) {
     const ParsedName parsed = ParseName(name);
-    if (parsed.kind != NameKind::kAnchor) continue;
+    if (parsed.kind != NameKind::kAnchor || parsed.nonce == own) continue;
+    if (live->Contains(parsed.nonce)) continue;
     if (std::binary_search(claimed.begin(), claimed.end(), parsed.nonce)) continue;
     int anchor = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (anchor < 0) continue;
     struct stat st;
-    if (fstat(anchor, &st) == 0 && S_ISREG(st.st_mode) && flock(anchor, LOCK_EX | LOCK_NB) == 0) {
-      // Unlinked while we hold its flock: nobody can be relying on it.
-      if (unlinkat(dir_fd, name.c_str(), 0) == 0) ++removed;
+    if (fstat(anchor, &st) == 0 && S_ISREG(st.st_mode)) {
+      if (flock(anchor, LOCK_EX | LOCK_NB) == 0) {
+        // Unlinked while we hold its flock: nobody can be relying on it.
+        if (unlinkat(dir_fd, name.c_str(), 0) == 0) ++removed;
+      } else if (errno == EWOULDBLOCK) {
+        live->Add(parsed.nonce);
+      }
     }
     close(anchor);
   }
@@ -639,12 +663,13 @@ bool Driver::IsOwnName(const ParsedName& name) const {
          name.kind != NameKind::kFenceCounter && name.nonce == own_nonce_;
 }
 
-bool Driver::SawUnclaimedAnchor() const {
+bool Driver::SawUnclaimedAnchor(const LiveAnchors& live) const {
   if (!snapshot_ready_) return true;
   const std::vector<Id128> claimed = ClaimedNonces(snapshot_);
   for (const std::string& name : snapshot_) {
     const ParsedName parsed = ParseName(name);
     if (parsed.kind != NameKind::kAnchor || IsOwnName(parsed)) continue;
+    if (live.Contains(parsed.nonce)) continue;
     if (!std::binary_search(claimed.begin(), claimed.end(), parsed.nonce)) return true;
   }
   return false;

@@ -49,6 +49,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -192,6 +193,28 @@ Liveness ProbeOwner(int dir_fd, const OwnerRecord& owner);
 // time) say of its owner process, whatever its anchor says.
 Liveness ProbeOwnerRecord(const OwnerRecord& owner);
 
+// Anchors a Lock's sweeps found held by their owners: the kept anchors of
+// other reused Locks between their acquisitions (Anchor::Keep), not orphans.
+// They are not probed again. The trap this avoids: two reused Locks on one
+// directory each see the other's idle anchor in every acquisition's listing,
+// and without the memo each release would list the directory once more and
+// open, fstat, flock and close that anchor: nine system calls on a 2-CPU
+// machine beside the hand-off they follow. Remembering too long is safe: an
+// owner that dies later leaves an orphan that only this memo's Lock skips;
+// any other Lock's sweep removes it.
+class LiveAnchors {
+ public:
+  bool Contains(Id128 nonce) const;
+  // Remembers `nonce`, forgetting the oldest when full.
+  void Add(Id128 nonce);
+
+ private:
+  static constexpr size_t kRememberedMax = 8;
+  std::array<Id128, kRememberedMax> nonces_{};
+  size_t count_ = 0;
+  size_t next_ = 0;  // where Add writes when full: the oldest
+};
+
 // Removes anchors that no entry names ("k.X" without "o.X", "f.X" or "t.X")
 // and whose flock can be taken: left by an owner killed between creating its
 // anchor and its entry, or by a cleaner killed between removing a dead
@@ -200,8 +223,10 @@ Liveness ProbeOwnerRecord(const OwnerRecord& owner);
 // locked before its entry exists and until after its entry is gone; and in
 // the instant between an anchor's creation and its flock, removing it costs
 // only the anchor (the record still proves the owner alive, never dead).
+// Skips `own` (a kept anchor of ours has no entry between acquisitions) and
+// the anchors `live` remembers; remembers those whose flock is held.
 // Returns how many it removed.
-int SweepOrphanAnchors(int dir_fd);
+int SweepOrphanAnchors(int dir_fd, Id128 own, LiveAnchors* live);
 
 // The inotify instance of waits. A Lock keeps one for its whole life:
 // creating and closing an instance costs two system calls and a sleep in
@@ -260,8 +285,8 @@ class Driver {
   // no entry or temporary of X: a candidate for SweepOrphanAnchors (it may
   // also be a contender between creating its anchor and its entry).
   // Computed from the last listing, on demand (true where there is none to
-  // look at).
-  bool SawUnclaimedAnchor() const;
+  // look at); anchors `live` remembers do not count.
+  bool SawUnclaimedAnchor(const LiveAnchors& live) const;
 
  private:
   // What arming a watch on a predecessor's anchor found.

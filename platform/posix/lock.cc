@@ -237,6 +237,8 @@ struct Lock::State {
   // The last acquisition's listing showed an anchor without an entry: sweep
   // orphan anchors when this holding ends (see SweepOrphanAnchors).
   bool sweep_after_release = false;
+  // The anchors that sweep found held: live, not probed again.
+  posix::LiveAnchors live_anchors;
   int cancel_pipe[2] = {-1, -1};
   std::atomic<bool> cancel_requested{false};
   posix::Anchor anchor;
@@ -533,7 +535,7 @@ struct Lock::State {
       held = true;
       fence = contender.fence();
       status = LockStatus();
-      sweep_after_release = driver.SawUnclaimedAnchor();
+      sweep_after_release = driver.SawUnclaimedAnchor(live_anchors);
       return true;
     }
     if (driver.cancelled()) {
@@ -547,7 +549,8 @@ struct Lock::State {
       ReportFailure("acquire");
     }
     if (!status.entry_left_behind) EndAnchorUse();
-    if (driver.SawUnclaimedAnchor()) posix::SweepOrphanAnchors(dir_fd);
+    if (driver.SawUnclaimedAnchor(live_anchors))
+      posix::SweepOrphanAnchors(dir_fd, nonce, &live_anchors);
     return false;
   }
 };
@@ -596,7 +599,7 @@ bool Lock::Release() {
     s.EndAnchorUse();
     // Only when the acquisition's listing showed a candidate: a sweep is a
     // listing of its own, and orphans are rare (a crash between two steps).
-    if (s.sweep_after_release) posix::SweepOrphanAnchors(s.dir_fd);
+    if (s.sweep_after_release) posix::SweepOrphanAnchors(s.dir_fd, s.nonce, &s.live_anchors);
     return true;
   }
   if (outcome == Outcome::kLost) {

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -364,6 +366,57 @@ TEST_F(LockTest, SweepsAnchorsLeftByOwnersKilledBeforeTheirFirstEntry) {
     ASSERT_TRUE(holder.Release());
   }
   EXPECT_EQ(Entries("job"), std::vector<std::string>{"fence.2"});
+}
+
+// Two reused Locks on one directory: each acquisition's listing shows the
+// other's kept anchor without an entry. The releaser probes it once, finds
+// its flock held and remembers it as live; it never probes its own kept
+// anchor. (Before, every release listed again and opened both anchors.)
+TEST_F(LockTest, AReleaseProbesAnotherLocksKeptAnchorOnceAndItsOwnNever) {
+  Lock idle("job", options_);
+  ASSERT_TRUE(idle.TryAcquire());
+  ASSERT_TRUE(idle.Release());
+  Lock cycling("job", options_);
+  ASSERT_TRUE(cycling.TryAcquire());
+  ASSERT_TRUE(cycling.Release());  // its first sweep: probes `idle`'s anchor
+  const int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  ASSERT_GE(watch, 0);
+  ASSERT_GE(inotify_add_watch(watch, (options_.dir + "/job").c_str(), IN_OPEN), 0);
+  constexpr int kCycles = 5;
+  for (int i = 0; i < kCycles; ++i) {
+    ASSERT_TRUE(cycling.TryAcquire()) << cycling.status().message;
+    ASSERT_TRUE(cycling.Release());
+  }
+  std::vector<std::string> opened;
+  alignas(struct inotify_event) char buffer[4096];
+  for (ssize_t n; (n = read(watch, buffer, sizeof buffer)) > 0;) {
+    for (ssize_t at = 0; at < n;) {
+      const auto* event = reinterpret_cast<const struct inotify_event*>(buffer + at);
+      if (event->len > 0 && strncmp(event->name, "k.", 2) == 0) opened.push_back(event->name);
+      at += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
+    }
+  }
+  close(watch);
+  EXPECT_EQ(Count("job", "k."), 2u) << "both kept anchors are there";
+  EXPECT_TRUE(opened.empty()) << "an anchor was opened by name " << opened.size() << " times in "
+                              << kCycles << " cycles, first " << opened.front();
+}
+
+TEST_F(LockTest, AReusedLockStillSweepsAnOrphanLeftBesideALiveKeptAnchor) {
+  Lock idle("job", options_);
+  ASSERT_TRUE(idle.TryAcquire());
+  ASSERT_TRUE(idle.Release());
+  Lock cycling("job", options_);
+  ASSERT_TRUE(cycling.TryAcquire());
+  ASSERT_TRUE(cycling.Release());  // remembers `idle`'s anchor as live
+  const std::string orphan = options_.dir + "/job/k.0123456789abcdef0123456789abcdef";
+  int fd = open(orphan.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  ASSERT_TRUE(cycling.TryAcquire());
+  ASSERT_TRUE(cycling.Release());
+  EXPECT_NE(access(orphan.c_str(), F_OK), 0) << "the orphan is still there";
+  EXPECT_EQ(Count("job", "k."), 2u) << "the two live kept anchors stay";
 }
 
 TEST_F(LockTest, RefreshKeepsTheHoldingAndRewritesOurEntry) {
