@@ -605,8 +605,8 @@ int SweepOrphanAnchors(int dir_fd, Id128 own, LiveAnchors* live) {
   for (const std::string& name : names) {
     const ParsedName parsed = ParseName(name);
     if (parsed.kind != NameKind::kAnchor || parsed.nonce == own) continue;
-    if (live->Contains(parsed.nonce)) continue;
     if (std::binary_search(claimed.begin(), claimed.end(), parsed.nonce)) continue;
+    if (live->Contains(parsed.nonce)) continue;
     int anchor = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (anchor < 0) continue;
     struct stat st;
@@ -669,8 +669,8 @@ bool Driver::SawUnclaimedAnchor(const LiveAnchors& live) const {
   for (const std::string& name : snapshot_) {
     const ParsedName parsed = ParseName(name);
     if (parsed.kind != NameKind::kAnchor || IsOwnName(parsed)) continue;
-    if (live.Contains(parsed.nonce)) continue;
-    if (!std::binary_search(claimed.begin(), claimed.end(), parsed.nonce)) return true;
+    if (std::binary_search(claimed.begin(), claimed.end(), parsed.nonce)) continue;
+    if (!live.Contains(parsed.nonce)) return true;
   }
   return false;
 }

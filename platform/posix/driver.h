@@ -201,7 +201,9 @@ Liveness ProbeOwnerRecord(const OwnerRecord& owner);
 // open, fstat, flock and close that anchor: nine system calls on a 2-CPU
 // machine beside the hand-off they follow. Remembering too long is safe: an
 // owner that dies later leaves an orphan that only this memo's Lock skips;
-// any other Lock's sweep removes it.
+// any other Lock's sweep removes it. The memo holds kRememberedMax anchors,
+// as many as the 64-waiter hand-off benchmark has other contenders; beyond
+// that the oldest are forgotten and probed again (the cost without a memo).
 class LiveAnchors {
  public:
   bool Contains(Id128 nonce) const;
@@ -209,7 +211,7 @@ class LiveAnchors {
   void Add(Id128 nonce);
 
  private:
-  static constexpr size_t kRememberedMax = 8;
+  static constexpr size_t kRememberedMax = 64;
   std::array<Id128, kRememberedMax> nonces_{};
   size_t count_ = 0;
   size_t next_ = 0;  // where Add writes when full: the oldest
