@@ -605,7 +605,13 @@ int SweepOrphanAnchors(int dir_fd, Id128 own, LiveAnchors* live) {
   for (const std::string& name : names) {
     const ParsedName parsed = ParseName(name);
     if (parsed.kind != NameKind::kAnchor || parsed.nonce == own) continue;
-    if (std::binary_search(claimed.begin(), claimed.end(), parsed.nonce)) continue;
+    // An anchor with an entry belongs to a contender or holder: remembered
+    // too, or a reused Lock seen idle in one listing and queued again in
+    // the next would make every release sweep, never probing it.
+    if (std::binary_search(claimed.begin(), claimed.end(), parsed.nonce)) {
+      live->Add(parsed.nonce);
+      continue;
+    }
     if (live->Contains(parsed.nonce)) continue;
     int anchor = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (anchor < 0) continue;

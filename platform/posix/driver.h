@@ -193,8 +193,8 @@ Liveness ProbeOwner(int dir_fd, const OwnerRecord& owner);
 // time) say of its owner process, whatever its anchor says.
 Liveness ProbeOwnerRecord(const OwnerRecord& owner);
 
-// Anchors a Lock's sweeps found held by their owners: the kept anchors of
-// other reused Locks between their acquisitions (Anchor::Keep), not orphans.
+// Anchors a Lock's sweeps found held by their owners, or named by an entry:
+// the kept anchors of other reused Locks (Anchor::Keep), not orphans.
 // They are not probed again. The trap this avoids: two reused Locks on one
 // directory each see the other's idle anchor in every acquisition's listing,
 // and without the memo each release would list the directory once more and
@@ -226,7 +226,8 @@ class LiveAnchors {
 // the instant between an anchor's creation and its flock, removing it costs
 // only the anchor (the record still proves the owner alive, never dead).
 // Skips `own` (a kept anchor of ours has no entry between acquisitions) and
-// the anchors `live` remembers; remembers those whose flock is held.
+// the anchors `live` remembers; remembers those whose flock is held and
+// those an entry names.
 // Returns how many it removed.
 int SweepOrphanAnchors(int dir_fd, Id128 own, LiveAnchors* live);
 

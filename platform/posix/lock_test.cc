@@ -402,6 +402,61 @@ TEST_F(LockTest, AReleaseProbesAnotherLocksKeptAnchorOnceAndItsOwnNever) {
                               << kCycles << " cycles, first " << opened.front();
 }
 
+// How a hand-off goes between two reused Locks: one acquires while the
+// other is idle (its kept anchor has no entry), and releases after the
+// other queued again (now it has). The release's sweep sees an entry for
+// that anchor and remembers it; it used to find nothing to probe, remember
+// nothing, and list the directory again at every release.
+TEST_F(LockTest, HandOffsBetweenTwoReusedLocksStopSweepingAfterTheFirst) {
+  Lock cycling("job", options_);
+  Lock other("job", options_);
+  ASSERT_TRUE(other.TryAcquire());
+  ASSERT_TRUE(other.Release());
+  // The other's nonce, from its kept anchor (the only anchor yet): its
+  // entry, in either ring, is waited for with lstat(2), which opens no
+  // directory (an entry is a symlink to its record: stat would follow it).
+  std::string other_nonce;
+  for (const std::string& name : Entries("job")) {
+    if (name.compare(0, 2, "k.") == 0) other_nonce = name.substr(2);
+  }
+  ASSERT_FALSE(other_nonce.empty());
+  const std::string job_dir = options_.dir + "/job/";
+  const auto other_queued = [&] {
+    struct stat st;
+    return lstat((job_dir + "o." + other_nonce).c_str(), &st) == 0 ||
+           lstat((job_dir + "f." + other_nonce).c_str(), &st) == 0;
+  };
+  const int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  ASSERT_GE(watch, 0);
+  constexpr int kHandOffs = 4;
+  int listings_after_the_first = 0;
+  for (int i = 0; i < kHandOffs; ++i) {
+    ASSERT_TRUE(cycling.TryAcquire()) << cycling.status().message;
+    std::thread waiter([&other] {
+      if (other.Acquire(10000)) other.Release();
+    });
+    while (!other_queued()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (i == 1) {
+      ASSERT_GE(inotify_add_watch(watch, (options_.dir + "/job").c_str(), IN_OPEN), 0);
+    }
+    ASSERT_TRUE(cycling.Release());
+    waiter.join();
+  }
+  alignas(struct inotify_event) char buffer[4096];
+  for (ssize_t n; (n = read(watch, buffer, sizeof buffer)) > 0;) {
+    for (ssize_t at = 0; at < n;) {
+      const auto* event = reinterpret_cast<const struct inotify_event*>(buffer + at);
+      // A sweep opens the directory itself ("."): an event without a name.
+      listings_after_the_first += event->len == 0 && (event->mask & IN_ISDIR) != 0;
+      at += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
+    }
+  }
+  close(watch);
+  EXPECT_EQ(listings_after_the_first, 0) << "sweeps in " << kHandOffs - 1 << " hand-offs";
+}
+
 TEST_F(LockTest, AReusedLockStillSweepsAnOrphanLeftBesideALiveKeptAnchor) {
   Lock idle("job", options_);
   ASSERT_TRUE(idle.TryAcquire());
