@@ -332,7 +332,8 @@ class Driver {
   void UnwatchAnchor();
   // Reads pending inotify events; true if one is news for a wait on `target`
   // (see Op::name of kWait; empty: any entry or death). With stop_at_news,
-  // stops reading once it found one.
+  // stops reading once it found one. Sets queue_emptied_ when its last read
+  // took every event queued (a read shorter than a buffer's worth).
   bool DrainEvents(Bytes target, bool stop_at_news = false);
   Result Done(Result result);
 
@@ -352,6 +353,11 @@ class Driver {
   std::vector<std::pair<std::string, std::string>> reads_;
   size_t reads_used_ = 0;
   bool changed_ = false;  // a relevant event since the last kListStart
+  // The last DrainEvents left the queue empty: a kListStart right after the
+  // wait that woke saves its own drain (a read returning EAGAIN, on the
+  // hand-off's path). An event queued in between is merely read later: at
+  // worst one more scan.
+  bool queue_emptied_ = false;
   bool cancelled_ = false;
   uint64_t poll_pause_ms_ = kPollFirstPauseMs;
   // Our nonce, once set: our own names' changes are no news.

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,9 @@ constexpr uint32_t kDirectoryEvents = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_M
 // close of a descriptor open for writing: IN_CLOSE_WRITE). IN_DELETE_SELF
 // and IN_MOVE_SELF: the file is gone or moved by someone else.
 constexpr uint32_t kAnchorEvents = IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF;
+// The largest inotify event: its header and a name of NAME_MAX bytes with
+// its terminating zero.
+constexpr size_t kLargestEventBytes = sizeof(struct inotify_event) + NAME_MAX + 1;
 
 // Watches the file open at `fd`, through the descriptor rather than a name:
 // the very file the caller opened and checked, even if its name has been
@@ -291,13 +295,20 @@ void Driver::UnwatchAnchor() {
 
 bool Driver::DrainEvents(Bytes target, bool stop_at_news) {
   bool relevant = false;
+  queue_emptied_ = false;
   if (watch_->fd_ < 0) return false;
   alignas(struct inotify_event) char buffer[8192];
   // A woken wait returns at the first news; what follows it (a release
   // makes up to four events on an anchor) is read by the next kListStart.
   while (!(relevant && stop_at_news)) {
     ssize_t n = read(watch_->fd_, buffer, sizeof buffer);
-    if (n <= 0) break;
+    if (n <= 0) {
+      queue_emptied_ = n < 0 && errno == EAGAIN;
+      break;
+    }
+    // A read returns every queued event that fits: with room left for the
+    // largest event, none was left behind.
+    queue_emptied_ = sizeof buffer - static_cast<size_t>(n) >= kLargestEventBytes;
     for (ssize_t offset = 0; offset < n;) {
       const struct inotify_event* event =
           reinterpret_cast<const struct inotify_event*>(buffer + offset);
