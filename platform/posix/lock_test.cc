@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,6 +12,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/names.h"
@@ -53,6 +53,25 @@ class LockTest : public ::testing::Test {
     for (const std::string& entry : Entries(name))
       count += entry.compare(0, prefix.size(), prefix) == 0;
     return count;
+  }
+  // Acquires and releases `lock` once: a reused Lock keeps its anchor after.
+  static void CycleOnce(Lock* lock) {
+    ASSERT_TRUE(lock->TryAcquire()) << lock->status().message;
+    ASSERT_TRUE(lock->Release());
+  }
+  // The events queued on the non-blocking inotify instance `watch`: each
+  // one's mask and name ("" for the watched directory itself).
+  static std::vector<std::pair<uint32_t, std::string>> ReadEvents(int watch) {
+    std::vector<std::pair<uint32_t, std::string>> events;
+    alignas(struct inotify_event) char buffer[4096];
+    for (ssize_t n; (n = read(watch, buffer, sizeof buffer)) > 0;) {
+      for (ssize_t at = 0; at < n;) {
+        const auto* event = reinterpret_cast<const struct inotify_event*>(buffer + at);
+        events.emplace_back(event->mask, event->len > 0 ? event->name : "");
+        at += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
+      }
+    }
+    return events;
   }
   LockOptions options_;
 };
@@ -374,11 +393,9 @@ TEST_F(LockTest, SweepsAnchorsLeftByOwnersKilledBeforeTheirFirstEntry) {
 // anchor. (Before, every release listed again and opened both anchors.)
 TEST_F(LockTest, AReleaseProbesAnotherLocksKeptAnchorOnceAndItsOwnNever) {
   Lock idle("job", options_);
-  ASSERT_TRUE(idle.TryAcquire());
-  ASSERT_TRUE(idle.Release());
+  CycleOnce(&idle);
   Lock cycling("job", options_);
-  ASSERT_TRUE(cycling.TryAcquire());
-  ASSERT_TRUE(cycling.Release());  // its first sweep: probes `idle`'s anchor
+  CycleOnce(&cycling);  // its first sweep: probes `idle`'s anchor
   const int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   ASSERT_GE(watch, 0);
   ASSERT_GE(inotify_add_watch(watch, (options_.dir + "/job").c_str(), IN_OPEN), 0);
@@ -388,13 +405,8 @@ TEST_F(LockTest, AReleaseProbesAnotherLocksKeptAnchorOnceAndItsOwnNever) {
     ASSERT_TRUE(cycling.Release());
   }
   std::vector<std::string> opened;
-  alignas(struct inotify_event) char buffer[4096];
-  for (ssize_t n; (n = read(watch, buffer, sizeof buffer)) > 0;) {
-    for (ssize_t at = 0; at < n;) {
-      const auto* event = reinterpret_cast<const struct inotify_event*>(buffer + at);
-      if (event->len > 0 && strncmp(event->name, "k.", 2) == 0) opened.push_back(event->name);
-      at += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
-    }
+  for (const auto& [mask, name] : ReadEvents(watch)) {
+    if (name.compare(0, 2, "k.") == 0) opened.push_back(name);
   }
   close(watch);
   EXPECT_EQ(Count("job", "k."), 2u) << "both kept anchors are there";
@@ -410,8 +422,7 @@ TEST_F(LockTest, AReleaseProbesAnotherLocksKeptAnchorOnceAndItsOwnNever) {
 TEST_F(LockTest, HandOffsBetweenTwoReusedLocksStopSweepingAfterTheFirst) {
   Lock cycling("job", options_);
   Lock other("job", options_);
-  ASSERT_TRUE(other.TryAcquire());
-  ASSERT_TRUE(other.Release());
+  CycleOnce(&other);
   // The other's nonce, from its kept anchor (the only anchor yet): its
   // entry, in either ring, is waited for with lstat(2), which opens no
   // directory (an entry is a symlink to its record: stat would follow it).
@@ -444,14 +455,9 @@ TEST_F(LockTest, HandOffsBetweenTwoReusedLocksStopSweepingAfterTheFirst) {
     ASSERT_TRUE(cycling.Release());
     waiter.join();
   }
-  alignas(struct inotify_event) char buffer[4096];
-  for (ssize_t n; (n = read(watch, buffer, sizeof buffer)) > 0;) {
-    for (ssize_t at = 0; at < n;) {
-      const auto* event = reinterpret_cast<const struct inotify_event*>(buffer + at);
-      // A sweep opens the directory itself ("."): an event without a name.
-      listings_after_the_first += event->len == 0 && (event->mask & IN_ISDIR) != 0;
-      at += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
-    }
+  for (const auto& [mask, name] : ReadEvents(watch)) {
+    // A sweep opens the directory itself ("."): an event without a name.
+    listings_after_the_first += name.empty() && (mask & IN_ISDIR) != 0;
   }
   close(watch);
   EXPECT_EQ(listings_after_the_first, 0) << "sweeps in " << kHandOffs - 1 << " hand-offs";
@@ -459,11 +465,9 @@ TEST_F(LockTest, HandOffsBetweenTwoReusedLocksStopSweepingAfterTheFirst) {
 
 TEST_F(LockTest, AReusedLockStillSweepsAnOrphanLeftBesideALiveKeptAnchor) {
   Lock idle("job", options_);
-  ASSERT_TRUE(idle.TryAcquire());
-  ASSERT_TRUE(idle.Release());
+  CycleOnce(&idle);
   Lock cycling("job", options_);
-  ASSERT_TRUE(cycling.TryAcquire());
-  ASSERT_TRUE(cycling.Release());  // remembers `idle`'s anchor as live
+  CycleOnce(&cycling);  // remembers `idle`'s anchor as live
   const std::string orphan = options_.dir + "/job/k.0123456789abcdef0123456789abcdef";
   int fd = open(orphan.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
   ASSERT_GE(fd, 0);
