@@ -237,7 +237,7 @@ struct Lock::State {
   // The last acquisition's listing showed an anchor without an entry: sweep
   // orphan anchors when this holding ends (see SweepOrphanAnchors).
   bool sweep_after_release = false;
-  // The anchors that sweep found held: live, not probed again.
+  // The anchors sweeps found held or named by an entry: not probed again.
   posix::LiveAnchors live_anchors;
   int cancel_pipe[2] = {-1, -1};
   std::atomic<bool> cancel_requested{false};
