@@ -100,8 +100,8 @@ function gone(pid) {
 // Creates this holding's witness, W/witness.<pid>.<round> (written whole
 // under a private name, then renamed into place: a holder killed between
 // create and write cannot leave an ownerless witness), and checks the bound.
-// Returns the witness, or null when more than `slots` holders are proven at
-// once (see the top of this file).
+// Returns the witness, or null (and no witness left) when more than `slots`
+// holders are proven at once (see the top of this file).
 //
 // Each witness has a name of its own, so no holder ever removes another
 // live holder's file: a shared per-slot name raced when a holder judged the
@@ -120,6 +120,7 @@ function takeWitness(dir, slots, round) {
   if (still.length + 1 <= slots) return mine;
   fs.writeFileSync(path.join(dir, 'violation'),
     `wasm ${process.pid} saw ${still.length} other holders: ${still.map(({ owner }) => owner).join(' ')}\n`, { flag: 'a' });
+  fs.rmSync(mine, { force: true });
   return null;
 }
 
@@ -173,7 +174,6 @@ async function main() {
     if (args.witnessDir) {
       witness = takeWitness(args.witnessDir, args.slots, round);
       if (witness === null) {
-        fs.rmSync(path.join(args.witnessDir, `witness.${process.pid}.${round}`), { force: true });
         process.stderr.write(`contender: more than ${args.slots} holders at once\n`);
         return EXIT_VIOLATION;
       }
