@@ -47,6 +47,12 @@
 //      (the fence ring) and leave it right after. Even in try mode a holder
 //      waits in the fence ring: it already holds a slot, and the ring is busy
 //      only for another holder's few operations.
+//      A counter name beside the largest (a stray: left by a crash between
+//      the link and the unlink of a move where the platform has no
+//      RENAME_NOREPLACE, or made by hand) would let a later holder whose
+//      listing misses the real counter move the stray and get a smaller
+//      token; so a holder whose listing showed one lists again after its
+//      move and removes every counter below its token before it wins.
 //      The first holder of a directory creates the counter, after a listing
 //      of its own made while it holds (the scan's may have missed a counter
 //      being moved), starting from the value of "fence", the counter of
@@ -110,6 +116,8 @@ namespace onlyone {
 //                    won, slots > 1, main ring -> BeginRing(fence ring) (again from the top)
 //                    won otherwise -> DecideFence:                                  [StepFence]
 //                       kFenceMove (fence.<N> -> fence.<N+1>)
+//                       moved, a stray seen -> kSweepListStart -> kSweepListNext
+//                                              <-> kSweepRemove (fence.<M>, M < ours)
 //                       moved -> [kLeaveFenceRing ->] Won: kDone (acquired)
 //                       counter gone, none seen -> kFenceListStart -> kFenceListNext ...
 //                                                  -> DecideFence
@@ -144,9 +152,12 @@ enum class Contender::Phase : uint8_t {
   kFenceMarkCreate,  // Create(format marker)
   kFenceListStart,   // a listing of our own, for the counter alone
   kFenceListNext,
-  kFenceMove,     // Move(fence.<N> -> fence.<N+1>)
-  kFenceOldRead,  // Read("fence"), an older build's counter
-  kFenceCreate,   // Create(fence.<N+1>): the first counter of the directory
+  kFenceMove,       // Move(fence.<N> -> fence.<N+1>)
+  kFenceOldRead,    // Read("fence"), an older build's counter
+  kFenceCreate,     // Create(fence.<N+1>): the first counter of the directory
+  kSweepListStart,  // after our move: a listing of our own, for stray counters
+  kSweepListNext,
+  kSweepRemove,  // Remove(fence.<M>), M below our token
   kLeaveFenceRing,
   kLeaveTemp,  // giving up or failing: remove what we created
   kDropTemp,   // a holder's publish failed: remove its temporary
@@ -417,10 +428,12 @@ OpKind Contender::ExpectedOp(Phase phase) {
     case Phase::kFenceCreate: return OpKind::kCreate;
     case Phase::kDoorwayListStart:
     case Phase::kScanListStart:
-    case Phase::kFenceListStart: return OpKind::kListStart;
+    case Phase::kFenceListStart:
+    case Phase::kSweepListStart: return OpKind::kListStart;
     case Phase::kDoorwayListNext:
     case Phase::kScanListNext:
-    case Phase::kFenceListNext: return OpKind::kListNext;
+    case Phase::kFenceListNext:
+    case Phase::kSweepListNext: return OpKind::kListNext;
     case Phase::kFenceMove: return OpKind::kMove;
     case Phase::kDoorwayRead:
     case Phase::kScanRead:
@@ -433,6 +446,7 @@ OpKind Contender::ExpectedOp(Phase phase) {
     case Phase::kRemoveDeadTemp:
     case Phase::kRemoveDeadEntry:
     case Phase::kRemoveDeadAnchor:
+    case Phase::kSweepRemove:
     case Phase::kLeaveFenceRing:
     case Phase::kLeaveTemp:
     case Phase::kDropTemp:
@@ -479,6 +493,9 @@ Op Contender::Step(const Result& result) {
     case Phase::kFenceMove:
     case Phase::kFenceOldRead:
     case Phase::kFenceCreate:
+    case Phase::kSweepListStart:
+    case Phase::kSweepListNext:
+    case Phase::kSweepRemove:
     case Phase::kLeaveFenceRing: return StepFence(result);
     case Phase::kLeaveTemp:
     case Phase::kDropTemp:
@@ -592,6 +609,7 @@ Op Contender::BeginScan(ScanPurpose purpose) {
   counter_seen_ = 0;
   old_counter_seen_ = false;
   counter_listed_ = false;
+  stray_counter_seen_ = false;
   phase_ = Phase::kScanListStart;
   return ListStartOp(/*counter_names=*/true);
 }
@@ -839,9 +857,10 @@ Op Contender::DecideFence() {
 
 void Contender::NoteCounterName(const ParsedName& name) {
   if (name.kind == NameKind::kOldFenceCounter) old_counter_seen_ = true;
-  if (name.kind == NameKind::kFenceCounter && name.fence > counter_seen_) {
-    counter_seen_ = name.fence;
-  }
+  if (name.kind != NameKind::kFenceCounter) return;
+  // A name listed twice (readdir may repeat one) is not a second counter.
+  if (counter_seen_ != 0 && name.fence != counter_seen_) stray_counter_seen_ = true;
+  if (name.fence > counter_seen_) counter_seen_ = name.fence;
 }
 
 Op Contender::MoveCounter() {
@@ -873,6 +892,7 @@ Op Contender::ListCounter() {
   counter_seen_ = 0;
   old_counter_seen_ = false;
   counter_listed_ = true;
+  stray_counter_seen_ = false;
   phase_ = Phase::kFenceListStart;
   return ListStartOp(/*counter_names=*/true);
 }
@@ -890,6 +910,9 @@ Op Contender::StepFence(const Result& result) {
     case Phase::kFenceMove:
     case Phase::kFenceCreate: return OnCounterWritten(result);
     case Phase::kFenceOldRead: return OnOldCounterRead(result);
+    case Phase::kSweepListStart:
+    case Phase::kSweepListNext:
+    case Phase::kSweepRemove: return StepStraySweep(result);
     default: break;
   }
   if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
@@ -923,11 +946,50 @@ Op Contender::OnCounterWritten(const Result& result) {
                 phase_ == Phase::kFenceMove ? counter_name_.view() : next_counter_name_.view());
   }
   fence_ = counter_seen_ + 1;
+  if (stray_counter_seen_) {
+    phase_ = Phase::kSweepListStart;
+    return ListStartOp(/*counter_names=*/true);
+  }
+  return AfterFenced();
+}
+
+Op Contender::AfterFenced() {
+  ONLYONE_ASSERT(fence_ != 0);
   if (ring_ == Ring::kFence) {
     phase_ = Phase::kLeaveFenceRing;
     return RemoveOp(ring_name_.view());
   }
   return Won();
+}
+
+// The trap: a second counter name beside the real one (left by a crash
+// between the link and the unlink of a move without RENAME_NOREPLACE, or
+// made by hand) is a counter nobody moves on. A later holder whose listing
+// misses the real counter while it is renamed (H8) but shows the stray one
+// would move that and get a token below ours. So the holder that saw a
+// stray removes every counter below its token, from a listing of its own
+// made after its move, before it wins: a later holder moves only after we
+// release, and finds the stray gone (kNotFound), so it lists again.
+Op Contender::StepStraySweep(const Result& result) {
+  if (phase_ == Phase::kSweepRemove) {
+    if (result.status != IoStatus::kOk && result.status != IoStatus::kNotFound) {
+      return Fail(FailureKind::kIo, &result, counter_name_.view());
+    }
+    phase_ = Phase::kSweepListNext;
+    return SimpleOp(OpKind::kListNext);
+  }
+  if (phase_ == Phase::kSweepListNext && result.status == IoStatus::kEnd) return AfterFenced();
+  if (result.status != IoStatus::kOk) return Fail(FailureKind::kIo, &result, Bytes{});
+  if (phase_ == Phase::kSweepListNext) {
+    const ParsedName name = ParseName(result.data);
+    if (name.kind == NameKind::kFenceCounter && name.fence < fence_) {
+      FenceCounterName(name.fence, &counter_name_);
+      phase_ = Phase::kSweepRemove;
+      return RemoveOp(counter_name_.view());
+    }
+  }
+  phase_ = Phase::kSweepListNext;
+  return SimpleOp(OpKind::kListNext);
 }
 
 // An older build fenced here: the new counter goes on from its value. Gone
@@ -1075,7 +1137,7 @@ Op Contender::GiveUpHolding() {
 void Contender::HashCounterSeen(Hasher* hash) const {
   hash->Word(counter_seen_);
   hash->Word((marker_made_ ? 1u : 0u) | (old_counter_seen_ ? 2u : 0u) |
-             (counter_listed_ ? 4u : 0u));
+             (counter_listed_ ? 4u : 0u) | (stray_counter_seen_ ? 8u : 0u));
 }
 
 // The scan's tallies, the entry it examines, and the counter it saw.
@@ -1143,6 +1205,9 @@ uint64_t Contender::ProtocolFingerprint(uint64_t seed) const {
       HashCounterSeen(&hash);
       hash.Word(fence_attempts_);
       break;
+    case Phase::kSweepRemove: hash.Text(counter_name_.view()); break;
+    case Phase::kSweepListStart:
+    case Phase::kSweepListNext:
     case Phase::kLeaveFenceRing:
     case Phase::kLeaveTemp:
     case Phase::kDropTemp:

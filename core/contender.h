@@ -301,6 +301,8 @@ class Contender {
   Op StepCounterListing(const Result& result);
   Op OnCounterWritten(const Result& result);
   Op OnOldCounterRead(const Result& result);
+  Op AfterFenced();
+  Op StepStraySweep(const Result& result);
   Op PublishTicket();
   Op Won();
   Op Publish(PublishKind kind);
@@ -367,6 +369,9 @@ class Contender {
   bool marker_made_ = false;       // the format marker, by us or before
   bool old_counter_seen_ = false;  // "fence" of older builds
   bool counter_listed_ = false;    // that listing was made while we won
+  // That listing showed a fence.<N> besides the largest: a stray, which
+  // goes before we win (see AfterFenced).
+  bool stray_counter_seen_ = false;
   uint32_t fence_attempts_ = 0;
   FixedBytes<kNameBytesMax> counter_name_;       // what we move or create
   FixedBytes<kNameBytesMax> next_counter_name_;  // fence.<fence_>

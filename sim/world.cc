@@ -741,7 +741,11 @@ void World::PerformMove(Process* p, Result* result) {
     return;
   }
   Node moved = from->second;
-  fs_.erase(from);
+  if (config_.linked_moves) {
+    p->unlink_pending = op.from;
+  } else {
+    fs_.erase(from);
+  }
   // A new name: listings that began before it may miss it (H8).
   moved.listed_since_start = 0;
   moved.hash = NodeHash(op.name, moved);
@@ -799,6 +803,7 @@ void World::PerformRemove(Process* p, Result* result) {
   }
   CheckWrite(*p, op.name);
   NoteRemovalOfOthers(*p, op.name, it->second);
+  if (NameOf(op.name).kind == NameKind::kFenceCounter) ++counters_.strays_removed;
   fs_.erase(it);
   if (IsEntryLike(op.name)) Announce(p->index, op.name);
 }
@@ -879,7 +884,22 @@ void World::ApplyStep(Process* p) {
     Advance(p, config_.broken_steal ? p->broken.Release() : p->contender.Release());
     return;
   }
+  if (!p->unlink_pending.empty()) {
+    FinishLinkedMove(p);
+    return;
+  }
   PerformPending(p);
+}
+
+// The second step of a linked move: unlink the source (gone already is
+// fine, as the drivers treat ENOENT there), then answer the move.
+void World::FinishLinkedMove(Process* p) {
+  fs_.erase(p->unlink_pending);
+  p->unlink_pending.clear();
+  Result result;
+  result.mono_ms = now_ms_;
+  result.wall_ms = now_ms_;
+  StepMachine(p, result);
 }
 
 // Performs p's pending Op and, with WorldConfig::merge_reads, the read and
@@ -887,7 +907,9 @@ void World::ApplyStep(Process* p) {
 void World::PerformPending(Process* p) {
   OpKind performed = p->op.kind;
   const std::string listed = performed == OpKind::kListNext ? NextListedName(*p) : std::string();
-  StepMachine(p, PerformOwn(p));
+  const Result result = PerformOwn(p);
+  if (!p->unlink_pending.empty()) return;  // a linked move: its unlink is the next step
+  StepMachine(p, result);
   while (config_.merge_reads && p->alive &&
          ((performed == OpKind::kListNext && p->op.kind == OpKind::kRead && p->op.name == listed) ||
           (performed == OpKind::kRead && p->op.kind == OpKind::kProbe))) {
@@ -922,6 +944,7 @@ void World::ApplyCrash(Process* p) {
   CountCrash(*p);
   p->alive = false;
   p->listing = false;
+  p->unlink_pending.clear();
   pid_table_.erase(p->pid);
   // A death is an event a waiter must notice (its driver blocks on the
   // dead owner's kernel lock, or rechecks liveness on a timer).
@@ -931,6 +954,7 @@ void World::ApplyCrash(Process* p) {
 // Which rare moment a crash hit, so tests can prove each was reached.
 void World::CountCrash(const Process& p) {
   ++counters_.crashes;
+  if (!p.unlink_pending.empty()) ++counters_.crashes_mid_move;
   if (InCriticalSection(p)) ++counters_.crashes_while_holding;
   for (const auto& entry : fs_) {
     const Process* owner = OwnerOf(entry.second);
@@ -952,6 +976,7 @@ void World::ApplyCrashLeavingJob(Process* p) {
   // no death to announce, and its pid still answers probes.
   p->alive = false;
   p->listing = false;
+  p->unlink_pending.clear();
   p->job_running = true;
   if (!config_.job_inherits_anchor) {
     pid_table_.erase(p->pid);
@@ -1012,6 +1037,7 @@ void World::Fingerprint(uint64_t* hi, uint64_t* lo) const {
       word(p.lists_counter);
       word(p.at_start);
       text(p.cursor);
+      text(p.unlink_pending);
       if (!config_.spurious_wakeups) {
         word(p.news.size());
         for (const std::string& item : p.news) text(item);
@@ -1077,7 +1103,11 @@ std::string World::Describe(const Transition& t) const {
     case OpKind::kRename:
       return who + " rename " + ShortName(op.from) + " -> " + ShortName(op.name);
     case OpKind::kMove:
-      return who + " move " + ShortName(op.from) + " -> " + ShortName(op.name) +
+      if (!p.unlink_pending.empty()) {
+        return who + " unlink " + ShortName(p.unlink_pending) + " (its move's second step)";
+      }
+      return who + (config_.linked_moves ? " link " : " move ") + ShortName(op.from) + " -> " +
+             ShortName(op.name) +
              (fs_.count(op.from) == 0   ? " -> not found"
               : fs_.count(op.name) != 0 ? " -> exists"
                                         : "");

@@ -6,7 +6,8 @@
 //   - kCreate is an exclusive symlink: it fails if the name exists;
 //   - kRename atomically replaces its destination;
 //   - kMove atomically renames, failing if its source is gone or its
-//     destination exists (renameat2 RENAME_NOREPLACE);
+//     destination exists (renameat2 RENAME_NOREPLACE); or, with
+//     WorldConfig::linked_moves, links then unlinks in two steps;
 //   - kRead returns a whole symlink target;
 //   - kRemove unlinks one name;
 //   - listings are NOT atomic: a listing is a cursor over names in sorted
@@ -84,6 +85,10 @@ struct WorldConfig {
   // fence record the fencer's nonce), so states that differed only in which
   // round of a process fenced last are one state there.
   bool full_records = false;
+  // kMove is a hard link, then an unlink of the source, in two steps, as
+  // the WASI module (and the POSIX driver where RENAME_NOREPLACE is missing)
+  // moves the fence counter: a crash between them leaves both names.
+  bool linked_moves = false;
 };
 
 enum class TransitionKind : uint8_t {
@@ -167,10 +172,13 @@ struct Process {
   // and "k.<nonce>" for each owner that died (its anchor closed). A waiter
   // with a named target wakes only for that entry or its owner's death.
   std::set<std::string> news;
-  bool lists_temporaries = false;       // a cleaner: its listings include t.* names
-  bool lists_counter = false;           // the current listing includes fence.<N>, "fence"
-  bool lists_everything = false;        // an outside driver: listings hide nothing
-  uint64_t fence = 0;                   // token of the current holding
+  bool lists_temporaries = false;  // a cleaner: its listings include t.* names
+  bool lists_counter = false;      // the current listing includes fence.<N>, "fence"
+  bool lists_everything = false;   // an outside driver: listings hide nothing
+  uint64_t fence = 0;              // token of the current holding
+  // A linked move (WorldConfig::linked_moves) whose link is done: this
+  // source name is unlinked by the process's next step, which answers it.
+  std::string unlink_pending;
   Outcome outcome = Outcome::kRunning;  // of the last lock operation that finished
   // Someone removed this process's entry because its lease ran out (since
   // its current acquisition began).
@@ -214,6 +222,8 @@ struct WorldCounters {
   uint64_t exits = 0;           // processes that finished and exited
   uint64_t planted = 0;         // nodes planted by a hostile or careless user
   uint64_t leases_expired = 0;  // entries removed because their lease ran out
+  uint64_t crashes_mid_move = 0;  // between a linked move's link and its unlink
+  uint64_t strays_removed = 0;    // counter names a holder removed below its token
 };
 
 // Every counter by name: one list for printing, summing and taking maxima.
@@ -241,6 +251,8 @@ inline constexpr CounterField kCounterFields[] = {
     {"exits", &WorldCounters::exits},
     {"planted", &WorldCounters::planted},
     {"leases_expired", &WorldCounters::leases_expired},
+    {"crashes_mid_move", &WorldCounters::crashes_mid_move},
+    {"strays_removed", &WorldCounters::strays_removed},
 };
 
 // "name=value name=value ...", for reports.
@@ -381,6 +393,7 @@ class World {
   Result PerformOwn(Process* p);
   void ApplyStep(Process* p);
   void PerformPending(Process* p);
+  void FinishLinkedMove(Process* p);
   void StepMachine(Process* p, const Result& result);
   void ApplyTimeout(Process* p);
   void ApplyCrash(Process* p);
