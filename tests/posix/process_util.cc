@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -71,6 +72,12 @@ std::vector<std::string> NamesWithAnyCounter(const std::string& dir) {
 
 pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
   pid_t pid = fork();
+  // A failed fork must stop the test here: -1 handed to kill() by a caller
+  // would signal every process we may signal (as root: the whole machine).
+  if (pid < 0) {
+    perror("fork");
+    abort();
+  }
   if (pid != 0) return pid;
   int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd >= 0) {

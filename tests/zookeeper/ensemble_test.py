@@ -44,7 +44,8 @@ class MemberLoss(unittest.TestCase):
         victim = None
         for _ in range(20):
             holder = zk.start(["--zk", ENSEMBLE.connect] + SESSION + ["--wait", name, "--", "sh", "-c", section])
-            self.assertTrue(zk.wait_for(lambda: os.path.exists(witness), 30), "the holder runs")
+            self.assertTrue(zk.wait_for(lambda: os.path.exists(witness), 30),
+                            "the holder runs\n" + ENSEMBLE.describe())
             victim = next((s for s in candidates() if s is not None and zk.sessions_on(s.client_port) > 0), None)
             if victim is not None:
                 break
@@ -57,19 +58,26 @@ class MemberLoss(unittest.TestCase):
         procs = [holder]
         for _ in range(3):
             procs.append(zk.start(["--zk", ENSEMBLE.connect] + SESSION + ["--wait", name, "--", "sh", "-c", section]))
-        time.sleep(1.0)
+        # Every waiter connected before the kill, so that the round tests
+        # fail-over and not a first connect (slow under a sanitizer).
+        self.assertTrue(zk.wait_for(lambda: ENSEMBLE.sessions() >= 4, 30),
+                        "4 sessions before the kill\n" + ENSEMBLE.describe())
+        time.sleep(0.5)
         # The holder and any waiters there must fail over to another member.
         self.victim_sessions = zk.sessions_on(victim.client_port)
         killed_at = time.monotonic()
         victim.kill()
         # Quorum again (2 of 3): a leader among the survivors.
-        self.assertTrue(zk.wait_for(lambda: ENSEMBLE.leader() is not None, 60), "a new leader")
+        self.assertTrue(zk.wait_for(lambda: ENSEMBLE.leader() is not None, 60),
+                        "a new leader\n" + ENSEMBLE.describe())
         recovered_s = time.monotonic() - killed_at
         time.sleep(1.0)
-        self.assertEqual([p.poll() for p in procs], [None] * 4, "holder and waiters survive")
+        self.assertEqual([p.poll() for p in procs], [None] * 4,
+                         "holder and waiters survive\n" + ENSEMBLE.describe())
         open(gate, "w").close()
         codes = [p.wait(timeout=120) for p in procs]
-        self.assertEqual(codes, [0] * 4, "99: two holders at once; 69: a lock lost")
+        self.assertEqual(codes, [0] * 4, "99: two holders at once; 69: a lock lost; 68: no server "
+                         "answered\n" + ENSEMBLE.describe())
         with open(log) as f:
             fences = [int(line) for line in f]
         self.assertEqual(len(fences), 4)

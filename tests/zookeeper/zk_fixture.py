@@ -209,6 +209,28 @@ class Ensemble:
     def followers(self):
         return [s for s in self.servers if s.process.poll() is None and mode_of(s.client_port) == "follower"]
 
+    def sessions(self):
+        """Client sessions connected to the ensemble, over all live members."""
+        return sum(sessions_on(s.client_port) for s in self.servers if s.process.poll() is None)
+
+    def describe(self, log_lines=12):
+        """Each member's state and the end of its log: what a failed round
+        needs to tell a slow election from a client that never connected."""
+        parts = []
+        for s in self.servers:
+            alive = s.process is not None and s.process.poll() is None
+            head = "server %d (port %d): %s" % (
+                s.server_id, s.client_port,
+                ("mode %r, %d sessions" % (mode_of(s.client_port), sessions_on(s.client_port)))
+                if alive else "not running")
+            try:
+                with open(os.path.join(s.dir, "server.log"), errors="replace") as f:
+                    tail = f.readlines()[-log_lines:]
+            except OSError:
+                tail = []
+            parts.append(head + "\n" + "".join("    " + line for line in tail))
+        return "\n".join(parts)
+
 
 class Proxy:
     """A TCP proxy to a server that can be paused: while paused, no byte
