@@ -384,9 +384,6 @@ void Anchor::Unkeep() {
 
 void Anchor::Keep() {
   if (fd_ < 0 || kept_) return;
-  // IN_ATTRIB for a waiter watching this file: the mode stays as it is.
-  while (fchmod(fd_, 0600) != 0 && errno == EINTR) {
-  }
   kept_ = true;
   RegisterKeptAnchor(&fd_);
 }
@@ -850,14 +847,16 @@ const std::string* Driver::LastRead(Bytes target) const {
 }
 
 // Behind a predecessor with a ticket, only its owner can let us in, by
-// leaving (Lock removes the entry, then unlinks and closes the anchor) or by
-// dying (the kernel closes the anchor, dropping its flock). Both touch the
-// anchor, so a watch on that one file is enough, and no other change of the
-// directory wakes us. (Someone else removing the entry comes after a death,
-// which already woke us; a refresh rewrites the entry but lets nobody in.)
+// leaving (Lock removes the entry, then unlinks and closes the anchor, or
+// keeps it untouched for its next acquisition) or by dying (the kernel
+// closes the anchor, dropping its flock). So two watches are enough, on the
+// entry's own inode (its removal) and on the anchor (its owner's death), and
+// no other change of the directory wakes us. (Someone else removing the
+// entry comes after a death, which already woke us; a refresh rewrites the
+// entry, a spurious wake that lets nobody in.)
 //
-// The trap: the anchor may have been released after the core's scan and
-// before the watch exists. So the watch is armed first, on the very file
+// The trap: either may have changed after the core's scan and before the
+// watches exist. So the watches are armed first, the anchor's on the very file
 // (through a descriptor, not its name), and then the file is checked once:
 // unlinked (released) or its flock free (released or dead) means scan again
 // now; so does an entry whose record is no longer the one the scan read: a
@@ -876,12 +875,21 @@ bool Driver::EntryStillAsRead(Bytes target) {
 Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
   UnwatchAnchor();  // the previous predecessor's, if any
   if (!watch_->Open()) return AnchorWatch::kNoAnchor;
+  // The entry's own inode first: its release unlinks it (IN_ATTRIB), and a
+  // reused Lock keeps its anchor untouched, so only this watch sees that.
+  scratch_b_.assign(target.data, target.size);
+  const int entry_error = AddEntryWatch(scratch_b_);
+  if (entry_error == ENOENT) return AnchorWatch::kReleased;
+  if (entry_error != 0) return AnchorWatch::kNoAnchor;
   scratch_a_ = AnchorName(onlyone::ParseName(target).nonce);
   const int fd =
       openat(dir_fd_, scratch_a_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   // ENOENT: released meanwhile, or an owner without an anchor (another
   // platform wrote the entry): the directory watch covers both.
-  if (fd < 0) return AnchorWatch::kNoAnchor;
+  if (fd < 0) {
+    UnwatchAnchor();
+    return AnchorWatch::kNoAnchor;
+  }
   AnchorWatch verdict = AnchorWatch::kArmed;
   struct stat st;
   if (!AddAnchorWatch(fd) || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -908,9 +916,9 @@ Driver::AnchorWatch Driver::WatchAnchor(Bytes target) {
         // entry is still there: an owner that keeps its anchor between
         // acquisitions (Anchor::Keep) holds it without an entry, or with a
         // new one under the same name (a reused Lock keeps its nonce), now
-        // queued behind us. Its release touches the anchor, which wakes us
-        // once the watch exists; one before that shows here, in the record
-        // (the name alone may be back).
+        // queued behind us. Its release unlinks the watched entry, which
+        // wakes us once the watch exists; one before that shows here, in the
+        // record (the name alone may be back).
         if (!EntryStillAsRead(target)) verdict = AnchorWatch::kReleased;
         break;
       case AnchorLock::kError:

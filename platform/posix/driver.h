@@ -24,12 +24,12 @@
 //
 // Waiting (kWait) on Linux uses inotify, in one of two ways:
 //   - behind a predecessor (a wait naming an "o." entry that the last scan
-//     read with a ticket): a watch on that owner's anchor file alone. Only
-//     its owner's release (unlink, then close) or death (the kernel's close)
-//     can let us in, and each of those touches the anchor. Each waiter
-//     watches a different anchor, so a release wakes exactly one waiter, in
-//     the kernel, with no herd. The anchor may change before the watch
-//     exists, so the driver checks it once after arming (see WatchAnchor).
+//     read with a ticket): a watch on that entry's own inode (its release
+//     unlinks it) and one on its owner's anchor file (its death closes it).
+//     Only those can let us in. Each waiter watches a different entry and
+//     anchor, so a release wakes exactly one waiter, in the kernel, with no
+//     herd. Either may change before the watches exist, so the driver checks
+//     once after arming (see WatchAnchor).
 //   - otherwise (a doorway, the fence ring, k slots, an owner without an
 //     anchor): a watch on the directory that existed before the listing that
 //     precedes the wait, so no change after a kListStart can be missed: a
@@ -146,8 +146,8 @@ class Anchor {
   void Remove();
   // After our entry is gone (released, or an attempt given up), keeps the
   // anchor locked for the next acquisition of this process instead of
-  // removing it. Touches it first: a waiter behind our entry watches this
-  // file (IN_ATTRIB), and neither an unlink nor a close will wake it now.
+  // removing it. Nothing touches it: a waiter behind our entry watches the
+  // entry's own inode too, whose unlink woke it (Driver::WatchAnchor).
   // A child forked while an anchor is kept closes its copy (pthread_atfork),
   // so that it never keeps a later holding of ours alive.
   void Keep();
@@ -254,6 +254,7 @@ class Watch {
   bool tried_ = false;
   int dir_wd_ = -1;     // watch of the lock directory, or -1
   int anchor_wd_ = -1;  // watch of the anchor of the entry we queue behind
+  int entry_wd_ = -1;   // watch of that entry itself (its symlink), or -1
 };
 
 class Driver {
@@ -329,6 +330,10 @@ class Driver {
   // Watches the anchor open at anchor_fd (the file, not its name). false:
   // no watch.
   bool AddAnchorWatch(int anchor_fd);
+  // Watches the symlink `entry` of the lock directory itself (not what it
+  // points to). 0, or the errno of the failure (ENOENT: gone already).
+  int AddEntryWatch(const std::string& entry);
+  // Drops the anchor's and the entry's watches.
   void UnwatchAnchor();
   // Reads pending inotify events; true if one is news for a wait on `target`
   // (see Op::name of kWait; empty: any entry or death). With stop_at_news,

@@ -287,10 +287,24 @@ bool Driver::AddAnchorWatch(int anchor_fd) {
   return watch_->anchor_wd_ >= 0;
 }
 
+// What a release does to the entry we queue behind: unlinks it (IN_ATTRIB:
+// the link count, then IN_DELETE_SELF and IN_IGNORED as the inode goes); a
+// refresh or a new ticket renames another symlink over it (the same).
+constexpr uint32_t kEntryEvents = IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW;
+
+int Driver::AddEntryWatch(const std::string& entry) {
+  char path[64 + NAME_MAX];
+  snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dir_fd_, entry.c_str());
+  watch_->entry_wd_ = inotify_add_watch(watch_->fd_, path, kEntryEvents);
+  return watch_->entry_wd_ >= 0 ? 0 : errno;
+}
+
 void Driver::UnwatchAnchor() {
-  // EINVAL when the kernel already dropped it (the anchor was deleted).
+  // EINVAL when the kernel already dropped one (the file was deleted).
   if (watch_->anchor_wd_ >= 0) inotify_rm_watch(watch_->fd_, watch_->anchor_wd_);
+  if (watch_->entry_wd_ >= 0) inotify_rm_watch(watch_->fd_, watch_->entry_wd_);
   watch_->anchor_wd_ = -1;
+  watch_->entry_wd_ = -1;
 }
 
 bool Driver::DrainEvents(Bytes target, bool stop_at_news) {
@@ -321,6 +335,12 @@ bool Driver::DrainEvents(Bytes target, bool stop_at_news) {
         // The anchor of the entry we queue behind: released, its owner dead,
         // or the file gone (IN_IGNORED: the kernel dropped the watch).
         if ((event->mask & IN_IGNORED) != 0) watch_->anchor_wd_ = -1;
+        relevant = true;
+        continue;
+      }
+      if (event->wd >= 0 && event->wd == watch_->entry_wd_) {
+        // The entry we queue behind: released, or rewritten.
+        if ((event->mask & IN_IGNORED) != 0) watch_->entry_wd_ = -1;
         relevant = true;
         continue;
       }

@@ -48,7 +48,7 @@
 //  6. A wake-up mechanism (Watch::Open and the Driver members marked "by the
 //     OS file" in driver.h): a pollable descriptor that becomes readable
 //     when an entry of the lock directory changes, an anchor is closed after
-//     writing (its owner died), or the watched anchor is touched (see
+//     writing (its owner died), or the watched entry or anchor changes (see
 //     driver.h's "Waiting"). Optional for safety: a port whose Watch::Open
 //     returns false waits by polling with a backoff, slower to hand over.
 // The rest is POSIX that the neutral files use directly: *at() calls with

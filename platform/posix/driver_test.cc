@@ -639,8 +639,9 @@ TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorReleases) {
 }
 
 TEST_F(WaitBehindPredecessor, WakesWhenThePredecessorReleasesAndKeepsItsAnchor) {
-  // A reused Lock keeps its anchor, locked, after a release: neither an
-  // unlink nor a close of it tells the waiter; Keep's touch does.
+  // A reused Lock keeps its anchor, locked and untouched, after a release:
+  // neither an unlink nor a close of it tells the waiter; the watch on the
+  // entry's own inode does.
   Anchor anchor;
   Driver driver(dir_fd_, -1);
   const std::string entry = Predecessor(Id128{24, 24}, &anchor, &driver);
