@@ -6,8 +6,7 @@ p90 in microseconds.
 A hand-off here runs from the releaser's unlinkat of its entry to the end of
 the woken waiter's renameat2 of the fence counter:
 
-  unlink    the releaser's unlinkat
-  chmod     from there to the end of its fchmod of the anchor (the wake-up)
+  unlink    the releaser's unlinkat (which queues the waiter's event)
   wake      to the end of the waiter's poll
   drain     to its listing's first getdents64 (reading the event, lseek)
   listing   to its renameat2 (the listing and the core's verdict)
@@ -18,9 +17,9 @@ import statistics
 import struct
 import sys
 
-POLL_END, READ_END, LIST_BEGIN, LIST_END, MOVE_BEGIN, MOVE_END, UNLINK_BEGIN, UNLINK_END, CHMOD_END = range(1, 10)
-STEPS = [("unlink", UNLINK_BEGIN, UNLINK_END, True), ("chmod", UNLINK_END, CHMOD_END, True),
-         ("wake", CHMOD_END, POLL_END, False), ("drain", POLL_END, LIST_BEGIN, False),
+POLL_END, READ_END, LIST_BEGIN, LIST_END, MOVE_BEGIN, MOVE_END, UNLINK_BEGIN, UNLINK_END = range(1, 9)
+STEPS = [("unlink", UNLINK_BEGIN, UNLINK_END, True),
+         ("wake", UNLINK_END, POLL_END, False), ("drain", POLL_END, LIST_BEGIN, False),
          ("listing", LIST_BEGIN, MOVE_BEGIN, False), ("fence", MOVE_BEGIN, MOVE_END, False)]
 
 

@@ -32,8 +32,7 @@ enum Tag : int64_t {
   kMoveBegin = 5,  // renameat2: the fence counter's move
   kMoveEnd = 6,
   kUnlinkBegin = 7,  // unlinkat: the release's entry removal
-  kUnlinkEnd = 8,
-  kChmodEnd = 9,  // fchmod: the release's wake-up of the waiter
+  kUnlinkEnd = 8,  // the unlink also wakes the waiter (its watch on the entry)
 };
 
 constexpr int64_t kStampsMax = 1 << 20;
@@ -111,13 +110,6 @@ int unlinkat(int dir, const char* name, int flags) {
   Record(kUnlinkBegin);
   const int result = real(dir, name, flags);
   Record(kUnlinkEnd);
-  return result;
-}
-
-int fchmod(int fd, mode_t mode) {
-  static auto real = Next<int (*)(int, mode_t)>("fchmod");
-  const int result = real(fd, mode);
-  Record(kChmodEnd);
   return result;
 }
 
