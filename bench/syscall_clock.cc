@@ -32,7 +32,7 @@ enum Tag : int64_t {
   kMoveBegin = 5,  // renameat2: the fence counter's move
   kMoveEnd = 6,
   kUnlinkBegin = 7,  // unlinkat: the release's entry removal
-  kUnlinkEnd = 8,  // the unlink also wakes the waiter (its watch on the entry)
+  kUnlinkEnd = 8,    // the unlink also wakes the waiter (its watch on the entry)
 };
 
 constexpr int64_t kStampsMax = 1 << 20;
