@@ -218,10 +218,10 @@ struct WorldCounters {
   uint64_t vanished_while_reading = 0;
   uint64_t io_faults = 0;
   uint64_t timeouts = 0;
-  uint64_t names_skipped = 0;   // listings that missed a name created meanwhile
-  uint64_t exits = 0;           // processes that finished and exited
-  uint64_t planted = 0;         // nodes planted by a hostile or careless user
-  uint64_t leases_expired = 0;  // entries removed because their lease ran out
+  uint64_t names_skipped = 0;     // listings that missed a name created meanwhile
+  uint64_t exits = 0;             // processes that finished and exited
+  uint64_t planted = 0;           // nodes planted by a hostile or careless user
+  uint64_t leases_expired = 0;    // entries removed because their lease ran out
   uint64_t crashes_mid_move = 0;  // between a linked move's link and its unlink
   uint64_t strays_removed = 0;    // counter names a holder removed below its token
 };
