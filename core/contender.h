@@ -181,6 +181,12 @@ struct Config {
   // enough for a symlink kept in its inode, the host and command left to the
   // driver (the POSIX driver writes them into the owner's anchor).
   bool full_records = false;
+  // The driver's kMove is a hard link, then an unlink of the source (WASI
+  // has no rename that refuses to replace): a crash between the two leaves
+  // a lower counter name that a listing made meanwhile may not show. The
+  // move is then always decided by a listing of our own made while we
+  // hold, which nothing but a crash's leftovers can be older than.
+  bool linked_moves = false;
   // 0: Unknown owners never expire. Otherwise an Unknown owner (one we
   // cannot check: another host) whose record was not refreshed for lease_ms
   // of wall clock is treated as dead, and a holder answers Validate and

@@ -526,6 +526,43 @@ TEST(Acquire, ACounterListedTwiceIsNotAStray) {
   EXPECT_EQ(dir.Count(OpKind::kListStart), 2u) << "no sweep for a name readdir repeated";
 }
 
+// With linked moves a scan listing may miss a counter name left by a crash
+// between a link and an unlink (sim/testdata/linked_move_stray_trace.txt):
+// the move is decided by a listing made while we hold, never by the scan's.
+TEST(Acquire, WithLinkedMovesDecidesTheMoveFromAListingMadeWhileItHolds) {
+  Bench dir;
+  PutCounter(&dir, 4);
+  Config config;
+  config.linked_moves = true;
+  Contender me;
+  me.Init(config, kMe);
+  // A holder killed between its link and its unlink left fence.3 beside
+  // fence.4 after our scan listed the directory.
+  bool left = false;
+  dir.before_op = [&](const Op& op) {
+    if (op.kind == OpKind::kListStart && !left &&
+        dir.IndexOf(OpKind::kRename, EntryName(kMe.nonce)) >= 0 &&
+        dir.Count(OpKind::kListStart) == 3) {
+      left = true;
+      dir.Put("fence.3", StringOf(FenceCounterRecord()));
+    }
+  };
+  ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+  EXPECT_TRUE(left) << "the leftover appeared before the listing made while holding";
+  EXPECT_EQ(me.fence(), 5u);
+  EXPECT_EQ(FenceIn(dir), 5u) << "fence.3 was listed while we held, and removed";
+  EXPECT_EQ(dir.Count(OpKind::kListStart), 4u) << "doorway, scan, ours while holding, sweep";
+}
+
+TEST(Acquire, WithoutLinkedMovesTakesTheMoveFromTheScanListing) {
+  Bench dir;
+  PutCounter(&dir, 4);
+  Contender me = MakeContender(kMe);
+  ASSERT_EQ(TryAcquire(&me, &dir), Outcome::kAcquired);
+  EXPECT_EQ(me.fence(), 5u);
+  EXPECT_EQ(dir.Count(OpKind::kListStart), 2u) << "doorway and scan only: the fast path";
+}
+
 TEST(Acquire, ACounterThatKeepsMovingFailsAfterALimitAndLeaves) {
   Bench dir;
   PutCounter(&dir, 5);

@@ -399,6 +399,7 @@ void World::StartAcquire(Process* p, bool try_mode) {
   lock_config.slots = config_.slots;
   lock_config.lease_ms = config_.lease_ms;
   lock_config.full_records = config_.full_records;
+  lock_config.linked_moves = config_.linked_moves;
   p->contender.Init(lock_config, id);
   Advance(p, p->contender.Acquire(now_ms_, now_ms_, try_mode ? now_ms_ : kNoDeadline));
 }

@@ -251,6 +251,8 @@ int32_t onlyone_configure(int32_t slots, int64_t lease_ms, int32_t command_bytes
   m.config.lease_ms = static_cast<uint64_t>(lease_ms);
   // No anchor file here to keep the host and command in: records carry them.
   m.config.full_records = true;
+  // The driver moves the fence counter with a link and an unlink.
+  m.config.linked_moves = true;
   m.command.Assign(onlyone::Bytes{m.input, static_cast<uint32_t>(command_bytes)});
   m.configured = true;
   return w::kStepReady;
