@@ -736,8 +736,10 @@ Result Driver::Rename(const Op& op) {
 // The fence counter's compare-and-swap (core/contender.cc, step 5). A file
 // system without RENAME_NOREPLACE (EINVAL: NFS, some FUSE) gets a hard link,
 // which fails the same ways (EEXIST, ENOENT), then the unlink of the source:
-// not one step, but a crash between them leaves only a lower counter name
-// beside the new one, and the next holder moves the largest.
+// not one step, and a crash between them leaves a lower counter name beside
+// the new one, which a holder's scan listing may miss (docs/protocol.md, P6:
+// the core's Config::linked_moves is the cure, which this driver does not
+// ask for: a known gap on such file systems).
 Result Driver::Move(const Op& op) {
   scratch_a_.assign(op.from.data, op.from.size);
   scratch_b_.assign(op.name.data, op.name.size);

@@ -141,8 +141,9 @@ Result Driver::Rename(const Op& op) {
 // The fence counter's compare-and-swap (core/contender.cc, step 5). WASI
 // preview1 has no rename that refuses to replace; a hard link fails the
 // same ways (EEXIST, ENOENT), then the source goes. Not one step: a crash
-// between the two leaves a lower counter name beside the new one, and the
-// next holder moves the largest.
+// between the two leaves a lower counter name beside the new one, so the
+// module runs the core with Config::linked_moves (module.cc), which decides
+// every move from a listing made while holding and removes such leftovers.
 Result Driver::Move(const Op& op) {
   if (!ToCString(op.from, name_a_, sizeof name_a_) ||
       !ToCString(op.name, name_b_, sizeof name_b_)) {
