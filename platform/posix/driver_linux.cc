@@ -331,16 +331,14 @@ bool Driver::DrainEvents(Bytes target, bool stop_at_news) {
         relevant = true;  // lost events: assume anything changed
         continue;
       }
-      if (event->wd >= 0 && event->wd == watch_->anchor_wd_) {
-        // The anchor of the entry we queue behind: released, its owner dead,
-        // or the file gone (IN_IGNORED: the kernel dropped the watch).
-        if ((event->mask & IN_IGNORED) != 0) watch_->anchor_wd_ = -1;
-        relevant = true;
-        continue;
-      }
-      if (event->wd >= 0 && event->wd == watch_->entry_wd_) {
-        // The entry we queue behind: released, or rewritten.
-        if ((event->mask & IN_IGNORED) != 0) watch_->entry_wd_ = -1;
+      int* predecessor_wd = event->wd == watch_->anchor_wd_  ? &watch_->anchor_wd_
+                            : event->wd == watch_->entry_wd_ ? &watch_->entry_wd_
+                                                             : nullptr;
+      if (event->wd >= 0 && predecessor_wd != nullptr) {
+        // The entry we queue behind or its anchor: released, rewritten, its
+        // owner dead, or the file gone (IN_IGNORED: the kernel dropped the
+        // watch).
+        if ((event->mask & IN_IGNORED) != 0) *predecessor_wd = -1;
         relevant = true;
         continue;
       }
