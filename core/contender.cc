@@ -54,9 +54,10 @@
 //      token; so a holder whose listing showed one lists again after its
 //      move and removes every counter below its token before it wins.
 //      Where the move is a link and an unlink (Config::linked_moves: the
-//      WASI module), a scan listing can miss a stray made while it ran, so
-//      the holder decides its move from a listing of its own made while it
-//      holds, which only static crash leftovers can predate.
+//      WASI module, the POSIX driver on NFS or FUSE), a scan listing can
+//      miss a stray made while it ran, so the holder decides its move from
+//      a listing of its own made while it holds, which only static crash
+//      leftovers can predate.
 //      The first holder of a directory creates the counter, after a listing
 //      of its own made while it holds (the scan's may have missed a counter
 //      being moved), starting from the value of "fence", the counter of

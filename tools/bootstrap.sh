@@ -30,6 +30,9 @@ PACKAGES=(
   zookeeper             # the server (Java), started on loopback by the tests
   libzookeeper-mt-dev   # the multi-threaded C client
   python3-kazoo         # kazoo's Lock: interop tests (and the benchmark's peer)
+  # --- A FUSE mount: //tests/posix:fuse_test (no RENAME_NOREPLACE there) ---
+  bindfs                # mounts a directory again through FUSE
+  fuse3                 # fusermount3, the FUSE helpers bindfs runs with
   # --- Fuzzing and static checks ---
   libfuzzer-14-dev      # libFuzzer for clang-14 (--config=fuzz)
   clang-format-14       # formatting check

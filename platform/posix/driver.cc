@@ -733,18 +733,28 @@ Result Driver::Rename(const Op& op) {
   return Result();
 }
 
-// The fence counter's compare-and-swap (core/contender.cc, step 5). A file
-// system without RENAME_NOREPLACE (EINVAL: NFS, some FUSE) gets a hard link,
-// which fails the same ways (EEXIST, ENOENT), then the unlink of the source:
-// not one step, and a crash between them leaves a lower counter name beside
-// the new one, which a holder's scan listing may miss (docs/protocol.md, P6:
-// the core's Config::linked_moves is the cure, which this driver does not
-// ask for: a known gap on such file systems).
+// The fence counter's compare-and-swap (core/contender.cc, step 5): one
+// renameat2 that refuses to replace, or, where that is not one atomic step
+// (set_moves_by_link), a hard link, which fails the same ways (EEXIST,
+// ENOENT), then the unlink of the source. A crash between those two leaves a
+// lower counter name beside the new one, which the core, run with
+// Config::linked_moves, is built to survive (docs/protocol.md, P6).
+//
+// The trap: a file system that was taken for one with the atomic rename and
+// refuses the flag (EINVAL). This move was decided from the scan's listing,
+// which is not safe for a move by link; so it is not made. It is answered as
+// a counter already moved (kNotFound): the core lists again, while it holds,
+// and moves from that listing, by link now, which is the linked-moves
+// decision. The caller sees moves_by_link() and keeps it.
 Result Driver::Move(const Op& op) {
   scratch_a_.assign(op.from.data, op.from.size);
   scratch_b_.assign(op.name.data, op.name.size);
-  if (RenameNoReplace(dir_fd_, scratch_a_.c_str(), scratch_b_.c_str()) == 0) return Result();
-  if (errno != EINVAL) return FromErrno(errno);
+  if (!moves_by_link_) {
+    if (RenameNoReplace(dir_fd_, scratch_a_.c_str(), scratch_b_.c_str()) == 0) return Result();
+    if (errno != EINVAL) return FromErrno(errno);
+    moves_by_link_ = true;
+    return StatusResult(IoStatus::kNotFound, EINVAL);
+  }
   if (linkat(dir_fd_, scratch_a_.c_str(), dir_fd_, scratch_b_.c_str(), 0) != 0) {
     return FromErrno(errno);
   }

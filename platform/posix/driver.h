@@ -280,6 +280,18 @@ class Driver {
   // predecessor (k slots). Returns false when there is no watch (polling).
   bool ArmWatch();
 
+  // How kMove is done: false (the default), one renameat2 that refuses to
+  // replace; true, a hard link and then an unlink of the source, for a
+  // directory where that rename is not one atomic step
+  // (RenameNoReplaceIsAtomic). The core must then run with
+  // Config::linked_moves, which decides such moves from a listing made
+  // while holding.
+  void set_moves_by_link(bool moves_by_link) { moves_by_link_ = moves_by_link; }
+  // Whether kMove is (now) done by a link: set, or learned when the file
+  // system refused the one-step rename (see Move). A caller keeps this for
+  // its next acquisitions, and runs the core with Config::linked_moves.
+  bool moves_by_link() const { return moves_by_link_; }
+
   Result Perform(const Op& op);
 
   bool cancelled() const { return cancelled_; }
@@ -364,6 +376,7 @@ class Driver {
   // worst one more scan.
   bool queue_emptied_ = false;
   bool cancelled_ = false;
+  bool moves_by_link_ = false;
   uint64_t poll_pause_ms_ = kPollFirstPauseMs;
   // Our nonce, once set: our own names' changes are no news.
   Id128 own_nonce_;

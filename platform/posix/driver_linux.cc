@@ -24,6 +24,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <string>
@@ -203,6 +204,34 @@ bool RandomBytes(unsigned char* bytes, size_t count, int* os_error) {
 
 int RenameNoReplace(int dir_fd, const char* from, const char* to) {
   return renameat2(dir_fd, from, dir_fd, to, RENAME_NOREPLACE);
+}
+
+bool RenameNoReplaceIsAtomic(int dir_fd) {
+  // f_type values (statfs(2), linux/magic.h; zfs and bcachefs are not in
+  // every kernel's header).
+  constexpr unsigned long kExt4 = 0xEF53;  // ext2 and ext3 too
+  constexpr unsigned long kXfs = 0x58465342;
+  constexpr unsigned long kBtrfs = 0x9123683E;
+  constexpr unsigned long kTmpfs = 0x01021994;
+  constexpr unsigned long kF2fs = 0xF2F52010;
+  constexpr unsigned long kOverlayfs = 0x794C7630;
+  constexpr unsigned long kRamfs = 0x858458F6;
+  constexpr unsigned long kZfs = 0x2FC12FC1;
+  constexpr unsigned long kBcachefs = 0xCA451A4E;
+  struct statfs st;
+  if (fstatfs(dir_fd, &st) != 0) return false;
+  switch (static_cast<unsigned long>(st.f_type)) {
+    case kExt4:
+    case kXfs:
+    case kBtrfs:
+    case kTmpfs:
+    case kF2fs:
+    case kOverlayfs:
+    case kRamfs:
+    case kZfs:
+    case kBcachefs: return true;
+    default: return false;
+  }
 }
 
 int MakeNonblockingPipe(int fds[2]) { return pipe2(fds, O_CLOEXEC | O_NONBLOCK); }

@@ -30,9 +30,11 @@
 //     and two contenders drawing the same one would share an entry.
 //  3. A rename that refuses to replace an existing name (RenameNoReplace):
 //     the fence counter moves from fence.<N> to fence.<N+1> only if nobody
-//     moved it first, a compare-and-swap (core/contender.cc, step 5). Where
-//     the file system refuses the flag (EINVAL), Driver::Move falls back to
-//     a hard link and an unlink.
+//     moved it first, a compare-and-swap (core/contender.cc, step 5). And a
+//     verdict on whether a directory's file system does that in one atomic
+//     step (RenameNoReplaceIsAtomic); where it does not, the driver moves
+//     by a hard link and an unlink, and the core decides those moves as
+//     core/contender.h's Config::linked_moves says.
 //  4. A pipe whose ends are close-on-exec and non-blocking from birth
 //     (MakeNonblockingPipe): flags set afterwards leave a window in which a
 //     fork and exec on another thread inherits the descriptor (H9).
@@ -88,6 +90,16 @@ bool RandomBytes(unsigned char* bytes, size_t count, int* os_error);
 // 3. Renames `from` to `to` in dir_fd unless `to` exists. 0, or -1 with errno
 // (EEXIST when `to` exists; the caller retries EINTR).
 int RenameNoReplace(int dir_fd, const char* from, const char* to);
+
+// 3. Whether renameat2(RENAME_NOREPLACE) in the directory open at dir_fd is
+// one atomic step: only on the local file systems known to implement it so
+// (ext2/3/4, xfs, btrfs, tmpfs, f2fs, overlayfs, ramfs, zfs, bcachefs).
+// The trap it defends against: NFS refuses the flag (EINVAL), a FUSE daemon
+// may, and CIFS emulates it with a check and then a rename, which another
+// client can race; any of them can then leave or miss a second counter name
+// (docs/protocol.md, P6). false for those and for anything not known, which
+// costs only a listing per acquisition. false, too, when fstatfs fails.
+bool RenameNoReplaceIsAtomic(int dir_fd);
 
 // 4. A pipe, both ends O_CLOEXEC and O_NONBLOCK from creation. 0, or -1 with
 // errno.

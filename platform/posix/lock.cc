@@ -233,6 +233,10 @@ struct Lock::State {
   int parent_fd = -1;
   int dir_fd = -1;
   int listing_fd = -1;
+  // dir_fd's file system has no one-step rename that refuses to replace, or
+  // refused it once: the fence counter moves by link (Driver::Move), and the
+  // core decides those moves accordingly (Config::linked_moves).
+  bool moves_by_link = false;
   posix::Watch watch;
   // The last acquisition's listing showed an anchor without an entry: sweep
   // orphan anchors when this holding ends (see SweepOrphanAnchors).
@@ -303,6 +307,7 @@ struct Lock::State {
     // Opened through dir_fd, so it is the same (already checked) directory.
     // -1 is fine: the driver then opens one per listing.
     listing_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    moves_by_link = !posix::RenameNoReplaceIsAtomic(dir_fd);
     return true;
   }
 
@@ -472,6 +477,7 @@ struct Lock::State {
     Config config;
     config.slots = options.slots;
     config.lease_ms = options.lease_ms;
+    config.linked_moves = moves_by_link;
     contender.Init(config, posix::LocalIdentity(nonce, options.command));
     return kept || CreateAnchor(contender.record().owner);
   }
@@ -522,6 +528,7 @@ struct Lock::State {
     if (!BeginAcquisition()) return false;
     posix::Driver driver(dir_fd, cancel_pipe[0], &watch, listing_fd);
     driver.set_own_nonce(nonce);
+    driver.set_moves_by_link(moves_by_link);
     // With k slots every wait watches the directory: watch it from the first
     // listing. With one slot a wait watches its predecessor's anchor, and a
     // try rarely waits (only for a doorway): the first wait that needs the
@@ -529,6 +536,7 @@ struct Lock::State {
     if (!try_once && options.slots > 1) driver.ArmWatch();
     const uint64_t now = posix::MonotonicMs();
     Drive(contender.Acquire(now, posix::WallMs(), deadline), &driver, now);
+    moves_by_link = driver.moves_by_link();
 
     const Outcome outcome = contender.outcome();
     if (outcome == Outcome::kAcquired) {

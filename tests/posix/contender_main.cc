@@ -3,6 +3,7 @@
 //
 //   contender_main --dir DIR --name NAME [--slots K] [--timeout-ms T | --try]
 //                  [--witness-dir W] [--hold-ms M] [--rounds R] [--hold-forever]
+//                  [--tokens FILE]
 //
 // The proof: each holder creates a witness file of its own, W/witness.<pid>.<round>
 // naming its pid, after it acquires and removes it before it releases; then it
@@ -12,6 +13,9 @@
 //
 // Exit codes: 0 every round acquired and released; 75 not acquired (busy);
 // 3 exclusion violated; 1 any other failure (message on stderr).
+// --tokens FILE: append each acquisition's fencing token to FILE, one line,
+// while holding: the lines are in the order of the holdings, so a test can
+// check that tokens strictly increase (P6).
 // --hold-forever: print "held <pid>" on stdout once acquired and sleep until
 // killed.
 #include <dirent.h>
@@ -58,6 +62,7 @@ bool ProcessGone(pid_t pid) {
   char state = 0;
   unsigned long flags = 0;
   // Fields after the command: state (3), ppid, pgrp, session, tty, tpgid, flags (9).
+  // NOLINTNEXTLINE(cert-err34-c): the kernel writes these fields; the count is checked.
   if (sscanf(paren + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2) return false;
   return state == 'Z' || state == 'X' || (flags & kTaskExiting) != 0;
 }
@@ -138,67 +143,113 @@ std::string TakeWitness(const std::string& dir, uint32_t slots, long round) {
   return "";
 }
 
-}  // namespace
+// One line, "<token>\n", in one write(2) to a file opened O_APPEND.
+bool AppendToken(const std::string& path, uint64_t token) {
+  const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  char line[32];
+  const int size = snprintf(line, sizeof line, "%llu\n", static_cast<unsigned long long>(token));
+  const bool written = write(fd, line, static_cast<size_t>(size)) == size;
+  close(fd);
+  return written;
+}
 
-int main(int argc, char** argv) {
+// The command line (see the top of this file).
+struct Arguments {
   onlyone::LockOptions options;
   std::string name = "job";
   std::string witness_dir;
+  std::string tokens_path;
   int64_t timeout_ms = onlyone::kWaitForever;
   bool try_once = false;
   bool hold_forever = false;
   long hold_ms = 0;
   long rounds = 1;
+};
+
+// A whole decimal number, or false.
+bool ParseNumber(const char* text, long long* out) {
+  char* end = nullptr;
+  errno = 0;
+  *out = strtoll(text, &end, 10);
+  return errno == 0 && end != text && *end == '\0';
+}
+
+bool ParseArguments(int argc, char** argv, Arguments* a) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    const bool takes_value = arg != "--try" && arg != "--hold-forever";
     const char* value = i + 1 < argc ? argv[i + 1] : "";
+    long long number = 0;
+    const bool numeric = ParseNumber(value, &number);
+    if (takes_value) ++i;
     if (arg == "--dir") {
-      options.dir = value, ++i;
+      a->options.dir = value;
     } else if (arg == "--name") {
-      name = value, ++i;
-    } else if (arg == "--slots") {
-      options.slots = static_cast<uint32_t>(atoi(value)), ++i;
-    } else if (arg == "--timeout-ms") {
-      timeout_ms = atoll(value), ++i;
+      a->name = value;
     } else if (arg == "--witness-dir") {
-      witness_dir = value, ++i;
-    } else if (arg == "--hold-ms") {
-      hold_ms = atol(value), ++i;
-    } else if (arg == "--rounds") {
-      rounds = atol(value), ++i;
+      a->witness_dir = value;
+    } else if (arg == "--tokens") {
+      a->tokens_path = value;
     } else if (arg == "--try") {
-      try_once = true;
+      a->try_once = true;
     } else if (arg == "--hold-forever") {
-      hold_forever = true;
+      a->hold_forever = true;
+    } else if (!numeric) {
+      fprintf(stderr, "contender_main: %s needs a number, not \"%s\"\n", arg.c_str(), value);
+      return false;
+    } else if (arg == "--slots") {
+      a->options.slots = static_cast<uint32_t>(number);
+    } else if (arg == "--timeout-ms") {
+      a->timeout_ms = number;
+    } else if (arg == "--hold-ms") {
+      a->hold_ms = static_cast<long>(number);
+    } else if (arg == "--rounds") {
+      a->rounds = static_cast<long>(number);
     } else {
       fprintf(stderr, "contender_main: unknown argument %s\n", arg.c_str());
-      return kExitFailure;
+      return false;
     }
   }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Arguments a;
+  if (!ParseArguments(argc, argv, &a)) return kExitFailure;
+  onlyone::LockOptions& options = a.options;
+  const std::string& name = a.name;
   options.command = "contender_main " + name;
   onlyone::Lock lock(name, options);
-  for (long round = 0; round < rounds; ++round) {
-    const bool acquired = try_once ? lock.TryAcquire() : lock.Acquire(timeout_ms);
+  for (long round = 0; round < a.rounds; ++round) {
+    const bool acquired = a.try_once ? lock.TryAcquire() : lock.Acquire(a.timeout_ms);
     if (!acquired) {
       fprintf(stderr, "%s\n", lock.status().message.c_str());
       return lock.status().error == onlyone::LockError::kBusy ? kExitBusy : kExitFailure;
     }
-    if (hold_forever) {
+    if (a.hold_forever) {
       printf("held %d fence %llu\n", static_cast<int>(getpid()),
              static_cast<unsigned long long>(lock.fence()));
       fflush(stdout);
       for (;;) pause();
     }
+    if (!a.tokens_path.empty() && !AppendToken(a.tokens_path, lock.fence())) {
+      fprintf(stderr, "contender_main: cannot append to %s: %s\n", a.tokens_path.c_str(),
+              strerror(errno));
+      return kExitFailure;
+    }
     std::string witness;
-    if (!witness_dir.empty()) {
-      witness = TakeWitness(witness_dir, options.slots, round);
+    if (!a.witness_dir.empty()) {
+      witness = TakeWitness(a.witness_dir, options.slots, round);
       if (witness.empty()) {
         fprintf(stderr, "contender_main: VIOLATION: more than %u holders of \"%s\" at once\n",
                 options.slots, name.c_str());
         return kExitViolation;
       }
     }
-    if (hold_ms > 0) usleep(static_cast<useconds_t>(hold_ms) * 1000);
+    if (a.hold_ms > 0) usleep(static_cast<useconds_t>(a.hold_ms) * 1000);
     if (!witness.empty()) unlink(witness.c_str());
     if (!lock.Release()) {
       fprintf(stderr, "%s\n", lock.status().message.c_str());
