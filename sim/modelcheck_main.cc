@@ -26,7 +26,8 @@ constexpr uint32_t kProcsMax = 8;
           "                  [--try] [--broken-steal] [--max-states N] [--no-livelock]\n"
           "                  [--no-reduction] [--progress] [--compact] [--wake-on-change-only]\n"
           "                  [--no-lingering-jobs] [--job-without-anchor]\n"
-          "                  [--full-records] [--linked-moves]\n",
+          "                  [--full-records] [--linked-moves] [--mixed-moves]\n"
+          "                  [--snapshot-listings]\n",
           problem);
   exit(kExitUsage);
 }
@@ -78,6 +79,10 @@ int main(int argc, char** argv) {
       config.world.full_records = true;
     } else if (arg == "--linked-moves") {
       config.world.linked_moves = true;
+    } else if (arg == "--mixed-moves") {
+      config.world.mixed_moves = true;
+    } else if (arg == "--snapshot-listings") {
+      config.world.snapshot_listings = true;
     } else if (arg == "--job-without-anchor") {
       config.world.job_inherits_anchor = false;
     } else if (arg == "--no-lingering-jobs") {

@@ -66,6 +66,32 @@ TEST(ModelCheck, ProvesTokensIncreaseWhenTheCounterMovesInTwoStepsAndCrashesFall
   EXPECT_GT(report.reached.strays_removed, 0u);
 }
 
+// One directory, two kinds of holders: a WASI module (or onlyone on an NFS
+// client) moves the counter by link and decides from a listing of its own,
+// onlyone on the file system itself by one rename, from its scan's listing.
+// A linked mover killed mid-move leaves a stray that the others meet.
+TEST(ModelCheck, ProvesTokensIncreaseWhereHoldersMoveTheCounterInDifferentWays) {
+  ModelCheckConfig config = Config(2, 1, 2, 1);
+  config.world.mixed_moves = true;
+  const ModelCheckReport report = ModelCheck(config);
+  ExpectProven(report);
+  EXPECT_GT(report.reached.crashes_mid_move, 0u);
+  EXPECT_GT(report.reached.strays_removed, 0u);
+}
+
+// The POSIX driver's listing is one getdents64 call, atomic on a local file
+// system: modelled so, a listing misses nothing, and the proof still holds.
+TEST(ModelCheck, SnapshotListingsSkipNoNameAndStillProveTheProtocol) {
+  ModelCheckConfig config = Config(2, 1, 2, 1);
+  config.world.snapshot_listings = true;
+  const ModelCheckReport report = ModelCheck(config);
+  ExpectProven(report);
+  EXPECT_EQ(report.reached.names_skipped, 0u);
+  EXPECT_GT(report.reached.dead_entries_removed, 0u);
+  const ModelCheckReport cursors = ModelCheck(Config(2, 1, 2, 1));
+  EXPECT_GT(cursors.reached.names_skipped, 0u) << "the contrast: cursor listings skip names";
+}
+
 TEST(ModelCheck, ProvesThreeProcessesWhenWaitsWakeOnlyOnChanges) {
   ModelCheckConfig config = Config(3, 1, 1, 1);
   config.world.spurious_wakeups = false;

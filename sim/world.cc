@@ -136,8 +136,17 @@ std::map<std::string, Node>::const_iterator World::NextListed(const Process& p) 
 }
 
 std::string World::NextListedName(const Process& p) const {
+  if (ListsSnapshots(p)) return p.snapshot.empty() ? std::string() : p.snapshot.front();
   auto it = NextListed(p);
   return it == fs_.end() ? std::string() : it->first;
+}
+
+bool World::MovesByLink(const Process& p) const {
+  return config_.linked_moves || (config_.mixed_moves && p.index % 2 == 0);
+}
+
+bool World::ListsSnapshots(const Process& p) const {
+  return config_.snapshot_listings && !MovesByLink(p);
 }
 
 Id128 ProcessNonce(uint32_t index, uint32_t incarnation, uint32_t round) {
@@ -307,6 +316,7 @@ bool World::IsEnabled(const Transition& t) const {
           p.pc != ProgramCounter::kChecking) {
         return false;
       }
+      if (ListsSnapshots(p)) return false;  // a snapshot misses nothing
       auto it = NextListed(p);
       return it != fs_.end() && (it->second.listed_since_start & (1u << p.index)) == 0;
     }
@@ -399,7 +409,7 @@ void World::StartAcquire(Process* p, bool try_mode) {
   lock_config.slots = config_.slots;
   lock_config.lease_ms = config_.lease_ms;
   lock_config.full_records = config_.full_records;
-  lock_config.linked_moves = config_.linked_moves;
+  lock_config.linked_moves = MovesByLink(*p);
   p->contender.Init(lock_config, id);
   Advance(p, p->contender.Acquire(now_ms_, now_ms_, try_mode ? now_ms_ : kNoDeadline));
 }
@@ -742,7 +752,7 @@ void World::PerformMove(Process* p, Result* result) {
     return;
   }
   Node moved = from->second;
-  if (config_.linked_moves) {
+  if (MovesByLink(*p)) {
     p->unlink_pending = op.from;
   } else {
     fs_.erase(from);
@@ -776,11 +786,33 @@ void World::PerformListStart(Process* p) {
   p->at_start = true;
   p->cursor.clear();
   p->news.clear();
+  p->snapshot.clear();
+  if (!ListsSnapshots(*p)) return;
+  for (auto it = NextListed(*p); it != fs_.end(); it = NextListed(*p)) {
+    p->snapshot.push_back(it->first);
+    p->cursor = it->first;
+    p->at_start = false;
+  }
+  p->at_start = true;
+  p->cursor.clear();
 }
 
 // kListNext: the next name after the cursor, as the directory is now (not
 // as it was when the listing started).
 void World::PerformListNext(Process* p, Result* result) {
+  if (ListsSnapshots(*p)) {
+    p->at_start = false;
+    if (p->snapshot.empty()) {
+      result->status = IoStatus::kEnd;
+      p->listing = false;
+      p->cursor.clear();
+      return;
+    }
+    p->cursor = p->snapshot.front();
+    p->snapshot.erase(p->snapshot.begin());
+    result->data = ViewOf(p->cursor);
+    return;
+  }
   auto it = NextListed(*p);
   p->at_start = false;
   if (it == fs_.end()) {
@@ -945,6 +977,7 @@ void World::ApplyCrash(Process* p) {
   CountCrash(*p);
   p->alive = false;
   p->listing = false;
+  p->snapshot.clear();
   p->unlink_pending.clear();
   pid_table_.erase(p->pid);
   // A death is an event a waiter must notice (its driver blocks on the
@@ -977,6 +1010,7 @@ void World::ApplyCrashLeavingJob(Process* p) {
   // no death to announce, and its pid still answers probes.
   p->alive = false;
   p->listing = false;
+  p->snapshot.clear();
   p->unlink_pending.clear();
   p->job_running = true;
   if (!config_.job_inherits_anchor) {
@@ -1039,6 +1073,8 @@ void World::Fingerprint(uint64_t* hi, uint64_t* lo) const {
       word(p.at_start);
       text(p.cursor);
       text(p.unlink_pending);
+      word(p.snapshot.size());
+      for (const std::string& name : p.snapshot) text(name);
       if (!config_.spurious_wakeups) {
         word(p.news.size());
         for (const std::string& item : p.news) text(item);
@@ -1107,7 +1143,7 @@ std::string World::Describe(const Transition& t) const {
       if (!p.unlink_pending.empty()) {
         return who + " unlink " + ShortName(p.unlink_pending) + " (its move's second step)";
       }
-      return who + (config_.linked_moves ? " link " : " move ") + ShortName(op.from) + " -> " +
+      return who + (MovesByLink(p) ? " link " : " move ") + ShortName(op.from) + " -> " +
              ShortName(op.name) +
              (fs_.count(op.from) == 0   ? " -> not found"
               : fs_.count(op.name) != 0 ? " -> exists"
@@ -1120,9 +1156,9 @@ std::string World::Describe(const Transition& t) const {
     }
     case OpKind::kListStart: return who + " list: start";
     case OpKind::kListNext: {
-      auto it = NextListed(p);
-      return who + " list: next -> " +
-             (it == fs_.end() ? std::string("end") : ShortName(it->first));
+      const std::string next = NextListedName(p);
+      return who + " list: next -> " + (next.empty() ? std::string("end") : ShortName(next)) +
+             (ListsSnapshots(p) ? " (snapshot)" : "");
     }
     case OpKind::kRemove:
       return who + " remove " + ShortName(op.name) +

@@ -89,6 +89,15 @@ struct WorldConfig {
   // the WASI module (and the POSIX driver where RENAME_NOREPLACE is missing)
   // moves the fence counter: a crash between them leaves both names.
   bool linked_moves = false;
+  // A directory two kinds of holders share: the even-numbered processes move
+  // by link (as above: the WASI module, or onlyone on an NFS client), the
+  // odd-numbered ones by one rename (the POSIX driver on the file system
+  // itself), each with its own Config::linked_moves.
+  bool mixed_moves = false;
+  // Processes that move by rename list in one atomic step, a snapshot, as
+  // the POSIX driver's single getdents64 call does on a local file system
+  // (platform/posix/driver_os.h, 1); the others' listings stay cursors.
+  bool snapshot_listings = false;
 };
 
 enum class TransitionKind : uint8_t {
@@ -165,7 +174,10 @@ struct Process {
   BrokenSteal broken;
   PendingOp op;
   bool listing = false;
-  std::string cursor;     // last name returned by the listing
+  std::string cursor;  // last name returned by the listing
+  // A snapshot listing (WorldConfig::snapshot_listings): the names it has
+  // yet to return, taken all at once by its kListStart.
+  std::vector<std::string> snapshot;
   bool at_start = false;  // listing started, nothing returned yet
   // What changed since our last kListStart, as the POSIX driver's inotify
   // watch reports it: entry names ("o.", "f.") that were written or removed,
@@ -410,6 +422,10 @@ class World {
   void Exit(Process* p);
   std::map<std::string, Node>::const_iterator NextListed(const Process& p) const;
   std::string NextListedName(const Process& p) const;
+  // Whether p moves the counter by link (WorldConfig::linked_moves,
+  // mixed_moves), and whether its listings are snapshots.
+  bool MovesByLink(const Process& p) const;
+  bool ListsSnapshots(const Process& p) const;
   void Announce(uint32_t except_proc, const std::string& news);
   void AnnounceDeath(const Process& dead);
   bool IsWokenFor(const Process& waiter) const;
