@@ -3,6 +3,8 @@
 #include <assert.h>
 #include <errno.h>
 
+#include <utility>
+
 #include "core/fingerprint.h"
 
 namespace onlyone {
@@ -124,14 +126,16 @@ bool InCriticalSection(const Process& p) {
 
 }  // namespace
 
+bool World::Lists(const Process& p, const std::string& name, const Node& node) const {
+  if (p.lists_everything) return true;
+  const bool listed = IsEntryLike(name) || (p.lists_counter && IsCounterLike(name)) ||
+                      (p.lists_temporaries && IsTemporary(name));
+  return listed && OwnerOf(node) != &p;
+}
+
 std::map<std::string, Node>::const_iterator World::NextListed(const Process& p) const {
   auto it = p.at_start ? fs_.begin() : fs_.upper_bound(p.cursor);
-  auto listed = [&](const std::string& name) {
-    return IsEntryLike(name) || (p.lists_counter && IsCounterLike(name)) ||
-           (p.lists_temporaries && IsTemporary(name));
-  };
-  if (p.lists_everything) return it;
-  while (it != fs_.end() && (!listed(it->first) || OwnerOf(it->second) == &p)) ++it;
+  while (it != fs_.end() && !Lists(p, it->first, it->second)) ++it;
   return it;
 }
 
@@ -788,41 +792,25 @@ void World::PerformListStart(Process* p) {
   p->news.clear();
   p->snapshot.clear();
   if (!ListsSnapshots(*p)) return;
-  for (auto it = NextListed(*p); it != fs_.end(); it = NextListed(*p)) {
-    p->snapshot.push_back(it->first);
-    p->cursor = it->first;
-    p->at_start = false;
+  for (const auto& entry : fs_) {
+    if (Lists(*p, entry.first, entry.second)) p->snapshot.push_back(entry.first);
   }
-  p->at_start = true;
-  p->cursor.clear();
 }
 
 // kListNext: the next name after the cursor, as the directory is now (not
 // as it was when the listing started).
 void World::PerformListNext(Process* p, Result* result) {
-  if (ListsSnapshots(*p)) {
-    p->at_start = false;
-    if (p->snapshot.empty()) {
-      result->status = IoStatus::kEnd;
-      p->listing = false;
-      p->cursor.clear();
-      return;
-    }
-    p->cursor = p->snapshot.front();
-    p->snapshot.erase(p->snapshot.begin());
-    result->data = ViewOf(p->cursor);
-    return;
-  }
-  auto it = NextListed(*p);
+  std::string next = NextListedName(*p);
   p->at_start = false;
-  if (it == fs_.end()) {
+  if (next.empty()) {
     result->status = IoStatus::kEnd;
     p->listing = false;
     p->cursor.clear();
-  } else {
-    p->cursor = it->first;
-    result->data = ViewOf(it->first);
+    return;
   }
+  if (ListsSnapshots(*p)) p->snapshot.erase(p->snapshot.begin());
+  p->cursor = std::move(next);
+  result->data = ViewOf(p->cursor);
 }
 
 // kRemove: unlinks one name, after P2 has judged whether it was anyone's to

@@ -420,6 +420,9 @@ class World {
   void OnDoneExternal(Process* p, Outcome outcome);
   void OnDone(Process* p);
   void Exit(Process* p);
+  // Whether p's listings show `name` at all (the core acts on it, and it is
+  // not p's own); a cursor listing may still skip it (kSkipName).
+  bool Lists(const Process& p, const std::string& name, const Node& node) const;
   std::map<std::string, Node>::const_iterator NextListed(const Process& p) const;
   std::string NextListedName(const Process& p) const;
   // Whether p moves the counter by link (WorldConfig::linked_moves,

@@ -75,13 +75,13 @@ class FuseDirectory : public ::testing::Test {
       EXPECT_EQ(umount2(mount_point_.c_str(), MNT_DETACH), 0) << strerror(errno);
     }
   }
-  // One process, `rounds` acquisitions of "job", each token appended to
-  // tokens_ while it holds.
-  ShellResult Contend(int rounds) {
-    return RunShell({contender_, "--dir", locks_, "--name", "job", "--rounds",
-                     std::to_string(rounds), "--tokens", tokens_},
-                    {});
+  // One process's command line: `rounds` acquisitions of "job", each token
+  // appended to tokens_ while it holds.
+  std::vector<std::string> ContenderArgs(int rounds) const {
+    return {contender_, "--dir", locks_, "--name", "job", "--rounds", std::to_string(rounds),
+            "--tokens", tokens_};
   }
+  ShellResult Contend(int rounds) { return RunShell(ContenderArgs(rounds), {}); }
   std::string scratch_;
   std::string contender_;
   std::string backing_;
@@ -152,10 +152,9 @@ TEST_F(FuseDirectory, HandsOutStrictlyIncreasingTokensToContendingProcesses) {
   std::vector<pid_t> pids;
   const std::string log = scratch_ + "/contenders.log";
   for (int i = 0; i < kProcesses; ++i) {
-    pids.push_back(testing_posix::Spawn(
-        {contender_, "--dir", locks_, "--name", "job", "--rounds", std::to_string(kRounds),
-         "--witness-dir", scratch_, "--tokens", tokens_},
-        log));
+    std::vector<std::string> args = ContenderArgs(kRounds);
+    args.insert(args.end(), {"--witness-dir", scratch_});
+    pids.push_back(testing_posix::Spawn(args, log));
   }
   for (pid_t pid : pids) {
     int wstatus = 0;
